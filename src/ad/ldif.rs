@@ -1,0 +1,257 @@
+//! LDIF (RFC 2849) content records, as `ldapsearch -LLL` writes them: reading with errors that
+//! name the line, and writing with base64 for binary or unsafe values and 76-column folding.
+
+use base64::Engine;
+
+/// One LDIF record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Entry {
+    pub dn: String,
+    /// Line of the `dn:` line (1-based), for error messages.
+    pub line: usize,
+    /// Attribute descriptions as written (options kept, e.g. `member;range=0-1499`), in order.
+    pub attrs: Vec<(String, Vec<Vec<u8>>)>,
+}
+
+impl Entry {
+    pub fn new(dn: impl Into<String>) -> Entry {
+        Entry { dn: dn.into(), line: 0, attrs: Vec::new() }
+    }
+
+    /// All values of an attribute (case-insensitive name, options ignored unless given).
+    pub fn values(&self, name: &str) -> impl Iterator<Item = &[u8]> {
+        self.attrs
+            .iter()
+            .filter(move |(n, _)| {
+                let base = n.split(';').next().unwrap_or(n);
+                base.eq_ignore_ascii_case(name) || n.eq_ignore_ascii_case(name)
+            })
+            .flat_map(|(_, v)| v.iter().map(|x| x.as_slice()))
+    }
+
+    pub fn first(&self, name: &str) -> Option<&[u8]> {
+        self.values(name).next()
+    }
+
+    /// First value as UTF-8 text (lossless values only).
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.first(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    pub fn texts(&self, name: &str) -> Vec<&str> {
+        self.values(name).filter_map(|v| std::str::from_utf8(v).ok()).collect()
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.first(name).is_some()
+    }
+
+    pub fn push(&mut self, name: &str, value: impl Into<Vec<u8>>) {
+        let value = value.into();
+        if let Some((_, vals)) = self.attrs.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            vals.push(value);
+        } else {
+            self.attrs.push((name.to_string(), vec![value]));
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct LdifError {
+    pub line: usize,
+    pub message: String,
+}
+
+fn err(line: usize, message: impl Into<String>) -> LdifError {
+    LdifError { line, message: message.into() }
+}
+
+/// Parse LDIF text into entries. Change records other than `changetype: add` are rejected.
+pub fn parse(text: &str) -> Result<Vec<Entry>, LdifError> {
+    // Unfold continuation lines first, remembering where each logical line started.
+    let mut logical: Vec<(usize, String)> = Vec::new();
+    for (idx, raw) in text.split('\n').enumerate() {
+        let lineno = idx + 1;
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        if let Some(cont) = raw.strip_prefix(' ') {
+            match logical.last_mut() {
+                Some((_, last)) if !last.is_empty() => last.push_str(cont),
+                _ => return Err(err(lineno, "continuation line without a line to continue")),
+            }
+        } else {
+            logical.push((lineno, raw.to_string()));
+        }
+    }
+    let mut entries = Vec::new();
+    let mut current: Option<Entry> = None;
+    let mut seen_first = false;
+    for (lineno, line) in logical {
+        if line.is_empty() {
+            if let Some(e) = current.take() {
+                entries.push(e);
+            }
+            continue;
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = parse_line(&line, lineno)?;
+        if !seen_first && current.is_none() && name.eq_ignore_ascii_case("version") {
+            seen_first = true;
+            if value != b"1" {
+                return Err(err(lineno, "unsupported LDIF version (only version: 1)"));
+            }
+            continue;
+        }
+        seen_first = true;
+        match current.as_mut() {
+            None => {
+                if !name.eq_ignore_ascii_case("dn") {
+                    return Err(err(lineno, format!("expected \"dn:\" to start a record, found {name:?}")));
+                }
+                let dn = String::from_utf8(value).map_err(|_| err(lineno, "dn is not UTF-8"))?;
+                current = Some(Entry { dn, line: lineno, attrs: Vec::new() });
+            }
+            Some(e) => {
+                if name.eq_ignore_ascii_case("dn") {
+                    return Err(err(lineno, "a second dn: in one record (missing blank line?)"));
+                }
+                if name.eq_ignore_ascii_case("changetype") {
+                    if value.eq_ignore_ascii_case(b"add") {
+                        continue;
+                    }
+                    return Err(err(lineno, "only content records (or changetype: add) are supported"));
+                }
+                e.push(&name, value);
+            }
+        }
+    }
+    if let Some(e) = current.take() {
+        entries.push(e);
+    }
+    Ok(entries)
+}
+
+fn parse_line(line: &str, lineno: usize) -> Result<(String, Vec<u8>), LdifError> {
+    let colon = line.find(':').ok_or_else(|| err(lineno, format!("expected \"attribute: value\", found {:?}", truncate(line))))?;
+    let name = &line[..colon];
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | ';' | '=' | '.')) {
+        return Err(err(lineno, format!("invalid attribute description {:?}", truncate(name))));
+    }
+    let rest = &line[colon + 1..];
+    let value = if let Some(b64) = rest.strip_prefix(':') {
+        base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .map_err(|e| err(lineno, format!("invalid base64 value for {name}: {e}")))?
+    } else if rest.starts_with('<') {
+        return Err(err(lineno, format!("URL values (\"{name}:<\") are not supported; inline the value")));
+    } else {
+        rest.strip_prefix(' ').unwrap_or(rest).trim_start_matches(' ').as_bytes().to_vec()
+    };
+    Ok((name.to_string(), value))
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(60).collect()
+}
+
+/// True if RFC 2849 lets this value be written as-is (SAFE-STRING).
+fn is_safe(v: &[u8]) -> bool {
+    if v.is_empty() {
+        return true;
+    }
+    if matches!(v[0], b' ' | b':' | b'<') || v[v.len() - 1] == b' ' {
+        return false;
+    }
+    v.iter().all(|&b| b != 0 && b != b'\n' && b != b'\r' && b < 0x80)
+}
+
+/// Write one `name: value` (or `name:: base64`) line, folded at 76 columns.
+pub fn write_attr(out: &mut String, name: &str, value: &[u8]) {
+    let line = if is_safe(value) {
+        format!("{name}: {}", String::from_utf8_lossy(value))
+    } else {
+        format!("{name}:: {}", base64::engine::general_purpose::STANDARD.encode(value))
+    };
+    fold_into(out, &line);
+}
+
+fn fold_into(out: &mut String, line: &str) {
+    const WIDTH: usize = 76;
+    let mut first = true;
+    let mut rest = line;
+    while !rest.is_empty() {
+        let width = if first { WIDTH } else { WIDTH - 1 };
+        let mut cut = rest.len().min(width);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        if !first {
+            out.push(' ');
+        }
+        out.push_str(&rest[..cut]);
+        out.push('\n');
+        rest = &rest[cut..];
+        first = false;
+    }
+    if line.is_empty() {
+        out.push('\n');
+    }
+}
+
+/// Serialise entries as LDIF content records.
+pub fn write(entries: &[Entry]) -> String {
+    let mut out = String::new();
+    for (i, e) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        write_attr(&mut out, "dn", e.dn.as_bytes());
+        for (name, vals) in &e.attrs {
+            for v in vals {
+                write_attr(&mut out, name, v);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_ldapsearch_output() {
+        let text = "dn: CN=Alice,OU=People,DC=lab\nobjectClass: top\nobjectClass: user\nobjectGUID:: IjJcOmXEwEiVuOkwV4aicQ==\ndescription: a long\n  folded value\n\n# comment\ndn:: Q049TcO8bGxlcixEQz1sYWI=\ncn: M\n";
+        let es = parse(text).unwrap();
+        assert_eq!(es.len(), 2);
+        assert_eq!(es[0].texts("objectClass"), vec!["top", "user"]);
+        assert_eq!(es[0].first("objectGUID").unwrap().len(), 16);
+        assert_eq!(es[0].text("description"), Some("a long folded value"));
+        assert_eq!(es[1].dn, "CN=Müller,DC=lab");
+        assert_eq!(es[1].line, 9);
+    }
+
+    #[test]
+    fn round_trips_binary_and_unicode() {
+        let mut e = Entry::new("CN=Ünïcødé \\, x,DC=lab");
+        e.push("objectSid", vec![1u8, 0, 0, 0, 0, 0, 5, 0]);
+        e.push("description", "x".repeat(200));
+        e.push("cn", " leading space");
+        let text = write(std::slice::from_ref(&e));
+        assert!(text.lines().all(|l| l.len() <= 76));
+        let back = parse(&text).unwrap();
+        assert_eq!(back[0].dn, e.dn);
+        assert_eq!(back[0].attrs, e.attrs);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        assert_eq!(parse("dn: x\nno colon here\n").unwrap_err().line, 2);
+        assert_eq!(parse("cn: x\n").unwrap_err().line, 1);
+        assert_eq!(parse("dn: x\nobjectGUID:: !!!\n").unwrap_err().line, 2);
+        assert_eq!(parse(" cont\n").unwrap_err().line, 1);
+        assert_eq!(parse("dn: a\ndn: b\n").unwrap_err().line, 2);
+    }
+}

@@ -1,0 +1,258 @@
+//! The AD half of a snapshot: objects and facts read from LDIF entries (a bundle's `ad.ldif`
+//! or a live LDAP read), indexed by objectGUID, objectSid and DN for the decision core.
+//!
+//! Facts are derived from the entries themselves, so an `ad.ldif` written by hand and one
+//! written by `gwb collect` mean the same thing (conventions in docs/bundle.md):
+//! the domain head (`objectClass: domainDNS`), the schema (`CN=Schema,CN=Configuration,…`
+//! container, `attributeSchema` entries), Exchange markers, the Recycle Bin feature object,
+//! the target OU with its constructed `allowedChildClassesEffective`, and member objects.
+
+pub mod dn;
+pub mod ids;
+pub mod ldif;
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+pub use dn::Dn;
+use ldif::Entry;
+
+/// AD group scope from `groupType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupScope {
+    Global,
+    DomainLocal,
+    Universal,
+    BuiltinLocal,
+    Unknown,
+}
+
+/// What an AD object is, as far as writeback cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "type")]
+pub enum AdKind {
+    User,
+    Computer,
+    Group { scope: GroupScope, security: bool },
+    Device,
+    OrganizationalUnit,
+    Container,
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct AdObject {
+    pub dn: Dn,
+    pub dn_text: String,
+    pub guid: Option<Uuid>,
+    pub sid: Option<String>,
+    pub kind: AdKind,
+    pub admin_description: Option<String>,
+    pub external_directory_object_id: Option<String>,
+    pub device_id: Option<Uuid>,
+    pub sam_account_name: Option<String>,
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub mail: Option<String>,
+    pub members: Vec<String>,
+}
+
+impl AdObject {
+    /// The Entra objectId this object was written back from (`adminDescription` or
+    /// `msDS-ExternalDirectoryObjectId` = `Group_<objectId>`).
+    pub fn cloud_anchor(&self) -> Option<Uuid> {
+        [self.external_directory_object_id.as_deref(), self.admin_description.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(|v| v.strip_prefix("Group_").and_then(ids::parse_guid))
+    }
+}
+
+/// Exchange preparation markers (active-directory-and-samba-facts.md §1.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExchangeFacts {
+    pub schema_range_upper: Option<i64>,
+    pub organization_object_version: Option<i64>,
+    pub domain_object_version: Option<i64>,
+    pub organization_dn: Option<String>,
+}
+
+/// Everything the audit and the core read from AD.
+#[derive(Debug, Clone, Default)]
+pub struct AdSnapshot {
+    pub domain: Option<Dn>,
+    pub domain_functional_level: Option<i64>,
+    pub forest_functional_level: Option<i64>,
+    /// `Some` when the schema container was captured; then absence of an attribute is meaningful.
+    pub schema_captured: bool,
+    pub schema_attributes: Vec<String>,
+    pub exchange: ExchangeFacts,
+    /// `None` when the Recycle Bin feature object was not captured.
+    pub recycle_bin_enabled: Option<bool>,
+    pub objects: Vec<AdObject>,
+    /// Constructed attributes of OUs, keyed by DN key: `allowedChildClassesEffective`.
+    pub ou_child_classes: HashMap<String, Vec<String>>,
+    by_guid: HashMap<Uuid, usize>,
+    by_sid: HashMap<String, usize>,
+    by_dn: HashMap<String, usize>,
+    by_device_id: HashMap<Uuid, usize>,
+}
+
+/// Rights of the bind account on the target OU, from constructed attributes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OuRights {
+    pub can_create_groups: bool,
+    pub child_classes: Vec<String>,
+}
+
+fn int(e: &Entry, name: &str) -> Option<i64> {
+    e.text(name).and_then(|s| s.trim().parse().ok())
+}
+
+fn has_class(e: &Entry, class: &str) -> bool {
+    e.values("objectClass").any(|v| v.eq_ignore_ascii_case(class.as_bytes()))
+}
+
+impl AdSnapshot {
+    /// Build from LDIF entries. Entries with unparseable DNs are an error naming the line.
+    pub fn from_entries(entries: &[Entry]) -> Result<AdSnapshot, ldif::LdifError> {
+        let mut snap = AdSnapshot::default();
+        for e in entries {
+            let dn = Dn::parse(&e.dn).map_err(|d| ldif::LdifError { line: e.line, message: format!("dn {:?}: {d}", e.dn) })?;
+            let lower_dn = dn.key();
+            if has_class(e, "domainDNS") {
+                snap.domain = Some(dn.clone());
+                snap.domain_functional_level = int(e, "msDS-Behavior-Version");
+            }
+            if has_class(e, "crossRefContainer") {
+                snap.forest_functional_level = int(e, "msDS-Behavior-Version");
+            }
+            if has_class(e, "dMD") {
+                snap.schema_captured = true;
+            }
+            if has_class(e, "attributeSchema") {
+                if let Some(n) = e.text("lDAPDisplayName") {
+                    snap.schema_attributes.push(n.to_string());
+                }
+                if dn.rdn_value().is_some_and(|v| v.eq_ignore_ascii_case("ms-Exch-Schema-Version-Pt")) {
+                    snap.exchange.schema_range_upper = int(e, "rangeUpper");
+                }
+            }
+            if has_class(e, "msExchOrganizationContainer") {
+                snap.exchange.organization_object_version = int(e, "objectVersion");
+                snap.exchange.organization_dn = Some(e.dn.clone());
+            }
+            if has_class(e, "msExchSystemObjectsContainer") {
+                snap.exchange.domain_object_version = int(e, "objectVersion");
+            }
+            if lower_dn.starts_with("cn=recycle bin feature,cn=optional features,") {
+                snap.recycle_bin_enabled = Some(e.has("msDS-EnabledFeatureBL"));
+            }
+            let child_classes = e.texts("allowedChildClassesEffective");
+            if !child_classes.is_empty() || e.has("allowedChildClassesEffective") {
+                snap.ou_child_classes.insert(lower_dn.clone(), child_classes.iter().map(|s| s.to_string()).collect());
+            }
+            let kind = if has_class(e, "computer") {
+                AdKind::Computer
+            } else if has_class(e, "user") {
+                AdKind::User
+            } else if has_class(e, "group") {
+                let gt = int(e, "groupType").unwrap_or(-2147483646) as i32 as u32;
+                let scope = if gt & 0x8 != 0 {
+                    GroupScope::Universal
+                } else if gt & 0x4 != 0 {
+                    GroupScope::DomainLocal
+                } else if gt & 0x2 != 0 {
+                    GroupScope::Global
+                } else if gt & 0x1 != 0 {
+                    GroupScope::BuiltinLocal
+                } else {
+                    GroupScope::Unknown
+                };
+                AdKind::Group { scope, security: gt & 0x8000_0000 != 0 }
+            } else if has_class(e, "msDS-Device") {
+                AdKind::Device
+            } else if has_class(e, "organizationalUnit") {
+                AdKind::OrganizationalUnit
+            } else if has_class(e, "container") {
+                AdKind::Container
+            } else {
+                AdKind::Other
+            };
+            let obj = AdObject {
+                dn_text: e.dn.clone(),
+                dn,
+                guid: e.first("objectGUID").and_then(ids::guid_from_bytes),
+                sid: e.first("objectSid").and_then(ids::sid_from_bytes),
+                kind,
+                admin_description: e.text("adminDescription").map(str::to_string),
+                external_directory_object_id: e.text("msDS-ExternalDirectoryObjectId").map(str::to_string),
+                device_id: e.first("msDS-DeviceID").and_then(|b| {
+                    ids::guid_from_bytes(b).or_else(|| std::str::from_utf8(b).ok().and_then(ids::parse_guid))
+                }),
+                sam_account_name: e.text("sAMAccountName").map(str::to_string),
+                display_name: e.text("displayName").map(str::to_string),
+                description: e.text("description").map(str::to_string),
+                mail: e.text("mail").map(str::to_string),
+                members: e.texts("member").into_iter().map(str::to_string).collect(),
+            };
+            snap.insert(obj);
+        }
+        Ok(snap)
+    }
+
+    fn insert(&mut self, obj: AdObject) {
+        let idx = self.objects.len();
+        if let Some(g) = obj.guid {
+            self.by_guid.insert(g, idx);
+        }
+        if let Some(s) = &obj.sid {
+            self.by_sid.insert(s.to_ascii_uppercase(), idx);
+        }
+        if let Some(d) = obj.device_id {
+            self.by_device_id.insert(d, idx);
+        }
+        self.by_dn.insert(obj.dn.key(), idx);
+        self.objects.push(obj);
+    }
+
+    pub fn by_guid(&self, g: &Uuid) -> Option<&AdObject> {
+        self.by_guid.get(g).map(|&i| &self.objects[i])
+    }
+    pub fn by_sid(&self, sid: &str) -> Option<&AdObject> {
+        let norm = ids::normalize_sid(sid)?;
+        self.by_sid.get(&norm.to_ascii_uppercase()).map(|&i| &self.objects[i])
+    }
+    pub fn by_dn(&self, dn: &Dn) -> Option<&AdObject> {
+        self.by_dn.get(&dn.key()).map(|&i| &self.objects[i])
+    }
+    pub fn by_device_id(&self, g: &Uuid) -> Option<&AdObject> {
+        self.by_device_id.get(g).map(|&i| &self.objects[i])
+    }
+
+    /// Direct children of a container.
+    pub fn children<'a>(&'a self, parent: &'a Dn) -> impl Iterator<Item = &'a AdObject> + 'a {
+        self.objects.iter().filter(move |o| o.dn.is_child_of(parent))
+    }
+
+    pub fn has_schema_attribute(&self, name: &str) -> Option<bool> {
+        if !self.schema_captured {
+            return None;
+        }
+        Some(self.schema_attributes.iter().any(|a| a.eq_ignore_ascii_case(name)))
+    }
+
+    /// Rights on an OU, if the constructed attributes were captured.
+    pub fn ou_rights(&self, ou: &Dn) -> Option<OuRights> {
+        let classes = self.ou_child_classes.get(&ou.key())?;
+        Some(OuRights {
+            can_create_groups: classes.iter().any(|c| c.eq_ignore_ascii_case("group")),
+            child_classes: classes.clone(),
+        })
+    }
+}

@@ -1,0 +1,265 @@
+//! The snapshot bundle, the one offline format: a directory with `tenant.json` (Graph
+//! objects), `ad.ldif` (the target AD), `connect/` (Entra Connect server exports) and an
+//! optional `bundle.json` manifest. Loading validates everything and turns malformed input
+//! into one [`InputError`] naming the file and the place; evidence that is merely missing
+//! stays `None` for the audit to report.
+
+pub mod tenant;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ad::{AdSnapshot, ldif};
+use crate::error::InputError;
+pub use tenant::TenantDoc;
+
+pub const BUNDLE_FORMAT: &str = "gwb-bundle/1";
+
+/// Optional `bundle.json`: facts about the collection that are not Graph or LDAP objects.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    pub format: Option<String>,
+    /// The single OU that groups are written back into.
+    pub target_ou: Option<String>,
+    pub collected_at: Option<String>,
+    /// What the collector could not finish (mirrors tenant.json's incompleteSections for AD).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incomplete_sections: Vec<String>,
+}
+
+/// Evidence from the Entra Connect server (PowerShell exports).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectEvidence {
+    /// `Get-ADSyncAADCompanyFeature` properties, e.g. `UnifiedGroupWriteback`, `GroupWritebackV2`.
+    pub features: BTreeMap<String, bool>,
+    /// `Microsoft.Synchronize.ServerConfigurationVersion`.
+    pub server_version: Option<String>,
+    /// `Microsoft.OptionalFeature.GroupWriteBack`.
+    pub group_writeback_optional_feature: Option<bool>,
+    /// The writeback OU configured on the server, if the export names it.
+    pub writeback_container: Option<String>,
+    /// Files the evidence came from.
+    pub sources: Vec<String>,
+}
+
+impl ConnectEvidence {
+    pub fn feature(&self, name: &str) -> Option<bool> {
+        self.features.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+    }
+    pub fn merge(&mut self, other: ConnectEvidence) {
+        self.features.extend(other.features);
+        self.server_version = other.server_version.or(self.server_version.take());
+        self.group_writeback_optional_feature = other.group_writeback_optional_feature.or(self.group_writeback_optional_feature);
+        self.writeback_container = other.writeback_container.or(self.writeback_container.take());
+        self.sources.extend(other.sources);
+    }
+    pub fn is_empty(&self) -> bool {
+        self.features.is_empty()
+            && self.server_version.is_none()
+            && self.group_writeback_optional_feature.is_none()
+            && self.writeback_container.is_none()
+    }
+}
+
+/// A data-quality problem in evidence: it is read, but something in it is known to be lost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataQuality {
+    /// Stable code: `depth-truncated`, `lost-data`, `encoding-fallback`, `unrecognized`, …
+    pub code: String,
+    pub file: String,
+    pub place: String,
+    pub message: String,
+}
+
+/// Evidence recognised in one exported file (see `ps`), ready to merge into a snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    pub source: PathBuf,
+    /// What the file was recognised as, e.g. `Get-ADSyncAADCompanyFeature`.
+    pub recognized_as: String,
+    pub connect: ConnectEvidence,
+    /// Tenant sections this file provides (others stay `None`).
+    pub tenant: TenantDoc,
+    /// AD objects this file provides, as LDIF-shaped entries.
+    pub ad_entries: Vec<ldif::Entry>,
+    pub quality: Vec<DataQuality>,
+}
+
+/// A loaded snapshot: everything the decision core and the audit read.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Where it came from (a directory, or "live").
+    pub origin: String,
+    pub manifest: Manifest,
+    pub tenant: TenantDoc,
+    /// `true` when tenant.json (or a tenant export) was present at all.
+    pub tenant_present: bool,
+    pub ad: Option<AdSnapshot>,
+    pub connect: ConnectEvidence,
+    pub quality: Vec<DataQuality>,
+}
+
+/// Parse JSON text into `T`, reporting the line/column of syntax errors and the JSON path of
+/// type errors.
+pub fn parse_json<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<T, InputError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    match value {
+        Ok(v) => {
+            de.end().map_err(|e| InputError::new(file, format!("line {} column {}", e.line(), e.column()), "trailing characters after the JSON document"))?;
+            Ok(v)
+        }
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let place = if inner.is_syntax() || inner.is_eof() {
+                format!("line {} column {}", inner.line(), inner.column())
+            } else {
+                format!("$.{} (line {} column {})", path.trim_start_matches('.'), inner.line(), inner.column())
+            };
+            let msg = strip_position(&inner.to_string());
+            Err(InputError::new(file, place, msg))
+        }
+    }
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Read and validate `tenant.json`.
+pub fn load_tenant(path: &Path) -> Result<TenantDoc, InputError> {
+    let decoded = crate::text::read_file(path)?;
+    let doc: TenantDoc = parse_json(path, &decoded.text)?;
+    match doc.format.as_deref() {
+        Some(tenant::TENANT_FORMAT) => {}
+        Some(other) => {
+            return Err(InputError::new(path, "$.format", format!("unknown format {other:?}; this gwb reads {:?}", tenant::TENANT_FORMAT)));
+        }
+        None => return Err(InputError::new(path, "$.format", format!("missing \"format\": {:?}", tenant::TENANT_FORMAT))),
+    }
+    validate_tenant(path, &doc)?;
+    Ok(doc)
+}
+
+/// Checks serde cannot express: ids are GUIDs, no duplicate groups.
+fn validate_tenant(path: &Path, doc: &TenantDoc) -> Result<(), InputError> {
+    let mut seen = std::collections::HashSet::new();
+    for (section, groups) in [("groups", &doc.groups), ("deletedGroups", &doc.deleted_groups)] {
+        for (i, g) in groups.iter().flatten().enumerate() {
+            if crate::ad::ids::parse_guid(&g.id).is_none() {
+                return Err(InputError::new(path, format!("$.{section}[{i}].id"), format!("{:?} is not a GUID", g.id)));
+            }
+            if section == "groups" && !seen.insert(g.id.to_ascii_lowercase()) {
+                return Err(InputError::new(path, format!("$.{section}[{i}].id"), format!("group {} appears twice", g.id)));
+            }
+            for (j, m) in g.members.iter().flatten().enumerate() {
+                if m.id.trim().is_empty() {
+                    return Err(InputError::new(path, format!("$.{section}[{i}].members[{j}].id"), "member id is empty"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Read `ad.ldif` into an [`AdSnapshot`].
+pub fn load_ldif(path: &Path) -> Result<(Vec<ldif::Entry>, AdSnapshot), InputError> {
+    let decoded = crate::text::read_file(path)?;
+    let entries = ldif::parse(&decoded.text).map_err(|e| InputError::new(path, format!("line {}", e.line), e.message))?;
+    let snap = AdSnapshot::from_entries(&entries).map_err(|e| InputError::new(path, format!("line {}", e.line), e.message))?;
+    Ok((entries, snap))
+}
+
+/// Load a bundle directory, plus any extra evidence files given with `--evidence`.
+pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, InputError> {
+    if !dir.exists() {
+        return Err(InputError::new(dir, "", "no such directory"));
+    }
+    if !dir.is_dir() {
+        return Err(InputError::new(dir, "", "is not a directory (a snapshot bundle is a directory)"));
+    }
+    let mut snap = Snapshot { origin: dir.display().to_string(), ..Snapshot::default() };
+    let manifest_path = dir.join("bundle.json");
+    if manifest_path.exists() {
+        let text = crate::text::read_file(&manifest_path)?.text;
+        let m: Manifest = parse_json(&manifest_path, &text)?;
+        if let Some(f) = &m.format
+            && f != BUNDLE_FORMAT
+        {
+            return Err(InputError::new(&manifest_path, "$.format", format!("unknown format {f:?}; this gwb reads {BUNDLE_FORMAT:?}")));
+        }
+        snap.manifest = m;
+    }
+    let tenant_path = dir.join("tenant.json");
+    if tenant_path.exists() {
+        snap.tenant = load_tenant(&tenant_path)?;
+        snap.tenant_present = true;
+    }
+    let mut ad_entries = Vec::new();
+    let ldif_path = dir.join("ad.ldif");
+    if ldif_path.exists() {
+        let (entries, _) = load_ldif(&ldif_path)?;
+        ad_entries = entries;
+    }
+    let mut evidence = Vec::new();
+    let connect_dir = dir.join("connect");
+    if connect_dir.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&connect_dir)
+            .map_err(|e| InputError::new(&connect_dir, "", format!("cannot list: {e}")))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        files.sort();
+        for f in files {
+            evidence.extend(crate::ps::load_evidence_path(&f)?);
+        }
+    }
+    for f in evidence_files {
+        evidence.extend(crate::ps::load_evidence_path(f)?);
+    }
+    let had_ldif = ldif_path.exists();
+    for ev in evidence {
+        merge_evidence(&mut snap, &mut ad_entries, ev);
+    }
+    if had_ldif || !ad_entries.is_empty() {
+        let ad = AdSnapshot::from_entries(&ad_entries).map_err(|e| InputError::new(&ldif_path, format!("line {}", e.line), e.message))?;
+        snap.ad = Some(ad);
+    }
+    Ok(snap)
+}
+
+/// Fold one file's evidence into the snapshot: tenant sections fill gaps, AD entries add.
+pub fn merge_evidence(snap: &mut Snapshot, ad_entries: &mut Vec<ldif::Entry>, ev: Evidence) {
+    let t = ev.tenant;
+    macro_rules! fill {
+        ($field:ident) => {
+            if t.$field.is_some() {
+                snap.tenant_present = true;
+                match (&mut snap.tenant.$field, t.$field) {
+                    (Some(existing), Some(more)) => existing.extend(more),
+                    (slot @ None, more) => *slot = more,
+                    _ => {}
+                }
+            }
+        };
+    }
+    fill!(groups);
+    fill!(deleted_groups);
+    fill!(settings);
+    fill!(subscribed_skus);
+    if t.on_premises_synchronization.is_some() && snap.tenant.on_premises_synchronization.is_none() {
+        snap.tenant_present = true;
+        snap.tenant.on_premises_synchronization = t.on_premises_synchronization;
+    }
+    snap.connect.merge(ev.connect);
+    ad_entries.extend(ev.ad_entries);
+    snap.quality.extend(ev.quality);
+}

@@ -1,0 +1,203 @@
+//! `tenant.json` (format `gwb-tenant/1`): Graph objects kept in Graph's own JSON shape, read
+//! into typed views. Unknown properties are ignored so Graph Explorer and
+//! `Invoke-MgGraphRequest` output can be pasted in verbatim; wrong types are errors that
+//! name the JSON path.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub const TENANT_FORMAT: &str = "gwb-tenant/1";
+
+/// The whole tenant document. Every section is optional: `None` means "not collected",
+/// which the audit reports as unknown evidence rather than assuming anything.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantDoc {
+    pub format: Option<String>,
+    pub tenant_id: Option<String>,
+    pub collected_at: Option<String>,
+    pub on_premises_synchronization: Option<OnPremSync>,
+    pub settings: Option<Vec<DirectorySetting>>,
+    pub subscribed_skus: Option<Vec<SubscribedSku>>,
+    pub groups: Option<Vec<Group>>,
+    pub deleted_groups: Option<Vec<Group>>,
+    /// Sections a collector could not finish (e.g. `"groups"` after a failed page).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incomplete_sections: Vec<String>,
+    /// `@odata.deltaLink` of the groups delta query, for incremental collection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups_delta_link: Option<String>,
+}
+
+/// `GET /beta/directory/onPremisesSynchronization/{id}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnPremSync {
+    pub id: Option<String>,
+    pub features: Option<BTreeMap<String, Option<bool>>>,
+    pub configuration: Option<SyncConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncConfiguration {
+    pub synchronization_client_version: Option<String>,
+    pub writeback_configuration: Option<OnPremWritebackConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnPremWritebackConfiguration {
+    pub unified_group_container: Option<String>,
+    pub user_container: Option<String>,
+}
+
+impl OnPremSync {
+    pub fn feature(&self, name: &str) -> Option<bool> {
+        self.features.as_ref()?.get(name).copied().flatten()
+    }
+}
+
+/// A `directorySetting` (`GET /beta/settings`). Values are strings in any case.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectorySetting {
+    pub id: Option<String>,
+    pub display_name: Option<String>,
+    pub template_id: Option<String>,
+    #[serde(default)]
+    pub values: Vec<SettingValue>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingValue {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+/// A `subscribedSku` (`GET /v1.0/subscribedSkus`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscribedSku {
+    pub sku_id: Option<String>,
+    pub sku_part_number: Option<String>,
+    pub capability_status: Option<String>,
+    #[serde(default)]
+    pub service_plans: Vec<ServicePlan>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePlan {
+    pub service_plan_id: Option<String>,
+    pub service_plan_name: Option<String>,
+    pub provisioning_status: Option<String>,
+}
+
+/// A group in Graph beta shape plus gwb's added `members` array.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    pub id: String,
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub group_types: Vec<String>,
+    pub mail_enabled: Option<bool>,
+    pub security_enabled: Option<bool>,
+    pub mail: Option<String>,
+    pub mail_nickname: Option<String>,
+    #[serde(default)]
+    pub proxy_addresses: Vec<String>,
+    pub membership_rule: Option<String>,
+    pub on_premises_sync_enabled: Option<bool>,
+    pub on_premises_security_identifier: Option<String>,
+    pub is_assignable_to_role: Option<bool>,
+    pub created_date_time: Option<String>,
+    pub deleted_date_time: Option<String>,
+    pub writeback_configuration: Option<WritebackConfiguration>,
+    /// Direct members; `None` when members were not collected for this group.
+    pub members: Option<Vec<Member>>,
+}
+
+/// `groupWritebackConfiguration`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct WritebackConfiguration {
+    pub is_enabled: Option<bool>,
+    pub on_premises_group_type: Option<String>,
+}
+
+/// A direct member (`directoryObject` with its `@odata.type`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    #[serde(rename = "@odata.type")]
+    pub odata_type: Option<String>,
+    pub id: String,
+    pub display_name: Option<String>,
+    pub on_premises_sync_enabled: Option<bool>,
+    pub on_premises_security_identifier: Option<String>,
+    pub on_premises_object_identifier: Option<String>,
+    pub on_premises_immutable_id: Option<String>,
+    pub on_premises_distinguished_name: Option<String>,
+    pub device_id: Option<String>,
+    pub trust_type: Option<String>,
+    #[serde(default)]
+    pub group_types: Vec<String>,
+    pub security_enabled: Option<bool>,
+    pub mail_enabled: Option<bool>,
+}
+
+/// What a member is, from `@odata.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberType {
+    User,
+    Group,
+    Device,
+    Other,
+}
+
+impl Member {
+    pub fn member_type(&self) -> MemberType {
+        match self.odata_type.as_deref().map(|t| t.trim_start_matches('#').to_ascii_lowercase()) {
+            Some(t) if t == "microsoft.graph.user" => MemberType::User,
+            Some(t) if t == "microsoft.graph.group" => MemberType::Group,
+            Some(t) if t == "microsoft.graph.device" => MemberType::Device,
+            _ => MemberType::Other,
+        }
+    }
+}
+
+/// The kind of a cloud group, per Graph's classification table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupKind {
+    Microsoft365,
+    Security,
+    MailEnabledSecurity,
+    Distribution,
+}
+
+impl Group {
+    pub fn is_unified(&self) -> bool {
+        self.group_types.iter().any(|t| t.eq_ignore_ascii_case("Unified"))
+    }
+    pub fn is_dynamic(&self) -> bool {
+        self.group_types.iter().any(|t| t.eq_ignore_ascii_case("DynamicMembership"))
+    }
+    pub fn kind(&self) -> GroupKind {
+        if self.is_unified() {
+            GroupKind::Microsoft365
+        } else if self.security_enabled == Some(true) {
+            if self.mail_enabled == Some(true) { GroupKind::MailEnabledSecurity } else { GroupKind::Security }
+        } else {
+            GroupKind::Distribution
+        }
+    }
+    pub fn name(&self) -> &str {
+        self.display_name.as_deref().unwrap_or("")
+    }
+}

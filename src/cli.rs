@@ -1,0 +1,175 @@
+//! The command line ("low" arguments): clap definitions only, no I/O. Each subsystem owns
+//! its own argument group (`graph::args`, `ldap::args`, `ps::args`, `sim::args`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::core::{CnFormat, DeletionBehavior, FeatureState, MemberLimitBehavior, Target};
+
+const ABOUT: &str = "Microsoft Entra group writeback: readiness audit, impact forecast and writeback executor";
+
+const LONG_ABOUT: &str = "\
+gwb answers three questions about writing Entra cloud groups back into on-premises Active Directory:
+
+  1. Is the tenant and AD ready, and what exactly would happen?    gwb audit
+  2. What evidence do these PowerShell exports hold?               gwb inspect
+  3. Collect a snapshot bundle from Graph and AD for offline use.  gwb collect
+
+Quick start (no tenant needed):
+  gwb audit --snapshot fixtures/contoso
+
+Exit codes: 0 gate passes, 1 gate fails (findings at or above --fail-on),
+2 usage or input error, 3 evidence incomplete (with --require-complete).";
+
+#[derive(Debug, Parser)]
+#[command(name = "gwb", version, about = ABOUT, long_about = LONG_ABOUT, max_term_width = 100)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr; no progress bars.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check readiness and forecast, group by group and member by member, what writeback would do.
+    #[command(long_about = AUDIT_LONG)]
+    Audit(Box<AuditArgs>),
+    /// Collect a snapshot bundle from Microsoft Graph and/or AD over LDAP.
+    Collect(Box<CollectArgs>),
+    /// Recognise PowerShell exports and show what evidence they hold.
+    Inspect(crate::ps::args::InspectArgs),
+    /// List every finding code and reason code with its meaning (stable API).
+    Codes(CodesArgs),
+    /// Serve a bundle or a generated tenant with Microsoft Graph's semantics on loopback.
+    GraphSim(crate::sim::args::SimArgs),
+}
+
+const AUDIT_LONG: &str = "\
+Reads a snapshot bundle (--snapshot DIR) or a live tenant, checks the prerequisites of group
+writeback and forecasts for each target what happens to every cloud group and member.
+
+Targets:
+  connect-v1   Entra Connect original writeback (Microsoft 365 groups as distribution groups)
+  connect-v2   Entra Connect new writeback (deprecated since June 30, 2024)
+  cloud-sync   Entra Cloud Sync group provisioning to AD (security groups)
+  gwb          gwb's own executor (connect-v2 semantics plus gwb's options)
+
+Examples:
+  gwb audit --snapshot fixtures/contoso
+  gwb audit --snapshot bundle/ --target gwb --format json --output audit.json
+  gwb audit --snapshot bundle/ --fail-on warning --require-complete   # CI gate";
+
+/// Output formats of reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people (default on a terminal).
+    Table,
+    /// Stable JSON (`gwb-audit/1`), readable by ConvertFrom-Json in PowerShell 5.1 and 7.
+    Json,
+    /// One row per group and target; UTF-8 with BOM for Excel and Import-Csv.
+    Csv,
+    /// Markdown for change tickets and pull requests.
+    Markdown,
+    /// CLIXML that Import-Clixml reads.
+    Clixml,
+}
+
+/// When the gate fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FailOn {
+    /// Fail on any error finding (default).
+    #[default]
+    Error,
+    /// Fail on warnings and errors.
+    Warning,
+    /// Never fail on findings (input errors still exit 2).
+    Never,
+}
+
+/// Record shapes for PowerShell users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shape {
+    /// Per-group records with MSIdentityTools' Get-MsIdGroupWritebackConfiguration property names.
+    Msidentitytools,
+}
+
+/// The admin's writeback choices: the guide's "modify default behavior" steps and gwb's options.
+#[derive(Debug, Clone, Args)]
+pub struct PolicyArgs {
+    /// The single OU groups are written back into (default: the tenant's or Connect's configured container).
+    #[arg(long, value_name = "DN")]
+    pub target_ou: Option<String>,
+    /// default: disabled or soft-deleted groups stay in AD until hard-deleted; modified: they are deleted.
+    #[arg(long, value_enum, default_value = "default")]
+    pub deletion: DeletionBehavior,
+    /// default: Microsoft 365 groups over 50,000 members are not written back; raised: up to 250,000.
+    #[arg(long, value_enum, default_value = "default")]
+    pub member_limit: MemberLimitBehavior,
+    /// CN of written-back groups: Group_<objectId>, or <display name>_<last 12 of objectId>.
+    #[arg(long, value_enum, default_value = "object-id")]
+    pub cn_format: CnFormat,
+    /// as-if-enabled: forecast each target as if it were enabled now; current: honour the tenant's feature flags.
+    #[arg(long, value_enum, default_value = "as-if-enabled")]
+    pub feature_state: FeatureState,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Snapshot bundle directory (tenant.json, ad.ldif, connect/).
+    #[arg(long, short = 's', value_name = "DIR")]
+    pub snapshot: Option<PathBuf>,
+    /// Extra PowerShell exports to read as evidence (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Vec<PathBuf>,
+    /// Targets to forecast and gate on (repeatable; default: all four).
+    #[arg(long, short = 't', value_enum)]
+    pub target: Vec<Target>,
+    /// Report format (default: table on a terminal, json otherwise).
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<Format>,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Fail the gate (exit 1) on findings at or above this severity.
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
+    /// Exit 3 when any evidence is missing or incomplete.
+    #[arg(long)]
+    pub require_complete: bool,
+    /// Print per-group records in another tool's shape (json, csv or clixml formats).
+    #[arg(long, value_enum)]
+    pub shape: Option<Shape>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub graph: crate::graph::args::GraphArgs,
+    #[command(flatten)]
+    pub ldap: crate::ldap::args::LdapArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// Directory to write the snapshot bundle into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The single OU groups are written back into.
+    #[arg(long, value_name = "DN")]
+    pub target_ou: Option<String>,
+    #[command(flatten)]
+    pub graph: crate::graph::args::GraphArgs,
+    #[command(flatten)]
+    pub ldap: crate::ldap::args::LdapArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CodesArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "table")]
+    pub format: Format,
+}

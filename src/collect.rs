@@ -1,0 +1,81 @@
+//! `gwb collect`: run the Graph and LDAP collectors and write a snapshot bundle directory.
+
+use anyhow::Context;
+
+use crate::ad::ldif;
+use crate::bundle::{BUNDLE_FORMAT, Manifest, tenant::TENANT_FORMAT};
+use crate::cli::CollectArgs;
+use crate::ldap::MemberRefs;
+
+/// Gather the member references LDAP discovery must resolve from collected groups.
+pub fn member_refs(tenant: &crate::bundle::TenantDoc) -> MemberRefs {
+    let mut refs = MemberRefs::default();
+    for g in tenant.groups.iter().flatten() {
+        if let Some(s) = &g.on_premises_security_identifier {
+            refs.sids.push(s.clone());
+        }
+        for m in g.members.iter().flatten() {
+            if let Some(s) = &m.on_premises_security_identifier {
+                refs.sids.push(s.clone());
+            }
+            if let Some(g) = m.on_premises_object_identifier.as_deref().and_then(crate::ad::ids::parse_guid) {
+                refs.guids.push(g);
+            }
+            if let Some(g) = m.on_premises_immutable_id.as_deref().and_then(crate::ad::ids::guid_from_immutable_id) {
+                refs.guids.push(g);
+            }
+            if let Some(d) = m.device_id.as_deref().and_then(crate::ad::ids::parse_guid) {
+                refs.device_ids.push(d);
+            }
+        }
+    }
+    refs.sids.sort();
+    refs.sids.dedup();
+    refs.guids.sort();
+    refs.guids.dedup();
+    refs.device_ids.sort();
+    refs.device_ids.dedup();
+    refs
+}
+
+/// Run the collectors and write the bundle. Returns whether every section completed.
+pub fn run(args: &CollectArgs) -> anyhow::Result<bool> {
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let mut complete = true;
+    let mut tenant = None;
+    if args.graph.is_live() {
+        let mut doc = crate::graph::collect(&args.graph)?;
+        doc.format = Some(TENANT_FORMAT.to_string());
+        complete &= doc.incomplete_sections.is_empty();
+        let text = serde_json::to_string_pretty(&doc)?;
+        write_atomic(&args.out.join("tenant.json"), text.as_bytes())?;
+        tenant = Some(doc);
+    }
+    let mut manifest = Manifest { format: Some(BUNDLE_FORMAT.into()), target_ou: args.target_ou.clone(), ..Manifest::default() };
+    if args.ldap.ldap_url.is_some() {
+        let refs = tenant.as_ref().map(member_refs).unwrap_or_default();
+        let entries = crate::ldap::collect(&args.ldap, args.target_ou.as_deref(), &refs)?;
+        write_atomic(&args.out.join("ad.ldif"), ldif::write(&entries).as_bytes())?;
+    }
+    if tenant.is_none() && args.ldap.ldap_url.is_none() {
+        anyhow::bail!("nothing to collect: give Graph options (--tenant/--client-id or --graph-url) and/or --ldap-url");
+    }
+    manifest.collected_at = Some(now_rfc3339());
+    if !complete {
+        manifest.incomplete_sections.push("tenant".into());
+    }
+    write_atomic(&args.out.join("bundle.json"), serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+    Ok(complete)
+}
+
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// Write a file so a crash never leaves it half-written.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp~");
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! gwb: Microsoft Entra group writeback — readiness audit, impact forecast and executor.
+//!
+//! Data flows one way: collectors (`graph`, `ldap`, `ps`) produce a snapshot
+//! [`bundle`]; the pure decision [`core`] turns a bundle into per-group and
+//! per-member outcomes; [`audit`] adds readiness findings and verdicts; [`report`]
+//! renders them. Only `main.rs` knows exit codes; only `report` and `app` print.
+
+pub mod ad;
+pub mod app;
+pub mod audit;
+pub mod bundle;
+pub mod cli;
+pub mod collect;
+pub mod core;
+pub mod error;
+pub mod graph;
+pub mod ldap;
+pub mod ps;
+pub mod report;
+pub mod sim;
+pub mod text;

@@ -1,0 +1,35 @@
+//! The `gwb` binary: install the TLS provider, start logging, run, map the outcome to an exit code.
+//! Exit codes (documented in README.md): 0 gate passes, 1 gate fails, 2 usage or input error,
+//! 3 evidence incomplete under `--require-complete`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use gwb::app::{self, RunOutcome};
+use gwb::cli::Cli;
+
+fn main() -> ExitCode {
+    // One crypto provider for both reqwest and ldap3 (rustls panics if it has to guess).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    app::init_logging(cli.verbose, cli.quiet);
+    match app::run(cli) {
+        Ok(RunOutcome::Pass) => ExitCode::from(0),
+        Ok(RunOutcome::GateFailed) => ExitCode::from(1),
+        Ok(RunOutcome::Incomplete) => ExitCode::from(3),
+        Err(err) => {
+            if gwb::error::is_broken_pipe(&err) {
+                return ExitCode::from(0);
+            }
+            eprintln!("gwb: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

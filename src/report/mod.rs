@@ -1,0 +1,1 @@
+//! Renderers: one report model, one writer per format. Only this module and `app` print.

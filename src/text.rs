@@ -1,0 +1,155 @@
+//! The one decoding layer every input file goes through: BOM sniffing (UTF-8, UTF-16LE,
+//! UTF-16BE), UTF-16 without a BOM (Windows PowerShell 5.1 `Out-File`), CRLF, and a
+//! Windows-1252 fallback with a warning for bytes that are not UTF-8.
+
+use std::path::Path;
+
+use crate::error::InputError;
+
+/// How the bytes of a file were decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    Utf8,
+    Utf8Bom,
+    Utf16LeBom,
+    Utf16BeBom,
+    Utf16LeNoBom,
+    Utf16BeNoBom,
+    Windows1252,
+}
+
+/// Decoded text plus what was learned while decoding it.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub text: String,
+    pub encoding: Encoding,
+    /// Human-readable notes (e.g. the fallback was used); never fatal.
+    pub warnings: Vec<String>,
+}
+
+/// Upper bound on any single input file (hostile inputs must not exhaust memory).
+pub const MAX_INPUT_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// Read and decode a file.
+pub fn read_file(path: &Path) -> Result<Decoded, InputError> {
+    let meta = std::fs::metadata(path).map_err(|e| InputError::new(path, "", format!("cannot read: {e}")))?;
+    if meta.is_dir() {
+        return Err(InputError::new(path, "", "is a directory, expected a file"));
+    }
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(InputError::new(path, "", format!("file is {} bytes, larger than the {MAX_INPUT_BYTES}-byte limit", meta.len())));
+    }
+    let bytes = std::fs::read(path).map_err(|e| InputError::new(path, "", format!("cannot read: {e}")))?;
+    Ok(decode(&bytes))
+}
+
+/// Decode bytes: BOM first, then a UTF-16 heuristic, then UTF-8, then Windows-1252.
+/// CRLF line ends are normalised to LF.
+pub fn decode(bytes: &[u8]) -> Decoded {
+    let mut warnings = Vec::new();
+    let (text, encoding) = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        (utf8_or_1252(rest, &mut warnings).0, Encoding::Utf8Bom)
+    } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        (decode_utf16(rest, true, &mut warnings), Encoding::Utf16LeBom)
+    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        (decode_utf16(rest, false, &mut warnings), Encoding::Utf16BeBom)
+    } else if let Some(le) = utf16_without_bom(bytes) {
+        (decode_utf16(bytes, le, &mut warnings), if le { Encoding::Utf16LeNoBom } else { Encoding::Utf16BeNoBom })
+    } else {
+        let (t, fallback) = utf8_or_1252(bytes, &mut warnings);
+        (t, if fallback { Encoding::Windows1252 } else { Encoding::Utf8 })
+    };
+    let text = if text.contains('\r') { text.replace("\r\n", "\n") } else { text };
+    Decoded { text, encoding, warnings }
+}
+
+fn utf8_or_1252(bytes: &[u8], warnings: &mut Vec<String>) -> (String, bool) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (s.to_string(), false),
+        Err(e) => {
+            warnings.push(format!(
+                "not valid UTF-8 at byte {}; decoded as Windows-1252 (re-export with -Encoding UTF8 to be sure)",
+                e.valid_up_to()
+            ));
+            let (cow, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+            (cow.into_owned(), true)
+        }
+    }
+}
+
+/// UTF-16 without a BOM: ASCII-heavy text has a zero in every other byte.
+fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
+    if bytes.len() < 4 || bytes.len() % 2 != 0 {
+        return None;
+    }
+    let sample = &bytes[..bytes.len().min(512)];
+    let pairs = sample.len() / 2;
+    let odd_zero = sample.chunks_exact(2).filter(|p| p[1] == 0 && p[0] != 0).count();
+    let even_zero = sample.chunks_exact(2).filter(|p| p[0] == 0 && p[1] != 0).count();
+    if odd_zero * 10 >= pairs * 7 {
+        Some(true)
+    } else if even_zero * 10 >= pairs * 7 {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn decode_utf16(bytes: &[u8], le: bool, warnings: &mut Vec<String>) -> String {
+    if bytes.len() % 2 != 0 {
+        warnings.push("UTF-16 text has an odd number of bytes; the last byte was dropped".into());
+    }
+    let units = bytes.chunks_exact(2).map(|p| if le { u16::from_le_bytes([p[0], p[1]]) } else { u16::from_be_bytes([p[0], p[1]]) });
+    let mut out = String::with_capacity(bytes.len() / 2);
+    let mut bad = 0usize;
+    for r in char::decode_utf16(units) {
+        match r {
+            Ok(c) => out.push(c),
+            Err(_) => {
+                bad += 1;
+                out.push('\u{FFFD}');
+            }
+        }
+    }
+    if bad > 0 {
+        warnings.push(format!("{bad} unpaired UTF-16 surrogate(s) replaced with U+FFFD"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16le(s: &str, bom: bool) -> Vec<u8> {
+        let mut v = if bom { vec![0xFF, 0xFE] } else { vec![] };
+        for u in s.encode_utf16() {
+            v.extend_from_slice(&u.to_le_bytes());
+        }
+        v
+    }
+
+    #[test]
+    fn same_text_from_every_encoding() {
+        let s = "{\"name\": \"Ana Müller\"}\r\n";
+        let mut bom8 = vec![0xEF, 0xBB, 0xBF];
+        bom8.extend_from_slice(s.as_bytes());
+        let expect = "{\"name\": \"Ana Müller\"}\n";
+        assert_eq!(decode(s.as_bytes()).text, expect);
+        assert_eq!(decode(&bom8).text, expect);
+        assert_eq!(decode(&bom8).encoding, Encoding::Utf8Bom);
+        assert_eq!(decode(&utf16le(s, true)).text, expect);
+        assert_eq!(decode(&utf16le(s, true)).encoding, Encoding::Utf16LeBom);
+        assert_eq!(decode(&utf16le(s, false)).text, expect);
+        assert_eq!(decode(&utf16le(s, false)).encoding, Encoding::Utf16LeNoBom);
+    }
+
+    #[test]
+    fn latin1_bytes_fall_back_with_a_warning() {
+        let d = decode(b"M\xfcller");
+        assert_eq!(d.text, "Müller");
+        assert_eq!(d.encoding, Encoding::Windows1252);
+        assert_eq!(d.warnings.len(), 1);
+    }
+}

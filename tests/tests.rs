@@ -1,0 +1,8 @@
+//! The one integration-test binary (ripgrep style): one module per topic.
+
+mod util;
+
+mod audit;
+mod graph;
+mod ldap;
+mod ps;
