@@ -3,7 +3,10 @@
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command};
+use crate::audit::Severity;
+use crate::bundle::Snapshot;
+use crate::cli::{AuditArgs, Cli, Command, FailOn, Format, Shape};
+use crate::core::Policy;
 
 /// How a successful run ended; `main` maps this to an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +34,7 @@ pub fn init_logging(verbose: u8, quiet: bool) {
 
 pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
     match cli.command {
-        Command::Audit(_args) => anyhow::bail!("audit: not wired yet"),
+        Command::Audit(args) => audit(&args),
         Command::Collect(args) => {
             let complete = crate::collect::run(&args)?;
             Ok(if complete { RunOutcome::Pass } else { RunOutcome::Incomplete })
@@ -43,10 +46,118 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             out.flush()?;
             if ok { Ok(RunOutcome::Pass) } else { anyhow::bail!("some files could not be read") }
         }
-        Command::Codes(_args) => anyhow::bail!("codes: not wired yet"),
+        Command::Codes(args) => {
+            let text = crate::report::codes(args.format)?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+            Ok(RunOutcome::Pass)
+        }
         Command::GraphSim(args) => {
             crate::sim::run(&args)?;
             Ok(RunOutcome::Pass)
         }
     }
+}
+
+/// Load the snapshot an audit (or plan) reads: a bundle directory, or live collection.
+pub fn load_snapshot(
+    snapshot: Option<&std::path::Path>,
+    evidence: &[std::path::PathBuf],
+    graph: &crate::graph::args::GraphArgs,
+    ldap: &crate::ldap::args::LdapArgs,
+    target_ou: Option<&str>,
+) -> anyhow::Result<Snapshot> {
+    if let Some(dir) = snapshot {
+        if graph.is_live() || ldap.ldap_url.is_some() {
+            anyhow::bail!("give either --snapshot DIR or live options (Graph / --ldap-url), not both");
+        }
+        return Ok(crate::bundle::load_dir(dir, evidence)?);
+    }
+    if !graph.is_live() && ldap.ldap_url.is_none() && evidence.is_empty() {
+        anyhow::bail!("nothing to audit: give --snapshot DIR (e.g. --snapshot fixtures/contoso), live options (--tenant/--client-id or --graph-url, --ldap-url), or --evidence FILE");
+    }
+    let mut snap = Snapshot { origin: "live".into(), ..Snapshot::default() };
+    if graph.is_live() {
+        let value = crate::graph::collect(graph)?;
+        snap.tenant = serde_json::from_value(value).map_err(|e| anyhow::anyhow!("the tenant collected from Graph has an unexpected shape: {e}"))?;
+        snap.tenant_present = true;
+    }
+    let mut entries = Vec::new();
+    if ldap.ldap_url.is_some() {
+        let refs = crate::collect::member_refs(&snap.tenant);
+        entries = crate::ldap::collect(ldap, target_ou, &refs)?;
+        snap.manifest.target_ou = target_ou.map(str::to_string);
+    }
+    for f in evidence {
+        for ev in crate::ps::load_evidence_path(f)? {
+            crate::bundle::merge_evidence(&mut snap, &mut entries, ev);
+        }
+    }
+    if ldap.ldap_url.is_some() || !entries.is_empty() {
+        snap.ad = Some(crate::ad::AdSnapshot::from_entries(&entries).map_err(|e| anyhow::anyhow!("AD data: line {}: {}", e.line, e.message))?);
+    }
+    Ok(snap)
+}
+
+fn default_format(output: Option<&std::path::Path>) -> Format {
+    use std::io::IsTerminal;
+    if let Some(ext) = output.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
+        match ext.to_ascii_lowercase().as_str() {
+            "csv" => return Format::Csv,
+            "md" | "markdown" => return Format::Markdown,
+            "xml" | "clixml" => return Format::Clixml,
+            "txt" => return Format::Table,
+            _ => return Format::Json,
+        }
+    }
+    if output.is_none() && std::io::stdout().is_terminal() { Format::Table } else { Format::Json }
+}
+
+fn terminal_width() -> Option<u16> {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+}
+
+fn audit(args: &AuditArgs) -> anyhow::Result<RunOutcome> {
+    let snap = load_snapshot(args.snapshot.as_deref(), &args.evidence, &args.graph, &args.ldap, args.policy.target_ou.as_deref())?;
+    let policy = Policy {
+        deletion: args.policy.deletion,
+        member_limit: args.policy.member_limit,
+        cn_format: args.policy.cn_format,
+        feature_state: args.policy.feature_state,
+    };
+    let mut targets = args.target.clone();
+    targets.dedup();
+    let opts = crate::audit::Options {
+        targets,
+        policy,
+        target_ou: args.policy.target_ou.clone(),
+        generated_at: crate::collect::now_rfc3339(),
+    };
+    let report = crate::audit::audit(&snap, &opts)?;
+    let format = args.format.unwrap_or_else(|| default_format(args.output.as_deref()));
+    let bytes = match args.shape {
+        Some(Shape::Msidentitytools) => crate::report::shape::render(&snap, &report, format)?,
+        None => crate::report::render(&report, format, terminal_width())?,
+    };
+    match &args.output {
+        Some(path) => crate::collect::write_atomic(path, &bytes)?,
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            out.write_all(&bytes)?;
+            out.flush()?;
+        }
+    }
+    if args.require_complete && !report.evidence.complete {
+        tracing::warn!("evidence is incomplete: missing {:?}, incomplete {:?}", report.evidence.missing, report.evidence.incomplete);
+        return Ok(RunOutcome::Incomplete);
+    }
+    let min = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Never => None,
+    };
+    Ok(if report.gate_fails(min) { RunOutcome::GateFailed } else { RunOutcome::Pass })
 }

@@ -44,10 +44,13 @@ pub fn run(args: &CollectArgs) -> anyhow::Result<bool> {
     let mut complete = true;
     let mut tenant = None;
     if args.graph.is_live() {
-        let mut doc = crate::graph::collect(&args.graph)?;
-        doc.format = Some(TENANT_FORMAT.to_string());
+        let mut value = crate::graph::collect(&args.graph)?;
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("format".into(), TENANT_FORMAT.into());
+        }
+        let doc: crate::bundle::TenantDoc = serde_json::from_value(value.clone()).context("the collected tenant has an unexpected shape")?;
         complete &= doc.incomplete_sections.is_empty();
-        let text = serde_json::to_string_pretty(&doc)?;
+        let text = serde_json::to_string_pretty(&value)?;
         write_atomic(&args.out.join("tenant.json"), text.as_bytes())?;
         tenant = Some(doc);
     }

@@ -1,2 +1,745 @@
 //! The readiness audit: checks with stable codes over a snapshot, verdicts per target, and the
-//! forecast from the decision core, gathered into one [`Report`].
+//! forecast from the decision core, gathered into one [`Report`]. Pure: no I/O, no printing.
+
+pub mod codes;
+pub mod exchange;
+pub mod version;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::ad::Dn;
+use crate::bundle::Snapshot;
+use crate::bundle::tenant::GroupKind;
+use crate::core::{self, Flags, Forecast, GroupReason, Inputs, MemberReason, Outcome, Policy, Target};
+pub use codes::{Code, Severity};
+use exchange::Preparation;
+use version::Version;
+
+pub const REPORT_FORMAT: &str = "gwb-audit/1";
+/// Entra ID P1 (AAD_PREMIUM) and P2 (AAD_PREMIUM_P2) service plan ids.
+pub const P1_PLAN: &str = "41781fb2-bc02-4b7c-bd55-b576c07bb09d";
+pub const P2_PLAN: &str = "eec0eb4f-6444-4f95-aba0-50c24d67f998";
+pub const GROUP_UNIFIED_TEMPLATE: &str = "62375ab9-6b52-47ed-826b-58e47e0e304b";
+
+const CONNECT_TARGETS: &[Target] = &[Target::ConnectV1, Target::ConnectV2];
+
+/// One finding: stable code, severity, what it is about, and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    /// What the finding is about: a group id, a section, an OU, "tenant".
+    pub subject: String,
+    pub message: String,
+    /// The facts it rests on, and where they came from.
+    pub evidence: String,
+    pub remediation: String,
+    /// Targets this finding applies to; empty means all.
+    pub targets: Vec<Target>,
+}
+
+impl Finding {
+    fn new(code: Code, severity: Severity, subject: impl Into<String>, message: impl Into<String>) -> Finding {
+        Finding {
+            code,
+            severity,
+            subject: subject.into(),
+            message: message.into(),
+            evidence: String::new(),
+            remediation: String::new(),
+            targets: Vec::new(),
+        }
+    }
+    fn evidence(mut self, e: impl Into<String>) -> Finding {
+        self.evidence = e.into();
+        self
+    }
+    fn fix(mut self, r: impl Into<String>) -> Finding {
+        self.remediation = r.into();
+        self
+    }
+    fn only(mut self, t: &[Target]) -> Finding {
+        self.targets = t.to_vec();
+        self
+    }
+    pub fn applies_to(&self, t: Target) -> bool {
+        self.targets.is_empty() || self.targets.contains(&t)
+    }
+}
+
+/// The verdict for one target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Ready,
+    ReadyWithWarnings,
+    /// Evidence a collector could not finish, or an export lost data: never "ready".
+    Incomplete,
+    Blocked,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ready => "ready",
+            Verdict::ReadyWithWarnings => "ready-with-warnings",
+            Verdict::Incomplete => "incomplete",
+            Verdict::Blocked => "blocked",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetVerdict {
+    pub target: Target,
+    pub verdict: Verdict,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvidenceStatus {
+    /// True when nothing is missing or incomplete.
+    pub complete: bool,
+    /// Sections not supplied at all.
+    pub missing: Vec<String>,
+    /// Sections a collector could not finish, or that lost data in export.
+    pub incomplete: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotInfo {
+    pub origin: String,
+    pub tenant_id: Option<String>,
+    pub collected_at: Option<String>,
+}
+
+/// The whole audit result; renderers read only this.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub format: &'static str,
+    pub gwb_version: &'static str,
+    pub generated_at: String,
+    pub snapshot: SnapshotInfo,
+    pub policy: Policy,
+    pub flags: Flags,
+    pub connect_version: Option<String>,
+    pub target_ou: Option<String>,
+    pub evidence: EvidenceStatus,
+    pub verdicts: Vec<TargetVerdict>,
+    pub findings: Vec<Finding>,
+    pub forecast: Vec<Forecast>,
+}
+
+impl Report {
+    /// Findings at or above `min` for any of the report's targets.
+    pub fn gate_fails(&self, min: Option<Severity>) -> bool {
+        let Some(min) = min else { return false };
+        self.findings.iter().any(|f| f.severity >= min && self.verdicts.iter().any(|v| f.applies_to(v.target)))
+    }
+}
+
+/// What the audit needs besides the snapshot.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub targets: Vec<Target>,
+    pub policy: Policy,
+    /// `--target-ou`, overriding the snapshot's.
+    pub target_ou: Option<String>,
+    pub generated_at: String,
+}
+
+/// Resolve the feature flags from Graph and the Connect export; the tenant view wins on conflict.
+pub fn resolve_flags(s: &Snapshot) -> (Flags, Vec<Finding>) {
+    let sync = s.tenant.on_premises_synchronization.as_ref();
+    let pairs = [
+        ("unifiedGroupWritebackEnabled", "UnifiedGroupWriteback"),
+        ("groupWriteBackEnabled", "GroupWritebackV2"),
+        ("deviceWritebackEnabled", "DeviceWriteback"),
+    ];
+    let mut findings = Vec::new();
+    let mut vals = [None; 3];
+    for (i, (graph, connect)) in pairs.iter().enumerate() {
+        let g = sync.and_then(|x| x.feature(graph));
+        let c = s.connect.feature(connect);
+        if let (Some(a), Some(b)) = (g, c)
+            && a != b
+        {
+            findings.push(
+                Finding::new(
+                    Code::FeatureFlagsConflict,
+                    Severity::Warning,
+                    *connect,
+                    format!("Graph says {graph} = {a} but the Connect server says {connect} = {b}; gwb uses the tenant's value"),
+                )
+                .evidence(format!("tenant.json features.{graph}; {}", s.connect.sources.join(", ")))
+                .fix("Run a sync cycle (Start-ADSyncSyncCycle -PolicyType Delta) and re-export both, or check that the export comes from the active (non-staging) server"),
+            );
+        }
+        vals[i] = g.or(c);
+    }
+    (Flags { v1: vals[0], v2: vals[1], device_writeback: vals[2] }, findings)
+}
+
+fn connect_version(s: &Snapshot) -> Option<(String, String)> {
+    if let Some(v) = s.tenant.on_premises_synchronization.as_ref().and_then(|x| x.configuration.as_ref()).and_then(|c| c.synchronization_client_version.clone()) {
+        return Some((v, "onPremisesSynchronization.configuration.synchronizationClientVersion".into()));
+    }
+    s.connect.server_version.clone().map(|v| (v, format!("Microsoft.Synchronize.ServerConfigurationVersion ({})", s.connect.sources.join(", "))))
+}
+
+/// Where the target OU comes from, in order: flag, manifest, tenant, Connect export.
+pub fn target_ou(s: &Snapshot, flag: Option<&str>) -> Option<(String, &'static str)> {
+    if let Some(f) = flag {
+        return Some((f.to_string(), "--target-ou"));
+    }
+    if let Some(m) = &s.manifest.target_ou {
+        return Some((m.clone(), "bundle.json targetOu"));
+    }
+    if let Some(c) = s
+        .tenant
+        .on_premises_synchronization
+        .as_ref()
+        .and_then(|x| x.configuration.as_ref())
+        .and_then(|c| c.writeback_configuration.as_ref())
+        .and_then(|w| w.unified_group_container.clone())
+        .filter(|c| !c.trim().is_empty())
+    {
+        return Some((c, "configuration.writebackConfiguration.unifiedGroupContainer"));
+    }
+    s.connect.writeback_container.clone().map(|c| (c, "Connect export writeback container"))
+}
+
+fn parse_bool_setting(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// Run the audit. Pure: the same snapshot and options give the same report.
+pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
+    let mut findings: Vec<Finding> = Vec::new();
+    let t = &s.tenant;
+    // --- evidence ------------------------------------------------------------------------
+    let mut missing = Vec::new();
+    let mut incomplete: BTreeSet<String> = t.incomplete_sections.iter().cloned().collect();
+    incomplete.extend(s.manifest.incomplete_sections.iter().cloned());
+    let sections: [(&str, bool, &str); 6] = [
+        ("onPremisesSynchronization", t.on_premises_synchronization.is_some() || !s.connect.features.is_empty(), "feature flags and the Connect version"),
+        ("settings", t.settings.is_some(), "the default for new Microsoft 365 groups"),
+        ("subscribedSkus", t.subscribed_skus.is_some(), "the P1/P2 licence prerequisite"),
+        ("groups", t.groups.is_some(), "the forecast"),
+        ("deletedGroups", t.deleted_groups.is_some(), "soft-deleted groups and the deletion forecast"),
+        ("ad", s.ad.is_some(), "Exchange preparation, the target OU, member resolution and name collisions"),
+    ];
+    for (name, present, what) in sections {
+        if !present {
+            missing.push(name.to_string());
+            findings.push(
+                Finding::new(Code::EvidenceMissing, Severity::Warning, name, format!("{name} was not supplied: {what} cannot be checked"))
+                    .fix(if name == "ad" {
+                        "Add ad.ldif to the bundle (gwb collect --ldap-url … or ldapsearch -LLL) or run the audit with --ldap-url"
+                    } else {
+                        "Collect it with gwb collect, or add it to tenant.json from Graph Explorer / Invoke-MgGraphRequest"
+                    }),
+            );
+        }
+    }
+    for sec in &incomplete {
+        findings.push(
+            Finding::new(Code::EvidenceIncomplete, Severity::Error, sec.clone(), format!("the collector could not finish {sec}; the audit cannot call the tenant ready"))
+                .fix("Re-run gwb collect (see its error messages for the cause) before relying on this report"),
+        );
+    }
+    for q in &s.quality {
+        let (code, sev) = match q.code.as_str() {
+            "depth-truncated" | "lost-data" => (Code::EvidenceTruncated, Severity::Error),
+            "unrecognized" => (Code::EvidenceUnrecognized, Severity::Info),
+            _ => (Code::EvidenceNote, Severity::Info),
+        };
+        if code == Code::EvidenceTruncated {
+            incomplete.insert(format!("{} ({})", q.file, q.code));
+        }
+        let place = if q.place.is_empty() { String::new() } else { format!(" at {}", q.place) };
+        findings.push(
+            Finding::new(code, sev, q.file.clone(), format!("{}{place}", q.message)).evidence(format!("{}{place}", q.file)).fix(if code == Code::EvidenceTruncated {
+                "Re-export with a larger -Depth (e.g. ConvertTo-Json -Depth 10) or with Export-Clixml"
+            } else {
+                ""
+            }),
+        );
+    }
+    let no_members: Vec<&str> = t.groups.iter().flatten().filter(|g| g.members.is_none()).map(|g| g.id.as_str()).collect();
+    if !no_members.is_empty() {
+        findings.push(
+            Finding::new(
+                Code::MembersNotCollected,
+                Severity::Warning,
+                "groups",
+                format!("{} group(s) have no members array: member limits, nesting and member resolution are unknown for them", no_members.len()),
+            )
+            .evidence(abbreviate(&no_members))
+            .fix("Collect members (gwb collect does) or add a \"members\" array to each group"),
+        );
+        missing.push("members".into());
+    }
+    // --- feature flags -----------------------------------------------------------------------
+    let (flags, mut flag_findings) = resolve_flags(s);
+    findings.append(&mut flag_findings);
+    let m365: Vec<&crate::bundle::tenant::Group> =
+        t.groups.iter().flatten().filter(|g| g.kind() == GroupKind::Microsoft365 && g.on_premises_sync_enabled != Some(true)).collect();
+    let m365_disabled = m365.iter().filter(|g| g.writeback_configuration.as_ref().and_then(|w| w.is_enabled) == Some(false)).count();
+    let flag_src = if t.on_premises_synchronization.is_some() { "tenant.json onPremisesSynchronization.features" } else { "Get-ADSyncAADCompanyFeature export" };
+    match (flags.v1, flags.v2) {
+        (None, None) => findings.push(
+            Finding::new(Code::FeatureFlagsUnknown, Severity::Warning, "tenant", "the group writeback feature state is unknown")
+                .fix("Add onPremisesSynchronization to tenant.json, or put `Get-ADSyncAADCompanyFeature | ConvertTo-Json` output in connect/"),
+        ),
+        _ => {}
+    }
+    match flags.v1 {
+        Some(true) => {
+            findings.push(
+                Finding::new(Code::WritebackV1Enabled, Severity::Info, "UnifiedGroupWriteback", "the original group writeback is on: every Microsoft 365 group is written back as a distribution group")
+                    .evidence(format!("UnifiedGroupWriteback = true ({flag_src})")),
+            );
+        }
+        Some(false) => findings.push(
+            Finding::new(Code::WritebackV1Disabled, Severity::Info, "UnifiedGroupWriteback", "the original group writeback is off").evidence(format!("UnifiedGroupWriteback = false ({flag_src})")),
+        ),
+        None => {}
+    }
+    if flags.v1 != Some(true) && !m365.is_empty() {
+        findings.push(
+            Finding::new(
+                Code::EnablementOrderHazard,
+                Severity::Warning,
+                "UnifiedGroupWriteback",
+                format!(
+                    "enabling the original writeback writes back all {} existing Microsoft 365 group(s) at once, {} of them with isEnabled = false; once on, there is no per-group opt-out",
+                    m365.len(),
+                    m365_disabled
+                ),
+            )
+            .evidence(format!("{} Microsoft 365 groups in tenant.json; v1 = {:?}, v2 = {:?}", m365.len(), flags.v1, flags.v2))
+            .fix("Make the default-behaviour changes first (NewUnifiedGroupWritebackDefault = false, isEnabled = false on groups that must stay cloud-only), review this forecast for connect-v1, then enable")
+            .only(CONNECT_TARGETS),
+        );
+    }
+    if m365_disabled > 0 && flags.v2 != Some(true) {
+        findings.push(
+            Finding::new(
+                Code::IsEnabledIgnoredByV1,
+                Severity::Warning,
+                "writebackConfiguration.isEnabled",
+                format!("{m365_disabled} Microsoft 365 group(s) have isEnabled = false, but the original writeback ignores it and writes them back"),
+            )
+            .fix("If these groups must not reach AD, do not rely on isEnabled under v1: delete or convert them, or use Cloud Sync or gwb for what must be written back")
+            .only(&[Target::ConnectV1]),
+        );
+    }
+    if flags.v2 == Some(true) {
+        findings.push(
+            Finding::new(
+                Code::WritebackV2Enabled,
+                Severity::Warning,
+                "GroupWritebackV2",
+                "group writeback v2 is on; it was deprecated on June 30, 2024 and may stop at any time; turning it off is irreversible and reverts to v1 (all Microsoft 365 groups written back)",
+            )
+            .evidence(format!("GroupWritebackV2 = true ({flag_src})"))
+            .fix("Plan the move of security groups to Cloud Sync (or gwb) before v2 stops; never disable v2 without reviewing the connect-v1 forecast")
+            .only(&[Target::ConnectV2]),
+        );
+    } else {
+        let sev = if flags.v2 == Some(false) { Severity::Error } else { Severity::Warning };
+        findings.push(
+            Finding::new(Code::WritebackV2Unavailable, sev, "GroupWritebackV2", "group writeback v2 cannot be enabled any more (retired June 30, 2024; Entra Connect 2.3.2.0 and later refuse it)")
+                .evidence(format!("GroupWritebackV2 = {:?}", flags.v2))
+                .fix("Use Cloud Sync group provisioning (security groups), the original writeback (Microsoft 365 groups), or gwb")
+                .only(&[Target::ConnectV2]),
+        );
+    }
+    // --- directory settings -------------------------------------------------------------------
+    if let Some(settings) = &t.settings {
+        let unified = settings.iter().find(|x| {
+            x.template_id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(GROUP_UNIFIED_TEMPLATE)) || x.display_name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case("Group.Unified"))
+        });
+        let value = unified.and_then(|u| u.values.iter().find(|v| v.name.eq_ignore_ascii_case("NewUnifiedGroupWritebackDefault")));
+        let (state, ev) = match (unified, value) {
+            (None, _) => (Some(true), "no Group.Unified directory setting: the default (true) applies".to_string()),
+            (Some(_), None) => (Some(true), "Group.Unified has no NewUnifiedGroupWritebackDefault value: the default (true) applies".to_string()),
+            (Some(_), Some(v)) => {
+                let raw = v.value.clone().unwrap_or_default();
+                match parse_bool_setting(&raw) {
+                    Some(b) => (Some(b), format!("Group.Unified NewUnifiedGroupWritebackDefault = {raw:?}")),
+                    None => {
+                        findings.push(
+                            Finding::new(Code::SettingValueInvalid, Severity::Warning, "NewUnifiedGroupWritebackDefault", format!("value {raw:?} is not \"true\" or \"false\""))
+                                .fix("Set it to \"false\" or \"true\" with Update-MgBetaDirectorySetting"),
+                        );
+                        (None, format!("Group.Unified NewUnifiedGroupWritebackDefault = {raw:?}"))
+                    }
+                }
+            }
+        };
+        let msg = match state {
+            Some(true) => "new Microsoft 365 groups are written back automatically (NewUnifiedGroupWritebackDefault is true or unset)",
+            Some(false) => "new Microsoft 365 groups are not enabled for writeback when created (NewUnifiedGroupWritebackDefault is false)",
+            None => "the default for new Microsoft 365 groups is unclear",
+        };
+        findings.push(
+            Finding::new(Code::NewGroupWritebackDefault, Severity::Info, "NewUnifiedGroupWritebackDefault", msg)
+                .evidence(ev)
+                .fix(if state == Some(true) { "To write back only chosen groups, set NewUnifiedGroupWritebackDefault to false before enabling (gwb tenant plan)" } else { "" }),
+        );
+    }
+    // --- licence ------------------------------------------------------------------------------
+    match &t.subscribed_skus {
+        None => findings.push(
+            Finding::new(Code::LicenseUnknown, Severity::Warning, "subscribedSkus", "the Entra ID P1/P2 prerequisite cannot be checked")
+                .fix("Add subscribedSkus (GET /v1.0/subscribedSkus) to tenant.json")
+                .only(&[Target::ConnectV1, Target::ConnectV2, Target::CloudSync]),
+        ),
+        Some(skus) => {
+            let hit = skus.iter().find_map(|sku| {
+                let status = sku.capability_status.as_deref().unwrap_or("Enabled");
+                if !(status.eq_ignore_ascii_case("Enabled") || status.eq_ignore_ascii_case("Warning")) {
+                    return None;
+                }
+                sku.service_plans
+                    .iter()
+                    .find(|p| {
+                        p.service_plan_id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(P1_PLAN) || id.eq_ignore_ascii_case(P2_PLAN))
+                            && !p.provisioning_status.as_deref().is_some_and(|st| st.eq_ignore_ascii_case("Disabled"))
+                    })
+                    .map(|p| (sku, p))
+            });
+            match hit {
+                Some((sku, p)) => findings.push(
+                    Finding::new(Code::LicensePresent, Severity::Info, "subscribedSkus", "Entra ID P1 or P2 is licensed").evidence(format!(
+                        "{} ({}) carries {} ({})",
+                        sku.sku_part_number.as_deref().unwrap_or("?"),
+                        sku.capability_status.as_deref().unwrap_or("?"),
+                        p.service_plan_name.as_deref().unwrap_or("?"),
+                        p.service_plan_id.as_deref().unwrap_or("?")
+                    )),
+                ),
+                None => findings.push(
+                    Finding::new(Code::LicenseMissing, Severity::Error, "subscribedSkus", "no enabled subscription carries an Entra ID P1 or P2 service plan")
+                        .evidence(format!("{} SKU(s) checked for service plans {P1_PLAN} / {P2_PLAN}", skus.len()))
+                        .fix("License Entra ID P1 or P2 (standalone, or in Microsoft 365 E3/E5, EMS, Business Premium)")
+                        .only(&[Target::ConnectV1, Target::ConnectV2, Target::CloudSync]),
+                ),
+            }
+        }
+    }
+    // --- Entra Connect version ---------------------------------------------------------------
+    let cv = connect_version(s);
+    match cv.as_ref().map(|(v, src)| (Version::parse(v), v, src)) {
+        None => findings.push(
+            Finding::new(Code::ConnectVersionUnknown, Severity::Warning, "Entra Connect", "the Entra Connect version is unknown")
+                .fix("Add onPremisesSynchronization (synchronizationClientVersion) or the Get-ADSyncGlobalSettings export")
+                .only(CONNECT_TARGETS),
+        ),
+        Some((None, raw, src)) => findings.push(
+            Finding::new(Code::ConnectVersionUnknown, Severity::Warning, "Entra Connect", format!("cannot read the version {raw:?}")).evidence(src.clone()).only(CONNECT_TARGETS),
+        ),
+        Some((Some(v), _, src)) => {
+            if v < Version(vec![2, 0, 89, 0]) {
+                findings.push(
+                    Finding::new(Code::ConnectVersionTooOld, Severity::Error, "Entra Connect", format!("Entra Connect {v} is older than 2.0.89.0, the group writeback prerequisite"))
+                        .evidence(src.clone())
+                        .fix("Upgrade every Entra Connect server (the feature is tenant-wide)")
+                        .only(CONNECT_TARGETS),
+                );
+            }
+            if v >= Version(vec![2, 3, 2, 0]) {
+                findings.push(
+                    Finding::new(Code::ConnectVersionV2Cutoff, Severity::Info, "Entra Connect", format!("Entra Connect {v} cannot enable group writeback v2 (2.3.2.0 and later)"))
+                        .evidence(src.clone())
+                        .only(&[Target::ConnectV2]),
+                );
+            }
+            if v < Version(vec![2, 6, 84, 0]) {
+                findings.push(
+                    Finding::new(
+                        Code::ConnectVersionBelowFloor,
+                        Severity::Warning,
+                        "Entra Connect",
+                        format!("Entra Connect {v} is below the mandatory minimum 2.6.84.0: synchronization services fail after September 30, 2026"),
+                    )
+                    .evidence(src.clone())
+                    .fix("Upgrade to 2.6.84.0 or later (download from the Entra admin center) and configure application-based authentication by April 7, 2027")
+                    .only(CONNECT_TARGETS),
+                );
+            }
+            if v < Version(vec![2, 2, 8, 0]) {
+                findings.push(
+                    Finding::new(Code::ConnectVersionNoObjectIdentifier, Severity::Warning, "Entra Connect", format!("Entra Connect {v} does not sync onPremisesObjectIdentifier, so Cloud Sync cannot match synced members"))
+                        .evidence(src.clone())
+                        .fix("Upgrade Entra Connect to 2.2.8.0 or later")
+                        .only(&[Target::CloudSync]),
+                );
+            }
+        }
+    }
+    // --- AD ------------------------------------------------------------------------------------
+    let ou = target_ou(s, opts.target_ou.as_deref());
+    let ou_dn = match &ou {
+        Some((text, src)) => Some(Dn::parse(text).map_err(|e| anyhow::anyhow!("target OU {text:?} (from {src}) is not a valid DN: {e}"))?),
+        None => None,
+    };
+    let mut exchange_prepared = None;
+    if let Some(ad) = &s.ad {
+        match exchange::preparation(&ad.exchange, ad.schema_captured) {
+            Preparation::Unknown => findings.push(
+                Finding::new(Code::ExchangeUnknown, Severity::Info, "Exchange", "the Exchange schema objects were not captured; Exchange preparation is unknown")
+                    .fix("Include CN=Schema,CN=Configuration (dMD) and CN=ms-Exch-Schema-Version-Pt in ad.ldif"),
+            ),
+            Preparation::NotPrepared { what } => {
+                exchange_prepared = Some(false);
+                findings.push(
+                    Finding::new(Code::ExchangeNotPrepared, Severity::Warning, "Exchange", "AD is not prepared for Exchange: mail attributes of written-back groups are not written")
+                        .evidence(what)
+                        .fix("Optional: run Exchange Setup /PrepareSchema, /PrepareAD and /PrepareAllDomains (2016 CU15 or later) if Microsoft 365 groups must be mail-enabled on-premises"),
+                );
+            }
+            Preparation::Prepared { label, meets_2016_cu15 } => {
+                exchange_prepared = Some(true);
+                let e = format!(
+                    "rangeUpper {}, domain objectVersion {}, organization objectVersion {}",
+                    ad.exchange.schema_range_upper.unwrap_or_default(),
+                    ad.exchange.domain_object_version.unwrap_or_default(),
+                    ad.exchange.organization_object_version.unwrap_or_default()
+                );
+                findings.push(Finding::new(Code::ExchangePrepared, Severity::Info, "Exchange", format!("AD is prepared for {label}")).evidence(e.clone()));
+                if !meets_2016_cu15 {
+                    findings.push(
+                        Finding::new(Code::ExchangeBelowRecommended, Severity::Warning, "Exchange", format!("AD is prepared for {label}, below Exchange 2016 CU15 (needed for Microsoft 365 groups with Exchange hybrid)"))
+                            .evidence(e)
+                            .fix("Prepare AD with Exchange 2016 CU15 or later (2016 CU13–CU17 look identical in AD)"),
+                    );
+                }
+            }
+        }
+        match &ou_dn {
+            None => {}
+            Some(dn) => {
+                if ad.by_dn(dn).is_some() {
+                    findings.push(Finding::new(Code::TargetOuPresent, Severity::Info, dn.to_string(), "the target OU exists").evidence(ou.as_ref().map(|o| o.1).unwrap_or_default()));
+                    match ad.ou_rights(dn) {
+                        Some(r) if !r.can_create_groups => findings.push(
+                            Finding::new(Code::TargetOuRightsInsufficient, Severity::Error, dn.to_string(), "the bind account cannot create groups in the target OU")
+                                .evidence(format!("allowedChildClassesEffective = [{}]", r.child_classes.join(", ")))
+                                .fix("Grant Create/Delete group objects and Read/Write all properties on group objects in the OU (as Set-ADSyncUnifiedGroupWritebackPermissions does)")
+                                .only(&[Target::Gwb]),
+                        ),
+                        Some(_) => {}
+                        None => findings.push(
+                            Finding::new(Code::TargetOuRightsUnknown, Severity::Info, dn.to_string(), "the bind account's effective rights on the target OU were not captured")
+                                .fix("Collect with gwb collect --ldap-url (it reads allowedChildClassesEffective)")
+                                .only(&[Target::Gwb]),
+                        ),
+                    }
+                } else {
+                    findings.push(
+                        Finding::new(Code::TargetOuMissing, Severity::Error, dn.to_string(), "the target OU does not exist in AD")
+                            .evidence(format!("not among the {} objects of ad.ldif", ad.objects.len()))
+                            .fix("Create the OU (and keep it inside Entra Connect's OU filtering scope) or correct --target-ou"),
+                    );
+                }
+            }
+        }
+        if ad.has_schema_attribute("msDS-ExternalDirectoryObjectId") == Some(false) {
+            findings.push(
+                Finding::new(Code::SchemaExternalIdMissing, Severity::Error, "schema", "the AD schema has no msDS-ExternalDirectoryObjectId, which Cloud Sync uses to match groups")
+                    .fix("Extend the schema to Windows Server 2016 or later (adprep /forestprep from a 2016+ DC)")
+                    .only(&[Target::CloudSync]),
+            );
+        }
+        if ad.recycle_bin_enabled == Some(false) {
+            findings.push(
+                Finding::new(Code::RecycleBinDisabled, Severity::Warning, "Recycle Bin", "the AD Recycle Bin is off: a deleted written-back group cannot be restored with its SID")
+                    .fix("Enable-ADOptionalFeature 'Recycle Bin Feature' -Scope ForestOrConfigurationSet -Target <forest>"),
+            );
+        }
+    }
+    if ou_dn.is_none() {
+        findings.push(
+            Finding::new(Code::TargetOuUnknown, Severity::Warning, "target OU", "no target OU is known, so names and existing objects cannot be checked")
+                .fix("Pass --target-ou \"OU=…\" (or set unifiedGroupContainer / bundle.json targetOu)"),
+        );
+    }
+    // --- forecast --------------------------------------------------------------------------------
+    let inputs = Inputs { tenant: t, ad: s.ad.as_ref(), target_ou: ou_dn.as_ref(), flags, exchange_prepared };
+    let targets = if opts.targets.is_empty() { Target::ALL.to_vec() } else { opts.targets.clone() };
+    let mut forecasts = Vec::new();
+    for &target in &targets {
+        let f = core::forecast(target, &inputs, &opts.policy);
+        forecast_findings(&f, &inputs, &mut findings);
+        forecasts.push(f);
+    }
+    // --- verdicts ------------------------------------------------------------------------------
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)).then_with(|| a.subject.cmp(&b.subject)));
+    let incomplete_list: Vec<String> = incomplete.into_iter().collect();
+    let verdicts = targets
+        .iter()
+        .map(|&target| {
+            let applicable = findings.iter().filter(|f| f.applies_to(target));
+            let errors = applicable.clone().filter(|f| f.severity == Severity::Error).count();
+            let warnings = applicable.filter(|f| f.severity == Severity::Warning).count();
+            let blocking = findings.iter().any(|f| f.applies_to(target) && f.severity == Severity::Error && !matches!(f.code, Code::EvidenceIncomplete | Code::EvidenceTruncated));
+            let verdict = if blocking {
+                Verdict::Blocked
+            } else if !incomplete_list.is_empty() {
+                Verdict::Incomplete
+            } else if warnings > 0 || errors > 0 {
+                Verdict::ReadyWithWarnings
+            } else {
+                Verdict::Ready
+            };
+            TargetVerdict { target, verdict, errors, warnings }
+        })
+        .collect();
+    Ok(Report {
+        format: REPORT_FORMAT,
+        gwb_version: env!("CARGO_PKG_VERSION"),
+        generated_at: opts.generated_at.clone(),
+        snapshot: SnapshotInfo { origin: s.origin.clone(), tenant_id: t.tenant_id.clone(), collected_at: t.collected_at.clone() },
+        policy: opts.policy,
+        flags,
+        connect_version: cv.map(|c| c.0),
+        target_ou: ou_dn.map(|d| d.to_string()),
+        evidence: EvidenceStatus { complete: missing.is_empty() && incomplete_list.is_empty(), missing, incomplete: incomplete_list },
+        verdicts,
+        findings,
+        forecast: forecasts,
+    })
+}
+
+fn abbreviate(items: &[&str]) -> String {
+    const N: usize = 10;
+    let mut s = items.iter().take(N).copied().collect::<Vec<_>>().join(", ");
+    if items.len() > N {
+        s.push_str(&format!(" and {} more", items.len() - N));
+    }
+    s
+}
+
+/// Findings that read the forecast of one target.
+fn forecast_findings(f: &Forecast, inputs: &Inputs, out: &mut Vec<Finding>) {
+    let t = f.target;
+    let only = [t];
+    let mut by_reason: BTreeMap<GroupReason, Vec<&core::GroupForecast>> = BTreeMap::new();
+    for g in &f.groups {
+        by_reason.entry(g.reason).or_default().push(g);
+    }
+    let names = |v: &[&core::GroupForecast]| abbreviate(&v.iter().map(|g| g.display_name.as_str()).collect::<Vec<_>>());
+    if let Some(v) = by_reason.get(&GroupReason::NameCollision) {
+        for g in v {
+            out.push(
+                Finding::new(Code::NameCollision, Severity::Error, g.id.clone(), format!("{:?}: {}", g.display_name, g.detail))
+                    .evidence(g.cn.clone().unwrap_or_default())
+                    .fix("Rename or move the existing object, rename the cloud group, or use the other --cn-format")
+                    .only(&only),
+            );
+        }
+    }
+    if let Some(v) = by_reason.get(&GroupReason::MemberLimitExceeded) {
+        out.push(
+            Finding::new(Code::MemberLimitExceeded, Severity::Warning, t.as_str(), format!("{} group(s) are over the member limit and are not written back: {}", v.len(), names(v)))
+                .fix("Split the groups, or (Microsoft 365 groups, Connect) raise the limit to 250,000 by disabling the 'Out to AD - Group Writeback Member Limit' rule (--member-limit raised)")
+                .only(&only),
+        );
+    }
+    let unsupported: Vec<&core::GroupForecast> = [GroupReason::UnsupportedDistributionList, GroupReason::UnsupportedMailEnabledSecurity]
+        .iter()
+        .filter_map(|r| by_reason.get(r))
+        .flatten()
+        .copied()
+        .collect();
+    if !unsupported.is_empty() && !out.iter().any(|f| f.code == Code::UnsupportedGroups) {
+        out.push(
+            Finding::new(Code::UnsupportedGroups, Severity::Info, "groups", format!("{} distribution list(s) or mail-enabled security group(s) cannot be written back: {}", unsupported.len(), names(&unsupported)))
+                .fix("Recreate them as Microsoft 365 groups if they must reach AD"),
+        );
+    }
+    let deleted: Vec<&core::GroupForecast> = f.groups.iter().filter(|g| g.outcome == Outcome::Delete).collect();
+    if !deleted.is_empty() {
+        let rb = inputs.ad.and_then(|a| a.recycle_bin_enabled);
+        out.push(
+            Finding::new(Code::AdGroupsDeleted, Severity::Warning, t.as_str(), format!("{} AD group(s) would be deleted: {}", deleted.len(), names(&deleted)))
+                .evidence(format!("AD Recycle Bin: {}", match rb { Some(true) => "on", Some(false) => "off", None => "unknown" }))
+                .fix("Review each deletion; make sure the AD Recycle Bin is on")
+                .only(&only),
+        );
+    }
+    let kept: Vec<&core::GroupForecast> = f.groups.iter().filter(|g| g.outcome == Outcome::Keep).collect();
+    if !kept.is_empty() {
+        out.push(
+            Finding::new(Code::AdGroupsKept, Severity::Info, t.as_str(), format!("{} AD group(s) stay in AD untouched and are no longer updated: {}", kept.len(), names(&kept)))
+                .fix("With --deletion modified they would be deleted instead")
+                .only(&only),
+        );
+    }
+    let mut member_counts: BTreeMap<MemberReason, usize> = BTreeMap::new();
+    let mut devices_need_writeback = 0;
+    for g in &f.groups {
+        for m in &g.members.skipped {
+            *member_counts.entry(m.reason).or_insert(0) += 1;
+            if m.reason == MemberReason::MemberDomainLocalGroup {
+                out.push(
+                    Finding::new(Code::DomainLocalNesting, Severity::Error, g.id.clone(), format!("{:?} nests a domain-local group: {}", g.display_name, m.detail))
+                        .evidence(format!("member {}", m.id))
+                        .fix("Remove the member from the cloud group, or change the AD group's scope to Global or Universal")
+                        .only(&only),
+                );
+            }
+            if m.reason == MemberReason::MemberDeviceRequiresDeviceWriteback {
+                devices_need_writeback += 1;
+            }
+        }
+    }
+    if devices_need_writeback > 0 {
+        out.push(
+            Finding::new(Code::DeviceWritebackRequired, Severity::Warning, t.as_str(), format!("{devices_need_writeback} Entra registered or joined device member(s) are not written: device writeback is not on"))
+                .fix("Enable device writeback in Entra Connect if these devices must be members in AD")
+                .only(&only),
+        );
+    }
+    let skipped_total: usize = member_counts.iter().filter(|(r, _)| **r != MemberReason::MemberDomainLocalGroup).map(|(_, n)| n).sum();
+    if skipped_total > 0 {
+        let parts: Vec<String> = member_counts.iter().map(|(r, n)| format!("{n} {}", r.code())).collect();
+        out.push(
+            Finding::new(Code::MembersSkipped, Severity::Info, t.as_str(), format!("{skipped_total} member(s) of written-back groups are not written: {}", parts.join(", ")))
+                .only(&only),
+        );
+    }
+    let c = f.counts();
+    let n = |o| c.get(&o).copied().unwrap_or(0);
+    out.push(
+        Finding::new(
+            Code::ForecastSummary,
+            Severity::Info,
+            t.as_str(),
+            format!(
+                "{}: {} written back, {} skipped, {} kept, {} deleted",
+                t.as_str(),
+                n(Outcome::Writeback),
+                n(Outcome::Skip),
+                n(Outcome::Keep),
+                n(Outcome::Delete)
+            ),
+        )
+        .only(&only),
+    );
+}

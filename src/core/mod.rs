@@ -71,3 +71,582 @@ pub enum FeatureState {
     /// Honour the tenant's current feature flags.
     Current,
 }
+
+pub mod naming;
+pub mod reason;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use uuid::Uuid;
+
+use crate::ad::{AdKind, AdObject, AdSnapshot, Dn, GroupScope, ids};
+use crate::bundle::tenant::{Group, GroupKind, Member, MemberType, TenantDoc};
+pub use reason::{GroupReason, MemberReason, Outcome};
+
+/// Direct-member limits (the guide's defaults and the raised Microsoft 365 limit).
+pub const M365_LIMIT_DEFAULT: usize = 50_000;
+pub const M365_LIMIT_RAISED: usize = 250_000;
+pub const SECURITY_LIMIT: usize = 250_000;
+pub const CLOUD_SYNC_LIMIT: usize = 50_000;
+
+/// The admin's choices that change outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Policy {
+    pub deletion: DeletionBehavior,
+    pub member_limit: MemberLimitBehavior,
+    pub cn_format: CnFormat,
+    pub feature_state: FeatureState,
+}
+
+/// Tenant feature flags as the audit resolved them from Graph and the Connect export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Flags {
+    /// UnifiedGroupWriteback / unifiedGroupWritebackEnabled (original writeback).
+    pub v1: Option<bool>,
+    /// GroupWritebackV2 / groupWriteBackEnabled (new writeback).
+    pub v2: Option<bool>,
+    /// DeviceWriteback / deviceWritebackEnabled.
+    pub device_writeback: Option<bool>,
+}
+
+/// Everything the core reads. Pure data: building it is the caller's job.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    pub tenant: &'a TenantDoc,
+    pub ad: Option<&'a AdSnapshot>,
+    pub target_ou: Option<&'a Dn>,
+    pub flags: Flags,
+    /// `Some(true)` when AD is prepared for Exchange, `None` when unknown.
+    pub exchange_prepared: Option<bool>,
+}
+
+/// The AD group type a group is written back as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum OnPremGroupType {
+    #[serde(rename = "universalDistributionGroup")]
+    UniversalDistribution,
+    #[serde(rename = "universalSecurityGroup")]
+    UniversalSecurity,
+    #[serde(rename = "universalMailEnabledSecurityGroup")]
+    UniversalMailEnabledSecurity,
+}
+
+impl OnPremGroupType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnPremGroupType::UniversalDistribution => "universalDistributionGroup",
+            OnPremGroupType::UniversalSecurity => "universalSecurityGroup",
+            OnPremGroupType::UniversalMailEnabledSecurity => "universalMailEnabledSecurityGroup",
+        }
+    }
+    pub fn parse(s: &str) -> Option<OnPremGroupType> {
+        [Self::UniversalDistribution, Self::UniversalSecurity, Self::UniversalMailEnabledSecurity]
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+    /// AD `groupType` (signed 32-bit): universal, with the security bit when security-enabled.
+    pub fn ad_group_type(self) -> i32 {
+        match self {
+            OnPremGroupType::UniversalDistribution => 8,
+            _ => i32::MIN | 8,
+        }
+    }
+    pub fn carries_mail(self) -> bool {
+        !matches!(self, OnPremGroupType::UniversalSecurity)
+    }
+}
+
+/// A member that will be written into the AD group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolvedMember {
+    pub id: String,
+    /// DN of the AD object (for a nested cloud group: the DN it will get).
+    pub dn: String,
+    pub guid: Option<Uuid>,
+    /// `member-resolved`, or `member-unverified` when no AD evidence was given.
+    pub reason: MemberReason,
+}
+
+/// A member that will not be written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkippedMember {
+    pub id: String,
+    pub display_name: Option<String>,
+    pub reason: MemberReason,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberForecast {
+    /// False when the group's members were not collected (or not evaluated for this outcome).
+    pub collected: bool,
+    pub total: usize,
+    pub resolved: Vec<ResolvedMember>,
+    pub skipped: Vec<SkippedMember>,
+}
+
+/// The core's answer for one group under one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupForecast {
+    pub id: String,
+    pub display_name: String,
+    /// `None` for AD objects whose cloud group no longer exists.
+    pub kind: Option<GroupKind>,
+    pub dynamic: bool,
+    pub outcome: Outcome,
+    pub reason: GroupReason,
+    pub detail: String,
+    pub on_premises_group_type: Option<OnPremGroupType>,
+    pub cn: Option<String>,
+    pub dn: Option<String>,
+    /// The AD object already written back for this group, if any.
+    pub existing_dn: Option<String>,
+    /// Whether mail attributes are written (AD prepared for Exchange); `None` when not applicable or unknown.
+    pub mail_attributes: Option<bool>,
+    #[serde(serialize_with = "member_summary")]
+    pub members: MemberForecast,
+}
+
+/// Reports carry member counts and the skipped members, not every resolved DN.
+fn member_summary<S: serde::Serializer>(m: &MemberForecast, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let unverified = m.resolved.iter().filter(|r| r.reason == MemberReason::MemberUnverified).count();
+    let mut st = s.serialize_struct("Members", 5)?;
+    st.serialize_field("collected", &m.collected)?;
+    st.serialize_field("total", &m.total)?;
+    st.serialize_field("resolved", &(m.resolved.len() - unverified))?;
+    st.serialize_field("unverified", &unverified)?;
+    st.serialize_field("skipped", &m.skipped)?;
+    st.end()
+}
+
+/// The forecast of one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Forecast {
+    pub target: Target,
+    pub groups: Vec<GroupForecast>,
+}
+
+impl Forecast {
+    /// Count groups per outcome.
+    pub fn counts(&self) -> BTreeMap<Outcome, usize> {
+        let mut m = BTreeMap::new();
+        for g in &self.groups {
+            *m.entry(g.outcome).or_insert(0) += 1;
+        }
+        m
+    }
+    pub fn group(&self, id: &str) -> Option<&GroupForecast> {
+        self.groups.iter().find(|g| g.id.eq_ignore_ascii_case(id))
+    }
+}
+
+/// Owned AD objects (written back earlier) in the target OU, by cloud objectId.
+fn owned_objects<'a>(inputs: &Inputs<'a>) -> HashMap<Uuid, &'a AdObject> {
+    let mut map = HashMap::new();
+    if let (Some(ad), Some(ou)) = (inputs.ad, inputs.target_ou) {
+        for o in ad.objects.iter().filter(|o| o.dn.is_child_of(ou) && matches!(o.kind, AdKind::Group { .. })) {
+            if let Some(id) = o.cloud_anchor() {
+                map.insert(id, o);
+            }
+        }
+    }
+    map
+}
+
+fn member_limit(target: Target, kind: GroupKind, policy: &Policy) -> usize {
+    match (target, kind) {
+        (Target::CloudSync, _) => CLOUD_SYNC_LIMIT,
+        (_, GroupKind::Microsoft365) => match policy.member_limit {
+            MemberLimitBehavior::Default => M365_LIMIT_DEFAULT,
+            MemberLimitBehavior::Raised => M365_LIMIT_RAISED,
+        },
+        _ => SECURITY_LIMIT,
+    }
+}
+
+/// First pass: outcome of a live (not deleted) cloud group, before names and members.
+fn classify(target: Target, g: &Group, inputs: &Inputs, policy: &Policy) -> (Outcome, GroupReason, Option<OnPremGroupType>, String) {
+    use GroupReason as R;
+    if g.on_premises_sync_enabled == Some(true) {
+        return (Outcome::Skip, R::SourceOnPremises, None, "synchronised from AD; AD is the source of authority".into());
+    }
+    let kind = g.kind();
+    match kind {
+        GroupKind::Distribution => {
+            return (Outcome::Skip, R::UnsupportedDistributionList, None, "cloud distribution lists are not supported; use a Microsoft 365 group".into());
+        }
+        GroupKind::MailEnabledSecurity => {
+            return (Outcome::Skip, R::UnsupportedMailEnabledSecurity, None, "mail-enabled security groups are not supported; use a Microsoft 365 group".into());
+        }
+        _ => {}
+    }
+    let wb = g.writeback_configuration.clone().unwrap_or_default();
+    // Under --feature-state current, the tenant's flags decide which semantics apply.
+    let mut target = target;
+    if policy.feature_state == FeatureState::Current {
+        match target {
+            Target::ConnectV1 | Target::ConnectV2 => {
+                if inputs.flags.v2 == Some(true) {
+                    target = Target::ConnectV2;
+                } else if inputs.flags.v1 == Some(true) {
+                    target = Target::ConnectV1;
+                } else {
+                    let state = match (inputs.flags.v1, inputs.flags.v2) {
+                        (None, None) => "unknown (no feature evidence)",
+                        _ => "off",
+                    };
+                    return (Outcome::Skip, R::FeatureDisabled, None, format!("group writeback is {state} in the tenant"));
+                }
+            }
+            Target::CloudSync | Target::Gwb => {}
+        }
+    }
+    let (outcome, reason, gtype, detail) = match (target, kind) {
+        (Target::ConnectV1, GroupKind::Microsoft365) => {
+            let note = match wb.is_enabled {
+                Some(false) => "written back although isEnabled is false: the original writeback ignores it",
+                _ => "written back as a distribution group",
+            };
+            (Outcome::Writeback, R::Eligible, Some(OnPremGroupType::UniversalDistribution), note.to_string())
+        }
+        (Target::ConnectV1, _) => (Outcome::Skip, R::NotSupportedByTarget, None, "the original writeback writes Microsoft 365 groups only".into()),
+        (Target::CloudSync, GroupKind::Security) => (
+            Outcome::Writeback,
+            R::Eligible,
+            Some(OnPremGroupType::UniversalSecurity),
+            "in scope of Cloud Sync group provisioning (writebackConfiguration is not used)".into(),
+        ),
+        (Target::CloudSync, _) => (Outcome::Skip, R::NotSupportedByTarget, None, "Cloud Sync provisions security groups only".into()),
+        (_, GroupKind::Microsoft365) => match wb.is_enabled {
+            Some(false) => (Outcome::Skip, R::WritebackDisabled, None, "isEnabled is false".into()),
+            enabled => {
+                let (t, note) = match wb.on_premises_group_type.as_deref() {
+                    None => (OnPremGroupType::UniversalDistribution, "onPremisesGroupType unset: the default".to_string()),
+                    Some(s) => match OnPremGroupType::parse(s) {
+                        Some(t) => (t, format!("onPremisesGroupType {}", t.as_str())),
+                        None => (OnPremGroupType::UniversalDistribution, format!("unknown onPremisesGroupType {s:?}; the default applies")),
+                    },
+                };
+                let why = if enabled == Some(true) { "isEnabled is true" } else { "isEnabled is null (Microsoft 365 default)" };
+                (Outcome::Writeback, R::Eligible, Some(t), format!("{why}; {note}"))
+            }
+        },
+        (_, _) => match wb.is_enabled {
+            Some(true) => {
+                let note = match wb.on_premises_group_type.as_deref().and_then(OnPremGroupType::parse) {
+                    Some(t) if t != OnPremGroupType::UniversalSecurity => {
+                        format!("isEnabled is true; onPremisesGroupType {} is ignored: security groups are always universalSecurityGroup", t.as_str())
+                    }
+                    _ => "isEnabled is true".to_string(),
+                };
+                (Outcome::Writeback, R::Eligible, Some(OnPremGroupType::UniversalSecurity), note)
+            }
+            other => (
+                Outcome::Skip,
+                R::SecurityNotEnabled,
+                None,
+                format!("isEnabled is {}; security groups are written back only when it is true", if other.is_none() { "null" } else { "false" }),
+            ),
+        },
+    };
+    if outcome == Outcome::Writeback
+        && let Some(members) = &g.members
+    {
+        let limit = member_limit(target, kind, policy);
+        if members.len() > limit {
+            return (
+                Outcome::Skip,
+                R::MemberLimitExceeded,
+                gtype,
+                format!("{} direct members, over the {} limit of {limit}", members.len(), target.as_str()),
+            );
+        }
+    }
+    (outcome, reason, gtype, detail)
+}
+
+/// Forecast every group for one target. Pure: same inputs, same answer.
+pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
+    let owned = owned_objects(inputs);
+    let groups_all: Vec<&Group> = inputs.tenant.groups.iter().flatten().collect();
+    let mut out: Vec<GroupForecast> = Vec::new();
+    let mut taken: HashMap<String, String> = HashMap::new(); // DN key -> group id
+    // Sort by id so name-collision tie breaks are stable.
+    let mut order: Vec<&Group> = groups_all.clone();
+    order.sort_by_key(|g| g.id.to_ascii_lowercase());
+    for g in order {
+        let (mut outcome, mut reason, gtype, mut detail) = classify(target, g, inputs, policy);
+        let id = g.id.to_ascii_lowercase();
+        let existing = ids::parse_guid(&id).and_then(|u| owned.get(&u).copied());
+        let cn_format = if target == Target::CloudSync { CnFormat::DisplayName } else { policy.cn_format };
+        let mut cn = None;
+        let mut dn = None;
+        if outcome == Outcome::Writeback {
+            let c = naming::group_cn(cn_format, &id, g.name());
+            if let Some(ou) = inputs.target_ou {
+                let d = ou.child("CN", &c);
+                let key = d.key();
+                let clash = inputs.ad.and_then(|ad| ad.by_dn(&d)).filter(|o| o.cloud_anchor().map(|a| a.to_string()) != Some(id.clone()));
+                if let Some(o) = clash {
+                    outcome = Outcome::Skip;
+                    reason = GroupReason::NameCollision;
+                    detail = format!("{} already exists and is not this group's object", o.dn_text);
+                } else if let Some(other) = taken.get(&key) {
+                    outcome = Outcome::Skip;
+                    reason = GroupReason::NameCollision;
+                    detail = format!("group {other} gets the same name {c:?}");
+                } else {
+                    taken.insert(key, id.clone());
+                    dn = Some(d.to_string());
+                }
+            }
+            cn = Some(c);
+        }
+        // Disabled groups that were written back earlier: kept (default) or deleted (modified).
+        if matches!(reason, GroupReason::WritebackDisabled | GroupReason::SecurityNotEnabled)
+            && let Some(o) = existing
+        {
+            match policy.deletion {
+                DeletionBehavior::Default => {
+                    outcome = Outcome::Keep;
+                    detail = format!("{detail}; its AD group {} stays untouched until the cloud group is hard-deleted", o.dn_text);
+                }
+                DeletionBehavior::Modified => {
+                    outcome = Outcome::Delete;
+                    detail = format!("{detail}; its AD group {} is deleted (modified deletion behaviour)", o.dn_text);
+                }
+            }
+        }
+        let mail_attributes = match gtype {
+            Some(t) if outcome == Outcome::Writeback && t.carries_mail() && target != Target::CloudSync => inputs.exchange_prepared,
+            _ => None,
+        };
+        out.push(GroupForecast {
+            id: id.clone(),
+            display_name: g.name().to_string(),
+            kind: Some(g.kind()),
+            dynamic: g.is_dynamic(),
+            outcome,
+            reason,
+            detail,
+            on_premises_group_type: gtype,
+            cn,
+            dn,
+            existing_dn: existing.map(|o| o.dn_text.clone()),
+            mail_attributes,
+            members: MemberForecast { collected: g.members.is_some(), total: g.members.as_ref().map_or(0, Vec::len), ..Default::default() },
+        });
+    }
+    // Second pass: members, now that every group's outcome and DN are known.
+    let written: HashMap<String, String> =
+        out.iter().filter(|f| f.outcome == Outcome::Writeback).filter_map(|f| Some((f.id.clone(), f.dn.clone().unwrap_or_default()))).collect();
+    let by_id: HashMap<String, &Group> = groups_all.iter().map(|g| (g.id.to_ascii_lowercase(), *g)).collect();
+    for f in out.iter_mut().filter(|f| f.outcome == Outcome::Writeback) {
+        if let Some(g) = by_id.get(&f.id) {
+            for m in g.members.iter().flatten() {
+                match resolve_member(target, m, inputs, &written, &by_id) {
+                    Ok(r) => f.members.resolved.push(r),
+                    Err(s) => f.members.skipped.push(s),
+                }
+            }
+        }
+    }
+    // Deleted groups: soft-deleted ones in deletedGroups, hard-deleted ones left in AD.
+    let mut known: HashSet<String> = by_id.keys().cloned().collect();
+    for g in inputs.tenant.deleted_groups.iter().flatten() {
+        let id = g.id.to_ascii_lowercase();
+        known.insert(id.clone());
+        let existing = ids::parse_guid(&id).and_then(|u| owned.get(&u).copied());
+        let (outcome, detail) = soft_deleted_outcome(target, existing, inputs.ad.is_some() && inputs.target_ou.is_some(), policy);
+        out.push(GroupForecast {
+            id: id.clone(),
+            display_name: g.name().to_string(),
+            kind: Some(g.kind()),
+            dynamic: g.is_dynamic(),
+            outcome,
+            reason: GroupReason::SoftDeleted,
+            detail,
+            on_premises_group_type: None,
+            cn: None,
+            dn: None,
+            existing_dn: existing.map(|o| o.dn_text.clone()),
+            mail_attributes: None,
+            members: MemberForecast::default(),
+        });
+    }
+    if inputs.tenant.groups.is_some() && !inputs.tenant.incomplete_sections.iter().any(|s| s == "groups") {
+        let deleted_known = inputs.tenant.deleted_groups.is_some() && !inputs.tenant.incomplete_sections.iter().any(|s| s == "deletedGroups");
+        let mut orphans: Vec<(&Uuid, &&AdObject)> = owned.iter().filter(|(id, _)| !known.contains(&id.to_string())).collect();
+        orphans.sort_by_key(|(id, _)| **id);
+        for (id, o) in orphans {
+            let (outcome, detail) = if deleted_known {
+                (Outcome::Delete, "its cloud group no longer exists (hard-deleted): the AD group is deleted".to_string())
+            } else {
+                (Outcome::Keep, "its cloud group is not among the groups; deletedGroups was not collected, so soft- and hard-deletion cannot be told apart: left untouched".to_string())
+            };
+            out.push(GroupForecast {
+                id: id.to_string(),
+                display_name: o.display_name.clone().unwrap_or_default(),
+                kind: None,
+                dynamic: false,
+                outcome,
+                reason: GroupReason::HardDeleted,
+                detail,
+                on_premises_group_type: None,
+                cn: o.dn.rdn_value().map(str::to_string),
+                dn: None,
+                existing_dn: Some(o.dn_text.clone()),
+                mail_attributes: None,
+                members: MemberForecast::default(),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()).then_with(|| a.id.cmp(&b.id)));
+    Forecast { target, groups: out }
+}
+
+fn soft_deleted_outcome(target: Target, existing: Option<&AdObject>, ad_known: bool, policy: &Policy) -> (Outcome, String) {
+    match existing {
+        None if ad_known => (Outcome::Skip, "soft-deleted; it has no AD group in the target OU".into()),
+        _ => {
+            let what = existing.map_or("any AD group written back for it".to_string(), |o| o.dn_text.clone());
+            if policy.deletion == DeletionBehavior::Modified && target != Target::CloudSync {
+                (Outcome::Delete, format!("soft-deleted; {what} is deleted (modified deletion behaviour)"))
+            } else {
+                (Outcome::Keep, format!("soft-deleted; {what} stays untouched until the group is hard-deleted or restored"))
+            }
+        }
+    }
+}
+
+fn skipped(m: &Member, reason: MemberReason, detail: impl Into<String>) -> Result<ResolvedMember, SkippedMember> {
+    Err(SkippedMember { id: m.id.clone(), display_name: m.display_name.clone(), reason, detail: detail.into() })
+}
+
+fn resolved(m: &Member, o: &AdObject) -> Result<ResolvedMember, SkippedMember> {
+    if let AdKind::Group { scope: GroupScope::DomainLocal, .. } = o.kind {
+        return skipped(m, MemberReason::MemberDomainLocalGroup, format!("{} is a domain-local group: A universal group cannot have a local group as a member.", o.dn_text));
+    }
+    Ok(ResolvedMember { id: m.id.clone(), dn: o.dn_text.clone(), guid: o.guid, reason: MemberReason::MemberResolved })
+}
+
+fn unverified(m: &Member) -> Result<ResolvedMember, SkippedMember> {
+    Ok(ResolvedMember {
+        id: m.id.clone(),
+        dn: m.on_premises_distinguished_name.clone().unwrap_or_default(),
+        guid: None,
+        reason: MemberReason::MemberUnverified,
+    })
+}
+
+/// Look an on-premises principal up: SID first, then objectGUID from onPremisesObjectIdentifier
+/// or onPremisesImmutableId. Cloud Sync matches on onPremisesObjectIdentifier only.
+fn resolve_principal(target: Target, m: &Member, inputs: &Inputs, what: &str) -> Result<ResolvedMember, SkippedMember> {
+    let sid = m.on_premises_security_identifier.as_deref().filter(|s| !s.trim().is_empty());
+    let oid = m.on_premises_object_identifier.as_deref().and_then(ids::parse_guid);
+    let imm = m.on_premises_immutable_id.as_deref().and_then(ids::guid_from_immutable_id);
+    if target == Target::CloudSync {
+        let Some(guid) = oid else {
+            if sid.is_none() && imm.is_none() && m.on_premises_sync_enabled != Some(true) {
+                return skipped(m, MemberReason::MemberCloudOnly, format!("cloud-only {what}"));
+            }
+            return skipped(m, MemberReason::MemberNotFoundInAd, "Cloud Sync matches members on onPremisesObjectIdentifier (objectGUID), which this member lacks (Entra Connect 2.2.8.0 or later syncs it)");
+        };
+        let Some(ad) = inputs.ad else { return unverified(m) };
+        return match ad.by_guid(&guid) {
+            Some(o) => resolved(m, o),
+            None => skipped(m, MemberReason::MemberNotFoundInAd, format!("no AD object with objectGUID {guid}")),
+        };
+    }
+    if sid.is_none() && oid.is_none() && imm.is_none() {
+        if m.on_premises_sync_enabled == Some(true) {
+            return skipped(m, MemberReason::MemberNotFoundInAd, format!("synced {what} without on-premises identifiers in the evidence"));
+        }
+        return skipped(m, MemberReason::MemberCloudOnly, format!("cloud-only {what}: no AD account"));
+    }
+    let Some(ad) = inputs.ad else { return unverified(m) };
+    if let Some(o) = sid.and_then(|s| ad.by_sid(s)) {
+        return resolved(m, o);
+    }
+    for g in [oid, imm].into_iter().flatten() {
+        if let Some(o) = ad.by_guid(&g) {
+            return resolved(m, o);
+        }
+    }
+    let mut keys = Vec::new();
+    if let Some(s) = sid {
+        keys.push(format!("objectSid {s}"));
+    }
+    if let Some(g) = oid.or(imm) {
+        keys.push(format!("objectGUID {g}"));
+    }
+    skipped(m, MemberReason::MemberNotFoundInAd, format!("no AD object with {}", keys.join(" or ")))
+}
+
+fn resolve_member(
+    target: Target,
+    m: &Member,
+    inputs: &Inputs,
+    written: &HashMap<String, String>,
+    groups: &HashMap<String, &Group>,
+) -> Result<ResolvedMember, SkippedMember> {
+    match m.member_type() {
+        MemberType::User => resolve_principal(target, m, inputs, "user"),
+        MemberType::Group => {
+            let id = m.id.to_ascii_lowercase();
+            let synced = groups.get(&id).map(|g| g.on_premises_sync_enabled).unwrap_or(m.on_premises_sync_enabled) == Some(true);
+            if synced {
+                if target == Target::CloudSync {
+                    return skipped(m, MemberReason::MemberUnsupportedType, "Cloud Sync does not provision groups synced from AD as members");
+                }
+                let mut m2 = m.clone();
+                if m2.on_premises_security_identifier.is_none() {
+                    m2.on_premises_security_identifier = groups.get(&id).and_then(|g| g.on_premises_security_identifier.clone());
+                }
+                return resolve_principal(target, &m2, inputs, "group");
+            }
+            match written.get(&id) {
+                Some(dn) => Ok(ResolvedMember { id: m.id.clone(), dn: dn.clone(), guid: None, reason: MemberReason::MemberResolved }),
+                None => skipped(m, MemberReason::MemberGroupNotWrittenBack, "nested cloud group is not written back by this target, so the nesting is not written"),
+            }
+        }
+        MemberType::Device => {
+            if target == Target::CloudSync {
+                return skipped(m, MemberReason::MemberUnsupportedType, "Cloud Sync does not provision devices as members");
+            }
+            let hybrid = m.trust_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("ServerAd"));
+            if hybrid {
+                return resolve_principal(target, m, inputs, "device");
+            }
+            if inputs.flags.device_writeback != Some(true) {
+                let state = if inputs.flags.device_writeback.is_none() { "unknown" } else { "off" };
+                return skipped(
+                    m,
+                    MemberReason::MemberDeviceRequiresDeviceWriteback,
+                    format!("{} device: needs device writeback, which is {state}", m.trust_type.as_deref().unwrap_or("Entra registered or joined")),
+                );
+            }
+            let Some(dev) = m.device_id.as_deref().and_then(ids::parse_guid) else {
+                return skipped(m, MemberReason::MemberNotFoundInAd, "device has no deviceId in the evidence");
+            };
+            let Some(ad) = inputs.ad else { return unverified(m) };
+            match ad.by_device_id(&dev) {
+                Some(o) => resolved(m, o),
+                None => skipped(m, MemberReason::MemberNotFoundInAd, format!("no msDS-Device with msDS-DeviceID {dev}")),
+            }
+        }
+        MemberType::Other => skipped(
+            m,
+            MemberReason::MemberUnsupportedType,
+            format!("{} members are not written back", m.odata_type.as_deref().unwrap_or("untyped").trim_start_matches("#microsoft.graph.")),
+        ),
+    }
+}

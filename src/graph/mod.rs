@@ -3,9 +3,7 @@
 
 pub mod args;
 
-use crate::bundle::TenantDoc;
-
-/// Collect `tenant.json` from a live tenant.
-pub fn collect(_args: &args::GraphArgs) -> anyhow::Result<TenantDoc> {
+/// Collect the `tenant.json` document from a live tenant (Graph objects kept verbatim).
+pub fn collect(_args: &args::GraphArgs) -> anyhow::Result<serde_json::Value> {
     anyhow::bail!("Graph collection is not available in this build yet")
 }

@@ -3,6 +3,7 @@
 //! reads back.
 
 pub mod args;
+pub mod clixml;
 
 use std::path::Path;
 

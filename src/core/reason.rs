@@ -1,0 +1,137 @@
+//! Stable reason codes (kebab-case, documented API) for group and member outcomes.
+//! Renaming or removing one is a breaking change: the full list is snapshot-tested.
+
+use serde::Serialize;
+
+macro_rules! codes {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $code:literal, $desc:literal;)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant,)* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code,)* }
+            }
+            pub fn description(self) -> &'static str {
+                match self { $($name::$variant => $desc,)* }
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.code())
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+codes! {
+    /// Why a group gets its outcome.
+    GroupReason {
+        Eligible => "eligible", "The group is written back (created or updated in the target OU).";
+        SourceOnPremises => "source-on-premises", "The group is synchronised from AD (onPremisesSyncEnabled is true); AD is its source of authority.";
+        UnsupportedDistributionList => "unsupported-distribution-list", "Cloud distribution lists created in Exchange Online cannot be written back.";
+        UnsupportedMailEnabledSecurity => "unsupported-mail-enabled-security", "Mail-enabled security groups cannot be written back.";
+        NotSupportedByTarget => "not-supported-by-target", "This target does not write back this kind of group (v1 writes Microsoft 365 groups only; Cloud Sync provisions security groups only).";
+        WritebackDisabled => "writeback-disabled", "The Microsoft 365 group has writebackConfiguration.isEnabled = false.";
+        SecurityNotEnabled => "security-not-enabled", "The security group is not enabled for writeback (isEnabled is null or false; only true writes it back).";
+        FeatureDisabled => "feature-disabled", "The writeback feature this target needs is off in the tenant (with --feature-state current).";
+        MemberLimitExceeded => "member-limit-exceeded", "The group has more direct members than the target writes back (Microsoft 365: 50,000, or 250,000 raised; security: 250,000; Cloud Sync: 50,000).";
+        SoftDeleted => "soft-deleted", "The group is soft-deleted in Entra ID: by default its AD group stays untouched; with modified deletion it is deleted.";
+        HardDeleted => "hard-deleted", "An AD group written back earlier whose cloud group no longer exists: it is deleted from AD.";
+        NameCollision => "name-collision", "Another AD object in the target OU already has the CN this group would get.";
+    }
+}
+
+codes! {
+    /// Why a member is or is not written into the AD group.
+    MemberReason {
+        MemberResolved => "member-resolved", "The member resolves to an AD object and is written as a member.";
+        MemberCloudOnly => "member-cloud-only", "The member exists only in the cloud (no on-premises identifiers): skipped.";
+        MemberNotFoundInAd => "member-not-found-in-ad", "The member has on-premises identifiers but no matching AD object was found: skipped.";
+        MemberDomainLocalGroup => "member-domain-local-group", "The member is a domain-local AD group: \"A universal group cannot have a local group as a member.\"";
+        MemberGroupNotWrittenBack => "member-group-not-written-back", "The member is a cloud group that is not itself written back, so the nesting is not written.";
+        MemberDeviceRequiresDeviceWriteback => "member-device-requires-device-writeback", "The member is an Entra registered or joined device; it needs device writeback enabled.";
+        MemberUnsupportedType => "member-unsupported-type", "The member's type (service principal, contact, or a type the target does not provision) is not written back.";
+        MemberUnverified => "member-unverified", "The member has on-premises identifiers but no AD evidence was supplied to confirm the AD object exists.";
+    }
+}
+
+/// What happens to a group's AD object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Created or updated in AD.
+    Writeback,
+    /// Not written; nothing in AD.
+    Skip,
+    /// The AD object is deleted.
+    Delete,
+    /// The AD object exists and stays untouched (no longer updated).
+    Keep,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Writeback => "writeback",
+            Outcome::Skip => "skip",
+            Outcome::Delete => "delete",
+            Outcome::Keep => "keep",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reason codes are API: this list changes only with a CHANGELOG entry.
+    #[test]
+    fn reason_code_list_is_stable() {
+        let groups: Vec<&str> = GroupReason::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(
+            groups,
+            [
+                "eligible",
+                "source-on-premises",
+                "unsupported-distribution-list",
+                "unsupported-mail-enabled-security",
+                "not-supported-by-target",
+                "writeback-disabled",
+                "security-not-enabled",
+                "feature-disabled",
+                "member-limit-exceeded",
+                "soft-deleted",
+                "hard-deleted",
+                "name-collision",
+            ]
+        );
+        let members: Vec<&str> = MemberReason::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(
+            members,
+            [
+                "member-resolved",
+                "member-cloud-only",
+                "member-not-found-in-ad",
+                "member-domain-local-group",
+                "member-group-not-written-back",
+                "member-device-requires-device-writeback",
+                "member-unsupported-type",
+                "member-unverified",
+            ]
+        );
+        for r in GroupReason::ALL {
+            assert!(!r.description().is_empty());
+            assert!(r.code().chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+        }
+    }
+}
