@@ -589,6 +589,7 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
         forecasts.push(f);
     }
     // --- verdicts ------------------------------------------------------------------------------
+    let mut findings = merge_targets(findings);
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)).then_with(|| a.subject.cmp(&b.subject)));
     let incomplete_list: Vec<String> = incomplete.into_iter().collect();
     let verdicts = targets
@@ -626,6 +627,34 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
     })
 }
 
+/// The same finding raised for several targets is reported once, listing the targets.
+fn merge_targets(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for f in findings {
+        if !f.targets.is_empty()
+            && let Some(prev) = out.iter_mut().find(|p| {
+                !p.targets.is_empty()
+                    && p.code == f.code
+                    && p.severity == f.severity
+                    && p.subject == f.subject
+                    && p.message == f.message
+                    && p.evidence == f.evidence
+                    && p.remediation == f.remediation
+            })
+        {
+            for t in f.targets {
+                if !prev.targets.contains(&t) {
+                    prev.targets.push(t);
+                }
+            }
+            prev.targets.sort();
+            continue;
+        }
+        out.push(f);
+    }
+    out
+}
+
 fn abbreviate(items: &[&str]) -> String {
     const N: usize = 10;
     let mut s = items.iter().take(N).copied().collect::<Vec<_>>().join(", ");
@@ -656,7 +685,7 @@ fn forecast_findings(f: &Forecast, inputs: &Inputs, out: &mut Vec<Finding>) {
     }
     if let Some(v) = by_reason.get(&GroupReason::MemberLimitExceeded) {
         out.push(
-            Finding::new(Code::MemberLimitExceeded, Severity::Warning, t.as_str(), format!("{} group(s) are over the member limit and are not written back: {}", v.len(), names(v)))
+            Finding::new(Code::MemberLimitExceeded, Severity::Warning, "groups", format!("{} group(s) are over the member limit and are not written back: {}", v.len(), names(v)))
                 .fix("Split the groups, or (Microsoft 365 groups, Connect) raise the limit to 250,000 by disabling the 'Out to AD - Group Writeback Member Limit' rule (--member-limit raised)")
                 .only(&only),
         );
@@ -677,7 +706,7 @@ fn forecast_findings(f: &Forecast, inputs: &Inputs, out: &mut Vec<Finding>) {
     if !deleted.is_empty() {
         let rb = inputs.ad.and_then(|a| a.recycle_bin_enabled);
         out.push(
-            Finding::new(Code::AdGroupsDeleted, Severity::Warning, t.as_str(), format!("{} AD group(s) would be deleted: {}", deleted.len(), names(&deleted)))
+            Finding::new(Code::AdGroupsDeleted, Severity::Warning, "groups", format!("{} AD group(s) would be deleted: {}", deleted.len(), names(&deleted)))
                 .evidence(format!("AD Recycle Bin: {}", match rb { Some(true) => "on", Some(false) => "off", None => "unknown" }))
                 .fix("Review each deletion; make sure the AD Recycle Bin is on")
                 .only(&only),
@@ -686,7 +715,7 @@ fn forecast_findings(f: &Forecast, inputs: &Inputs, out: &mut Vec<Finding>) {
     let kept: Vec<&core::GroupForecast> = f.groups.iter().filter(|g| g.outcome == Outcome::Keep).collect();
     if !kept.is_empty() {
         out.push(
-            Finding::new(Code::AdGroupsKept, Severity::Info, t.as_str(), format!("{} AD group(s) stay in AD untouched and are no longer updated: {}", kept.len(), names(&kept)))
+            Finding::new(Code::AdGroupsKept, Severity::Info, "groups", format!("{} AD group(s) stay in AD untouched and are no longer updated: {}", kept.len(), names(&kept)))
                 .fix("With --deletion modified they would be deleted instead")
                 .only(&only),
         );
@@ -711,7 +740,7 @@ fn forecast_findings(f: &Forecast, inputs: &Inputs, out: &mut Vec<Finding>) {
     }
     if devices_need_writeback > 0 {
         out.push(
-            Finding::new(Code::DeviceWritebackRequired, Severity::Warning, t.as_str(), format!("{devices_need_writeback} Entra registered or joined device member(s) are not written: device writeback is not on"))
+            Finding::new(Code::DeviceWritebackRequired, Severity::Warning, "devices", format!("{devices_need_writeback} Entra registered or joined device member(s) are not written: device writeback is not on"))
                 .fix("Enable device writeback in Entra Connect if these devices must be members in AD")
                 .only(&only),
         );
@@ -720,7 +749,7 @@ fn forecast_findings(f: &Forecast, inputs: &Inputs, out: &mut Vec<Finding>) {
     if skipped_total > 0 {
         let parts: Vec<String> = member_counts.iter().map(|(r, n)| format!("{n} {}", r.code())).collect();
         out.push(
-            Finding::new(Code::MembersSkipped, Severity::Info, t.as_str(), format!("{skipped_total} member(s) of written-back groups are not written: {}", parts.join(", ")))
+            Finding::new(Code::MembersSkipped, Severity::Info, "members", format!("{skipped_total} member(s) of written-back groups are not written: {}", parts.join(", ")))
                 .only(&only),
         );
     }

@@ -31,8 +31,18 @@ pub fn render(report: &Report, format: Format, width: Option<u16>) -> anyhow::Re
 }
 
 fn outcome_cell(g: &GroupForecast) -> String {
+    use crate::core::OnPremGroupType as T;
     match g.outcome {
-        Outcome::Writeback => format!("writeback ({})", g.on_premises_group_type.map(|t| t.as_str()).unwrap_or("?")),
+        Outcome::Writeback => {
+            let t = match g.on_premises_group_type {
+                Some(T::UniversalDistribution) => "distribution",
+                Some(T::UniversalSecurity) => "security",
+                Some(T::UniversalMailEnabledSecurity) => "mail-enabled security",
+                None => "?",
+            };
+            let skipped = g.members.skipped.len();
+            if skipped > 0 { format!("writeback as {t} ({skipped} member(s) skipped)") } else { format!("writeback as {t}") }
+        }
         o => format!("{}: {}", o.as_str(), g.reason.code()),
     }
 }
