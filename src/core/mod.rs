@@ -650,3 +650,6 @@ fn resolve_member(
         ),
     }
 }
+
+#[cfg(test)]
+mod tests;
