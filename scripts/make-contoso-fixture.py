@@ -152,8 +152,8 @@ def group(name, kind, members, enabled="unset", gtype=None, dynamic=False, synce
     wb["isEnabled"] = None if enabled == "unset" else enabled
     wb["onPremisesGroupType"] = gtype
     g["writebackConfiguration"] = wb
-    if extra: g.update(extra)
     g["members"] = members
+    if extra: g.update(extra)
     groups.append(g)
     return g
 

@@ -28,8 +28,13 @@ pub fn init_logging(verbose: u8, quiet: bool) {
             _ => "trace",
         }
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("gwb={level},warn")));
-    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_target(false).try_init();
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("gwb={level},warn")));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
@@ -37,14 +42,22 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
         Command::Audit(args) => audit(&args),
         Command::Collect(args) => {
             let complete = crate::collect::run(&args)?;
-            Ok(if complete { RunOutcome::Pass } else { RunOutcome::Incomplete })
+            Ok(if complete {
+                RunOutcome::Pass
+            } else {
+                RunOutcome::Incomplete
+            })
         }
         Command::Inspect(args) => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             let ok = crate::ps::inspect(&args, &mut out)?;
             out.flush()?;
-            if ok { Ok(RunOutcome::Pass) } else { anyhow::bail!("some files could not be read") }
+            if ok {
+                Ok(RunOutcome::Pass)
+            } else {
+                anyhow::bail!("some files could not be read")
+            }
         }
         Command::Codes(args) => {
             let text = crate::report::codes(args.format)?;
@@ -71,17 +84,26 @@ pub fn load_snapshot(
 ) -> anyhow::Result<Snapshot> {
     if let Some(dir) = snapshot {
         if graph.is_live() || ldap.ldap_url.is_some() {
-            anyhow::bail!("give either --snapshot DIR or live options (Graph / --ldap-url), not both");
+            anyhow::bail!(
+                "give either --snapshot DIR or live options (Graph / --ldap-url), not both"
+            );
         }
         return Ok(crate::bundle::load_dir(dir, evidence)?);
     }
     if !graph.is_live() && ldap.ldap_url.is_none() && evidence.is_empty() {
-        anyhow::bail!("nothing to audit: give --snapshot DIR (e.g. --snapshot fixtures/contoso), live options (--tenant/--client-id or --graph-url, --ldap-url), or --evidence FILE");
+        anyhow::bail!(
+            "nothing to audit: give --snapshot DIR (e.g. --snapshot fixtures/contoso), live options (--tenant/--client-id or --graph-url, --ldap-url), or --evidence FILE"
+        );
     }
-    let mut snap = Snapshot { origin: "live".into(), ..Snapshot::default() };
+    let mut snap = Snapshot {
+        origin: "live".into(),
+        ..Snapshot::default()
+    };
     if graph.is_live() {
         let value = crate::graph::collect(graph)?;
-        snap.tenant = serde_json::from_value(value).map_err(|e| anyhow::anyhow!("the tenant collected from Graph has an unexpected shape: {e}"))?;
+        snap.tenant = serde_json::from_value(value).map_err(|e| {
+            anyhow::anyhow!("the tenant collected from Graph has an unexpected shape: {e}")
+        })?;
         snap.tenant_present = true;
     }
     let mut entries = Vec::new();
@@ -96,7 +118,10 @@ pub fn load_snapshot(
         }
     }
     if ldap.ldap_url.is_some() || !entries.is_empty() {
-        snap.ad = Some(crate::ad::AdSnapshot::from_entries(&entries).map_err(|e| anyhow::anyhow!("AD data: line {}: {}", e.line, e.message))?);
+        snap.ad = Some(
+            crate::ad::AdSnapshot::from_entries(&entries)
+                .map_err(|e| anyhow::anyhow!("AD data: line {}: {}", e.line, e.message))?,
+        );
     }
     Ok(snap)
 }
@@ -112,7 +137,11 @@ fn default_format(output: Option<&std::path::Path>) -> Format {
             _ => return Format::Json,
         }
     }
-    if output.is_none() && std::io::stdout().is_terminal() { Format::Table } else { Format::Json }
+    if output.is_none() && std::io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Json
+    }
 }
 
 fn terminal_width() -> Option<u16> {
@@ -120,7 +149,13 @@ fn terminal_width() -> Option<u16> {
 }
 
 fn audit(args: &AuditArgs) -> anyhow::Result<RunOutcome> {
-    let snap = load_snapshot(args.snapshot.as_deref(), &args.evidence, &args.graph, &args.ldap, args.policy.target_ou.as_deref())?;
+    let snap = load_snapshot(
+        args.snapshot.as_deref(),
+        &args.evidence,
+        &args.graph,
+        &args.ldap,
+        args.policy.target_ou.as_deref(),
+    )?;
     let policy = Policy {
         deletion: args.policy.deletion,
         member_limit: args.policy.member_limit,
@@ -136,7 +171,9 @@ fn audit(args: &AuditArgs) -> anyhow::Result<RunOutcome> {
         generated_at: crate::collect::now_rfc3339(),
     };
     let report = crate::audit::audit(&snap, &opts)?;
-    let format = args.format.unwrap_or_else(|| default_format(args.output.as_deref()));
+    let format = args
+        .format
+        .unwrap_or_else(|| default_format(args.output.as_deref()));
     let bytes = match args.shape {
         Some(Shape::Msidentitytools) => crate::report::shape::render(&snap, &report, format)?,
         None => crate::report::render(&report, format, terminal_width())?,
@@ -151,7 +188,11 @@ fn audit(args: &AuditArgs) -> anyhow::Result<RunOutcome> {
         }
     }
     if args.require_complete && !report.evidence.complete {
-        tracing::warn!("evidence is incomplete: missing {:?}, incomplete {:?}", report.evidence.missing, report.evidence.incomplete);
+        tracing::warn!(
+            "evidence is incomplete: missing {:?}, incomplete {:?}",
+            report.evidence.missing,
+            report.evidence.incomplete
+        );
         return Ok(RunOutcome::Incomplete);
     }
     let min = match args.fail_on {
@@ -159,5 +200,9 @@ fn audit(args: &AuditArgs) -> anyhow::Result<RunOutcome> {
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Never => None,
     };
-    Ok(if report.gate_fails(min) { RunOutcome::GateFailed } else { RunOutcome::Pass })
+    Ok(if report.gate_fails(min) {
+        RunOutcome::GateFailed
+    } else {
+        RunOutcome::Pass
+    })
 }

@@ -12,7 +12,9 @@ use serde::Serialize;
 use crate::ad::Dn;
 use crate::bundle::Snapshot;
 use crate::bundle::tenant::GroupKind;
-use crate::core::{self, Flags, Forecast, GroupReason, Inputs, MemberReason, Outcome, Policy, Target};
+use crate::core::{
+    self, Flags, Forecast, GroupReason, Inputs, MemberReason, Outcome, Policy, Target,
+};
 pub use codes::{Code, Severity};
 use exchange::Preparation;
 use version::Version;
@@ -42,7 +44,12 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn new(code: Code, severity: Severity, subject: impl Into<String>, message: impl Into<String>) -> Finding {
+    fn new(
+        code: Code,
+        severity: Severity,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Finding {
         Finding {
             code,
             severity,
@@ -142,7 +149,9 @@ impl Report {
     /// Findings at or above `min` for any of the report's targets.
     pub fn gate_fails(&self, min: Option<Severity>) -> bool {
         let Some(min) = min else { return false };
-        self.findings.iter().any(|f| f.severity >= min && self.verdicts.iter().any(|v| f.applies_to(v.target)))
+        self.findings
+            .iter()
+            .any(|f| f.severity >= min && self.verdicts.iter().any(|v| f.applies_to(v.target)))
     }
 }
 
@@ -185,14 +194,38 @@ pub fn resolve_flags(s: &Snapshot) -> (Flags, Vec<Finding>) {
         }
         vals[i] = g.or(c);
     }
-    (Flags { v1: vals[0], v2: vals[1], device_writeback: vals[2] }, findings)
+    (
+        Flags {
+            v1: vals[0],
+            v2: vals[1],
+            device_writeback: vals[2],
+        },
+        findings,
+    )
 }
 
 fn connect_version(s: &Snapshot) -> Option<(String, String)> {
-    if let Some(v) = s.tenant.on_premises_synchronization.as_ref().and_then(|x| x.configuration.as_ref()).and_then(|c| c.synchronization_client_version.clone()) {
-        return Some((v, "onPremisesSynchronization.configuration.synchronizationClientVersion".into()));
+    if let Some(v) = s
+        .tenant
+        .on_premises_synchronization
+        .as_ref()
+        .and_then(|x| x.configuration.as_ref())
+        .and_then(|c| c.synchronization_client_version.clone())
+    {
+        return Some((
+            v,
+            "onPremisesSynchronization.configuration.synchronizationClientVersion".into(),
+        ));
     }
-    s.connect.server_version.clone().map(|v| (v, format!("Microsoft.Synchronize.ServerConfigurationVersion ({})", s.connect.sources.join(", "))))
+    s.connect.server_version.clone().map(|v| {
+        (
+            v,
+            format!(
+                "Microsoft.Synchronize.ServerConfigurationVersion ({})",
+                s.connect.sources.join(", ")
+            ),
+        )
+    })
 }
 
 /// Where the target OU comes from, in order: flag, manifest, tenant, Connect export.
@@ -212,9 +245,15 @@ pub fn target_ou(s: &Snapshot, flag: Option<&str>) -> Option<(String, &'static s
         .and_then(|w| w.unified_group_container.clone())
         .filter(|c| !c.trim().is_empty())
     {
-        return Some((c, "configuration.writebackConfiguration.unifiedGroupContainer"));
+        return Some((
+            c,
+            "configuration.writebackConfiguration.unifiedGroupContainer",
+        ));
     }
-    s.connect.writeback_container.clone().map(|c| (c, "Connect export writeback container"))
+    s.connect
+        .writeback_container
+        .clone()
+        .map(|c| (c, "Connect export writeback container"))
 }
 
 fn parse_bool_setting(v: &str) -> Option<bool> {
@@ -234,12 +273,32 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
     let mut incomplete: BTreeSet<String> = t.incomplete_sections.iter().cloned().collect();
     incomplete.extend(s.manifest.incomplete_sections.iter().cloned());
     let sections: [(&str, bool, &str); 6] = [
-        ("onPremisesSynchronization", t.on_premises_synchronization.is_some() || !s.connect.features.is_empty(), "feature flags and the Connect version"),
-        ("settings", t.settings.is_some(), "the default for new Microsoft 365 groups"),
-        ("subscribedSkus", t.subscribed_skus.is_some(), "the P1/P2 licence prerequisite"),
+        (
+            "onPremisesSynchronization",
+            t.on_premises_synchronization.is_some() || !s.connect.features.is_empty(),
+            "feature flags and the Connect version",
+        ),
+        (
+            "settings",
+            t.settings.is_some(),
+            "the default for new Microsoft 365 groups",
+        ),
+        (
+            "subscribedSkus",
+            t.subscribed_skus.is_some(),
+            "the P1/P2 licence prerequisite",
+        ),
         ("groups", t.groups.is_some(), "the forecast"),
-        ("deletedGroups", t.deleted_groups.is_some(), "soft-deleted groups and the deletion forecast"),
-        ("ad", s.ad.is_some(), "Exchange preparation, the target OU, member resolution and name collisions"),
+        (
+            "deletedGroups",
+            t.deleted_groups.is_some(),
+            "soft-deleted groups and the deletion forecast",
+        ),
+        (
+            "ad",
+            s.ad.is_some(),
+            "Exchange preparation, the target OU, member resolution and name collisions",
+        ),
     ];
     for (name, present, what) in sections {
         if !present {
@@ -269,7 +328,11 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
         if code == Code::EvidenceTruncated {
             incomplete.insert(format!("{} ({})", q.file, q.code));
         }
-        let place = if q.place.is_empty() { String::new() } else { format!(" at {}", q.place) };
+        let place = if q.place.is_empty() {
+            String::new()
+        } else {
+            format!(" at {}", q.place)
+        };
         findings.push(
             Finding::new(code, sev, q.file.clone(), format!("{}{place}", q.message)).evidence(format!("{}{place}", q.file)).fix(if code == Code::EvidenceTruncated {
                 "Re-export with a larger -Depth (e.g. ConvertTo-Json -Depth 10) or with Export-Clixml"
@@ -278,7 +341,13 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
             }),
         );
     }
-    let no_members: Vec<&str> = t.groups.iter().flatten().filter(|g| g.members.is_none()).map(|g| g.id.as_str()).collect();
+    let no_members: Vec<&str> = t
+        .groups
+        .iter()
+        .flatten()
+        .filter(|g| g.members.is_none())
+        .map(|g| g.id.as_str())
+        .collect();
     if !no_members.is_empty() {
         findings.push(
             Finding::new(
@@ -295,16 +364,31 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
     // --- feature flags -----------------------------------------------------------------------
     let (flags, mut flag_findings) = resolve_flags(s);
     findings.append(&mut flag_findings);
-    let m365: Vec<&crate::bundle::tenant::Group> =
-        t.groups.iter().flatten().filter(|g| g.kind() == GroupKind::Microsoft365 && g.on_premises_sync_enabled != Some(true)).collect();
-    let m365_disabled = m365.iter().filter(|g| g.writeback_configuration.as_ref().and_then(|w| w.is_enabled) == Some(false)).count();
-    let flag_src = if t.on_premises_synchronization.is_some() { "tenant.json onPremisesSynchronization.features" } else { "Get-ADSyncAADCompanyFeature export" };
-    match (flags.v1, flags.v2) {
-        (None, None) => findings.push(
+    let m365: Vec<&crate::bundle::tenant::Group> = t
+        .groups
+        .iter()
+        .flatten()
+        .filter(|g| g.kind() == GroupKind::Microsoft365 && g.on_premises_sync_enabled != Some(true))
+        .collect();
+    let m365_disabled = m365
+        .iter()
+        .filter(|g| {
+            g.writeback_configuration
+                .as_ref()
+                .and_then(|w| w.is_enabled)
+                == Some(false)
+        })
+        .count();
+    let flag_src = if t.on_premises_synchronization.is_some() {
+        "tenant.json onPremisesSynchronization.features"
+    } else {
+        "Get-ADSyncAADCompanyFeature export"
+    };
+    if flags.v1.is_none() && flags.v2.is_none() {
+        findings.push(
             Finding::new(Code::FeatureFlagsUnknown, Severity::Warning, "tenant", "the group writeback feature state is unknown")
                 .fix("Add onPremisesSynchronization to tenant.json, or put `Get-ADSyncAADCompanyFeature | ConvertTo-Json` output in connect/"),
-        ),
-        _ => {}
+        );
     }
     match flags.v1 {
         Some(true) => {
@@ -314,7 +398,13 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
             );
         }
         Some(false) => findings.push(
-            Finding::new(Code::WritebackV1Disabled, Severity::Info, "UnifiedGroupWriteback", "the original group writeback is off").evidence(format!("UnifiedGroupWriteback = false ({flag_src})")),
+            Finding::new(
+                Code::WritebackV1Disabled,
+                Severity::Info,
+                "UnifiedGroupWriteback",
+                "the original group writeback is off",
+            )
+            .evidence(format!("UnifiedGroupWriteback = false ({flag_src})")),
         ),
         None => {}
     }
@@ -360,7 +450,11 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
             .only(&[Target::ConnectV2]),
         );
     } else {
-        let sev = if flags.v2 == Some(false) { Severity::Error } else { Severity::Warning };
+        let sev = if flags.v2 == Some(false) {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
         findings.push(
             Finding::new(Code::WritebackV2Unavailable, sev, "GroupWritebackV2", "group writeback v2 cannot be enabled any more (retired June 30, 2024; Entra Connect 2.3.2.0 and later refuse it)")
                 .evidence(format!("GroupWritebackV2 = {:?}", flags.v2))
@@ -371,9 +465,19 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
     // --- directory settings -------------------------------------------------------------------
     if let Some(settings) = &t.settings {
         let unified = settings.iter().find(|x| {
-            x.template_id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(GROUP_UNIFIED_TEMPLATE)) || x.display_name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case("Group.Unified"))
+            x.template_id
+                .as_deref()
+                .is_some_and(|id| id.eq_ignore_ascii_case(GROUP_UNIFIED_TEMPLATE))
+                || x.display_name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("Group.Unified"))
         });
-        let value = unified.and_then(|u| u.values.iter().find(|v| v.name.eq_ignore_ascii_case("NewUnifiedGroupWritebackDefault")));
+        let value = unified.and_then(|u| {
+            u.values.iter().find(|v| {
+                v.name
+                    .eq_ignore_ascii_case("NewUnifiedGroupWritebackDefault")
+            })
+        });
         let (state, ev) = match (unified, value) {
             (None, _) => (Some(true), "no Group.Unified directory setting: the default (true) applies".to_string()),
             (Some(_), None) => (Some(true), "Group.Unified has no NewUnifiedGroupWritebackDefault value: the default (true) applies".to_string()),
@@ -392,8 +496,12 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
             }
         };
         let msg = match state {
-            Some(true) => "new Microsoft 365 groups are written back automatically (NewUnifiedGroupWritebackDefault is true or unset)",
-            Some(false) => "new Microsoft 365 groups are not enabled for writeback when created (NewUnifiedGroupWritebackDefault is false)",
+            Some(true) => {
+                "new Microsoft 365 groups are written back automatically (NewUnifiedGroupWritebackDefault is true or unset)"
+            }
+            Some(false) => {
+                "new Microsoft 365 groups are not enabled for writeback when created (NewUnifiedGroupWritebackDefault is false)"
+            }
             None => "the default for new Microsoft 365 groups is unclear",
         };
         findings.push(
@@ -405,21 +513,32 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
     // --- licence ------------------------------------------------------------------------------
     match &t.subscribed_skus {
         None => findings.push(
-            Finding::new(Code::LicenseUnknown, Severity::Warning, "subscribedSkus", "the Entra ID P1/P2 prerequisite cannot be checked")
-                .fix("Add subscribedSkus (GET /v1.0/subscribedSkus) to tenant.json")
-                .only(&[Target::ConnectV1, Target::ConnectV2, Target::CloudSync]),
+            Finding::new(
+                Code::LicenseUnknown,
+                Severity::Warning,
+                "subscribedSkus",
+                "the Entra ID P1/P2 prerequisite cannot be checked",
+            )
+            .fix("Add subscribedSkus (GET /v1.0/subscribedSkus) to tenant.json")
+            .only(&[Target::ConnectV1, Target::ConnectV2, Target::CloudSync]),
         ),
         Some(skus) => {
             let hit = skus.iter().find_map(|sku| {
                 let status = sku.capability_status.as_deref().unwrap_or("Enabled");
-                if !(status.eq_ignore_ascii_case("Enabled") || status.eq_ignore_ascii_case("Warning")) {
+                if !(status.eq_ignore_ascii_case("Enabled")
+                    || status.eq_ignore_ascii_case("Warning"))
+                {
                     return None;
                 }
                 sku.service_plans
                     .iter()
                     .find(|p| {
-                        p.service_plan_id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(P1_PLAN) || id.eq_ignore_ascii_case(P2_PLAN))
-                            && !p.provisioning_status.as_deref().is_some_and(|st| st.eq_ignore_ascii_case("Disabled"))
+                        p.service_plan_id.as_deref().is_some_and(|id| {
+                            id.eq_ignore_ascii_case(P1_PLAN) || id.eq_ignore_ascii_case(P2_PLAN)
+                        }) && !p
+                            .provisioning_status
+                            .as_deref()
+                            .is_some_and(|st| st.eq_ignore_ascii_case("Disabled"))
                     })
                     .map(|p| (sku, p))
             });
@@ -495,7 +614,9 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
     // --- AD ------------------------------------------------------------------------------------
     let ou = target_ou(s, opts.target_ou.as_deref());
     let ou_dn = match &ou {
-        Some((text, src)) => Some(Dn::parse(text).map_err(|e| anyhow::anyhow!("target OU {text:?} (from {src}) is not a valid DN: {e}"))?),
+        Some((text, src)) => Some(Dn::parse(text).map_err(|e| {
+            anyhow::anyhow!("target OU {text:?} (from {src}) is not a valid DN: {e}")
+        })?),
         None => None,
     };
     let mut exchange_prepared = None;
@@ -535,7 +656,15 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
             None => {}
             Some(dn) => {
                 if ad.by_dn(dn).is_some() {
-                    findings.push(Finding::new(Code::TargetOuPresent, Severity::Info, dn.to_string(), "the target OU exists").evidence(ou.as_ref().map(|o| o.1).unwrap_or_default()));
+                    findings.push(
+                        Finding::new(
+                            Code::TargetOuPresent,
+                            Severity::Info,
+                            dn.to_string(),
+                            "the target OU exists",
+                        )
+                        .evidence(ou.as_ref().map(|o| o.1).unwrap_or_default()),
+                    );
                     match ad.ou_rights(dn) {
                         Some(r) if !r.can_create_groups => findings.push(
                             Finding::new(Code::TargetOuRightsInsufficient, Severity::Error, dn.to_string(), "the bind account cannot create groups in the target OU")
@@ -575,13 +704,28 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
     }
     if ou_dn.is_none() {
         findings.push(
-            Finding::new(Code::TargetOuUnknown, Severity::Warning, "target OU", "no target OU is known, so names and existing objects cannot be checked")
-                .fix("Pass --target-ou \"OU=…\" (or set unifiedGroupContainer / bundle.json targetOu)"),
+            Finding::new(
+                Code::TargetOuUnknown,
+                Severity::Warning,
+                "target OU",
+                "no target OU is known, so names and existing objects cannot be checked",
+            )
+            .fix("Pass --target-ou \"OU=…\" (or set unifiedGroupContainer / bundle.json targetOu)"),
         );
     }
     // --- forecast --------------------------------------------------------------------------------
-    let inputs = Inputs { tenant: t, ad: s.ad.as_ref(), target_ou: ou_dn.as_ref(), flags, exchange_prepared };
-    let targets = if opts.targets.is_empty() { Target::ALL.to_vec() } else { opts.targets.clone() };
+    let inputs = Inputs {
+        tenant: t,
+        ad: s.ad.as_ref(),
+        target_ou: ou_dn.as_ref(),
+        flags,
+        exchange_prepared,
+    };
+    let targets = if opts.targets.is_empty() {
+        Target::ALL.to_vec()
+    } else {
+        opts.targets.clone()
+    };
     let mut forecasts = Vec::new();
     for &target in &targets {
         let f = core::forecast(target, &inputs, &opts.policy);
@@ -590,15 +734,29 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
     }
     // --- verdicts ------------------------------------------------------------------------------
     let mut findings = merge_targets(findings);
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)).then_with(|| a.subject.cmp(&b.subject)));
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.code.cmp(&b.code))
+            .then_with(|| a.subject.cmp(&b.subject))
+    });
     let incomplete_list: Vec<String> = incomplete.into_iter().collect();
     let verdicts = targets
         .iter()
         .map(|&target| {
             let applicable = findings.iter().filter(|f| f.applies_to(target));
-            let errors = applicable.clone().filter(|f| f.severity == Severity::Error).count();
-            let warnings = applicable.filter(|f| f.severity == Severity::Warning).count();
-            let blocking = findings.iter().any(|f| f.applies_to(target) && f.severity == Severity::Error && !matches!(f.code, Code::EvidenceIncomplete | Code::EvidenceTruncated));
+            let errors = applicable
+                .clone()
+                .filter(|f| f.severity == Severity::Error)
+                .count();
+            let warnings = applicable
+                .filter(|f| f.severity == Severity::Warning)
+                .count();
+            let blocking = findings.iter().any(|f| {
+                f.applies_to(target)
+                    && f.severity == Severity::Error
+                    && !matches!(f.code, Code::EvidenceIncomplete | Code::EvidenceTruncated)
+            });
             let verdict = if blocking {
                 Verdict::Blocked
             } else if !incomplete_list.is_empty() {
@@ -608,19 +766,32 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
             } else {
                 Verdict::Ready
             };
-            TargetVerdict { target, verdict, errors, warnings }
+            TargetVerdict {
+                target,
+                verdict,
+                errors,
+                warnings,
+            }
         })
         .collect();
     Ok(Report {
         format: REPORT_FORMAT,
         gwb_version: env!("CARGO_PKG_VERSION"),
         generated_at: opts.generated_at.clone(),
-        snapshot: SnapshotInfo { origin: s.origin.clone(), tenant_id: t.tenant_id.clone(), collected_at: t.collected_at.clone() },
+        snapshot: SnapshotInfo {
+            origin: s.origin.clone(),
+            tenant_id: t.tenant_id.clone(),
+            collected_at: t.collected_at.clone(),
+        },
         policy: opts.policy,
         flags,
         connect_version: cv.map(|c| c.0),
         target_ou: ou_dn.map(|d| d.to_string()),
-        evidence: EvidenceStatus { complete: missing.is_empty() && incomplete_list.is_empty(), missing, incomplete: incomplete_list },
+        evidence: EvidenceStatus {
+            complete: missing.is_empty() && incomplete_list.is_empty(),
+            missing,
+            incomplete: incomplete_list,
+        },
         verdicts,
         findings,
         forecast: forecasts,
@@ -672,7 +843,13 @@ fn forecast_findings(f: &Forecast, inputs: &Inputs, out: &mut Vec<Finding>) {
     for g in &f.groups {
         by_reason.entry(g.reason).or_default().push(g);
     }
-    let names = |v: &[&core::GroupForecast]| abbreviate(&v.iter().map(|g| g.display_name.as_str()).collect::<Vec<_>>());
+    let names = |v: &[&core::GroupForecast]| {
+        abbreviate(
+            &v.iter()
+                .map(|g| g.display_name.as_str())
+                .collect::<Vec<_>>(),
+        )
+    };
     if let Some(v) = by_reason.get(&GroupReason::NameCollision) {
         for g in v {
             out.push(
@@ -690,34 +867,70 @@ fn forecast_findings(f: &Forecast, inputs: &Inputs, out: &mut Vec<Finding>) {
                 .only(&only),
         );
     }
-    let unsupported: Vec<&core::GroupForecast> = [GroupReason::UnsupportedDistributionList, GroupReason::UnsupportedMailEnabledSecurity]
-        .iter()
-        .filter_map(|r| by_reason.get(r))
-        .flatten()
-        .copied()
-        .collect();
+    let unsupported: Vec<&core::GroupForecast> = [
+        GroupReason::UnsupportedDistributionList,
+        GroupReason::UnsupportedMailEnabledSecurity,
+    ]
+    .iter()
+    .filter_map(|r| by_reason.get(r))
+    .flatten()
+    .copied()
+    .collect();
     if !unsupported.is_empty() && !out.iter().any(|f| f.code == Code::UnsupportedGroups) {
         out.push(
             Finding::new(Code::UnsupportedGroups, Severity::Info, "groups", format!("{} distribution list(s) or mail-enabled security group(s) cannot be written back: {}", unsupported.len(), names(&unsupported)))
                 .fix("Recreate them as Microsoft 365 groups if they must reach AD"),
         );
     }
-    let deleted: Vec<&core::GroupForecast> = f.groups.iter().filter(|g| g.outcome == Outcome::Delete).collect();
+    let deleted: Vec<&core::GroupForecast> = f
+        .groups
+        .iter()
+        .filter(|g| g.outcome == Outcome::Delete)
+        .collect();
     if !deleted.is_empty() {
         let rb = inputs.ad.and_then(|a| a.recycle_bin_enabled);
         out.push(
-            Finding::new(Code::AdGroupsDeleted, Severity::Warning, "groups", format!("{} AD group(s) would be deleted: {}", deleted.len(), names(&deleted)))
-                .evidence(format!("AD Recycle Bin: {}", match rb { Some(true) => "on", Some(false) => "off", None => "unknown" }))
-                .fix("Review each deletion; make sure the AD Recycle Bin is on")
-                .only(&only),
+            Finding::new(
+                Code::AdGroupsDeleted,
+                Severity::Warning,
+                "groups",
+                format!(
+                    "{} AD group(s) would be deleted: {}",
+                    deleted.len(),
+                    names(&deleted)
+                ),
+            )
+            .evidence(format!(
+                "AD Recycle Bin: {}",
+                match rb {
+                    Some(true) => "on",
+                    Some(false) => "off",
+                    None => "unknown",
+                }
+            ))
+            .fix("Review each deletion; make sure the AD Recycle Bin is on")
+            .only(&only),
         );
     }
-    let kept: Vec<&core::GroupForecast> = f.groups.iter().filter(|g| g.outcome == Outcome::Keep).collect();
+    let kept: Vec<&core::GroupForecast> = f
+        .groups
+        .iter()
+        .filter(|g| g.outcome == Outcome::Keep)
+        .collect();
     if !kept.is_empty() {
         out.push(
-            Finding::new(Code::AdGroupsKept, Severity::Info, "groups", format!("{} AD group(s) stay in AD untouched and are no longer updated: {}", kept.len(), names(&kept)))
-                .fix("With --deletion modified they would be deleted instead")
-                .only(&only),
+            Finding::new(
+                Code::AdGroupsKept,
+                Severity::Info,
+                "groups",
+                format!(
+                    "{} AD group(s) stay in AD untouched and are no longer updated: {}",
+                    kept.len(),
+                    names(&kept)
+                ),
+            )
+            .fix("With --deletion modified they would be deleted instead")
+            .only(&only),
         );
     }
     let mut member_counts: BTreeMap<MemberReason, usize> = BTreeMap::new();
@@ -745,12 +958,27 @@ fn forecast_findings(f: &Forecast, inputs: &Inputs, out: &mut Vec<Finding>) {
                 .only(&only),
         );
     }
-    let skipped_total: usize = member_counts.iter().filter(|(r, _)| **r != MemberReason::MemberDomainLocalGroup).map(|(_, n)| n).sum();
+    let skipped_total: usize = member_counts
+        .iter()
+        .filter(|(r, _)| **r != MemberReason::MemberDomainLocalGroup)
+        .map(|(_, n)| n)
+        .sum();
     if skipped_total > 0 {
-        let parts: Vec<String> = member_counts.iter().map(|(r, n)| format!("{n} {}", r.code())).collect();
+        let parts: Vec<String> = member_counts
+            .iter()
+            .map(|(r, n)| format!("{n} {}", r.code()))
+            .collect();
         out.push(
-            Finding::new(Code::MembersSkipped, Severity::Info, "members", format!("{skipped_total} member(s) of written-back groups are not written: {}", parts.join(", ")))
-                .only(&only),
+            Finding::new(
+                Code::MembersSkipped,
+                Severity::Info,
+                "members",
+                format!(
+                    "{skipped_total} member(s) of written-back groups are not written: {}",
+                    parts.join(", ")
+                ),
+            )
+            .only(&only),
         );
     }
     let c = f.counts();

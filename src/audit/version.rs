@@ -14,9 +14,18 @@ impl Eq for Version {}
 
 impl Version {
     pub fn parse(s: &str) -> Option<Version> {
-        let parts: Option<Vec<u64>> = s.trim().trim_start_matches(['v', 'V']).split('.').map(|p| p.trim().parse().ok()).collect();
+        let parts: Option<Vec<u64>> = s
+            .trim()
+            .trim_start_matches(['v', 'V'])
+            .split('.')
+            .map(|p| p.trim().parse().ok())
+            .collect();
         let parts = parts?;
-        if parts.is_empty() || parts.len() > 4 { None } else { Some(Version(parts)) }
+        if parts.is_empty() || parts.len() > 4 {
+            None
+        } else {
+            Some(Version(parts))
+        }
     }
 }
 

@@ -21,7 +21,12 @@ pub enum Target {
 }
 
 impl Target {
-    pub const ALL: [Target; 4] = [Target::ConnectV1, Target::ConnectV2, Target::CloudSync, Target::Gwb];
+    pub const ALL: [Target; 4] = [
+        Target::ConnectV1,
+        Target::ConnectV2,
+        Target::CloudSync,
+        Target::Gwb,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Target::ConnectV1 => "connect-v1",
@@ -142,9 +147,13 @@ impl OnPremGroupType {
         }
     }
     pub fn parse(s: &str) -> Option<OnPremGroupType> {
-        [Self::UniversalDistribution, Self::UniversalSecurity, Self::UniversalMailEnabledSecurity]
-            .into_iter()
-            .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
+        [
+            Self::UniversalDistribution,
+            Self::UniversalSecurity,
+            Self::UniversalMailEnabledSecurity,
+        ]
+        .into_iter()
+        .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
     }
     /// AD `groupType` (signed 32-bit): universal, with the security bit when security-enabled.
     pub fn ad_group_type(self) -> i32 {
@@ -216,7 +225,11 @@ pub struct GroupForecast {
 /// Reports carry member counts and the skipped members, not every resolved DN.
 fn member_summary<S: serde::Serializer>(m: &MemberForecast, s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeStruct;
-    let unverified = m.resolved.iter().filter(|r| r.reason == MemberReason::MemberUnverified).count();
+    let unverified = m
+        .resolved
+        .iter()
+        .filter(|r| r.reason == MemberReason::MemberUnverified)
+        .count();
     let mut st = s.serialize_struct("Members", 5)?;
     st.serialize_field("collected", &m.collected)?;
     st.serialize_field("total", &m.total)?;
@@ -252,7 +265,11 @@ impl Forecast {
 fn owned_objects<'a>(inputs: &Inputs<'a>) -> HashMap<Uuid, &'a AdObject> {
     let mut map = HashMap::new();
     if let (Some(ad), Some(ou)) = (inputs.ad, inputs.target_ou) {
-        for o in ad.objects.iter().filter(|o| o.dn.is_child_of(ou) && matches!(o.kind, AdKind::Group { .. })) {
+        for o in ad
+            .objects
+            .iter()
+            .filter(|o| o.dn.is_child_of(ou) && matches!(o.kind, AdKind::Group { .. }))
+        {
             if let Some(id) = o.cloud_anchor() {
                 map.insert(id, o);
             }
@@ -273,18 +290,38 @@ fn member_limit(target: Target, kind: GroupKind, policy: &Policy) -> usize {
 }
 
 /// First pass: outcome of a live (not deleted) cloud group, before names and members.
-fn classify(target: Target, g: &Group, inputs: &Inputs, policy: &Policy) -> (Outcome, GroupReason, Option<OnPremGroupType>, String) {
+fn classify(
+    target: Target,
+    g: &Group,
+    inputs: &Inputs,
+    policy: &Policy,
+) -> (Outcome, GroupReason, Option<OnPremGroupType>, String) {
     use GroupReason as R;
     if g.on_premises_sync_enabled == Some(true) {
-        return (Outcome::Skip, R::SourceOnPremises, None, "synchronised from AD; AD is the source of authority".into());
+        return (
+            Outcome::Skip,
+            R::SourceOnPremises,
+            None,
+            "synchronised from AD; AD is the source of authority".into(),
+        );
     }
     let kind = g.kind();
     match kind {
         GroupKind::Distribution => {
-            return (Outcome::Skip, R::UnsupportedDistributionList, None, "cloud distribution lists are not supported; use a Microsoft 365 group".into());
+            return (
+                Outcome::Skip,
+                R::UnsupportedDistributionList,
+                None,
+                "cloud distribution lists are not supported; use a Microsoft 365 group".into(),
+            );
         }
         GroupKind::MailEnabledSecurity => {
-            return (Outcome::Skip, R::UnsupportedMailEnabledSecurity, None, "mail-enabled security groups are not supported; use a Microsoft 365 group".into());
+            return (
+                Outcome::Skip,
+                R::UnsupportedMailEnabledSecurity,
+                None,
+                "mail-enabled security groups are not supported; use a Microsoft 365 group".into(),
+            );
         }
         _ => {}
     }
@@ -303,7 +340,12 @@ fn classify(target: Target, g: &Group, inputs: &Inputs, policy: &Policy) -> (Out
                         (None, None) => "unknown (no feature evidence)",
                         _ => "off",
                     };
-                    return (Outcome::Skip, R::FeatureDisabled, None, format!("group writeback is {state} in the tenant"));
+                    return (
+                        Outcome::Skip,
+                        R::FeatureDisabled,
+                        None,
+                        format!("group writeback is {state} in the tenant"),
+                    );
                 }
             }
             Target::CloudSync | Target::Gwb => {}
@@ -312,48 +354,100 @@ fn classify(target: Target, g: &Group, inputs: &Inputs, policy: &Policy) -> (Out
     let (outcome, reason, gtype, detail) = match (target, kind) {
         (Target::ConnectV1, GroupKind::Microsoft365) => {
             let note = match wb.is_enabled {
-                Some(false) => "written back although isEnabled is false: the original writeback ignores it",
+                Some(false) => {
+                    "written back although isEnabled is false: the original writeback ignores it"
+                }
                 _ => "written back as a distribution group",
             };
-            (Outcome::Writeback, R::Eligible, Some(OnPremGroupType::UniversalDistribution), note.to_string())
+            (
+                Outcome::Writeback,
+                R::Eligible,
+                Some(OnPremGroupType::UniversalDistribution),
+                note.to_string(),
+            )
         }
-        (Target::ConnectV1, _) => (Outcome::Skip, R::NotSupportedByTarget, None, "the original writeback writes Microsoft 365 groups only".into()),
+        (Target::ConnectV1, _) => (
+            Outcome::Skip,
+            R::NotSupportedByTarget,
+            None,
+            "the original writeback writes Microsoft 365 groups only".into(),
+        ),
         (Target::CloudSync, GroupKind::Security) => (
             Outcome::Writeback,
             R::Eligible,
             Some(OnPremGroupType::UniversalSecurity),
             "in scope of Cloud Sync group provisioning (writebackConfiguration is not used)".into(),
         ),
-        (Target::CloudSync, _) => (Outcome::Skip, R::NotSupportedByTarget, None, "Cloud Sync provisions security groups only".into()),
+        (Target::CloudSync, _) => (
+            Outcome::Skip,
+            R::NotSupportedByTarget,
+            None,
+            "Cloud Sync provisions security groups only".into(),
+        ),
         (_, GroupKind::Microsoft365) => match wb.is_enabled {
-            Some(false) => (Outcome::Skip, R::WritebackDisabled, None, "isEnabled is false".into()),
+            Some(false) => (
+                Outcome::Skip,
+                R::WritebackDisabled,
+                None,
+                "isEnabled is false".into(),
+            ),
             enabled => {
                 let (t, note) = match wb.on_premises_group_type.as_deref() {
-                    None => (OnPremGroupType::UniversalDistribution, "onPremisesGroupType unset: the default".to_string()),
+                    None => (
+                        OnPremGroupType::UniversalDistribution,
+                        "onPremisesGroupType unset: the default".to_string(),
+                    ),
                     Some(s) => match OnPremGroupType::parse(s) {
                         Some(t) => (t, format!("onPremisesGroupType {}", t.as_str())),
-                        None => (OnPremGroupType::UniversalDistribution, format!("unknown onPremisesGroupType {s:?}; the default applies")),
+                        None => (
+                            OnPremGroupType::UniversalDistribution,
+                            format!("unknown onPremisesGroupType {s:?}; the default applies"),
+                        ),
                     },
                 };
-                let why = if enabled == Some(true) { "isEnabled is true" } else { "isEnabled is null (Microsoft 365 default)" };
-                (Outcome::Writeback, R::Eligible, Some(t), format!("{why}; {note}"))
+                let why = if enabled == Some(true) {
+                    "isEnabled is true"
+                } else {
+                    "isEnabled is null (Microsoft 365 default)"
+                };
+                (
+                    Outcome::Writeback,
+                    R::Eligible,
+                    Some(t),
+                    format!("{why}; {note}"),
+                )
             }
         },
         (_, _) => match wb.is_enabled {
             Some(true) => {
-                let note = match wb.on_premises_group_type.as_deref().and_then(OnPremGroupType::parse) {
+                let note = match wb
+                    .on_premises_group_type
+                    .as_deref()
+                    .and_then(OnPremGroupType::parse)
+                {
                     Some(t) if t != OnPremGroupType::UniversalSecurity => {
-                        format!("isEnabled is true; onPremisesGroupType {} is ignored: security groups are always universalSecurityGroup", t.as_str())
+                        format!(
+                            "isEnabled is true; onPremisesGroupType {} is ignored: security groups are always universalSecurityGroup",
+                            t.as_str()
+                        )
                     }
                     _ => "isEnabled is true".to_string(),
                 };
-                (Outcome::Writeback, R::Eligible, Some(OnPremGroupType::UniversalSecurity), note)
+                (
+                    Outcome::Writeback,
+                    R::Eligible,
+                    Some(OnPremGroupType::UniversalSecurity),
+                    note,
+                )
             }
             other => (
                 Outcome::Skip,
                 R::SecurityNotEnabled,
                 None,
-                format!("isEnabled is {}; security groups are written back only when it is true", if other.is_none() { "null" } else { "false" }),
+                format!(
+                    "isEnabled is {}; security groups are written back only when it is true",
+                    if other.is_none() { "null" } else { "false" }
+                ),
             ),
         },
     };
@@ -366,7 +460,11 @@ fn classify(target: Target, g: &Group, inputs: &Inputs, policy: &Policy) -> (Out
                 Outcome::Skip,
                 R::MemberLimitExceeded,
                 gtype,
-                format!("{} direct members, over the {} limit of {limit}", members.len(), target.as_str()),
+                format!(
+                    "{} direct members, over the {} limit of {limit}",
+                    members.len(),
+                    target.as_str()
+                ),
             );
         }
     }
@@ -386,7 +484,11 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
         let (mut outcome, mut reason, gtype, mut detail) = classify(target, g, inputs, policy);
         let id = g.id.to_ascii_lowercase();
         let existing = ids::parse_guid(&id).and_then(|u| owned.get(&u).copied());
-        let cn_format = if target == Target::CloudSync { CnFormat::DisplayName } else { policy.cn_format };
+        let cn_format = if target == Target::CloudSync {
+            CnFormat::DisplayName
+        } else {
+            policy.cn_format
+        };
         let mut cn = None;
         let mut dn = None;
         if outcome == Outcome::Writeback {
@@ -394,11 +496,17 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
             if let Some(ou) = inputs.target_ou {
                 let d = ou.child("CN", &c);
                 let key = d.key();
-                let clash = inputs.ad.and_then(|ad| ad.by_dn(&d)).filter(|o| o.cloud_anchor().map(|a| a.to_string()) != Some(id.clone()));
+                let clash = inputs
+                    .ad
+                    .and_then(|ad| ad.by_dn(&d))
+                    .filter(|o| o.cloud_anchor().map(|a| a.to_string()) != Some(id.clone()));
                 if let Some(o) = clash {
                     outcome = Outcome::Skip;
                     reason = GroupReason::NameCollision;
-                    detail = format!("{} already exists and is not this group's object", o.dn_text);
+                    detail = format!(
+                        "{} already exists and is not this group's object",
+                        o.dn_text
+                    );
                 } else if let Some(other) = taken.get(&key) {
                     outcome = Outcome::Skip;
                     reason = GroupReason::NameCollision;
@@ -411,22 +519,36 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
             cn = Some(c);
         }
         // Disabled groups that were written back earlier: kept (default) or deleted (modified).
-        if matches!(reason, GroupReason::WritebackDisabled | GroupReason::SecurityNotEnabled)
-            && let Some(o) = existing
+        if matches!(
+            reason,
+            GroupReason::WritebackDisabled | GroupReason::SecurityNotEnabled
+        ) && let Some(o) = existing
         {
             match policy.deletion {
                 DeletionBehavior::Default => {
                     outcome = Outcome::Keep;
-                    detail = format!("{detail}; its AD group {} stays untouched until the cloud group is hard-deleted", o.dn_text);
+                    detail = format!(
+                        "{detail}; its AD group {} stays untouched until the cloud group is hard-deleted",
+                        o.dn_text
+                    );
                 }
                 DeletionBehavior::Modified => {
                     outcome = Outcome::Delete;
-                    detail = format!("{detail}; its AD group {} is deleted (modified deletion behaviour)", o.dn_text);
+                    detail = format!(
+                        "{detail}; its AD group {} is deleted (modified deletion behaviour)",
+                        o.dn_text
+                    );
                 }
             }
         }
         let mail_attributes = match gtype {
-            Some(t) if outcome == Outcome::Writeback && t.carries_mail() && target != Target::CloudSync => inputs.exchange_prepared,
+            Some(t)
+                if outcome == Outcome::Writeback
+                    && t.carries_mail()
+                    && target != Target::CloudSync =>
+            {
+                inputs.exchange_prepared
+            }
             _ => None,
         };
         out.push(GroupForecast {
@@ -442,13 +564,23 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
             dn,
             existing_dn: existing.map(|o| o.dn_text.clone()),
             mail_attributes,
-            members: MemberForecast { collected: g.members.is_some(), total: g.members.as_ref().map_or(0, Vec::len), ..Default::default() },
+            members: MemberForecast {
+                collected: g.members.is_some(),
+                total: g.members.as_ref().map_or(0, Vec::len),
+                ..Default::default()
+            },
         });
     }
     // Second pass: members, now that every group's outcome and DN are known.
-    let written: HashMap<String, String> =
-        out.iter().filter(|f| f.outcome == Outcome::Writeback).filter_map(|f| Some((f.id.clone(), f.dn.clone().unwrap_or_default()))).collect();
-    let by_id: HashMap<String, &Group> = groups_all.iter().map(|g| (g.id.to_ascii_lowercase(), *g)).collect();
+    let written: HashMap<String, String> = out
+        .iter()
+        .filter(|f| f.outcome == Outcome::Writeback)
+        .map(|f| (f.id.clone(), f.dn.clone().unwrap_or_default()))
+        .collect();
+    let by_id: HashMap<String, &Group> = groups_all
+        .iter()
+        .map(|g| (g.id.to_ascii_lowercase(), *g))
+        .collect();
     for f in out.iter_mut().filter(|f| f.outcome == Outcome::Writeback) {
         if let Some(g) = by_id.get(&f.id) {
             for m in g.members.iter().flatten() {
@@ -465,7 +597,12 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
         let id = g.id.to_ascii_lowercase();
         known.insert(id.clone());
         let existing = ids::parse_guid(&id).and_then(|u| owned.get(&u).copied());
-        let (outcome, detail) = soft_deleted_outcome(target, existing, inputs.ad.is_some() && inputs.target_ou.is_some(), policy);
+        let (outcome, detail) = soft_deleted_outcome(
+            target,
+            existing,
+            inputs.ad.is_some() && inputs.target_ou.is_some(),
+            policy,
+        );
         out.push(GroupForecast {
             id: id.clone(),
             display_name: g.name().to_string(),
@@ -482,13 +619,31 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
             members: MemberForecast::default(),
         });
     }
-    if inputs.tenant.groups.is_some() && !inputs.tenant.incomplete_sections.iter().any(|s| s == "groups") {
-        let deleted_known = inputs.tenant.deleted_groups.is_some() && !inputs.tenant.incomplete_sections.iter().any(|s| s == "deletedGroups");
-        let mut orphans: Vec<(&Uuid, &&AdObject)> = owned.iter().filter(|(id, _)| !known.contains(&id.to_string())).collect();
+    if inputs.tenant.groups.is_some()
+        && !inputs
+            .tenant
+            .incomplete_sections
+            .iter()
+            .any(|s| s == "groups")
+    {
+        let deleted_known = inputs.tenant.deleted_groups.is_some()
+            && !inputs
+                .tenant
+                .incomplete_sections
+                .iter()
+                .any(|s| s == "deletedGroups");
+        let mut orphans: Vec<(&Uuid, &&AdObject)> = owned
+            .iter()
+            .filter(|(id, _)| !known.contains(&id.to_string()))
+            .collect();
         orphans.sort_by_key(|(id, _)| **id);
         for (id, o) in orphans {
             let (outcome, detail) = if deleted_known {
-                (Outcome::Delete, "its cloud group no longer exists (hard-deleted): the AD group is deleted".to_string())
+                (
+                    Outcome::Delete,
+                    "its cloud group no longer exists (hard-deleted): the AD group is deleted"
+                        .to_string(),
+                )
             } else {
                 (Outcome::Keep, "its cloud group is not among the groups; deletedGroups was not collected, so soft- and hard-deletion cannot be told apart: left untouched".to_string())
             };
@@ -509,33 +664,84 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
             });
         }
     }
-    out.sort_by(|a, b| a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()).then_with(|| a.id.cmp(&b.id)));
-    Forecast { target, groups: out }
+    out.sort_by(|a, b| {
+        a.display_name
+            .to_lowercase()
+            .cmp(&b.display_name.to_lowercase())
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    Forecast {
+        target,
+        groups: out,
+    }
 }
 
-fn soft_deleted_outcome(target: Target, existing: Option<&AdObject>, ad_known: bool, policy: &Policy) -> (Outcome, String) {
+fn soft_deleted_outcome(
+    target: Target,
+    existing: Option<&AdObject>,
+    ad_known: bool,
+    policy: &Policy,
+) -> (Outcome, String) {
     match existing {
-        None if ad_known => (Outcome::Skip, "soft-deleted; it has no AD group in the target OU".into()),
+        None if ad_known => (
+            Outcome::Skip,
+            "soft-deleted; it has no AD group in the target OU".into(),
+        ),
         _ => {
-            let what = existing.map_or("any AD group written back for it".to_string(), |o| o.dn_text.clone());
+            let what = existing.map_or("any AD group written back for it".to_string(), |o| {
+                o.dn_text.clone()
+            });
             if policy.deletion == DeletionBehavior::Modified && target != Target::CloudSync {
-                (Outcome::Delete, format!("soft-deleted; {what} is deleted (modified deletion behaviour)"))
+                (
+                    Outcome::Delete,
+                    format!("soft-deleted; {what} is deleted (modified deletion behaviour)"),
+                )
             } else {
-                (Outcome::Keep, format!("soft-deleted; {what} stays untouched until the group is hard-deleted or restored"))
+                (
+                    Outcome::Keep,
+                    format!(
+                        "soft-deleted; {what} stays untouched until the group is hard-deleted or restored"
+                    ),
+                )
             }
         }
     }
 }
 
-fn skipped(m: &Member, reason: MemberReason, detail: impl Into<String>) -> Result<ResolvedMember, SkippedMember> {
-    Err(SkippedMember { id: m.id.clone(), display_name: m.display_name.clone(), reason, detail: detail.into() })
+fn skipped(
+    m: &Member,
+    reason: MemberReason,
+    detail: impl Into<String>,
+) -> Result<ResolvedMember, SkippedMember> {
+    Err(SkippedMember {
+        id: m.id.clone(),
+        display_name: m.display_name.clone(),
+        reason,
+        detail: detail.into(),
+    })
 }
 
 fn resolved(m: &Member, o: &AdObject) -> Result<ResolvedMember, SkippedMember> {
-    if let AdKind::Group { scope: GroupScope::DomainLocal, .. } = o.kind {
-        return skipped(m, MemberReason::MemberDomainLocalGroup, format!("{} is a domain-local group: A universal group cannot have a local group as a member.", o.dn_text));
+    if let AdKind::Group {
+        scope: GroupScope::DomainLocal,
+        ..
+    } = o.kind
+    {
+        return skipped(
+            m,
+            MemberReason::MemberDomainLocalGroup,
+            format!(
+                "{} is a domain-local group: A universal group cannot have a local group as a member.",
+                o.dn_text
+            ),
+        );
     }
-    Ok(ResolvedMember { id: m.id.clone(), dn: o.dn_text.clone(), guid: o.guid, reason: MemberReason::MemberResolved })
+    Ok(ResolvedMember {
+        id: m.id.clone(),
+        dn: o.dn_text.clone(),
+        guid: o.guid,
+        reason: MemberReason::MemberResolved,
+    })
 }
 
 fn unverified(m: &Member) -> Result<ResolvedMember, SkippedMember> {
@@ -549,30 +755,68 @@ fn unverified(m: &Member) -> Result<ResolvedMember, SkippedMember> {
 
 /// Look an on-premises principal up: SID first, then objectGUID from onPremisesObjectIdentifier
 /// or onPremisesImmutableId. Cloud Sync matches on onPremisesObjectIdentifier only.
-fn resolve_principal(target: Target, m: &Member, inputs: &Inputs, what: &str) -> Result<ResolvedMember, SkippedMember> {
-    let sid = m.on_premises_security_identifier.as_deref().filter(|s| !s.trim().is_empty());
-    let oid = m.on_premises_object_identifier.as_deref().and_then(ids::parse_guid);
-    let imm = m.on_premises_immutable_id.as_deref().and_then(ids::guid_from_immutable_id);
+fn resolve_principal(
+    target: Target,
+    m: &Member,
+    inputs: &Inputs,
+    what: &str,
+) -> Result<ResolvedMember, SkippedMember> {
+    let sid = m
+        .on_premises_security_identifier
+        .as_deref()
+        .filter(|s| !s.trim().is_empty());
+    let oid = m
+        .on_premises_object_identifier
+        .as_deref()
+        .and_then(ids::parse_guid);
+    let imm = m
+        .on_premises_immutable_id
+        .as_deref()
+        .and_then(ids::guid_from_immutable_id);
     if target == Target::CloudSync {
         let Some(guid) = oid else {
             if sid.is_none() && imm.is_none() && m.on_premises_sync_enabled != Some(true) {
-                return skipped(m, MemberReason::MemberCloudOnly, format!("cloud-only {what}"));
+                return skipped(
+                    m,
+                    MemberReason::MemberCloudOnly,
+                    format!("cloud-only {what}"),
+                );
             }
-            return skipped(m, MemberReason::MemberNotFoundInAd, "Cloud Sync matches members on onPremisesObjectIdentifier (objectGUID), which this member lacks (Entra Connect 2.2.8.0 or later syncs it)");
+            return skipped(
+                m,
+                MemberReason::MemberNotFoundInAd,
+                "Cloud Sync matches members on onPremisesObjectIdentifier (objectGUID), which this member lacks (Entra Connect 2.2.8.0 or later syncs it)",
+            );
         };
-        let Some(ad) = inputs.ad else { return unverified(m) };
+        let Some(ad) = inputs.ad else {
+            return unverified(m);
+        };
         return match ad.by_guid(&guid) {
             Some(o) => resolved(m, o),
-            None => skipped(m, MemberReason::MemberNotFoundInAd, format!("no AD object with objectGUID {guid}")),
+            None => skipped(
+                m,
+                MemberReason::MemberNotFoundInAd,
+                format!("no AD object with objectGUID {guid}"),
+            ),
         };
     }
     if sid.is_none() && oid.is_none() && imm.is_none() {
         if m.on_premises_sync_enabled == Some(true) {
-            return skipped(m, MemberReason::MemberNotFoundInAd, format!("synced {what} without on-premises identifiers in the evidence"));
+            return skipped(
+                m,
+                MemberReason::MemberNotFoundInAd,
+                format!("synced {what} without on-premises identifiers in the evidence"),
+            );
         }
-        return skipped(m, MemberReason::MemberCloudOnly, format!("cloud-only {what}: no AD account"));
+        return skipped(
+            m,
+            MemberReason::MemberCloudOnly,
+            format!("cloud-only {what}: no AD account"),
+        );
     }
-    let Some(ad) = inputs.ad else { return unverified(m) };
+    let Some(ad) = inputs.ad else {
+        return unverified(m);
+    };
     if let Some(o) = sid.and_then(|s| ad.by_sid(s)) {
         return resolved(m, o);
     }
@@ -588,7 +832,11 @@ fn resolve_principal(target: Target, m: &Member, inputs: &Inputs, what: &str) ->
     if let Some(g) = oid.or(imm) {
         keys.push(format!("objectGUID {g}"));
     }
-    skipped(m, MemberReason::MemberNotFoundInAd, format!("no AD object with {}", keys.join(" or ")))
+    skipped(
+        m,
+        MemberReason::MemberNotFoundInAd,
+        format!("no AD object with {}", keys.join(" or ")),
+    )
 }
 
 fn resolve_member(
@@ -602,51 +850,102 @@ fn resolve_member(
         MemberType::User => resolve_principal(target, m, inputs, "user"),
         MemberType::Group => {
             let id = m.id.to_ascii_lowercase();
-            let synced = groups.get(&id).map(|g| g.on_premises_sync_enabled).unwrap_or(m.on_premises_sync_enabled) == Some(true);
+            let synced = groups
+                .get(&id)
+                .map(|g| g.on_premises_sync_enabled)
+                .unwrap_or(m.on_premises_sync_enabled)
+                == Some(true);
             if synced {
                 if target == Target::CloudSync {
-                    return skipped(m, MemberReason::MemberUnsupportedType, "Cloud Sync does not provision groups synced from AD as members");
+                    return skipped(
+                        m,
+                        MemberReason::MemberUnsupportedType,
+                        "Cloud Sync does not provision groups synced from AD as members",
+                    );
                 }
                 let mut m2 = m.clone();
                 if m2.on_premises_security_identifier.is_none() {
-                    m2.on_premises_security_identifier = groups.get(&id).and_then(|g| g.on_premises_security_identifier.clone());
+                    m2.on_premises_security_identifier = groups
+                        .get(&id)
+                        .and_then(|g| g.on_premises_security_identifier.clone());
                 }
                 return resolve_principal(target, &m2, inputs, "group");
             }
             match written.get(&id) {
-                Some(dn) => Ok(ResolvedMember { id: m.id.clone(), dn: dn.clone(), guid: None, reason: MemberReason::MemberResolved }),
-                None => skipped(m, MemberReason::MemberGroupNotWrittenBack, "nested cloud group is not written back by this target, so the nesting is not written"),
+                Some(dn) => Ok(ResolvedMember {
+                    id: m.id.clone(),
+                    dn: dn.clone(),
+                    guid: None,
+                    reason: MemberReason::MemberResolved,
+                }),
+                None => skipped(
+                    m,
+                    MemberReason::MemberGroupNotWrittenBack,
+                    "nested cloud group is not written back by this target, so the nesting is not written",
+                ),
             }
         }
         MemberType::Device => {
             if target == Target::CloudSync {
-                return skipped(m, MemberReason::MemberUnsupportedType, "Cloud Sync does not provision devices as members");
+                return skipped(
+                    m,
+                    MemberReason::MemberUnsupportedType,
+                    "Cloud Sync does not provision devices as members",
+                );
             }
-            let hybrid = m.trust_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("ServerAd"));
+            let hybrid = m
+                .trust_type
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case("ServerAd"));
             if hybrid {
                 return resolve_principal(target, m, inputs, "device");
             }
             if inputs.flags.device_writeback != Some(true) {
-                let state = if inputs.flags.device_writeback.is_none() { "unknown" } else { "off" };
+                let state = if inputs.flags.device_writeback.is_none() {
+                    "unknown"
+                } else {
+                    "off"
+                };
                 return skipped(
                     m,
                     MemberReason::MemberDeviceRequiresDeviceWriteback,
-                    format!("{} device: needs device writeback, which is {state}", m.trust_type.as_deref().unwrap_or("Entra registered or joined")),
+                    format!(
+                        "{} device: needs device writeback, which is {state}",
+                        m.trust_type
+                            .as_deref()
+                            .unwrap_or("Entra registered or joined")
+                    ),
                 );
             }
             let Some(dev) = m.device_id.as_deref().and_then(ids::parse_guid) else {
-                return skipped(m, MemberReason::MemberNotFoundInAd, "device has no deviceId in the evidence");
+                return skipped(
+                    m,
+                    MemberReason::MemberNotFoundInAd,
+                    "device has no deviceId in the evidence",
+                );
             };
-            let Some(ad) = inputs.ad else { return unverified(m) };
+            let Some(ad) = inputs.ad else {
+                return unverified(m);
+            };
             match ad.by_device_id(&dev) {
                 Some(o) => resolved(m, o),
-                None => skipped(m, MemberReason::MemberNotFoundInAd, format!("no msDS-Device with msDS-DeviceID {dev}")),
+                None => skipped(
+                    m,
+                    MemberReason::MemberNotFoundInAd,
+                    format!("no msDS-Device with msDS-DeviceID {dev}"),
+                ),
             }
         }
         MemberType::Other => skipped(
             m,
             MemberReason::MemberUnsupportedType,
-            format!("{} members are not written back", m.odata_type.as_deref().unwrap_or("untyped").trim_start_matches("#microsoft.graph.")),
+            format!(
+                "{} members are not written back",
+                m.odata_type
+                    .as_deref()
+                    .unwrap_or("untyped")
+                    .trim_start_matches("#microsoft.graph.")
+            ),
         ),
     }
 }

@@ -13,7 +13,14 @@ pub fn group_cn(format: CnFormat, object_id: &str, display_name: &str) -> String
     match format {
         CnFormat::ObjectId => format!("Group_{id}"),
         CnFormat::DisplayName => {
-            let tail: String = id.chars().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
+            let tail: String = id
+                .chars()
+                .rev()
+                .take(12)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
             format!("{}_{}", left_utf16(dotnet_trim(display_name), 51), tail)
         }
     }
@@ -52,13 +59,22 @@ mod tests {
 
     #[test]
     fn object_id_format() {
-        assert_eq!(group_cn(CnFormat::ObjectId, ID, "Sales"), "Group_3a5c3221-c465-48c0-95b8-e9305786a271");
+        assert_eq!(
+            group_cn(CnFormat::ObjectId, ID, "Sales"),
+            "Group_3a5c3221-c465-48c0-95b8-e9305786a271"
+        );
     }
 
     #[test]
     fn display_name_format_matches_the_documented_examples() {
-        assert_eq!(group_cn(CnFormat::DisplayName, ID, "Sales"), "Sales_e9305786a271");
-        assert_eq!(group_cn(CnFormat::DisplayName, ID, "  Administrators \t"), "Administrators_e9305786a271");
+        assert_eq!(
+            group_cn(CnFormat::DisplayName, ID, "Sales"),
+            "Sales_e9305786a271"
+        );
+        assert_eq!(
+            group_cn(CnFormat::DisplayName, ID, "  Administrators \t"),
+            "Administrators_e9305786a271"
+        );
     }
 
     #[test]
@@ -68,8 +84,14 @@ mod tests {
         assert_eq!(cn, format!("{}_e9305786a271", "A".repeat(51)));
         assert_eq!(cn_len(&cn), CN_MAX);
         // exactly 51 stays whole, 52 loses one
-        assert_eq!(group_cn(CnFormat::DisplayName, ID, &"b".repeat(51)), format!("{}_e9305786a271", "b".repeat(51)));
-        assert_eq!(group_cn(CnFormat::DisplayName, ID, &"b".repeat(52)), format!("{}_e9305786a271", "b".repeat(51)));
+        assert_eq!(
+            group_cn(CnFormat::DisplayName, ID, &"b".repeat(51)),
+            format!("{}_e9305786a271", "b".repeat(51))
+        );
+        assert_eq!(
+            group_cn(CnFormat::DisplayName, ID, &"b".repeat(52)),
+            format!("{}_e9305786a271", "b".repeat(51))
+        );
     }
 
     #[test]
@@ -82,11 +104,20 @@ mod tests {
 
     #[test]
     fn characters_needing_escapes_are_kept_verbatim_in_the_cn() {
-        let cn = group_cn(CnFormat::DisplayName, ID, "R&D, Europe + \"Labs\" <#1>; a=b\\c");
+        let cn = group_cn(
+            CnFormat::DisplayName,
+            ID,
+            "R&D, Europe + \"Labs\" <#1>; a=b\\c",
+        );
         assert_eq!(cn, "R&D, Europe + \"Labs\" <#1>; a=b\\c_e9305786a271");
-        let dn = crate::ad::Dn::parse("OU=WB,DC=lab").unwrap().child("CN", &cn);
+        let dn = crate::ad::Dn::parse("OU=WB,DC=lab")
+            .unwrap()
+            .child("CN", &cn);
         let text = dn.to_string();
-        assert!(text.starts_with(r#"CN=R&D\, Europe \+ \"Labs\" \<#1\>\; a\=b\\c_e9305786a271,"#), "{text}");
+        assert!(
+            text.starts_with(r#"CN=R&D\, Europe \+ \"Labs\" \<#1\>\; a\=b\\c_e9305786a271,"#),
+            "{text}"
+        );
         assert_eq!(crate::ad::Dn::parse(&text).unwrap(), dn);
     }
 }

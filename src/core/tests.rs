@@ -16,7 +16,10 @@ fn m365(id: &str, enabled: Option<bool>) -> Group {
         group_types: vec!["Unified".into()],
         mail_enabled: Some(true),
         security_enabled: Some(false),
-        writeback_configuration: Some(WritebackConfiguration { is_enabled: enabled, on_premises_group_type: None }),
+        writeback_configuration: Some(WritebackConfiguration {
+            is_enabled: enabled,
+            on_premises_group_type: None,
+        }),
         members: Some(vec![]),
         ..Group::default()
     }
@@ -28,18 +31,29 @@ fn security(id: &str, enabled: Option<bool>) -> Group {
         display_name: Some("Sec".into()),
         mail_enabled: Some(false),
         security_enabled: Some(true),
-        writeback_configuration: Some(WritebackConfiguration { is_enabled: enabled, on_premises_group_type: None }),
+        writeback_configuration: Some(WritebackConfiguration {
+            is_enabled: enabled,
+            on_premises_group_type: None,
+        }),
         members: Some(vec![]),
         ..Group::default()
     }
 }
 
 fn user(id: &str) -> Member {
-    Member { odata_type: Some("#microsoft.graph.user".into()), id: id.into(), ..Member::default() }
+    Member {
+        odata_type: Some("#microsoft.graph.user".into()),
+        id: id.into(),
+        ..Member::default()
+    }
 }
 
 fn tenant(groups: Vec<Group>) -> TenantDoc {
-    TenantDoc { groups: Some(groups), deleted_groups: Some(vec![]), ..TenantDoc::default() }
+    TenantDoc {
+        groups: Some(groups),
+        deleted_groups: Some(vec![]),
+        ..TenantDoc::default()
+    }
 }
 
 fn ad(entries: Vec<Entry>) -> AdSnapshot {
@@ -54,7 +68,13 @@ fn ou_entry() -> Entry {
     e
 }
 
-fn ad_obj(dn: &str, class: &str, sid: Option<&str>, guid: Option<&str>, extra: &[(&str, &str)]) -> Entry {
+fn ad_obj(
+    dn: &str,
+    class: &str,
+    sid: Option<&str>,
+    guid: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Entry {
     let mut e = Entry::new(dn);
     e.push("objectClass", "top");
     e.push("objectClass", class);
@@ -62,7 +82,10 @@ fn ad_obj(dn: &str, class: &str, sid: Option<&str>, guid: Option<&str>, extra: &
         e.push("objectSid", ids::sid_to_bytes(s).unwrap());
     }
     if let Some(g) = guid {
-        e.push("objectGUID", ids::guid_to_bytes(&ids::parse_guid(g).unwrap()).to_vec());
+        e.push(
+            "objectGUID",
+            ids::guid_to_bytes(&ids::parse_guid(g).unwrap()).to_vec(),
+        );
     }
     for (k, v) in extra {
         e.push(k, *v);
@@ -70,77 +93,158 @@ fn ad_obj(dn: &str, class: &str, sid: Option<&str>, guid: Option<&str>, extra: &
     e
 }
 
-fn run(target: Target, t: &TenantDoc, ad: Option<&AdSnapshot>, flags: Flags, policy: Policy) -> Forecast {
+fn run(
+    target: Target,
+    t: &TenantDoc,
+    ad: Option<&AdSnapshot>,
+    flags: Flags,
+    policy: Policy,
+) -> Forecast {
     let ou = Dn::parse(OU).unwrap();
-    let inputs = Inputs { tenant: t, ad, target_ou: Some(&ou), flags, exchange_prepared: Some(true) };
+    let inputs = Inputs {
+        tenant: t,
+        ad,
+        target_ou: Some(&ou),
+        flags,
+        exchange_prepared: Some(true),
+    };
     forecast(target, &inputs, &policy)
 }
 
 fn one(target: Target, g: Group) -> GroupForecast {
     let t = tenant(vec![g]);
-    run(target, &t, None, Flags::default(), Policy::default()).groups.remove(0)
+    run(target, &t, None, Flags::default(), Policy::default())
+        .groups
+        .remove(0)
 }
 
 #[test]
 fn m365_is_enabled_null_true_false_under_v2_and_gwb() {
     for target in [Target::ConnectV2, Target::Gwb] {
         let f = one(target, m365(GID, None));
-        assert_eq!((f.outcome, f.reason), (Outcome::Writeback, GroupReason::Eligible));
-        assert_eq!(f.on_premises_group_type, Some(OnPremGroupType::UniversalDistribution));
+        assert_eq!(
+            (f.outcome, f.reason),
+            (Outcome::Writeback, GroupReason::Eligible)
+        );
+        assert_eq!(
+            f.on_premises_group_type,
+            Some(OnPremGroupType::UniversalDistribution)
+        );
         let f = one(target, m365(GID, Some(true)));
-        assert_eq!((f.outcome, f.reason), (Outcome::Writeback, GroupReason::Eligible));
+        assert_eq!(
+            (f.outcome, f.reason),
+            (Outcome::Writeback, GroupReason::Eligible)
+        );
         let f = one(target, m365(GID, Some(false)));
-        assert_eq!((f.outcome, f.reason), (Outcome::Skip, GroupReason::WritebackDisabled));
+        assert_eq!(
+            (f.outcome, f.reason),
+            (Outcome::Skip, GroupReason::WritebackDisabled)
+        );
     }
 }
 
 #[test]
 fn security_is_enabled_null_false_true() {
     let f = one(Target::ConnectV2, security(GID, None));
-    assert_eq!((f.outcome, f.reason), (Outcome::Skip, GroupReason::SecurityNotEnabled));
+    assert_eq!(
+        (f.outcome, f.reason),
+        (Outcome::Skip, GroupReason::SecurityNotEnabled)
+    );
     let f = one(Target::ConnectV2, security(GID, Some(false)));
-    assert_eq!((f.outcome, f.reason), (Outcome::Skip, GroupReason::SecurityNotEnabled));
+    assert_eq!(
+        (f.outcome, f.reason),
+        (Outcome::Skip, GroupReason::SecurityNotEnabled)
+    );
     let mut g = security(GID, Some(true));
-    g.writeback_configuration.as_mut().unwrap().on_premises_group_type = Some("universalDistributionGroup".into());
+    g.writeback_configuration
+        .as_mut()
+        .unwrap()
+        .on_premises_group_type = Some("universalDistributionGroup".into());
     let f = one(Target::ConnectV2, g);
-    assert_eq!((f.outcome, f.reason), (Outcome::Writeback, GroupReason::Eligible));
-    assert_eq!(f.on_premises_group_type, Some(OnPremGroupType::UniversalSecurity), "security groups are always universalSecurityGroup");
+    assert_eq!(
+        (f.outcome, f.reason),
+        (Outcome::Writeback, GroupReason::Eligible)
+    );
+    assert_eq!(
+        f.on_premises_group_type,
+        Some(OnPremGroupType::UniversalSecurity),
+        "security groups are always universalSecurityGroup"
+    );
 }
 
 #[test]
 fn v1_ignores_is_enabled_and_writes_distribution_groups() {
     for enabled in [None, Some(true), Some(false)] {
         let mut g = m365(GID, enabled);
-        g.writeback_configuration.as_mut().unwrap().on_premises_group_type = Some("universalSecurityGroup".into());
+        g.writeback_configuration
+            .as_mut()
+            .unwrap()
+            .on_premises_group_type = Some("universalSecurityGroup".into());
         let f = one(Target::ConnectV1, g);
-        assert_eq!((f.outcome, f.reason), (Outcome::Writeback, GroupReason::Eligible), "isEnabled {enabled:?}");
-        assert_eq!(f.on_premises_group_type, Some(OnPremGroupType::UniversalDistribution));
+        assert_eq!(
+            (f.outcome, f.reason),
+            (Outcome::Writeback, GroupReason::Eligible),
+            "isEnabled {enabled:?}"
+        );
+        assert_eq!(
+            f.on_premises_group_type,
+            Some(OnPremGroupType::UniversalDistribution)
+        );
     }
     let f = one(Target::ConnectV1, security(GID, Some(true)));
-    assert_eq!((f.outcome, f.reason), (Outcome::Skip, GroupReason::NotSupportedByTarget));
+    assert_eq!(
+        (f.outcome, f.reason),
+        (Outcome::Skip, GroupReason::NotSupportedByTarget)
+    );
 }
 
 #[test]
 fn m365_group_types_from_writeback_configuration() {
     for (t, want) in [
         ("universalSecurityGroup", OnPremGroupType::UniversalSecurity),
-        ("universalMailEnabledSecurityGroup", OnPremGroupType::UniversalMailEnabledSecurity),
-        ("UNIVERSALDISTRIBUTIONGROUP", OnPremGroupType::UniversalDistribution),
-        ("globalDistributionGroup", OnPremGroupType::UniversalDistribution),
+        (
+            "universalMailEnabledSecurityGroup",
+            OnPremGroupType::UniversalMailEnabledSecurity,
+        ),
+        (
+            "UNIVERSALDISTRIBUTIONGROUP",
+            OnPremGroupType::UniversalDistribution,
+        ),
+        (
+            "globalDistributionGroup",
+            OnPremGroupType::UniversalDistribution,
+        ),
     ] {
         let mut g = m365(GID, Some(true));
-        g.writeback_configuration.as_mut().unwrap().on_premises_group_type = Some(t.into());
-        assert_eq!(one(Target::Gwb, g).on_premises_group_type, Some(want), "{t}");
+        g.writeback_configuration
+            .as_mut()
+            .unwrap()
+            .on_premises_group_type = Some(t.into());
+        assert_eq!(
+            one(Target::Gwb, g).on_premises_group_type,
+            Some(want),
+            "{t}"
+        );
     }
 }
 
 #[test]
 fn cloud_sync_provisions_security_groups_only_and_ignores_is_enabled() {
     let f = one(Target::CloudSync, security(GID, None));
-    assert_eq!((f.outcome, f.reason), (Outcome::Writeback, GroupReason::Eligible));
-    assert_eq!(f.cn.as_deref(), Some("Sec_e9305786a271"), "Cloud Sync uses the display-name CN");
+    assert_eq!(
+        (f.outcome, f.reason),
+        (Outcome::Writeback, GroupReason::Eligible)
+    );
+    assert_eq!(
+        f.cn.as_deref(),
+        Some("Sec_e9305786a271"),
+        "Cloud Sync uses the display-name CN"
+    );
     let f = one(Target::CloudSync, m365(GID, Some(true)));
-    assert_eq!((f.outcome, f.reason), (Outcome::Skip, GroupReason::NotSupportedByTarget));
+    assert_eq!(
+        (f.outcome, f.reason),
+        (Outcome::Skip, GroupReason::NotSupportedByTarget)
+    );
 }
 
 #[test]
@@ -153,8 +257,14 @@ fn unsupported_kinds_and_synced_groups() {
     let mut synced = security(GID, Some(true));
     synced.on_premises_sync_enabled = Some(true);
     for t in Target::ALL {
-        assert_eq!(one(t, dl.clone()).reason, GroupReason::UnsupportedDistributionList);
-        assert_eq!(one(t, mes.clone()).reason, GroupReason::UnsupportedMailEnabledSecurity);
+        assert_eq!(
+            one(t, dl.clone()).reason,
+            GroupReason::UnsupportedDistributionList
+        );
+        assert_eq!(
+            one(t, mes.clone()).reason,
+            GroupReason::UnsupportedMailEnabledSecurity
+        );
         assert_eq!(one(t, synced.clone()).reason, GroupReason::SourceOnPremises);
     }
 }
@@ -167,38 +277,105 @@ fn with_members(mut g: Group, n: usize) -> Group {
 #[test]
 fn member_limit_boundaries() {
     let f = one(Target::ConnectV2, with_members(m365(GID, None), 50_000));
-    assert_eq!(f.outcome, Outcome::Writeback, "exactly 50,000 is written back");
+    assert_eq!(
+        f.outcome,
+        Outcome::Writeback,
+        "exactly 50,000 is written back"
+    );
     let f = one(Target::ConnectV2, with_members(m365(GID, None), 50_001));
-    assert_eq!((f.outcome, f.reason), (Outcome::Skip, GroupReason::MemberLimitExceeded));
-    let raised = Policy { member_limit: MemberLimitBehavior::Raised, ..Policy::default() };
+    assert_eq!(
+        (f.outcome, f.reason),
+        (Outcome::Skip, GroupReason::MemberLimitExceeded)
+    );
+    let raised = Policy {
+        member_limit: MemberLimitBehavior::Raised,
+        ..Policy::default()
+    };
     let t = tenant(vec![with_members(m365(GID, None), 50_001)]);
-    assert_eq!(run(Target::ConnectV2, &t, None, Flags::default(), raised).groups[0].outcome, Outcome::Writeback);
+    assert_eq!(
+        run(Target::ConnectV2, &t, None, Flags::default(), raised).groups[0].outcome,
+        Outcome::Writeback
+    );
     let t = tenant(vec![with_members(m365(GID, None), 250_001)]);
-    assert_eq!(run(Target::ConnectV2, &t, None, Flags::default(), raised).groups[0].reason, GroupReason::MemberLimitExceeded);
+    assert_eq!(
+        run(Target::ConnectV2, &t, None, Flags::default(), raised).groups[0].reason,
+        GroupReason::MemberLimitExceeded
+    );
     // Security groups: 250,000 under Connect, 50,000 under Cloud Sync.
-    assert_eq!(one(Target::Gwb, with_members(security(GID, Some(true)), 250_000)).outcome, Outcome::Writeback);
-    assert_eq!(one(Target::Gwb, with_members(security(GID, Some(true)), 250_001)).reason, GroupReason::MemberLimitExceeded);
-    assert_eq!(one(Target::CloudSync, with_members(security(GID, None), 50_000)).outcome, Outcome::Writeback);
-    assert_eq!(one(Target::CloudSync, with_members(security(GID, None), 50_001)).reason, GroupReason::MemberLimitExceeded);
+    assert_eq!(
+        one(
+            Target::Gwb,
+            with_members(security(GID, Some(true)), 250_000)
+        )
+        .outcome,
+        Outcome::Writeback
+    );
+    assert_eq!(
+        one(
+            Target::Gwb,
+            with_members(security(GID, Some(true)), 250_001)
+        )
+        .reason,
+        GroupReason::MemberLimitExceeded
+    );
+    assert_eq!(
+        one(Target::CloudSync, with_members(security(GID, None), 50_000)).outcome,
+        Outcome::Writeback
+    );
+    assert_eq!(
+        one(Target::CloudSync, with_members(security(GID, None), 50_001)).reason,
+        GroupReason::MemberLimitExceeded
+    );
 }
 
 #[test]
 fn feature_disabled_under_current_feature_state() {
-    let current = Policy { feature_state: FeatureState::Current, ..Policy::default() };
+    let current = Policy {
+        feature_state: FeatureState::Current,
+        ..Policy::default()
+    };
     let t = tenant(vec![m365(GID, None)]);
-    let off = Flags { v1: Some(false), v2: Some(false), device_writeback: None };
+    let off = Flags {
+        v1: Some(false),
+        v2: Some(false),
+        device_writeback: None,
+    };
     let f = run(Target::ConnectV1, &t, None, off, current);
-    assert_eq!((f.groups[0].outcome, f.groups[0].reason), (Outcome::Skip, GroupReason::FeatureDisabled));
+    assert_eq!(
+        (f.groups[0].outcome, f.groups[0].reason),
+        (Outcome::Skip, GroupReason::FeatureDisabled)
+    );
     // v1 on: the original semantics apply even to the connect-v2 hypothesis.
     let t = tenant(vec![m365(GID, Some(false))]);
-    let v1 = Flags { v1: Some(true), v2: Some(false), device_writeback: None };
-    assert_eq!(run(Target::ConnectV2, &t, None, v1, current).groups[0].outcome, Outcome::Writeback);
+    let v1 = Flags {
+        v1: Some(true),
+        v2: Some(false),
+        device_writeback: None,
+    };
+    assert_eq!(
+        run(Target::ConnectV2, &t, None, v1, current).groups[0].outcome,
+        Outcome::Writeback
+    );
     // gwb does not depend on Connect's flags.
-    assert_eq!(run(Target::Gwb, &tenant(vec![m365(GID, None)]), None, off, current).groups[0].outcome, Outcome::Writeback);
+    assert_eq!(
+        run(
+            Target::Gwb,
+            &tenant(vec![m365(GID, None)]),
+            None,
+            off,
+            current
+        )
+        .groups[0]
+            .outcome,
+        Outcome::Writeback
+    );
 }
 
 fn written_back(id: &str, extra: &[(&str, &str)]) -> Entry {
-    let mut pairs = vec![("adminDescription", format!("Group_{id}")), ("groupType", "-2147483640".to_string())];
+    let mut pairs = vec![
+        ("adminDescription", format!("Group_{id}")),
+        ("groupType", "-2147483640".to_string()),
+    ];
     pairs.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     ad_obj(&format!("CN=Group_{id},{OU}"), "group", None, None, &refs)
@@ -208,63 +385,157 @@ fn written_back(id: &str, extra: &[(&str, &str)]) -> Entry {
 fn default_and_modified_deletion_behaviour() {
     let ad = ad(vec![written_back(GID, &[])]);
     let t = tenant(vec![security(GID, Some(false))]);
-    let f = run(Target::ConnectV2, &t, Some(&ad), Flags::default(), Policy::default());
-    assert_eq!((f.groups[0].outcome, f.groups[0].reason), (Outcome::Keep, GroupReason::SecurityNotEnabled));
-    let modified = Policy { deletion: DeletionBehavior::Modified, ..Policy::default() };
+    let f = run(
+        Target::ConnectV2,
+        &t,
+        Some(&ad),
+        Flags::default(),
+        Policy::default(),
+    );
+    assert_eq!(
+        (f.groups[0].outcome, f.groups[0].reason),
+        (Outcome::Keep, GroupReason::SecurityNotEnabled)
+    );
+    let modified = Policy {
+        deletion: DeletionBehavior::Modified,
+        ..Policy::default()
+    };
     let f = run(Target::ConnectV2, &t, Some(&ad), Flags::default(), modified);
     assert_eq!(f.groups[0].outcome, Outcome::Delete);
     // Soft-deleted
     let mut t = tenant(vec![]);
     t.deleted_groups = Some(vec![m365(GID, None)]);
-    let f = run(Target::Gwb, &t, Some(&ad), Flags::default(), Policy::default());
-    assert_eq!((f.groups[0].outcome, f.groups[0].reason), (Outcome::Keep, GroupReason::SoftDeleted));
+    let f = run(
+        Target::Gwb,
+        &t,
+        Some(&ad),
+        Flags::default(),
+        Policy::default(),
+    );
+    assert_eq!(
+        (f.groups[0].outcome, f.groups[0].reason),
+        (Outcome::Keep, GroupReason::SoftDeleted)
+    );
     let f = run(Target::Gwb, &t, Some(&ad), Flags::default(), modified);
-    assert_eq!((f.groups[0].outcome, f.groups[0].reason), (Outcome::Delete, GroupReason::SoftDeleted));
+    assert_eq!(
+        (f.groups[0].outcome, f.groups[0].reason),
+        (Outcome::Delete, GroupReason::SoftDeleted)
+    );
     // Soft-deleted without an AD object: nothing to do.
     let empty = self::ad(vec![]);
-    assert_eq!(run(Target::Gwb, &t, Some(&empty), Flags::default(), modified).groups[0].outcome, Outcome::Skip);
+    assert_eq!(
+        run(Target::Gwb, &t, Some(&empty), Flags::default(), modified).groups[0].outcome,
+        Outcome::Skip
+    );
 }
 
 #[test]
 fn hard_deleted_groups_are_deleted_only_with_complete_evidence() {
     let ad = ad(vec![written_back(GID, &[("displayName", "Gone")])]);
     let t = tenant(vec![]);
-    let f = run(Target::Gwb, &t, Some(&ad), Flags::default(), Policy::default());
-    assert_eq!((f.groups[0].outcome, f.groups[0].reason), (Outcome::Delete, GroupReason::HardDeleted));
+    let f = run(
+        Target::Gwb,
+        &t,
+        Some(&ad),
+        Flags::default(),
+        Policy::default(),
+    );
+    assert_eq!(
+        (f.groups[0].outcome, f.groups[0].reason),
+        (Outcome::Delete, GroupReason::HardDeleted)
+    );
     let mut t2 = tenant(vec![]);
     t2.deleted_groups = None;
-    assert_eq!(run(Target::Gwb, &t2, Some(&ad), Flags::default(), Policy::default()).groups[0].outcome, Outcome::Keep);
+    assert_eq!(
+        run(
+            Target::Gwb,
+            &t2,
+            Some(&ad),
+            Flags::default(),
+            Policy::default()
+        )
+        .groups[0]
+            .outcome,
+        Outcome::Keep
+    );
     let mut t3 = tenant(vec![]);
     t3.incomplete_sections = vec!["groups".into()];
-    assert!(run(Target::Gwb, &t3, Some(&ad), Flags::default(), Policy::default()).groups.is_empty(), "never delete on a partial group list");
+    assert!(
+        run(
+            Target::Gwb,
+            &t3,
+            Some(&ad),
+            Flags::default(),
+            Policy::default()
+        )
+        .groups
+        .is_empty(),
+        "never delete on a partial group list"
+    );
 }
 
 #[test]
 fn name_collision_with_objects_gwb_does_not_own() {
-    let foreign = ad_obj(&format!("CN=Group_{GID},{OU}"), "group", None, None, &[("groupType", "-2147483646")]);
+    let foreign = ad_obj(
+        &format!("CN=Group_{GID},{OU}"),
+        "group",
+        None,
+        None,
+        &[("groupType", "-2147483646")],
+    );
     let ad1 = ad(vec![foreign]);
     let t = tenant(vec![security(GID, Some(true))]);
-    let f = run(Target::Gwb, &t, Some(&ad1), Flags::default(), Policy::default());
-    assert_eq!((f.groups[0].outcome, f.groups[0].reason), (Outcome::Skip, GroupReason::NameCollision));
+    let f = run(
+        Target::Gwb,
+        &t,
+        Some(&ad1),
+        Flags::default(),
+        Policy::default(),
+    );
+    assert_eq!(
+        (f.groups[0].outcome, f.groups[0].reason),
+        (Outcome::Skip, GroupReason::NameCollision)
+    );
     // Its own earlier object is not a collision: it is updated.
     let ad2 = ad(vec![written_back(GID, &[])]);
-    let f = run(Target::Gwb, &t, Some(&ad2), Flags::default(), Policy::default());
+    let f = run(
+        Target::Gwb,
+        &t,
+        Some(&ad2),
+        Flags::default(),
+        Policy::default(),
+    );
     assert_eq!(f.groups[0].outcome, Outcome::Writeback);
     assert!(f.groups[0].existing_dn.is_some());
     // Two cloud groups with the same display-name CN: the second collides.
-    let dn_policy = Policy { cn_format: CnFormat::DisplayName, ..Policy::default() };
+    let dn_policy = Policy {
+        cn_format: CnFormat::DisplayName,
+        ..Policy::default()
+    };
     let mut a = security("00000000-0000-0000-0000-aaaaaaaaaaaa", Some(true));
     let mut b = security("11111111-1111-1111-1111-aaaaaaaaaaaa", Some(true));
     a.display_name = Some("Same".into());
     b.display_name = Some("same".into());
-    let f = run(Target::Gwb, &tenant(vec![a, b]), None, Flags::default(), dn_policy);
+    let f = run(
+        Target::Gwb,
+        &tenant(vec![a, b]),
+        None,
+        Flags::default(),
+        dn_policy,
+    );
     let reasons: Vec<GroupReason> = f.groups.iter().map(|g| g.reason).collect();
-    assert!(reasons.contains(&GroupReason::Eligible) && reasons.contains(&GroupReason::NameCollision), "{reasons:?}");
+    assert!(
+        reasons.contains(&GroupReason::Eligible) && reasons.contains(&GroupReason::NameCollision),
+        "{reasons:?}"
+    );
 }
 
 #[test]
 fn display_name_cns_escape_and_truncate() {
-    let p = Policy { cn_format: CnFormat::DisplayName, ..Policy::default() };
+    let p = Policy {
+        cn_format: CnFormat::DisplayName,
+        ..Policy::default()
+    };
     let mut g = security(GID, Some(true));
     g.display_name = Some(format!("  R&D, \"Labs\" + #1 <EU>; {}", "x".repeat(60)));
     let f = run(Target::Gwb, &tenant(vec![g]), None, Flags::default(), p);
@@ -272,8 +543,18 @@ fn display_name_cns_escape_and_truncate() {
     assert_eq!(naming::cn_len(&cn), 64);
     assert!(cn.starts_with("R&D, \"Labs\" + #1 <EU>; "));
     let dn = Dn::parse(f.groups[0].dn.as_deref().unwrap()).unwrap();
-    assert_eq!(dn.rdn_value(), Some(cn.as_str()), "the DN round-trips through escaping");
-    assert!(f.groups[0].dn.as_deref().unwrap().starts_with(r#"CN=R&D\, \"Labs\" \+ #1 \<EU\>\; "#));
+    assert_eq!(
+        dn.rdn_value(),
+        Some(cn.as_str()),
+        "the DN round-trips through escaping"
+    );
+    assert!(
+        f.groups[0]
+            .dn
+            .as_deref()
+            .unwrap()
+            .starts_with(r#"CN=R&D\, \"Labs\" \+ #1 \<EU\>\; "#)
+    );
 }
 
 const SID_U: &str = "S-1-5-21-1-2-3-1001";
@@ -282,18 +563,47 @@ const GUID_U: &str = "6b29fc40-ca47-1067-b31d-00dd010662da";
 
 fn member_ad() -> AdSnapshot {
     ad(vec![
-        ad_obj("CN=Alice,OU=Users,DC=lab,DC=test", "user", Some(SID_U), Some(GUID_U), &[]),
-        ad_obj("CN=DL,OU=Groups,DC=lab,DC=test", "group", Some(SID_DL), None, &[("groupType", "-2147483644")]),
-        ad_obj("CN=PC1,OU=Computers,DC=lab,DC=test", "computer", Some("S-1-5-21-1-2-3-1003"), None, &[]),
+        ad_obj(
+            "CN=Alice,OU=Users,DC=lab,DC=test",
+            "user",
+            Some(SID_U),
+            Some(GUID_U),
+            &[],
+        ),
+        ad_obj(
+            "CN=DL,OU=Groups,DC=lab,DC=test",
+            "group",
+            Some(SID_DL),
+            None,
+            &[("groupType", "-2147483644")],
+        ),
+        ad_obj(
+            "CN=PC1,OU=Computers,DC=lab,DC=test",
+            "computer",
+            Some("S-1-5-21-1-2-3-1003"),
+            None,
+            &[],
+        ),
     ])
 }
 
-fn member_outcome(target: Target, m: Member, ad: Option<&AdSnapshot>, flags: Flags) -> Result<ResolvedMember, SkippedMember> {
+fn member_outcome(
+    target: Target,
+    m: Member,
+    ad: Option<&AdSnapshot>,
+    flags: Flags,
+) -> Result<ResolvedMember, SkippedMember> {
     let mut g = security(GID, Some(true));
     g.members = Some(vec![m]);
     let t = tenant(vec![g]);
-    let mut f = run(target, &t, ad, flags, Policy::default()).groups.remove(0);
-    if let Some(r) = f.members.resolved.pop() { Ok(r) } else { Err(f.members.skipped.remove(0)) }
+    let mut f = run(target, &t, ad, flags, Policy::default())
+        .groups
+        .remove(0);
+    if let Some(r) = f.members.resolved.pop() {
+        Ok(r)
+    } else {
+        Err(f.members.skipped.remove(0))
+    }
 }
 
 #[test]
@@ -301,19 +611,42 @@ fn members_resolve_by_sid_then_guid_then_immutable_id() {
     let ad = member_ad();
     let mut m = user("m1");
     m.on_premises_security_identifier = Some(SID_U.into());
-    assert_eq!(member_outcome(Target::Gwb, m, Some(&ad), Flags::default()).unwrap().reason, MemberReason::MemberResolved);
+    assert_eq!(
+        member_outcome(Target::Gwb, m, Some(&ad), Flags::default())
+            .unwrap()
+            .reason,
+        MemberReason::MemberResolved
+    );
     let mut m = user("m2");
     m.on_premises_object_identifier = Some(GUID_U.into());
-    assert_eq!(member_outcome(Target::Gwb, m, Some(&ad), Flags::default()).unwrap().dn, "CN=Alice,OU=Users,DC=lab,DC=test");
+    assert_eq!(
+        member_outcome(Target::Gwb, m, Some(&ad), Flags::default())
+            .unwrap()
+            .dn,
+        "CN=Alice,OU=Users,DC=lab,DC=test"
+    );
     let mut m = user("m3");
     use base64::Engine;
-    m.on_premises_immutable_id = Some(base64::engine::general_purpose::STANDARD.encode(ids::guid_to_bytes(&ids::parse_guid(GUID_U).unwrap())));
-    assert_eq!(member_outcome(Target::Gwb, m, Some(&ad), Flags::default()).unwrap().reason, MemberReason::MemberResolved);
+    m.on_premises_immutable_id = Some(
+        base64::engine::general_purpose::STANDARD
+            .encode(ids::guid_to_bytes(&ids::parse_guid(GUID_U).unwrap())),
+    );
+    assert_eq!(
+        member_outcome(Target::Gwb, m, Some(&ad), Flags::default())
+            .unwrap()
+            .reason,
+        MemberReason::MemberResolved
+    );
     // A stale SID but a good GUID still resolves: SID first, then GUID.
     let mut m = user("m4");
     m.on_premises_security_identifier = Some("S-1-5-21-9-9-9-9".into());
     m.on_premises_object_identifier = Some(GUID_U.into());
-    assert_eq!(member_outcome(Target::Gwb, m, Some(&ad), Flags::default()).unwrap().reason, MemberReason::MemberResolved);
+    assert_eq!(
+        member_outcome(Target::Gwb, m, Some(&ad), Flags::default())
+            .unwrap()
+            .reason,
+        MemberReason::MemberResolved
+    );
 }
 
 #[test]
@@ -323,8 +656,18 @@ fn member_skip_reasons() {
     assert_eq!(e.reason, MemberReason::MemberCloudOnly);
     let mut m = user("gone");
     m.on_premises_security_identifier = Some("S-1-5-21-9-9-9-9".into());
-    assert_eq!(member_outcome(Target::Gwb, m.clone(), Some(&ad), Flags::default()).unwrap_err().reason, MemberReason::MemberNotFoundInAd);
-    assert_eq!(member_outcome(Target::Gwb, m, None, Flags::default()).unwrap().reason, MemberReason::MemberUnverified);
+    assert_eq!(
+        member_outcome(Target::Gwb, m.clone(), Some(&ad), Flags::default())
+            .unwrap_err()
+            .reason,
+        MemberReason::MemberNotFoundInAd
+    );
+    assert_eq!(
+        member_outcome(Target::Gwb, m, None, Flags::default())
+            .unwrap()
+            .reason,
+        MemberReason::MemberUnverified
+    );
     let dl = Member {
         odata_type: Some("#microsoft.graph.group".into()),
         id: "dl".into(),
@@ -334,9 +677,21 @@ fn member_skip_reasons() {
     };
     let e = member_outcome(Target::ConnectV2, dl, Some(&ad), Flags::default()).unwrap_err();
     assert_eq!(e.reason, MemberReason::MemberDomainLocalGroup);
-    assert!(e.detail.contains("A universal group cannot have a local group as a member."));
-    let sp = Member { odata_type: Some("#microsoft.graph.servicePrincipal".into()), id: "sp".into(), ..Member::default() };
-    assert_eq!(member_outcome(Target::Gwb, sp, Some(&ad), Flags::default()).unwrap_err().reason, MemberReason::MemberUnsupportedType);
+    assert!(
+        e.detail
+            .contains("A universal group cannot have a local group as a member.")
+    );
+    let sp = Member {
+        odata_type: Some("#microsoft.graph.servicePrincipal".into()),
+        id: "sp".into(),
+        ..Member::default()
+    };
+    assert_eq!(
+        member_outcome(Target::Gwb, sp, Some(&ad), Flags::default())
+            .unwrap_err()
+            .reason,
+        MemberReason::MemberUnsupportedType
+    );
 }
 
 #[test]
@@ -349,7 +704,12 @@ fn devices_need_device_writeback_unless_hybrid_joined() {
         on_premises_security_identifier: Some("S-1-5-21-1-2-3-1003".into()),
         ..Member::default()
     };
-    assert_eq!(member_outcome(Target::Gwb, hybrid.clone(), Some(&ad), Flags::default()).unwrap().dn, "CN=PC1,OU=Computers,DC=lab,DC=test");
+    assert_eq!(
+        member_outcome(Target::Gwb, hybrid.clone(), Some(&ad), Flags::default())
+            .unwrap()
+            .dn,
+        "CN=PC1,OU=Computers,DC=lab,DC=test"
+    );
     let registered = Member {
         odata_type: Some("#microsoft.graph.device".into()),
         id: "d2".into(),
@@ -357,15 +717,44 @@ fn devices_need_device_writeback_unless_hybrid_joined() {
         device_id: Some("0f0f0f0f-0000-1111-2222-333344445555".into()),
         ..Member::default()
     };
-    let e = member_outcome(Target::Gwb, registered.clone(), Some(&ad), Flags::default()).unwrap_err();
+    let e =
+        member_outcome(Target::Gwb, registered.clone(), Some(&ad), Flags::default()).unwrap_err();
     assert_eq!(e.reason, MemberReason::MemberDeviceRequiresDeviceWriteback);
-    let on = Flags { device_writeback: Some(true), ..Flags::default() };
-    assert_eq!(member_outcome(Target::Gwb, registered.clone(), Some(&ad), on).unwrap_err().reason, MemberReason::MemberNotFoundInAd);
-    let mut dev = ad_obj("CN=dev,CN=RegisteredDevices,DC=lab,DC=test", "msDS-Device", None, None, &[]);
-    dev.push("msDS-DeviceID", ids::guid_to_bytes(&ids::parse_guid("0f0f0f0f-0000-1111-2222-333344445555").unwrap()).to_vec());
+    let on = Flags {
+        device_writeback: Some(true),
+        ..Flags::default()
+    };
+    assert_eq!(
+        member_outcome(Target::Gwb, registered.clone(), Some(&ad), on)
+            .unwrap_err()
+            .reason,
+        MemberReason::MemberNotFoundInAd
+    );
+    let mut dev = ad_obj(
+        "CN=dev,CN=RegisteredDevices,DC=lab,DC=test",
+        "msDS-Device",
+        None,
+        None,
+        &[],
+    );
+    dev.push(
+        "msDS-DeviceID",
+        ids::guid_to_bytes(&ids::parse_guid("0f0f0f0f-0000-1111-2222-333344445555").unwrap())
+            .to_vec(),
+    );
     let ad2 = self::ad(vec![dev]);
-    assert_eq!(member_outcome(Target::Gwb, registered, Some(&ad2), on).unwrap().reason, MemberReason::MemberResolved);
-    assert_eq!(member_outcome(Target::CloudSync, hybrid, Some(&ad), Flags::default()).unwrap_err().reason, MemberReason::MemberUnsupportedType);
+    assert_eq!(
+        member_outcome(Target::Gwb, registered, Some(&ad2), on)
+            .unwrap()
+            .reason,
+        MemberReason::MemberResolved
+    );
+    assert_eq!(
+        member_outcome(Target::CloudSync, hybrid, Some(&ad), Flags::default())
+            .unwrap_err()
+            .reason,
+        MemberReason::MemberUnsupportedType
+    );
 }
 
 #[test]
@@ -374,15 +763,29 @@ fn nested_cloud_groups_must_themselves_be_written_back() {
     let child_off = security("00000000-0000-0000-0000-00000000000b", None);
     let mut parent = security(GID, Some(true));
     parent.members = Some(vec![
-        Member { odata_type: Some("#microsoft.graph.group".into()), id: child_on.id.clone(), ..Member::default() },
-        Member { odata_type: Some("#microsoft.graph.group".into()), id: child_off.id.clone(), ..Member::default() },
+        Member {
+            odata_type: Some("#microsoft.graph.group".into()),
+            id: child_on.id.clone(),
+            ..Member::default()
+        },
+        Member {
+            odata_type: Some("#microsoft.graph.group".into()),
+            id: child_off.id.clone(),
+            ..Member::default()
+        },
     ]);
     let t = tenant(vec![parent, child_on, child_off]);
     let f = run(Target::Gwb, &t, None, Flags::default(), Policy::default());
     let p = f.group(GID).unwrap();
     assert_eq!(p.members.resolved.len(), 1);
-    assert_eq!(p.members.resolved[0].dn, format!("CN=Group_00000000-0000-0000-0000-00000000000a,{OU}"));
-    assert_eq!(p.members.skipped[0].reason, MemberReason::MemberGroupNotWrittenBack);
+    assert_eq!(
+        p.members.resolved[0].dn,
+        format!("CN=Group_00000000-0000-0000-0000-00000000000a,{OU}")
+    );
+    assert_eq!(
+        p.members.skipped[0].reason,
+        MemberReason::MemberGroupNotWrittenBack
+    );
 }
 
 #[test]
@@ -391,17 +794,42 @@ fn cloud_sync_matches_members_on_object_identifier_only() {
     let mut m = user("sid-only");
     m.on_premises_security_identifier = Some(SID_U.into());
     m.on_premises_sync_enabled = Some(true);
-    assert_eq!(member_outcome(Target::CloudSync, m, Some(&ad), Flags::default()).unwrap_err().reason, MemberReason::MemberNotFoundInAd);
+    assert_eq!(
+        member_outcome(Target::CloudSync, m, Some(&ad), Flags::default())
+            .unwrap_err()
+            .reason,
+        MemberReason::MemberNotFoundInAd
+    );
     let mut m = user("oid");
     m.on_premises_object_identifier = Some(GUID_U.into());
-    assert_eq!(member_outcome(Target::CloudSync, m, Some(&ad), Flags::default()).unwrap().reason, MemberReason::MemberResolved);
+    assert_eq!(
+        member_outcome(Target::CloudSync, m, Some(&ad), Flags::default())
+            .unwrap()
+            .reason,
+        MemberReason::MemberResolved
+    );
 }
 
 #[test]
 fn forecast_is_deterministic() {
-    let t = tenant(vec![m365(GID, None), security("00000000-0000-0000-0000-00000000000a", Some(true))]);
+    let t = tenant(vec![
+        m365(GID, None),
+        security("00000000-0000-0000-0000-00000000000a", Some(true)),
+    ]);
     let ad = member_ad();
-    let a = run(Target::Gwb, &t, Some(&ad), Flags::default(), Policy::default());
-    let b = run(Target::Gwb, &t, Some(&ad), Flags::default(), Policy::default());
+    let a = run(
+        Target::Gwb,
+        &t,
+        Some(&ad),
+        Flags::default(),
+        Policy::default(),
+    );
+    let b = run(
+        Target::Gwb,
+        &t,
+        Some(&ad),
+        Flags::default(),
+        Policy::default(),
+    );
     assert_eq!(a, b);
 }

@@ -26,7 +26,10 @@ pub fn render(report: &Report, format: Format, width: Option<u16>) -> anyhow::Re
         Format::Csv => csv(report)?,
         Format::Markdown => markdown(report).into_bytes(),
         Format::Table => table(report, width).into_bytes(),
-        Format::Clixml => crate::ps::clixml::to_clixml(&serde_json::to_value(report)?, "gwb.AuditReport").into_bytes(),
+        Format::Clixml => {
+            crate::ps::clixml::to_clixml(&serde_json::to_value(report)?, "gwb.AuditReport")
+                .into_bytes()
+        }
     })
 }
 
@@ -41,7 +44,11 @@ fn outcome_cell(g: &GroupForecast) -> String {
                 None => "?",
             };
             let skipped = g.members.skipped.len();
-            if skipped > 0 { format!("writeback as {t} ({skipped} member(s) skipped)") } else { format!("writeback as {t}") }
+            if skipped > 0 {
+                format!("writeback as {t} ({skipped} member(s) skipped)")
+            } else {
+                format!("writeback as {t}")
+            }
         }
         o => format!("{}: {}", o.as_str(), g.reason.code()),
     }
@@ -54,14 +61,30 @@ fn matrix(report: &Report) -> Vec<(String, String, String, Vec<String>)> {
     for (i, f) in report.forecast.iter().enumerate() {
         for g in &f.groups {
             let key = (g.display_name.to_lowercase(), g.id.clone());
-            let kind = g.kind.map(|k| serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()).unwrap_or_else(|| "(AD only)".into());
-            let e = rows.entry(key).or_insert_with(|| (kind, vec![String::new(); n]));
+            let kind = g
+                .kind
+                .map(|k| {
+                    serde_json::to_value(k)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                })
+                .unwrap_or_else(|| "(AD only)".into());
+            let e = rows
+                .entry(key)
+                .or_insert_with(|| (kind, vec![String::new(); n]));
             e.1[i] = outcome_cell(g);
         }
     }
     rows.into_iter()
         .map(|((_, id), (kind, cells))| {
-            let name = report.forecast.iter().flat_map(|f| &f.groups).find(|g| g.id == id).map(|g| g.display_name.clone()).unwrap_or_default();
+            let name = report
+                .forecast
+                .iter()
+                .flat_map(|f| &f.groups)
+                .find(|g| g.id == id)
+                .map(|g| g.display_name.clone())
+                .unwrap_or_default();
             (id, name, kind, cells)
         })
         .collect()
@@ -69,7 +92,9 @@ fn matrix(report: &Report) -> Vec<(String, String, String, Vec<String>)> {
 
 fn new_table(width: Option<u16>) -> Table {
     let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).force_no_tty();
+    t.load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .force_no_tty();
     t.set_width(width.unwrap_or(120));
     t
 }
@@ -85,7 +110,10 @@ fn table(r: &Report, width: Option<u16>) -> String {
         out.push(')');
     }
     out.push('\n');
-    out.push_str(&format!("Target OU: {}\n", r.target_ou.as_deref().unwrap_or("(unknown)")));
+    out.push_str(&format!(
+        "Target OU: {}\n",
+        r.target_ou.as_deref().unwrap_or("(unknown)")
+    ));
     let fl = |b: Option<bool>| match b {
         Some(true) => "on",
         Some(false) => "off",
@@ -110,7 +138,16 @@ fn table(r: &Report, width: Option<u16>) -> String {
     }
     out.push_str("\nVerdicts\n");
     let mut t = new_table(width);
-    t.set_header(vec!["target", "verdict", "errors", "warnings", "written back", "skipped", "kept", "deleted"]);
+    t.set_header(vec![
+        "target",
+        "verdict",
+        "errors",
+        "warnings",
+        "written back",
+        "skipped",
+        "kept",
+        "deleted",
+    ]);
     for (v, f) in r.verdicts.iter().zip(&r.forecast) {
         let c = f.counts();
         let n = |o| c.get(&o).copied().unwrap_or(0).to_string();
@@ -129,15 +166,31 @@ fn table(r: &Report, width: Option<u16>) -> String {
     out.push_str("\n\nFindings\n");
     let mut t = new_table(width);
     t.set_header(vec!["severity", "code", "subject", "message / remediation"]);
-    for f in r.findings.iter().filter(|f| f.code != Code::ForecastSummary) {
+    for f in r
+        .findings
+        .iter()
+        .filter(|f| f.code != Code::ForecastSummary)
+    {
         let mut msg = f.message.clone();
         if !f.targets.is_empty() {
-            msg = format!("[{}] {msg}", f.targets.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", "));
+            msg = format!(
+                "[{}] {msg}",
+                f.targets
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
         if !f.remediation.is_empty() {
             msg.push_str(&format!("\n→ {}", f.remediation));
         }
-        t.add_row(vec![f.severity.as_str().to_string(), f.code.as_str().to_string(), f.subject.clone(), msg]);
+        t.add_row(vec![
+            f.severity.as_str().to_string(),
+            f.code.as_str().to_string(),
+            f.subject.clone(),
+            msg,
+        ]);
     }
     out.push_str(&t.to_string());
     out.push_str("\n\nForecast (group × target)\n");
@@ -156,18 +209,31 @@ fn table(r: &Report, width: Option<u16>) -> String {
 }
 
 fn md_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('|', "\\|").replace('\n', "<br>").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('\n', "<br>")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn markdown(r: &Report) -> String {
     let mut o = String::new();
     o.push_str("# Group writeback readiness\n\n");
-    o.push_str(&format!("- Snapshot: `{}`\n", md_escape(&r.snapshot.origin)));
+    o.push_str(&format!(
+        "- Snapshot: `{}`\n",
+        md_escape(&r.snapshot.origin)
+    ));
     if let Some(id) = &r.snapshot.tenant_id {
         o.push_str(&format!("- Tenant: `{}`\n", md_escape(id)));
     }
-    o.push_str(&format!("- Target OU: `{}`\n", md_escape(r.target_ou.as_deref().unwrap_or("unknown"))));
-    o.push_str(&format!("- Evidence complete: {}\n\n", if r.evidence.complete { "yes" } else { "no" }));
+    o.push_str(&format!(
+        "- Target OU: `{}`\n",
+        md_escape(r.target_ou.as_deref().unwrap_or("unknown"))
+    ));
+    o.push_str(&format!(
+        "- Evidence complete: {}\n\n",
+        if r.evidence.complete { "yes" } else { "no" }
+    ));
     o.push_str("## Verdicts\n\n| Target | Verdict | Errors | Warnings | Written back | Skipped | Kept | Deleted |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
     for (v, f) in r.verdicts.iter().zip(&r.forecast) {
         let c = f.counts();
@@ -243,12 +309,28 @@ pub const CSV_COLUMNS: &[&str] = &[
 fn csv(r: &Report) -> anyhow::Result<Vec<u8>> {
     let mut buf = vec![0xEF, 0xBB, 0xBF];
     {
-        let mut w = ::csv::WriterBuilder::new().quote_style(::csv::QuoteStyle::Always).terminator(::csv::Terminator::CRLF).from_writer(&mut buf);
+        let mut w = ::csv::WriterBuilder::new()
+            .quote_style(::csv::QuoteStyle::Always)
+            .terminator(::csv::Terminator::CRLF)
+            .from_writer(&mut buf);
         w.write_record(CSV_COLUMNS)?;
         for f in &r.forecast {
             for g in &f.groups {
-                let unverified = g.members.resolved.iter().filter(|m| m.reason == crate::core::MemberReason::MemberUnverified).count();
-                let kind = g.kind.map(|k| serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()).unwrap_or_default();
+                let unverified = g
+                    .members
+                    .resolved
+                    .iter()
+                    .filter(|m| m.reason == crate::core::MemberReason::MemberUnverified)
+                    .count();
+                let kind = g
+                    .kind
+                    .map(|k| {
+                        serde_json::to_value(k)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default()
+                    })
+                    .unwrap_or_default();
                 w.write_record([
                     f.target.as_str().to_string(),
                     g.id.clone(),
@@ -256,7 +338,9 @@ fn csv(r: &Report) -> anyhow::Result<Vec<u8>> {
                     kind,
                     g.outcome.as_str().to_string(),
                     g.reason.code().to_string(),
-                    g.on_premises_group_type.map(|t| t.as_str().to_string()).unwrap_or_default(),
+                    g.on_premises_group_type
+                        .map(|t| t.as_str().to_string())
+                        .unwrap_or_default(),
                     csv_cell(g.cn.as_deref().unwrap_or("")),
                     csv_cell(g.dn.as_deref().unwrap_or("")),
                     csv_cell(g.existing_dn.as_deref().unwrap_or("")),
@@ -289,7 +373,10 @@ pub fn codes(format: Format) -> anyhow::Result<String> {
     let _ = Severity::Info;
     Ok(match format {
         Format::Json => {
-            let v: Vec<serde_json::Value> = rows.iter().map(|(k, c, _, d)| serde_json::json!({"kind": k, "code": c, "description": d})).collect();
+            let v: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(k, c, _, d)| serde_json::json!({"kind": k, "code": c, "description": d}))
+                .collect();
             serde_json::to_string_pretty(&v)? + "\n"
         }
         Format::Markdown => {

@@ -36,7 +36,11 @@ pub fn record(g: &Group, f: &GroupForecast) -> MsIdRecord {
         GroupKind::Distribution => "Distribution",
     };
     let wb = g.writeback_configuration.clone().unwrap_or_default();
-    let na = on_prem || matches!(kind, GroupKind::Distribution | GroupKind::MailEnabledSecurity);
+    let na = on_prem
+        || matches!(
+            kind,
+            GroupKind::Distribution | GroupKind::MailEnabledSecurity
+        );
     let enabled = if na {
         "N/A".to_string()
     } else {
@@ -78,7 +82,11 @@ pub fn record(g: &Group, f: &GroupForecast) -> MsIdRecord {
     MsIdRecord {
         id: g.id.clone(),
         display_name: g.name().to_string(),
-        source_of_authority: if on_prem { "On-Premises".into() } else { "Cloud".into() },
+        source_of_authority: if on_prem {
+            "On-Premises".into()
+        } else {
+            "Cloud".into()
+        },
         kind: type_name.into(),
         write_back_enabled: enabled,
         write_back_on_prem_group_type: gtype,
@@ -87,13 +95,25 @@ pub fn record(g: &Group, f: &GroupForecast) -> MsIdRecord {
 }
 
 /// Render the records of the tenant's effective target in a report format.
-pub fn render(snap: &crate::bundle::Snapshot, report: &crate::audit::Report, format: crate::cli::Format) -> anyhow::Result<Vec<u8>> {
+pub fn render(
+    snap: &crate::bundle::Snapshot,
+    report: &crate::audit::Report,
+    format: crate::cli::Format,
+) -> anyhow::Result<Vec<u8>> {
     use crate::core::Target;
     // The effective target: v2 semantics when v2 is on (or unknown), v1 when only v1 is on.
-    let target = if report.flags.v1 == Some(true) && report.flags.v2 != Some(true) { Target::ConnectV1 } else { Target::ConnectV2 };
+    let target = if report.flags.v1 == Some(true) && report.flags.v2 != Some(true) {
+        Target::ConnectV1
+    } else {
+        Target::ConnectV2
+    };
     let forecast = match report.forecast.iter().find(|f| f.target == target) {
         Some(f) => f,
-        None => anyhow::bail!("--shape msidentitytools needs the {} forecast: add --target {}", target.as_str(), target.as_str()),
+        None => anyhow::bail!(
+            "--shape msidentitytools needs the {} forecast: add --target {}",
+            target.as_str(),
+            target.as_str()
+        ),
     };
     let records: Vec<MsIdRecord> = snap
         .tenant
@@ -106,7 +126,10 @@ pub fn render(snap: &crate::bundle::Snapshot, report: &crate::audit::Report, for
         crate::cli::Format::Csv => {
             let mut buf = vec![0xEF, 0xBB, 0xBF];
             {
-                let mut w = ::csv::WriterBuilder::new().quote_style(::csv::QuoteStyle::Always).terminator(::csv::Terminator::CRLF).from_writer(&mut buf);
+                let mut w = ::csv::WriterBuilder::new()
+                    .quote_style(::csv::QuoteStyle::Always)
+                    .terminator(::csv::Terminator::CRLF)
+                    .from_writer(&mut buf);
                 for r in &records {
                     w.serialize(r)?;
                 }
@@ -114,7 +137,11 @@ pub fn render(snap: &crate::bundle::Snapshot, report: &crate::audit::Report, for
             }
             buf
         }
-        crate::cli::Format::Clixml => crate::ps::clixml::to_clixml(&serde_json::to_value(&records)?, "gwb.MsIdGroupWritebackConfiguration").into_bytes(),
+        crate::cli::Format::Clixml => crate::ps::clixml::to_clixml(
+            &serde_json::to_value(&records)?,
+            "gwb.MsIdGroupWritebackConfiguration",
+        )
+        .into_bytes(),
         _ => (serde_json::to_string_pretty(&records)? + "\n").into_bytes(),
     })
 }
