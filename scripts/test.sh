@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: start a throwaway Samba AD DC on loopback (installing
+# Samba from Debian's packages if needed), run every test against it, and stop the DC again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -x scripts/samba-dc.sh ]; then
+  scripts/samba-dc.sh up
+  trap 'scripts/samba-dc.sh down' EXIT
+  export GWB_REQUIRE_SAMBA=1
+fi
+cargo test --all-targets "$@"
