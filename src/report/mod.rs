@@ -56,38 +56,24 @@ fn outcome_cell(g: &GroupForecast) -> String {
 
 /// Rows of the group × target matrix: (id, name, kind, cells per target).
 fn matrix(report: &Report) -> Vec<(String, String, String, Vec<String>)> {
-    let mut rows: BTreeMap<(String, String), (String, Vec<String>)> = BTreeMap::new();
+    // (sort key, id) -> (name, kind, cells)
+    let mut rows: BTreeMap<(String, String), (String, String, Vec<String>)> = BTreeMap::new();
     let n = report.forecast.len();
     for (i, f) in report.forecast.iter().enumerate() {
         for g in &f.groups {
             let key = (g.display_name.to_lowercase(), g.id.clone());
-            let kind = g
-                .kind
-                .map(|k| {
-                    serde_json::to_value(k)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default()
-                })
-                .unwrap_or_else(|| "(AD only)".into());
-            let e = rows
-                .entry(key)
-                .or_insert_with(|| (kind, vec![String::new(); n]));
-            e.1[i] = outcome_cell(g);
+            let e = rows.entry(key).or_insert_with(|| (g.display_name.clone(), kind_name(g), vec![String::new(); n]));
+            e.2[i] = outcome_cell(g);
         }
     }
-    rows.into_iter()
-        .map(|((_, id), (kind, cells))| {
-            let name = report
-                .forecast
-                .iter()
-                .flat_map(|f| &f.groups)
-                .find(|g| g.id == id)
-                .map(|g| g.display_name.clone())
-                .unwrap_or_default();
-            (id, name, kind, cells)
-        })
-        .collect()
+    rows.into_iter().map(|((_, id), (name, kind, cells))| (id, name, kind, cells)).collect()
+}
+
+fn kind_name(g: &GroupForecast) -> String {
+    match g.kind {
+        Some(k) => serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        None => "(AD only)".into(),
+    }
 }
 
 fn new_table(width: Option<u16>) -> Table {
