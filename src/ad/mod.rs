@@ -231,7 +231,7 @@ impl AdSnapshot {
             self.by_guid.insert(g, idx);
         }
         if let Some(s) = &obj.sid {
-            self.by_sid.insert(s.to_ascii_uppercase(), idx);
+            self.by_sid.insert(s.clone(), idx);
         }
         if let Some(d) = obj.device_id {
             self.by_device_id.insert(d, idx);
@@ -244,6 +244,10 @@ impl AdSnapshot {
         self.by_guid.get(g).map(|&i| &self.objects[i])
     }
     pub fn by_sid(&self, sid: &str) -> Option<&AdObject> {
+        // Graph returns canonical SIDs: look them up without allocating first.
+        if let Some(&i) = self.by_sid.get(sid) {
+            return Some(&self.objects[i]);
+        }
         let norm = ids::normalize_sid(sid)?;
         self.by_sid
             .get(&norm.to_ascii_uppercase())

@@ -162,15 +162,15 @@ pub enum MemberType {
 
 impl Member {
     pub fn member_type(&self) -> MemberType {
-        match self
-            .odata_type
-            .as_deref()
-            .map(|t| t.trim_start_matches('#').to_ascii_lowercase())
-        {
-            Some(t) if t == "microsoft.graph.user" => MemberType::User,
-            Some(t) if t == "microsoft.graph.group" => MemberType::Group,
-            Some(t) if t == "microsoft.graph.device" => MemberType::Device,
-            _ => MemberType::Other,
+        let t = self.odata_type.as_deref().unwrap_or("").trim_start_matches('#');
+        if t.eq_ignore_ascii_case("microsoft.graph.user") {
+            MemberType::User
+        } else if t.eq_ignore_ascii_case("microsoft.graph.group") {
+            MemberType::Group
+        } else if t.eq_ignore_ascii_case("microsoft.graph.device") {
+            MemberType::Device
+        } else {
+            MemberType::Other
         }
     }
 }
