@@ -1000,3 +1000,6 @@ fn forecast_findings(f: &Forecast, inputs: &Inputs, out: &mut Vec<Finding>) {
         .only(&only),
     );
 }
+
+#[cfg(test)]
+mod tests;

@@ -162,7 +162,11 @@ pub enum MemberType {
 
 impl Member {
     pub fn member_type(&self) -> MemberType {
-        let t = self.odata_type.as_deref().unwrap_or("").trim_start_matches('#');
+        let t = self
+            .odata_type
+            .as_deref()
+            .unwrap_or("")
+            .trim_start_matches('#');
         if t.eq_ignore_ascii_case("microsoft.graph.user") {
             MemberType::User
         } else if t.eq_ignore_ascii_case("microsoft.graph.group") {

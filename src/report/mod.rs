@@ -62,16 +62,23 @@ fn matrix(report: &Report) -> Vec<(String, String, String, Vec<String>)> {
     for (i, f) in report.forecast.iter().enumerate() {
         for g in &f.groups {
             let key = (g.display_name.to_lowercase(), g.id.clone());
-            let e = rows.entry(key).or_insert_with(|| (g.display_name.clone(), kind_name(g), vec![String::new(); n]));
+            let e = rows
+                .entry(key)
+                .or_insert_with(|| (g.display_name.clone(), kind_name(g), vec![String::new(); n]));
             e.2[i] = outcome_cell(g);
         }
     }
-    rows.into_iter().map(|((_, id), (name, kind, cells))| (id, name, kind, cells)).collect()
+    rows.into_iter()
+        .map(|((_, id), (name, kind, cells))| (id, name, kind, cells))
+        .collect()
 }
 
 fn kind_name(g: &GroupForecast) -> String {
     match g.kind {
-        Some(k) => serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        Some(k) => serde_json::to_value(k)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
         None => "(AD only)".into(),
     }
 }

@@ -115,9 +115,19 @@ pub fn render(
             target.as_str()
         ),
     };
-    let by_id: std::collections::HashMap<&str, &GroupForecast> = forecast.groups.iter().map(|g| (g.id.as_str(), g)).collect();
-    let records: Vec<MsIdRecord> =
-        snap.tenant.groups.iter().flatten().filter_map(|g| by_id.get(g.id.to_ascii_lowercase().as_str()).map(|f| record(g, f))).collect();
+    let by_id: std::collections::HashMap<&str, &GroupForecast> =
+        forecast.groups.iter().map(|g| (g.id.as_str(), g)).collect();
+    let records: Vec<MsIdRecord> = snap
+        .tenant
+        .groups
+        .iter()
+        .flatten()
+        .filter_map(|g| {
+            by_id
+                .get(g.id.to_ascii_lowercase().as_str())
+                .map(|f| record(g, f))
+        })
+        .collect();
     Ok(match format {
         crate::cli::Format::Csv => {
             let mut buf = vec![0xEF, 0xBB, 0xBF];
