@@ -377,3 +377,25 @@ mod tests {
         assert!(Dn::parse("=x").is_err());
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any value survives escaping and parsing, and parsing never panics.
+        #[test]
+        fn escape_parse_round_trip(v in "\\PC{0,40}") {
+            let dn = Dn::parse("OU=x,DC=y").unwrap().child("CN", &v);
+            let back = Dn::parse(&dn.to_string()).unwrap();
+            prop_assert_eq!(back.rdn_value(), Some(v.as_str()));
+            prop_assert_eq!(back, dn);
+        }
+
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,60}") {
+            let _ = Dn::parse(&s);
+        }
+    }
+}

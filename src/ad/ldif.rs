@@ -304,3 +304,28 @@ mod tests {
         assert_eq!(parse("dn: a\ndn: b\n").unwrap_err().line, 2);
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Arbitrary values (binary included) round-trip through write and parse.
+        #[test]
+        fn write_parse_round_trip(dn in "[A-Za-z]{1,8}=[^\\n\\r]{0,30}", vals in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..120), 1..5)) {
+            let mut e = Entry::new(dn.trim_end().to_string());
+            for v in &vals {
+                e.push("description", v.clone());
+            }
+            let text = write(std::slice::from_ref(&e));
+            let back = parse(&text).unwrap();
+            prop_assert_eq!(&back[0].attrs, &e.attrs);
+        }
+
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,200}") {
+            let _ = parse(&s);
+        }
+    }
+}
