@@ -166,6 +166,7 @@ pub fn normalize(e: &mut Entry) {
             vals.sort_by_cached_key(|v| dn_sort_key(&String::from_utf8_lossy(v)));
         } else {
             vals.sort();
+            vals.dedup();
         }
     }
 }
