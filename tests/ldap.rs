@@ -33,7 +33,9 @@ fn short(name: &str) -> &str {
 
 fn collect_cmd(lab: &lab::Lab, out: &Path) -> assert_cmd::Command {
     let mut c = gwb();
-    c.env_remove("GWB_LDAP_PASSWORD").env_remove("GWB_LDAP_URL").env_remove("GWB_LDAP_BIND_DN");
+    c.env_remove("GWB_LDAP_PASSWORD")
+        .env_remove("GWB_LDAP_URL")
+        .env_remove("GWB_LDAP_BIND_DN");
     c.args(["collect", "--out"]).arg(out);
     c.args(["--bind-dn", lab.var("GWB_TEST_LDAP_BIND_DN")]);
     c
@@ -51,40 +53,91 @@ fn discovers_a_seeded_directory() {
     let (carol_sid, ref_dl_guid) = lab.run(async |a| {
         a.add_ou(&ou).await;
         a.add_ou(&refs_ou).await;
-        a.add_user(&format!("CN=Alice,{ou}"), &format!("a{id}"), None).await;
-        a.add_user(&format!("CN=Bob \\, Jr.,{ou}"), &format!("b{id}"), None).await;
+        a.add_user(&format!("CN=Alice,{ou}"), &format!("a{id}"), None)
+            .await;
+        a.add_user(&format!("CN=Bob \\, Jr.,{ou}"), &format!("b{id}"), None)
+            .await;
         a.add(
             &format!("CN=PC1,{ou}"),
-            vec![attr("objectClass", &["top", "person", "organizationalPerson", "user", "computer"]), attr("sAMAccountName", &[&format!("pc{id}$")])],
+            vec![
+                attr(
+                    "objectClass",
+                    &["top", "person", "organizationalPerson", "user", "computer"],
+                ),
+                attr("sAMAccountName", &[&format!("pc{id}$")]),
+            ],
         )
         .await;
         let uni = format!("CN=Universal Sec,{ou}");
-        a.add_group(&uni, &format!("us{id}"), UNIVERSAL_SECURITY).await;
+        a.add_group(&uni, &format!("us{id}"), UNIVERSAL_SECURITY)
+            .await;
         let anchor_value = format!("Group_{anchor}");
         a.replace(&uni, "adminDescription", &anchor_value).await;
-        a.replace(&uni, "msDS-ExternalDirectoryObjectId", &anchor_value).await;
+        a.replace(&uni, "msDS-ExternalDirectoryObjectId", &anchor_value)
+            .await;
         a.replace(&uni, "description", "written back").await;
-        a.add_group(&format!("CN=Universal Dist,{ou}"), &format!("ud{id}"), UNIVERSAL_DISTRIBUTION).await;
-        a.add_group(&format!("CN=Global Sec,{ou}"), &format!("gs{id}"), GLOBAL_SECURITY).await;
-        a.add_group(&format!("CN=DomainLocal Sec,{ou}"), &format!("dl{id}"), DOMAIN_LOCAL_SECURITY).await;
+        a.add_group(
+            &format!("CN=Universal Dist,{ou}"),
+            &format!("ud{id}"),
+            UNIVERSAL_DISTRIBUTION,
+        )
+        .await;
+        a.add_group(
+            &format!("CN=Global Sec,{ou}"),
+            &format!("gs{id}"),
+            GLOBAL_SECURITY,
+        )
+        .await;
+        a.add_group(
+            &format!("CN=DomainLocal Sec,{ou}"),
+            &format!("dl{id}"),
+            DOMAIN_LOCAL_SECURITY,
+        )
+        .await;
         a.add_members(
             &uni,
-            &[format!("CN=Alice,{ou}"), format!("CN=Bob \\, Jr.,{ou}"), format!("CN=PC1,{ou}"), format!("CN=Global Sec,{ou}")],
+            &[
+                format!("CN=Alice,{ou}"),
+                format!("CN=Bob \\, Jr.,{ou}"),
+                format!("CN=PC1,{ou}"),
+                format!("CN=Global Sec,{ou}"),
+            ],
         )
         .await;
         // Objects outside the target OU that cloud members point to.
-        a.add_user(&format!("CN=Carol,{refs_ou}"), &format!("c{id}"), None).await;
-        a.add_group(&format!("CN=Ref DL,{refs_ou}"), &format!("rd{id}"), DOMAIN_LOCAL_SECURITY).await;
-        a.add_user(&format!("CN=Not Referenced,{refs_ou}"), &format!("n{id}"), None).await;
-        let carol = a.read(&format!("CN=Carol,{refs_ou}"), &["objectSid"]).await.expect("Carol");
-        let dl = a.read(&format!("CN=Ref DL,{refs_ou}"), &["objectGUID"]).await.expect("Ref DL");
+        a.add_user(&format!("CN=Carol,{refs_ou}"), &format!("c{id}"), None)
+            .await;
+        a.add_group(
+            &format!("CN=Ref DL,{refs_ou}"),
+            &format!("rd{id}"),
+            DOMAIN_LOCAL_SECURITY,
+        )
+        .await;
+        a.add_user(
+            &format!("CN=Not Referenced,{refs_ou}"),
+            &format!("n{id}"),
+            None,
+        )
+        .await;
+        let carol = a
+            .read(&format!("CN=Carol,{refs_ou}"), &["objectSid"])
+            .await
+            .expect("Carol");
+        let dl = a
+            .read(&format!("CN=Ref DL,{refs_ou}"), &["objectGUID"])
+            .await
+            .expect("Ref DL");
         (
             ids::sid_from_bytes(carol.first("objectSid").expect("sid")).expect("sid"),
             ids::guid_from_bytes(dl.first("objectGUID").expect("guid")).expect("guid"),
         )
     });
 
-    let refs = MemberRefs { sids: vec![carol_sid.clone()], guids: vec![ref_dl_guid], device_ids: vec![uuid::Uuid::new_v4()] };
+    let refs = MemberRefs {
+        sids: vec![carol_sid.clone()],
+        guids: vec![ref_dl_guid],
+        device_ids: vec![uuid::Uuid::new_v4()],
+    };
     let got = gwb::ldap::collect_with_stats(&lab.admin_args(), Some(&ou), &refs).expect("collect");
     let snap = snapshot(&got.entries);
 
@@ -92,29 +145,77 @@ fn discovers_a_seeded_directory() {
     assert_eq!(snap.domain.as_ref().map(|d| d.key()), Some(dn(&base).key()));
     assert!(snap.domain_functional_level.is_some_and(|l| l >= 3));
     assert!(snap.forest_functional_level.is_some_and(|l| l >= 3));
-    assert_eq!(snap.has_schema_attribute("msDS-ExternalDirectoryObjectId"), Some(true));
+    assert_eq!(
+        snap.has_schema_attribute("msDS-ExternalDirectoryObjectId"),
+        Some(true)
+    );
     assert_eq!(snap.has_schema_attribute("proxyAddresses"), Some(true));
-    assert_eq!(snap.recycle_bin_enabled, Some(false), "Samba's Recycle Bin feature object is captured, not enabled");
-    let rights = snap.ou_rights(&dn(&ou)).expect("rights on the target OU captured");
-    assert!(rights.can_create_groups, "the administrator may create groups: {:?}", rights.child_classes);
+    assert_eq!(
+        snap.recycle_bin_enabled,
+        Some(false),
+        "Samba's Recycle Bin feature object is captured, not enabled"
+    );
+    let rights = snap
+        .ou_rights(&dn(&ou))
+        .expect("rights on the target OU captured");
+    assert!(
+        rights.can_create_groups,
+        "the administrator may create groups: {:?}",
+        rights.child_classes
+    );
 
     // Everything in the target OU, with the right kinds.
-    let kind = |cn: &str| snap.by_dn(&dn(&format!("CN={cn},{ou}"))).unwrap_or_else(|| panic!("{cn} missing")).kind;
+    let kind = |cn: &str| {
+        snap.by_dn(&dn(&format!("CN={cn},{ou}")))
+            .unwrap_or_else(|| panic!("{cn} missing"))
+            .kind
+    };
     assert_eq!(kind("Alice"), AdKind::User);
     assert_eq!(kind("Bob \\, Jr."), AdKind::User);
     assert_eq!(kind("PC1"), AdKind::Computer);
-    assert_eq!(kind("Universal Sec"), AdKind::Group { scope: GroupScope::Universal, security: true });
-    assert_eq!(kind("Universal Dist"), AdKind::Group { scope: GroupScope::Universal, security: false });
-    assert_eq!(kind("Global Sec"), AdKind::Group { scope: GroupScope::Global, security: true });
-    assert_eq!(kind("DomainLocal Sec"), AdKind::Group { scope: GroupScope::DomainLocal, security: true });
-    let uni = snap.by_dn(&dn(&format!("CN=Universal Sec,{ou}"))).expect("group");
+    assert_eq!(
+        kind("Universal Sec"),
+        AdKind::Group {
+            scope: GroupScope::Universal,
+            security: true
+        }
+    );
+    assert_eq!(
+        kind("Universal Dist"),
+        AdKind::Group {
+            scope: GroupScope::Universal,
+            security: false
+        }
+    );
+    assert_eq!(
+        kind("Global Sec"),
+        AdKind::Group {
+            scope: GroupScope::Global,
+            security: true
+        }
+    );
+    assert_eq!(
+        kind("DomainLocal Sec"),
+        AdKind::Group {
+            scope: GroupScope::DomainLocal,
+            security: true
+        }
+    );
+    let uni = snap
+        .by_dn(&dn(&format!("CN=Universal Sec,{ou}")))
+        .expect("group");
     assert_eq!(uni.cloud_anchor(), Some(anchor));
-    assert_eq!(uni.external_directory_object_id.as_deref(), Some(format!("Group_{anchor}").as_str()));
+    assert_eq!(
+        uni.external_directory_object_id.as_deref(),
+        Some(format!("Group_{anchor}").as_str())
+    );
     assert_eq!(uni.description.as_deref(), Some("written back"));
     assert!(uni.guid.is_some() && uni.sid.is_some() && uni.sam_account_name.is_some());
     let members: HashSet<String> = uni.members.iter().map(|m| dn(m).key()).collect();
-    let expected: HashSet<String> =
-        ["Alice", "Bob \\, Jr.", "PC1", "Global Sec"].iter().map(|cn| dn(&format!("CN={cn},{ou}")).key()).collect();
+    let expected: HashSet<String> = ["Alice", "Bob \\, Jr.", "PC1", "Global Sec"]
+        .iter()
+        .map(|cn| dn(&format!("CN={cn},{ou}")).key())
+        .collect();
     assert_eq!(members, expected);
 
     // Objects cloud members point to, found by SID and GUID; nothing else from outside.
@@ -122,28 +223,62 @@ fn discovers_a_seeded_directory() {
     assert_eq!(carol.kind, AdKind::User);
     assert_eq!(carol.dn, dn(&format!("CN=Carol,{refs_ou}")));
     let ref_dl = snap.by_guid(&ref_dl_guid).expect("Ref DL found by GUID");
-    assert_eq!(ref_dl.kind, AdKind::Group { scope: GroupScope::DomainLocal, security: true });
-    assert!(snap.by_dn(&dn(&format!("CN=Not Referenced,{refs_ou}"))).is_none());
+    assert_eq!(
+        ref_dl.kind,
+        AdKind::Group {
+            scope: GroupScope::DomainLocal,
+            security: true
+        }
+    );
+    assert!(
+        snap.by_dn(&dn(&format!("CN=Not Referenced,{refs_ou}")))
+            .is_none()
+    );
 
     // Stable order: parents before children, and identical on a second run.
-    let pos = |d: &str| got.entries.iter().position(|e| dn(&e.dn) == dn(d)).expect("entry");
+    let pos = |d: &str| {
+        got.entries
+            .iter()
+            .position(|e| dn(&e.dn) == dn(d))
+            .expect("entry")
+    };
     assert!(pos(&base) < pos(&ou) && pos(&ou) < pos(&format!("CN=Alice,{ou}")));
     let again = gwb::ldap::collect(&lab.admin_args(), Some(&ou), &refs).expect("collect again");
-    let strip = |es: &[Entry]| -> Vec<String> { es.iter().filter(|e| !e.dn.is_empty()).map(|e| e.dn.clone()).collect() };
+    let strip = |es: &[Entry]| -> Vec<String> {
+        es.iter()
+            .filter(|e| !e.dn.is_empty())
+            .map(|e| e.dn.clone())
+            .collect()
+    };
     assert_eq!(strip(&got.entries), strip(&again));
 
     // The binary writes the same facts into ad.ldif.
     let out = lab.dir.path().join("bundle");
     collect_cmd(&lab, &out)
-        .args(["--ldap-url", lab.var("GWB_TEST_LDAP_URL"), "--ca-file", lab.var("GWB_TEST_LDAP_CA_FILE"), "--target-ou", &ou])
+        .args([
+            "--ldap-url",
+            lab.var("GWB_TEST_LDAP_URL"),
+            "--ca-file",
+            lab.var("GWB_TEST_LDAP_CA_FILE"),
+            "--target-ou",
+            &ou,
+        ])
         .arg("--password-file")
         .arg(lab.password_file())
         .assert()
         .success();
     let text = std::fs::read_to_string(out.join("ad.ldif")).expect("ad.ldif");
     let from_file = snapshot(&ldif::parse(&text).expect("ad.ldif parses"));
-    assert_eq!(from_file.by_dn(&dn(&format!("CN=Universal Sec,{ou}"))).map(|g| g.members.len()), Some(4));
-    assert_eq!(from_file.ou_rights(&dn(&ou)).map(|r| r.can_create_groups), Some(true));
+    assert_eq!(
+        from_file
+            .by_dn(&dn(&format!("CN=Universal Sec,{ou}")))
+            .map(|g| g.members.len()),
+        Some(4)
+    );
+    assert_eq!(
+        from_file.ou_rights(&dn(&ou)).map(|r| r.can_create_groups),
+        Some(true)
+    );
     assert!(!text.contains(lab.var("GWB_TEST_LDAP_PASSWORD")));
 
     lab.run(async |a| {
@@ -162,7 +297,10 @@ fn reads_ten_thousand_members_through_range_windows() {
     let group = format!("CN=Big,{ou}");
     let contacts: Vec<String> = (0..N).map(|i| format!("CN=c{i:05},{ou}")).collect();
     lab.run(async |a| {
-        let have = a.read(&group, &["member"]).await.map(|e| e.values("member").count());
+        let have = a
+            .read(&group, &["member"])
+            .await
+            .map(|e| e.values("member").count());
         if have == Some(N) {
             return;
         }
@@ -173,7 +311,16 @@ fn reads_ten_thousand_members_through_range_windows() {
             let chunk = chunk.to_vec();
             set.spawn(async move {
                 for dn in chunk {
-                    let r = ldap.add(&dn, vec![attr("objectClass", &["top", "person", "organizationalPerson", "contact"])]).await.expect("add");
+                    let r = ldap
+                        .add(
+                            &dn,
+                            vec![attr(
+                                "objectClass",
+                                &["top", "person", "organizationalPerson", "contact"],
+                            )],
+                        )
+                        .await
+                        .expect("add");
                     assert!(r.rc == 0 || r.rc == 68, "{dn}: {r:?}");
                 }
             });
@@ -182,11 +329,13 @@ fn reads_ten_thousand_members_through_range_windows() {
             r.expect("seeding task");
         }
         a.delete_tree(&group).await;
-        a.add_group(&group, "gwb-range-fixture-big", UNIVERSAL_SECURITY).await;
+        a.add_group(&group, "gwb-range-fixture-big", UNIVERSAL_SECURITY)
+            .await;
         a.add_members(&group, &contacts).await;
     });
 
-    let got = gwb::ldap::collect_with_stats(&lab.admin_args(), Some(&ou), &MemberRefs::default()).expect("collect");
+    let got = gwb::ldap::collect_with_stats(&lab.admin_args(), Some(&ou), &MemberRefs::default())
+        .expect("collect");
     let snap = snapshot(&got.entries);
     let big = snap.by_dn(&dn(&group)).expect("the big group");
     assert_eq!(big.members.len(), N);
@@ -194,13 +343,29 @@ fn reads_ten_thousand_members_through_range_windows() {
     let expected: HashSet<String> = contacts.iter().map(|c| dn(c).key()).collect();
     assert_eq!(keys, expected, "every member DN comes back exactly once");
     // 0-1499 arrives with the subtree search; 1500-2999 … 9000-10499 are six more windows.
-    assert!(got.stats.range_requests >= 6, "expected explicit range windows, got {:?}", got.stats);
+    assert!(
+        got.stats.range_requests >= 6,
+        "expected explicit range windows, got {:?}",
+        got.stats
+    );
     // The subtree search over 10,001 objects came in pages of 1000.
-    assert!(got.stats.requests >= 10 + got.stats.range_requests, "expected paged requests, got {:?}", got.stats);
+    assert!(
+        got.stats.requests >= 10 + got.stats.range_requests,
+        "expected paged requests, got {:?}",
+        got.stats
+    );
     // The entry in ad.ldif carries a plain `member` attribute, not the range option.
-    let e = got.entries.iter().find(|e| dn(&e.dn) == dn(&group)).expect("entry");
+    let e = got
+        .entries
+        .iter()
+        .find(|e| dn(&e.dn) == dn(&group))
+        .expect("entry");
     assert!(e.attrs.iter().any(|(n, v)| n == "member" && v.len() == N));
-    assert!(!e.attrs.iter().any(|(n, _)| n.to_ascii_lowercase().contains("range=")));
+    assert!(
+        !e.attrs
+            .iter()
+            .any(|(n, _)| n.to_ascii_lowercase().contains("range="))
+    );
 }
 
 #[test]
@@ -212,16 +377,29 @@ fn tls_and_bind_failures_are_explained() {
 
     // A CA that did not issue the DC's certificate.
     let a = collect_cmd(&lab, &out)
-        .args(["--ldap-url", url, "--ca-file", lab.var("GWB_TEST_LDAP_OTHER_CA_FILE")])
+        .args([
+            "--ldap-url",
+            url,
+            "--ca-file",
+            lab.var("GWB_TEST_LDAP_OTHER_CA_FILE"),
+        ])
         .arg("--password-file")
         .arg(&pw)
         .assert()
         .code(2);
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
-    assert!(err.contains("certificate is not trusted") && err.contains("--ca-file"), "{err}");
+    assert!(
+        err.contains("certificate is not trusted") && err.contains("--ca-file"),
+        "{err}"
+    );
 
     // The system trust store does not know the lab CA.
-    let a = collect_cmd(&lab, &out).args(["--ldap-url", url]).arg("--password-file").arg(&pw).assert().code(2);
+    let a = collect_cmd(&lab, &out)
+        .args(["--ldap-url", url])
+        .arg("--password-file")
+        .arg(&pw)
+        .assert()
+        .code(2);
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(err.contains("--ca-file"), "{err}");
 
@@ -233,27 +411,47 @@ fn tls_and_bind_failures_are_explained() {
         .assert()
         .code(2);
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
-    assert!(err.contains("refusing a simple bind over plain ldap://") && err.contains("--starttls"), "{err}");
+    assert!(
+        err.contains("refusing a simple bind over plain ldap://") && err.contains("--starttls"),
+        "{err}"
+    );
 
     // Wrong password: AD's sub-code decoded, the password never echoed.
     let wrong = "Zq9-definitely-not-it";
     let a = collect_cmd(&lab, &out)
-        .args(["--ldap-url", url, "--ca-file", lab.var("GWB_TEST_LDAP_CA_FILE")])
+        .args([
+            "--ldap-url",
+            url,
+            "--ca-file",
+            lab.var("GWB_TEST_LDAP_CA_FILE"),
+        ])
         .env("GWB_LDAP_PASSWORD", wrong)
         .assert()
         .code(2);
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
-    assert!(err.contains("invalidCredentials") && err.contains("data 52e"), "{err}");
+    assert!(
+        err.contains("invalidCredentials") && err.contains("data 52e"),
+        "{err}"
+    );
     assert!(!err.contains(wrong));
 
     // StartTLS on ldap:// with the right CA, password from the environment.
     let starttls_out = lab.dir.path().join("starttls");
     collect_cmd(&lab, &starttls_out)
-        .args(["--ldap-url", lab.var("GWB_TEST_LDAP_STARTTLS_URL"), "--starttls", "--ca-file", lab.var("GWB_TEST_LDAP_CA_FILE")])
+        .args([
+            "--ldap-url",
+            lab.var("GWB_TEST_LDAP_STARTTLS_URL"),
+            "--starttls",
+            "--ca-file",
+            lab.var("GWB_TEST_LDAP_CA_FILE"),
+        ])
         .env("GWB_LDAP_PASSWORD", lab.var("GWB_TEST_LDAP_PASSWORD"))
         .assert()
         .success();
-    let snap = snapshot(&ldif::parse(&std::fs::read_to_string(starttls_out.join("ad.ldif")).expect("ad.ldif")).expect("parse"));
+    let snap = snapshot(
+        &ldif::parse(&std::fs::read_to_string(starttls_out.join("ad.ldif")).expect("ad.ldif"))
+            .expect("parse"),
+    );
     assert_eq!(snap.domain.map(|d| d.key()), Some(dn(lab.base()).key()));
 
     // The explicit opt-out works and warns.
@@ -264,12 +462,22 @@ fn tls_and_bind_failures_are_explained() {
         .assert()
         .success();
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
-    assert!(err.contains("WARNING") && err.contains("NOT checked"), "{err}");
+    assert!(
+        err.contains("WARNING") && err.contains("NOT checked"),
+        "{err}"
+    );
 
     // UPN and down-level names bind too.
-    for name in [lab.var("GWB_TEST_LDAP_BIND_UPN"), lab.var("GWB_TEST_LDAP_BIND_DOWNLEVEL")] {
-        let entries = gwb::ldap::collect(&lab.args_as(name, lab.var("GWB_TEST_LDAP_PASSWORD")), None, &MemberRefs::default())
-            .unwrap_or_else(|e| panic!("bind as {name}: {e:#}"));
+    for name in [
+        lab.var("GWB_TEST_LDAP_BIND_UPN"),
+        lab.var("GWB_TEST_LDAP_BIND_DOWNLEVEL"),
+    ] {
+        let entries = gwb::ldap::collect(
+            &lab.args_as(name, lab.var("GWB_TEST_LDAP_PASSWORD")),
+            None,
+            &MemberRefs::default(),
+        )
+        .unwrap_or_else(|e| panic!("bind as {name}: {e:#}"));
         assert!(snapshot(&entries).domain.is_some(), "{name}");
     }
 }
@@ -291,7 +499,9 @@ fn exchange_prepared_and_not_prepared() {
         a.delete_tree(&meso).await;
         a.replace(&version_pt, "rangeUpper", "15334").await;
     });
-    let snap = snapshot(&gwb::ldap::collect(&lab.admin_args(), None, &MemberRefs::default()).expect("collect"));
+    let snap = snapshot(
+        &gwb::ldap::collect(&lab.admin_args(), None, &MemberRefs::default()).expect("collect"),
+    );
     assert_eq!(snap.exchange.schema_range_upper, Some(15334));
     assert_eq!(snap.exchange.organization_object_version, None);
     assert_eq!(snap.exchange.domain_object_version, None);
@@ -299,17 +509,42 @@ fn exchange_prepared_and_not_prepared() {
 
     // Prepared to the Exchange SE / 2019 CU15 level.
     lab.run(async |a| {
-        a.add(&exchange, vec![attr("objectClass", &["top", "container"])]).await;
-        a.add(&org, vec![attr("objectClass", &["top", "container", "msExchOrganizationContainer"]), attr("objectVersion", &["16763"])]).await;
-        a.add(&meso, vec![attr("objectClass", &["top", "container", "msExchSystemObjectsContainer"]), attr("objectVersion", &["13243"])])
+        a.add(&exchange, vec![attr("objectClass", &["top", "container"])])
             .await;
+        a.add(
+            &org,
+            vec![
+                attr(
+                    "objectClass",
+                    &["top", "container", "msExchOrganizationContainer"],
+                ),
+                attr("objectVersion", &["16763"]),
+            ],
+        )
+        .await;
+        a.add(
+            &meso,
+            vec![
+                attr(
+                    "objectClass",
+                    &["top", "container", "msExchSystemObjectsContainer"],
+                ),
+                attr("objectVersion", &["13243"]),
+            ],
+        )
+        .await;
         a.replace(&version_pt, "rangeUpper", "17003").await;
     });
-    let snap = snapshot(&gwb::ldap::collect(&lab.admin_args(), None, &MemberRefs::default()).expect("collect"));
+    let snap = snapshot(
+        &gwb::ldap::collect(&lab.admin_args(), None, &MemberRefs::default()).expect("collect"),
+    );
     assert_eq!(snap.exchange.schema_range_upper, Some(17003));
     assert_eq!(snap.exchange.organization_object_version, Some(16763));
     assert_eq!(snap.exchange.domain_object_version, Some(13243));
-    assert_eq!(snap.exchange.organization_dn.map(|d| dn(&d)), Some(dn(&org)));
+    assert_eq!(
+        snap.exchange.organization_dn.map(|d| dn(&d)),
+        Some(dn(&org))
+    );
 
     lab.run(async |a| {
         a.delete_tree(&exchange).await;
@@ -329,21 +564,46 @@ fn account_without_rights_on_the_ou() {
     let password = "Gwb-Lab-Reader-42!";
     lab.run(async |a| {
         a.add_ou(&ou).await;
-        a.add_user(&user, &format!("r{}", short(&name)), Some(password)).await;
+        a.add_user(&user, &format!("r{}", short(&name)), Some(password))
+            .await;
     });
 
-    let entries = gwb::ldap::collect(&lab.args_as(&user, password), Some(&ou), &MemberRefs::default()).expect("collect as a plain user");
+    let entries = gwb::ldap::collect(
+        &lab.args_as(&user, password),
+        Some(&ou),
+        &MemberRefs::default(),
+    )
+    .expect("collect as a plain user");
     let snap = snapshot(&entries);
-    let rights = snap.ou_rights(&dn(&ou)).expect("rights captured even when there are none");
-    assert!(!rights.can_create_groups, "a plain user must not be able to create groups: {:?}", rights.child_classes);
-    assert!(!rights.child_classes.iter().any(|c| c.eq_ignore_ascii_case("group")));
+    let rights = snap
+        .ou_rights(&dn(&ou))
+        .expect("rights captured even when there are none");
+    assert!(
+        !rights.can_create_groups,
+        "a plain user must not be able to create groups: {:?}",
+        rights.child_classes
+    );
+    assert!(
+        !rights
+            .child_classes
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case("group"))
+    );
     // The administrator, for contrast, may.
-    let admin = snapshot(&gwb::ldap::collect(&lab.admin_args(), Some(&ou), &MemberRefs::default()).expect("collect"));
-    assert_eq!(admin.ou_rights(&dn(&ou)).map(|r| r.can_create_groups), Some(true));
+    let admin = snapshot(
+        &gwb::ldap::collect(&lab.admin_args(), Some(&ou), &MemberRefs::default()).expect("collect"),
+    );
+    assert_eq!(
+        admin.ou_rights(&dn(&ou)).map(|r| r.can_create_groups),
+        Some(true)
+    );
 
     // A target OU that does not exist is reported by its absence, not as an error.
     let missing = format!("OU=missing-{name},{}", lab.base());
-    let snap = snapshot(&gwb::ldap::collect(&lab.admin_args(), Some(&missing), &MemberRefs::default()).expect("collect"));
+    let snap = snapshot(
+        &gwb::ldap::collect(&lab.admin_args(), Some(&missing), &MemberRefs::default())
+            .expect("collect"),
+    );
     assert!(snap.by_dn(&dn(&missing)).is_none());
     assert!(snap.ou_rights(&dn(&missing)).is_none());
 

@@ -14,7 +14,10 @@ pub struct BerError {
 }
 
 fn berr(pos: usize, message: impl Into<String>) -> BerError {
-    BerError { pos, message: message.into() }
+    BerError {
+        pos,
+        message: message.into(),
+    }
 }
 
 /// One decoded TLV.
@@ -39,11 +42,19 @@ pub struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
-        Reader { buf, pos: 0, base: 0 }
+        Reader {
+            buf,
+            pos: 0,
+            base: 0,
+        }
     }
 
     fn nested(t: &Tlv<'a>) -> Self {
-        Reader { buf: t.contents, pos: 0, base: t.offset }
+        Reader {
+            buf: t.contents,
+            pos: 0,
+            base: t.offset,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -51,7 +62,10 @@ impl<'a> Reader<'a> {
     }
 
     fn byte(&mut self) -> Result<u8, BerError> {
-        let b = *self.buf.get(self.pos).ok_or_else(|| berr(self.base + self.pos, "unexpected end of data"))?;
+        let b = *self
+            .buf
+            .get(self.pos)
+            .ok_or_else(|| berr(self.base + self.pos, "unexpected end of data"))?;
         self.pos += 1;
         Ok(b)
     }
@@ -81,10 +95,16 @@ impl<'a> Reader<'a> {
         } else {
             let n = usize::from(first & 0x7f);
             if n == 0 {
-                return Err(berr(self.base + self.pos, "indefinite length is not allowed in LDAP"));
+                return Err(berr(
+                    self.base + self.pos,
+                    "indefinite length is not allowed in LDAP",
+                ));
             }
             if n > 4 {
-                return Err(berr(self.base + self.pos, format!("length of {n} octets is too long")));
+                return Err(berr(
+                    self.base + self.pos,
+                    format!("length of {n} octets is too long"),
+                ));
             }
             let mut len = 0usize;
             for _ in 0..n {
@@ -93,18 +113,36 @@ impl<'a> Reader<'a> {
             len
         };
         let start = self.pos;
-        let end = start.checked_add(len).filter(|&e| e <= self.buf.len()).ok_or_else(|| {
-            berr(self.base + start, format!("length {len} runs past the end of the data ({} bytes left)", self.buf.len() - start))
-        })?;
+        let end = start
+            .checked_add(len)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or_else(|| {
+                berr(
+                    self.base + start,
+                    format!(
+                        "length {len} runs past the end of the data ({} bytes left)",
+                        self.buf.len() - start
+                    ),
+                )
+            })?;
         self.pos = end;
-        Ok(Tlv { class, constructed, tag, contents: &self.buf[start..end], offset: self.base + start })
+        Ok(Tlv {
+            class,
+            constructed,
+            tag,
+            contents: &self.buf[start..end],
+            offset: self.base + start,
+        })
     }
 
     /// Read a TLV and check it is a universal one with the given tag.
     pub fn expect_universal(&mut self, tag: u64, what: &str) -> Result<Tlv<'a>, BerError> {
         let t = self.next_tlv()?;
         if t.class != 0 || t.tag != tag {
-            return Err(berr(t.offset, format!("expected {what}, found class {} tag {}", t.class, t.tag)));
+            return Err(berr(
+                t.offset,
+                format!("expected {what}, found class {} tag {}", t.class, t.tag),
+            ));
         }
         Ok(t)
     }
@@ -113,7 +151,10 @@ impl<'a> Reader<'a> {
 /// Decode a BER INTEGER's contents (two's complement, at most 8 octets).
 pub fn integer(t: &Tlv<'_>) -> Result<i64, BerError> {
     if t.contents.is_empty() || t.contents.len() > 8 {
-        return Err(berr(t.offset, format!("integer of {} octets", t.contents.len())));
+        return Err(berr(
+            t.offset,
+            format!("integer of {} octets", t.contents.len()),
+        ));
     }
     let mut v: i64 = if t.contents[0] & 0x80 != 0 { -1 } else { 0 };
     for &b in t.contents {
@@ -141,7 +182,10 @@ pub fn decode_paged(val: &[u8]) -> Result<(i64, Vec<u8>), BerError> {
     }
     let mut inner = Reader::nested(&seq);
     let size = integer(&inner.expect_universal(2, "INTEGER size")?)?;
-    let cookie = inner.expect_universal(4, "OCTET STRING cookie")?.contents.to_vec();
+    let cookie = inner
+        .expect_universal(4, "OCTET STRING cookie")?
+        .contents
+        .to_vec();
     Ok((size, cookie))
 }
 
@@ -177,20 +221,36 @@ fn push_tlv(out: &mut Vec<u8>, ident: u8, contents: &[u8]) {
 /// [`Entry`], keeping every value as bytes and attribute names as the server spelled them.
 pub fn entry_from_tag(tag: &StructureTag) -> Result<Entry, BerError> {
     if tag.class != TagClass::Application || tag.id != 4 {
-        return Err(berr(0, format!("expected a search result entry, found {:?} tag {}", tag.class, tag.id)));
+        return Err(berr(
+            0,
+            format!(
+                "expected a search result entry, found {:?} tag {}",
+                tag.class, tag.id
+            ),
+        ));
     }
     let parts = constructed(tag, "search result entry")?;
-    let dn_tag = parts.first().ok_or_else(|| berr(0, "search result entry without a DN"))?;
-    let dn = String::from_utf8(primitive(dn_tag, "entry DN")?.to_vec()).map_err(|_| berr(0, "entry DN is not UTF-8"))?;
+    let dn_tag = parts
+        .first()
+        .ok_or_else(|| berr(0, "search result entry without a DN"))?;
+    let dn = String::from_utf8(primitive(dn_tag, "entry DN")?.to_vec())
+        .map_err(|_| berr(0, "entry DN is not UTF-8"))?;
     let mut entry = Entry::new(dn);
     let Some(attrs) = parts.get(1) else {
         return Ok(entry);
     };
     for (i, pa) in constructed(attrs, "attribute list")?.iter().enumerate() {
         let pieces = constructed(pa, "partial attribute")?;
-        let name_tag = pieces.first().ok_or_else(|| berr(i, format!("attribute {i} of {:?} has no type", entry.dn)))?;
+        let name_tag = pieces
+            .first()
+            .ok_or_else(|| berr(i, format!("attribute {i} of {:?} has no type", entry.dn)))?;
         let name = std::str::from_utf8(primitive(name_tag, "attribute type")?)
-            .map_err(|_| berr(i, format!("attribute {i} of {:?}: type is not UTF-8", entry.dn)))?
+            .map_err(|_| {
+                berr(
+                    i,
+                    format!("attribute {i} of {:?}: type is not UTF-8", entry.dn),
+                )
+            })?
             .to_string();
         let mut values = Vec::new();
         if let Some(set) = pieces.get(1) {
@@ -198,7 +258,11 @@ pub fn entry_from_tag(tag: &StructureTag) -> Result<Entry, BerError> {
                 values.push(primitive(v, "attribute value")?.to_vec());
             }
         }
-        match entry.attrs.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+        match entry
+            .attrs
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+        {
             Some((_, vals)) => vals.extend(values),
             None => entry.attrs.push((name, values)),
         }
@@ -209,22 +273,32 @@ pub fn entry_from_tag(tag: &StructureTag) -> Result<Entry, BerError> {
 fn constructed<'t>(t: &'t StructureTag, what: &str) -> Result<&'t [StructureTag], BerError> {
     match &t.payload {
         PL::C(v) => Ok(v),
-        PL::P(_) => Err(berr(0, format!("{what}: expected a constructed element, found a primitive one"))),
+        PL::P(_) => Err(berr(
+            0,
+            format!("{what}: expected a constructed element, found a primitive one"),
+        )),
     }
 }
 
 fn primitive<'t>(t: &'t StructureTag, what: &str) -> Result<&'t [u8], BerError> {
     match &t.payload {
         PL::P(v) => Ok(v),
-        PL::C(_) => Err(berr(0, format!("{what}: expected a primitive element, found a constructed one"))),
+        PL::C(_) => Err(berr(
+            0,
+            format!("{what}: expected a primitive element, found a constructed one"),
+        )),
     }
 }
 
 /// Decode raw bytes of a `SearchResultEntry` (used for tests and diagnostics).
 pub fn entry_from_bytes(bytes: &[u8]) -> Result<Entry, BerError> {
-    let (rest, tag) = ldap3::asn1::parse_tag(bytes).map_err(|e| berr(0, format!("not BER: {e:?}")))?;
+    let (rest, tag) =
+        ldap3::asn1::parse_tag(bytes).map_err(|e| berr(0, format!("not BER: {e:?}")))?;
     if !rest.is_empty() {
-        return Err(berr(bytes.len() - rest.len(), "trailing bytes after the entry"));
+        return Err(berr(
+            bytes.len() - rest.len(),
+            "trailing bytes after the entry",
+        ));
     }
     entry_from_tag(&tag)
 }
@@ -240,10 +314,25 @@ mod tests {
     }
 
     fn sample_entry() -> Vec<u8> {
-        let oc = [tlv(0x04, b"objectClass"), tlv(0x31, &[tlv(0x04, b"top"), tlv(0x04, b"group")].concat())].concat();
-        let guid = [tlv(0x04, b"objectGUID"), tlv(0x31, &tlv(0x04, &[0xff, 0xfe, 0, 1]))].concat();
-        let member = [tlv(0x04, b"member;range=0-*"), tlv(0x31, &tlv(0x04, b"CN=A,DC=lab"))].concat();
-        let attrs = tlv(0x30, &[tlv(0x30, &oc), tlv(0x30, &guid), tlv(0x30, &member)].concat());
+        let oc = [
+            tlv(0x04, b"objectClass"),
+            tlv(0x31, &[tlv(0x04, b"top"), tlv(0x04, b"group")].concat()),
+        ]
+        .concat();
+        let guid = [
+            tlv(0x04, b"objectGUID"),
+            tlv(0x31, &tlv(0x04, &[0xff, 0xfe, 0, 1])),
+        ]
+        .concat();
+        let member = [
+            tlv(0x04, b"member;range=0-*"),
+            tlv(0x31, &tlv(0x04, b"CN=A,DC=lab")),
+        ]
+        .concat();
+        let attrs = tlv(
+            0x30,
+            &[tlv(0x30, &oc), tlv(0x30, &guid), tlv(0x30, &member)].concat(),
+        );
         tlv(0x64, &[tlv(0x04, b"CN=G,DC=lab"), attrs].concat())
     }
 
@@ -276,14 +365,23 @@ mod tests {
         // Wrong application tag (a SearchResultDone).
         assert!(entry_from_bytes(&tlv(0x65, &tlv(0x04, b"x"))).is_err());
         // DN that is not UTF-8.
-        assert!(entry_from_bytes(&tlv(0x64, &[tlv(0x04, &[0xff, 0xfe]), tlv(0x30, &[])].concat())).is_err());
+        assert!(
+            entry_from_bytes(&tlv(
+                0x64,
+                &[tlv(0x04, &[0xff, 0xfe]), tlv(0x30, &[])].concat()
+            ))
+            .is_err()
+        );
     }
 
     #[test]
     fn paged_control_round_trip_and_errors() {
         let v = encode_paged(1000, b"\x01\x00cookie");
         assert_eq!(&v[..5], &[0x30, 0x0e, 0x02, 0x02, 0x03]);
-        assert_eq!(decode_paged(&v).unwrap(), (1000, b"\x01\x00cookie".to_vec()));
+        assert_eq!(
+            decode_paged(&v).unwrap(),
+            (1000, b"\x01\x00cookie".to_vec())
+        );
         assert_eq!(decode_paged(&encode_paged(0, b"")).unwrap(), (0, vec![]));
         assert_eq!(decode_paged(&encode_paged(-1, b"")).unwrap().0, -1);
         assert!(decode_paged(&[]).is_err());
@@ -301,9 +399,28 @@ mod tests {
 
     #[test]
     fn integers_are_twos_complement() {
-        for v in [0i64, 1, 127, 128, 255, 256, -1, -128, -129, i32::MIN as i64, i64::MAX, i64::MIN] {
+        for v in [
+            0i64,
+            1,
+            127,
+            128,
+            255,
+            256,
+            -1,
+            -128,
+            -129,
+            i32::MIN as i64,
+            i64::MAX,
+            i64::MIN,
+        ] {
             let bytes = encode_int(v);
-            let t = Tlv { class: 0, constructed: false, tag: 2, contents: &bytes, offset: 0 };
+            let t = Tlv {
+                class: 0,
+                constructed: false,
+                tag: 2,
+                contents: &bytes,
+                offset: 0,
+            };
             assert_eq!(integer(&t).unwrap(), v, "{v}");
         }
     }

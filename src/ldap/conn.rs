@@ -30,7 +30,10 @@ pub const PAGE_SIZE: i32 = 1000;
 
 /// How the client authenticates.
 pub enum Auth {
-    Simple { name: String, password: SecretString },
+    Simple {
+        name: String,
+        password: SecretString,
+    },
     /// GSSAPI with the caller's Kerberos ticket cache.
     Kerberos,
 }
@@ -38,7 +41,9 @@ pub enum Auth {
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Auth::Simple { name, .. } => write!(f, "Simple {{ name: {name:?}, password: [redacted] }}"),
+            Auth::Simple { name, .. } => {
+                write!(f, "Simple {{ name: {name:?}, password: [redacted] }}")
+            }
             Auth::Kerberos => write!(f, "Kerberos"),
         }
     }
@@ -64,7 +69,8 @@ pub fn bind_name_kind(name: &str) -> anyhow::Result<BindNameKind> {
         return Ok(BindNameKind::DownLevel);
     }
     if name.contains('=') {
-        crate::ad::Dn::parse(name).map_err(|e| anyhow::anyhow!("--bind-dn {name:?} is not a valid DN: {e}"))?;
+        crate::ad::Dn::parse(name)
+            .map_err(|e| anyhow::anyhow!("--bind-dn {name:?} is not a valid DN: {e}"))?;
         return Ok(BindNameKind::Dn);
     }
     if let Some((user, dom)) = name.rsplit_once('@')
@@ -73,7 +79,9 @@ pub fn bind_name_kind(name: &str) -> anyhow::Result<BindNameKind> {
     {
         return Ok(BindNameKind::Upn);
     }
-    bail!("--bind-dn {name:?}: give a DN (CN=svc,OU=…,DC=…), a UPN (svc@example.com) or DOMAIN\\user")
+    bail!(
+        "--bind-dn {name:?}: give a DN (CN=svc,OU=…,DC=…), a UPN (svc@example.com) or DOMAIN\\user"
+    )
 }
 
 /// Everything needed to (re)open the connection.
@@ -92,26 +100,39 @@ impl Settings {
     /// Validate the arguments and load credentials and trust anchors.
     pub fn from_args(args: &LdapArgs) -> anyhow::Result<Settings> {
         let raw = args.ldap_url.as_deref().context("no --ldap-url given")?;
-        let url = url::Url::parse(raw.trim()).with_context(|| format!("--ldap-url {raw:?} is not a URL"))?;
+        let url = url::Url::parse(raw.trim())
+            .with_context(|| format!("--ldap-url {raw:?} is not a URL"))?;
         let secure = match url.scheme() {
             "ldaps" => true,
             "ldap" => false,
-            other => bail!("--ldap-url {raw:?}: scheme {other:?} is not supported; use ldaps:// or ldap:// with --starttls"),
+            other => bail!(
+                "--ldap-url {raw:?}: scheme {other:?} is not supported; use ldaps:// or ldap:// with --starttls"
+            ),
         };
-        let host = url.host_str().filter(|h| !h.is_empty()).with_context(|| format!("--ldap-url {raw:?} has no host"))?;
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .with_context(|| format!("--ldap-url {raw:?} has no host"))?;
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
         if secure && args.starttls {
             bail!("--starttls is for ldap:// URLs; {raw:?} already uses TLS (ldaps://)");
         }
         if url.path().len() > 1 || url.query().is_some() {
-            bail!("--ldap-url {raw:?}: give only scheme, host and port (the base DN is discovered from the rootDSE)");
+            bail!(
+                "--ldap-url {raw:?}: give only scheme, host and port (the base DN is discovered from the rootDSE)"
+            );
         }
         if args.ldap_timeout == 0 {
             bail!("--ldap-timeout must be at least 1 second");
         }
         let auth = if args.kerberos {
             if !cfg!(feature = "kerberos") {
-                bail!("--kerberos needs a gwb built with the `kerberos` feature (cargo build --features kerberos)");
+                bail!(
+                    "--kerberos needs a gwb built with the `kerberos` feature (cargo build --features kerberos)"
+                );
             }
             Auth::Kerberos
         } else {
@@ -120,7 +141,10 @@ impl Settings {
             )?;
             bind_name_kind(name)?;
             let password = load_password(args)?;
-            Auth::Simple { name: name.to_string(), password }
+            Auth::Simple {
+                name: name.to_string(),
+                password,
+            }
         };
         let tls_used = secure || args.starttls;
         if !tls_used && matches!(auth, Auth::Simple { .. }) {
@@ -130,7 +154,9 @@ impl Settings {
                      Use ldaps://, or add --starttls; --allow-insecure-bind overrides this on an isolated test network"
                 );
             }
-            eprintln!("gwb: WARNING: simple bind over plain ldap:// (--allow-insecure-bind): the password crosses the network unencrypted");
+            eprintln!(
+                "gwb: WARNING: simple bind over plain ldap:// (--allow-insecure-bind): the password crosses the network unencrypted"
+            );
         }
         if args.insecure_skip_tls_verify {
             eprintln!(
@@ -138,7 +164,11 @@ impl Settings {
                  impersonate the DC and read the bind password. Use --ca-file instead."
             );
         }
-        let tls = if tls_used { Some(tls_config(args)?) } else { None };
+        let tls = if tls_used {
+            Some(tls_config(args)?)
+        } else {
+            None
+        };
         Ok(Settings {
             url: url.as_str().trim_end_matches('/').to_string(),
             host,
@@ -162,15 +192,26 @@ fn load_password(args: &LdapArgs) -> anyhow::Result<SecretString> {
     let pw = if let Some(path) = &args.password_file {
         warn_if_readable_by_others(path);
         let decoded = crate::text::read_file(path)?;
-        let first = decoded.text.lines().next().unwrap_or("").trim_end_matches(['\r', '\n']).to_string();
+        let first = decoded
+            .text
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_end_matches(['\r', '\n'])
+            .to_string();
         if first.is_empty() {
-            bail!("{}: line 1: the password file's first line is empty", path.display());
+            bail!(
+                "{}: line 1: the password file's first line is empty",
+                path.display()
+            );
         }
         first
     } else {
         match std::env::var(PASSWORD_ENV) {
             Ok(v) if !v.is_empty() => v,
-            _ => bail!("no bind password: set {PASSWORD_ENV} or pass --password-file (passwords are never taken from the command line)"),
+            _ => bail!(
+                "no bind password: set {PASSWORD_ENV} or pass --password-file (passwords are never taken from the command line)"
+            ),
         }
     };
     Ok(SecretString::from(pw))
@@ -182,7 +223,10 @@ fn warn_if_readable_by_others(path: &std::path::Path) {
     if let Ok(meta) = std::fs::metadata(path)
         && meta.permissions().mode() & 0o077 != 0
     {
-        tracing::warn!("{}: the password file is readable by other users (chmod 600 it)", path.display());
+        tracing::warn!(
+            "{}: the password file is readable by other users (chmod 600 it)",
+            path.display()
+        );
     }
 }
 
@@ -196,21 +240,40 @@ pub fn tls_config(args: &LdapArgs) -> anyhow::Result<Arc<ClientConfig>> {
         .with_safe_default_protocol_versions()
         .context("TLS set-up")?;
     let config = if args.insecure_skip_tls_verify {
-        builder.dangerous().with_custom_certificate_verifier(Arc::new(NoVerify(provider))).with_no_client_auth()
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
+            .with_no_client_auth()
     } else {
         let mut roots = rustls::RootCertStore::empty();
         if let Some(path) = &args.ca_file {
-            let bytes = std::fs::read(path).with_context(|| format!("reading --ca-file {}", path.display()))?;
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("reading --ca-file {}", path.display()))?;
             let mut n = 0;
             for (i, cert) in CertificateDer::pem_slice_iter(&bytes).enumerate() {
-                let cert = cert.map_err(|e| crate::error::InputError::new(path, format!("certificate {}", i + 1), format!("not valid PEM: {e:?}")))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| crate::error::InputError::new(path, format!("certificate {}", i + 1), format!("not a usable CA certificate: {e}")))?;
+                let cert = cert.map_err(|e| {
+                    crate::error::InputError::new(
+                        path,
+                        format!("certificate {}", i + 1),
+                        format!("not valid PEM: {e:?}"),
+                    )
+                })?;
+                roots.add(cert).map_err(|e| {
+                    crate::error::InputError::new(
+                        path,
+                        format!("certificate {}", i + 1),
+                        format!("not a usable CA certificate: {e}"),
+                    )
+                })?;
                 n += 1;
             }
             if n == 0 {
-                return Err(crate::error::InputError::new(path, "", "no PEM certificates (-----BEGIN CERTIFICATE-----) found").into());
+                return Err(crate::error::InputError::new(
+                    path,
+                    "",
+                    "no PEM certificates (-----BEGIN CERTIFICATE-----) found",
+                )
+                .into());
             }
         } else {
             let native = rustls_native_certs::load_native_certs();
@@ -219,7 +282,9 @@ pub fn tls_config(args: &LdapArgs) -> anyhow::Result<Arc<ClientConfig>> {
             }
             let (added, _) = roots.add_parsable_certificates(native.certs);
             if added == 0 {
-                bail!("the system trust store is empty or unreadable: pass --ca-file with the CA that issued the DC's certificate");
+                bail!(
+                    "the system trust store is empty or unreadable: pass --ca-file with the CA that issued the DC's certificate"
+                );
             }
         }
         builder.with_root_certificates(roots).with_no_client_auth()
@@ -249,7 +314,12 @@ impl ServerCertVerifier for NoVerify {
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
     fn verify_tls13_signature(
         &self,
@@ -257,7 +327,12 @@ impl ServerCertVerifier for NoVerify {
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
@@ -293,7 +368,10 @@ fn ldap_err(e: LdapError, timeout: Duration) -> OpError {
         return OpError::Lost(e);
     }
     if let LdapError::Timeout { .. } = e {
-        return OpError::Other(anyhow::anyhow!("no answer within {} s (--ldap-timeout)", timeout.as_secs()));
+        return OpError::Other(anyhow::anyhow!(
+            "no answer within {} s (--ldap-timeout)",
+            timeout.as_secs()
+        ));
     }
     OpError::Other(e.into())
 }
@@ -311,32 +389,64 @@ impl Conn {
     /// Connect, upgrade with StartTLS if asked, and bind.
     pub async fn open(settings: Settings) -> anyhow::Result<Conn> {
         let ldap = connect_and_bind(&settings).await?;
-        Ok(Conn { settings, ldap, stats: Stats::default(), paging: true })
+        Ok(Conn {
+            settings,
+            ldap,
+            stats: Stats::default(),
+            paging: true,
+        })
     }
 
     async fn reconnect(&mut self) -> anyhow::Result<()> {
-        tracing::warn!("the connection to {} was lost; reconnecting once", self.settings.url);
+        tracing::warn!(
+            "the connection to {} was lost; reconnecting once",
+            self.settings.url
+        );
         self.ldap = connect_and_bind(&self.settings).await?;
         self.stats.reconnects += 1;
         Ok(())
     }
 
     /// Search (paged when the DC supports it, domain scope) and decode every entry.
-    pub async fn search(&mut self, base: &str, scope: Scope, filter: &str, attrs: &[&str]) -> anyhow::Result<Vec<Entry>> {
+    pub async fn search(
+        &mut self,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+        attrs: &[&str],
+    ) -> anyhow::Result<Vec<Entry>> {
         let what = || format!("searching {base:?} for {filter}");
         let mut retried = false;
         loop {
-            match self.search_once(base, scope, filter, attrs, self.paging && scope != Scope::Base).await {
+            match self
+                .search_once(
+                    base,
+                    scope,
+                    filter,
+                    attrs,
+                    self.paging && scope != Scope::Base,
+                )
+                .await
+            {
                 Ok(v) => return Ok(v),
                 Err(OpError::Lost(e)) if !retried => {
                     tracing::debug!("{}: {e}", what());
                     retried = true;
                     self.reconnect().await?;
                 }
-                Err(OpError::Lost(e)) => return Err(anyhow::anyhow!("{}: the connection was lost again: {e}", what())),
+                Err(OpError::Lost(e)) => {
+                    return Err(anyhow::anyhow!(
+                        "{}: the connection was lost again: {e}",
+                        what()
+                    ));
+                }
                 Err(OpError::Other(e)) => return Err(e.context(what())),
                 Err(OpError::Result { rc, text }) => {
-                    return Err(ResultError { rc, message: explain::op_failure(&what(), rc, &text) }.into());
+                    return Err(ResultError {
+                        rc,
+                        message: explain::op_failure(&what(), rc, &text),
+                    }
+                    .into());
                 }
             }
         }
@@ -345,34 +455,67 @@ impl Conn {
     /// Read one object (base scope). `Ok(None)` when it does not exist.
     pub async fn read(&mut self, dn: &str, attrs: &[&str]) -> anyhow::Result<Option<Entry>> {
         match self.search(dn, Scope::Base, "(objectClass=*)", attrs).await {
-            Ok(mut v) => Ok(if v.is_empty() { None } else { Some(v.swap_remove(0)) }),
+            Ok(mut v) => Ok(if v.is_empty() {
+                None
+            } else {
+                Some(v.swap_remove(0))
+            }),
             Err(e) if is_no_such_object(&e) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
     /// Search that treats a missing base as "nothing there".
-    pub async fn search_opt(&mut self, base: &str, scope: Scope, filter: &str, attrs: &[&str]) -> anyhow::Result<Vec<Entry>> {
+    pub async fn search_opt(
+        &mut self,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+        attrs: &[&str],
+    ) -> anyhow::Result<Vec<Entry>> {
         match self.search(base, scope, filter, attrs).await {
             Err(e) if is_no_such_object(&e) => Ok(Vec::new()),
             other => other,
         }
     }
 
-    async fn search_once(&mut self, base: &str, scope: Scope, filter: &str, attrs: &[&str], paged: bool) -> Result<Vec<Entry>, OpError> {
+    async fn search_once(
+        &mut self,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+        attrs: &[&str],
+        paged: bool,
+    ) -> Result<Vec<Entry>, OpError> {
         let mut out = Vec::new();
         let mut cookie: Vec<u8> = Vec::new();
         loop {
-            let mut ctrls = vec![RawControl { ctype: OID_DOMAIN_SCOPE.into(), crit: false, val: None }];
+            let mut ctrls = vec![RawControl {
+                ctype: OID_DOMAIN_SCOPE.into(),
+                crit: false,
+                val: None,
+            }];
             if paged {
-                ctrls.push(RawControl { ctype: OID_PAGED.into(), crit: false, val: Some(ber::encode_paged(PAGE_SIZE, &cookie)) });
+                ctrls.push(RawControl {
+                    ctype: OID_PAGED.into(),
+                    crit: false,
+                    val: Some(ber::encode_paged(PAGE_SIZE, &cookie)),
+                });
             }
             self.stats.requests += 1;
             let timeout = self.settings.timeout;
-            let res = self.ldap.with_timeout(timeout).with_controls(ctrls).search(base, scope, filter, attrs.to_vec()).await;
+            let res = self
+                .ldap
+                .with_timeout(timeout)
+                .with_controls(ctrls)
+                .search(base, scope, filter, attrs.to_vec())
+                .await;
             let SearchResult(items, result) = res.map_err(|e| ldap_err(e, timeout))?;
             if result.rc != 0 {
-                return Err(OpError::Result { rc: result.rc, text: result.text });
+                return Err(OpError::Result {
+                    rc: result.rc,
+                    text: result.text,
+                });
             }
             for item in &items {
                 if item.is_ref() || item.is_intermediate() {
@@ -399,13 +542,24 @@ impl Conn {
     /// All values of a multi-valued attribute (`member`) of `dn`, read in explicit range
     /// windows the way Windows DCs require: the first window comes with `first` (the entry as
     /// read with `member;range=0-1499`); further windows are requested until a name ends in `-*`.
-    pub async fn ranged_values(&mut self, dn: &str, attr: &str, first: &Entry) -> anyhow::Result<Vec<Vec<u8>>> {
+    pub async fn ranged_values(
+        &mut self,
+        dn: &str,
+        attr: &str,
+        first: &Entry,
+    ) -> anyhow::Result<Vec<Vec<u8>>> {
         let mut values = Vec::new();
         let mut window = pick_range(first, attr);
         match &window {
             None => {
                 // Either no values, or the server ignored the range option and sent them all.
-                values.extend(first.attrs.iter().filter(|(n, _)| n.eq_ignore_ascii_case(attr)).flat_map(|(_, v)| v.iter().cloned()));
+                values.extend(
+                    first
+                        .attrs
+                        .iter()
+                        .filter(|(n, _)| n.eq_ignore_ascii_case(attr))
+                        .flat_map(|(_, v)| v.iter().cloned()),
+                );
                 return Ok(values);
             }
             Some(r) => values.extend(r.values.iter().cloned()),
@@ -427,7 +581,10 @@ impl Conn {
             match pick_range(&e, attr) {
                 Some(next) => {
                     if next.lo != lo {
-                        bail!("{dn}: asked for {request}, the DC answered with {attr};range={}-…", next.lo);
+                        bail!(
+                            "{dn}: asked for {request}, the DC answered with {attr};range={}-…",
+                            next.lo
+                        );
                     }
                     values.extend(next.values.iter().cloned());
                     window = Some(next);
@@ -458,7 +615,11 @@ pub fn parse_range(name: &str, attr: &str) -> Option<(usize, Option<usize>)> {
         if opt.len() > 6 && opt[..6].eq_ignore_ascii_case("range=") {
             let (lo, hi) = opt[6..].split_once('-')?;
             let lo = lo.parse().ok()?;
-            let hi = if hi == "*" { None } else { Some(hi.parse().ok()?) };
+            let hi = if hi == "*" {
+                None
+            } else {
+                Some(hi.parse().ok()?)
+            };
             return Some((lo, hi));
         }
     }
@@ -466,7 +627,13 @@ pub fn parse_range(name: &str, attr: &str) -> Option<(usize, Option<usize>)> {
 }
 
 fn pick_range(e: &Entry, attr: &str) -> Option<RangeAnswer> {
-    e.attrs.iter().find_map(|(n, v)| parse_range(n, attr).map(|(lo, hi)| RangeAnswer { lo, hi, values: v.clone() }))
+    e.attrs.iter().find_map(|(n, v)| {
+        parse_range(n, attr).map(|(lo, hi)| RangeAnswer {
+            lo,
+            hi,
+            values: v.clone(),
+        })
+    })
 }
 
 /// A non-success LDAP result, explained.
@@ -482,11 +649,17 @@ fn is_no_such_object(e: &anyhow::Error) -> bool {
 }
 
 async fn connect_and_bind(s: &Settings) -> anyhow::Result<Ldap> {
-    let mut cs = LdapConnSettings::new().set_conn_timeout(s.timeout).set_starttls(s.starttls);
+    let mut cs = LdapConnSettings::new()
+        .set_conn_timeout(s.timeout)
+        .set_starttls(s.starttls);
     if let Some(cfg) = &s.tls {
         cs = cs.set_config(cfg.clone());
     }
-    let target = if s.starttls { format!("{} (StartTLS)", s.url) } else { s.url.clone() };
+    let target = if s.starttls {
+        format!("{} (StartTLS)", s.url)
+    } else {
+        s.url.clone()
+    };
     let (conn, mut ldap) = LdapConnAsync::with_settings(cs, &s.url)
         .await
         .map_err(|e| anyhow::anyhow!(explain::connect_failure(&e, &target, s.have_ca_file)))?;
@@ -501,7 +674,9 @@ async fn connect_and_bind(s: &Settings) -> anyhow::Result<Ldap> {
                 .with_timeout(s.timeout)
                 .simple_bind(name, password.expose_secret())
                 .await
-                .map_err(|e| anyhow::anyhow!(explain::connect_failure(&e, &target, s.have_ca_file)))?;
+                .map_err(|e| {
+                    anyhow::anyhow!(explain::connect_failure(&e, &target, s.have_ca_file))
+                })?;
             if res.rc != 0 {
                 bail!(explain::bind_failure(res.rc, &res.text, &s.who()));
             }
@@ -513,7 +688,10 @@ async fn connect_and_bind(s: &Settings) -> anyhow::Result<Ldap> {
 
 #[cfg(feature = "kerberos")]
 async fn kerberos_bind(ldap: &mut Ldap, s: &Settings) -> anyhow::Result<()> {
-    let res = ldap.sasl_gssapi_bind(&s.host).await.map_err(|e| anyhow::anyhow!("Kerberos bind to {} failed: {e}", s.host))?;
+    let res = ldap
+        .sasl_gssapi_bind(&s.host)
+        .await
+        .map_err(|e| anyhow::anyhow!("Kerberos bind to {} failed: {e}", s.host))?;
     if res.rc != 0 {
         bail!(explain::bind_failure(res.rc, &res.text, &s.who()));
     }
@@ -533,11 +711,18 @@ where
     F::Output: Send,
 {
     let run = move || -> anyhow::Result<F::Output> {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the LDAP runtime")?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the LDAP runtime")?;
         Ok(rt.block_on(fut))
     };
     if tokio::runtime::Handle::try_current().is_ok() {
-        std::thread::scope(|sc| sc.spawn(run).join().map_err(|_| anyhow::anyhow!("the LDAP worker thread failed"))?)
+        std::thread::scope(|sc| {
+            sc.spawn(run)
+                .join()
+                .map_err(|_| anyhow::anyhow!("the LDAP worker thread failed"))?
+        })
     } else {
         run()
     }
@@ -548,14 +733,27 @@ mod tests {
     use super::*;
 
     fn args(url: &str) -> LdapArgs {
-        LdapArgs { ldap_url: Some(url.into()), bind_dn: Some("LAB\\svc".into()), ..LdapArgs::default() }
+        LdapArgs {
+            ldap_url: Some(url.into()),
+            bind_dn: Some("LAB\\svc".into()),
+            ..LdapArgs::default()
+        }
     }
 
     #[test]
     fn parses_range_names() {
-        assert_eq!(parse_range("member;range=0-1499", "member"), Some((0, Some(1499))));
-        assert_eq!(parse_range("Member;Range=1500-*", "member"), Some((1500, None)));
-        assert_eq!(parse_range("member;binary;range=3-4", "MEMBER"), Some((3, Some(4))));
+        assert_eq!(
+            parse_range("member;range=0-1499", "member"),
+            Some((0, Some(1499)))
+        );
+        assert_eq!(
+            parse_range("Member;Range=1500-*", "member"),
+            Some((1500, None))
+        );
+        assert_eq!(
+            parse_range("member;binary;range=3-4", "MEMBER"),
+            Some((3, Some(4)))
+        );
         assert_eq!(parse_range("member", "member"), None);
         assert_eq!(parse_range("memberOf;range=0-1", "member"), None);
         assert_eq!(parse_range("member;range=x-1", "member"), None);
@@ -564,8 +762,14 @@ mod tests {
 
     #[test]
     fn classifies_bind_names() {
-        assert_eq!(bind_name_kind("CN=svc,OU=Service,DC=lab").unwrap(), BindNameKind::Dn);
-        assert_eq!(bind_name_kind("svc@lab.example.com").unwrap(), BindNameKind::Upn);
+        assert_eq!(
+            bind_name_kind("CN=svc,OU=Service,DC=lab").unwrap(),
+            BindNameKind::Dn
+        );
+        assert_eq!(
+            bind_name_kind("svc@lab.example.com").unwrap(),
+            BindNameKind::Upn
+        );
         assert_eq!(bind_name_kind("LAB\\svc").unwrap(), BindNameKind::DownLevel);
         assert!(bind_name_kind("svc").is_err());
         assert!(bind_name_kind("\\svc").is_err());
@@ -575,16 +779,42 @@ mod tests {
     #[test]
     fn refuses_plain_simple_bind_and_bad_urls() {
         // Safe to read: the password check happens after the URL checks, so no env var is needed.
-        let e = Settings::from_args(&args("ldap://dc1.lab")).unwrap_err().to_string();
-        assert!(e.contains("refusing a simple bind over plain ldap://") || e.contains("no bind password"), "{e}");
+        let e = Settings::from_args(&args("ldap://dc1.lab"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("refusing a simple bind over plain ldap://")
+                || e.contains("no bind password"),
+            "{e}"
+        );
         let mut a = args("ldaps://dc1.lab");
         a.starttls = true;
-        assert!(Settings::from_args(&a).unwrap_err().to_string().contains("--starttls is for ldap://"));
-        assert!(Settings::from_args(&args("http://dc1")).unwrap_err().to_string().contains("not supported"));
-        assert!(Settings::from_args(&args("ldaps://dc1/DC=lab")).unwrap_err().to_string().contains("only scheme"));
+        assert!(
+            Settings::from_args(&a)
+                .unwrap_err()
+                .to_string()
+                .contains("--starttls is for ldap://")
+        );
+        assert!(
+            Settings::from_args(&args("http://dc1"))
+                .unwrap_err()
+                .to_string()
+                .contains("not supported")
+        );
+        assert!(
+            Settings::from_args(&args("ldaps://dc1/DC=lab"))
+                .unwrap_err()
+                .to_string()
+                .contains("only scheme")
+        );
         let mut a = args("ldaps://dc1");
         a.bind_dn = None;
-        assert!(Settings::from_args(&a).unwrap_err().to_string().contains("anonymous"));
+        assert!(
+            Settings::from_args(&a)
+                .unwrap_err()
+                .to_string()
+                .contains("anonymous")
+        );
     }
 
     #[test]
@@ -596,17 +826,28 @@ mod tests {
         a.password_file = Some(pw.clone());
         assert_eq!(load_password(&a).unwrap().expose_secret(), "s3cret");
         std::fs::write(&pw, "\n").unwrap();
-        assert!(load_password(&a).unwrap_err().to_string().contains("line 1"));
+        assert!(
+            load_password(&a)
+                .unwrap_err()
+                .to_string()
+                .contains("line 1")
+        );
         let ca = dir.path().join("ca.pem");
         std::fs::write(&ca, "not a certificate").unwrap();
         a.ca_file = Some(ca.clone());
         let e = tls_config(&a).unwrap_err().to_string();
-        assert!(e.contains("ca.pem") && e.contains("no PEM certificates"), "{e}");
+        assert!(
+            e.contains("ca.pem") && e.contains("no PEM certificates"),
+            "{e}"
+        );
     }
 
     #[test]
     fn auth_debug_never_shows_the_password() {
-        let a = Auth::Simple { name: "x".into(), password: SecretString::from("hunter2") };
+        let a = Auth::Simple {
+            name: "x".into(),
+            password: SecretString::from("hunter2"),
+        };
         assert!(!format!("{a:?}").contains("hunter2"));
     }
 }

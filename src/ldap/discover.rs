@@ -136,8 +136,15 @@ pub fn batched_filters(attr: &str, values: &[Vec<u8>]) -> Vec<String> {
     values
         .chunks(FILTER_BATCH)
         .map(|chunk| {
-            let terms: String = chunk.iter().map(|v| format!("({attr}={})", escape_filter_bytes(v))).collect();
-            if chunk.len() == 1 { terms } else { format!("(|{terms})") }
+            let terms: String = chunk
+                .iter()
+                .map(|v| format!("({attr}={})", escape_filter_bytes(v)))
+                .collect();
+            if chunk.len() == 1 {
+                terms
+            } else {
+                format!("(|{terms})")
+            }
         })
         .collect()
 }
@@ -145,7 +152,17 @@ pub fn batched_filters(attr: &str, values: &[Vec<u8>]) -> Vec<String> {
 /// Sort key that puts parents before children: RDN keys from the root down.
 pub fn dn_sort_key(dn: &str) -> Vec<String> {
     match Dn::parse(dn) {
-        Ok(d) => d.rdns.iter().rev().map(|r| Dn { rdns: vec![r.clone()] }.key()).collect(),
+        Ok(d) => d
+            .rdns
+            .iter()
+            .rev()
+            .map(|r| {
+                Dn {
+                    rdns: vec![r.clone()],
+                }
+                .key()
+            })
+            .collect(),
         Err(_) => vec![format!("\u{10ffff}{}", dn.to_lowercase())],
     }
 }
@@ -156,7 +173,8 @@ pub fn normalize(e: &mut Entry) {
     e.attrs.sort_by(|(a, _), (b, _)| {
         let oa = !a.eq_ignore_ascii_case("objectClass");
         let ob = !b.eq_ignore_ascii_case("objectClass");
-        oa.cmp(&ob).then_with(|| a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase()))
+        oa.cmp(&ob)
+            .then_with(|| a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase()))
     });
     for (name, vals) in &mut e.attrs {
         if name.eq_ignore_ascii_case("objectClass") {
@@ -179,11 +197,17 @@ struct Collector {
 
 impl Collector {
     fn add(&mut self, e: Entry) {
-        let key = Dn::parse(&e.dn).map(|d| d.key()).unwrap_or_else(|_| e.dn.to_lowercase());
+        let key = Dn::parse(&e.dn)
+            .map(|d| d.key())
+            .unwrap_or_else(|_| e.dn.to_lowercase());
         match self.by_key.get_mut(&key) {
             Some(existing) => {
                 for (name, vals) in e.attrs {
-                    if !existing.attrs.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+                    if !existing
+                        .attrs
+                        .iter()
+                        .any(|(n, _)| n.eq_ignore_ascii_case(&name))
+                    {
                         existing.attrs.push((name, vals));
                     }
                 }
@@ -206,7 +230,10 @@ impl Collector {
 
 fn progress() -> ProgressBar {
     let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    pb.set_style(ProgressStyle::with_template("{spinner} LDAP: {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} LDAP: {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
     pb
 }
@@ -216,29 +243,50 @@ fn text_of(e: &Entry, name: &str) -> Option<String> {
 }
 
 /// Read everything writeback readiness needs. Entries come back sorted by DN (parents first).
-pub async fn discover(conn: &mut Conn, target_ou: Option<&str>, refs: &MemberRefs) -> anyhow::Result<Vec<Entry>> {
+pub async fn discover(
+    conn: &mut Conn,
+    target_ou: Option<&str>,
+    refs: &MemberRefs,
+) -> anyhow::Result<Vec<Entry>> {
     let pb = progress();
     let result = discover_inner(conn, target_ou, refs, &pb).await;
     pb.finish_and_clear();
     result
 }
 
-async fn discover_inner(conn: &mut Conn, target_ou: Option<&str>, refs: &MemberRefs, pb: &ProgressBar) -> anyhow::Result<Vec<Entry>> {
+async fn discover_inner(
+    conn: &mut Conn,
+    target_ou: Option<&str>,
+    refs: &MemberRefs,
+    pb: &ProgressBar,
+) -> anyhow::Result<Vec<Entry>> {
     let mut out = Collector::default();
 
     pb.set_message("rootDSE");
-    let root = conn.read("", ROOT_ATTRS).await?.context("the server returned no rootDSE")?;
-    let domain = text_of(&root, "defaultNamingContext")
-        .context("the rootDSE names no defaultNamingContext: is this an Active Directory domain controller?")?;
-    let config = text_of(&root, "configurationNamingContext").context("the rootDSE names no configurationNamingContext")?;
-    let schema = text_of(&root, "schemaNamingContext").context("the rootDSE names no schemaNamingContext")?;
-    conn.paging = root.values("supportedControl").any(|v| v == OID_PAGED.as_bytes());
-    let domain_dn = Dn::parse(&domain).map_err(|e| anyhow::anyhow!("defaultNamingContext {domain:?}: {e}"))?;
+    let root = conn
+        .read("", ROOT_ATTRS)
+        .await?
+        .context("the server returned no rootDSE")?;
+    let domain = text_of(&root, "defaultNamingContext").context(
+        "the rootDSE names no defaultNamingContext: is this an Active Directory domain controller?",
+    )?;
+    let config = text_of(&root, "configurationNamingContext")
+        .context("the rootDSE names no configurationNamingContext")?;
+    let schema = text_of(&root, "schemaNamingContext")
+        .context("the rootDSE names no schemaNamingContext")?;
+    conn.paging = root
+        .values("supportedControl")
+        .any(|v| v == OID_PAGED.as_bytes());
+    let domain_dn =
+        Dn::parse(&domain).map_err(|e| anyhow::anyhow!("defaultNamingContext {domain:?}: {e}"))?;
     let target = match target_ou {
         Some(t) => {
-            let dn = Dn::parse(t.trim()).map_err(|e| anyhow::anyhow!("--target-ou {t:?} is not a valid DN: {e}"))?;
+            let dn = Dn::parse(t.trim())
+                .map_err(|e| anyhow::anyhow!("--target-ou {t:?} is not a valid DN: {e}"))?;
             if !dn.is_within(&domain_dn) {
-                bail!("--target-ou {t:?} is not in this DC's domain ({domain}): connect to a DC of the domain that holds the OU");
+                bail!(
+                    "--target-ou {t:?} is not in this DC's domain ({domain}): connect to a DC of the domain that holds the OU"
+                );
             }
             Some(t.trim().to_string())
         }
@@ -247,27 +295,65 @@ async fn discover_inner(conn: &mut Conn, target_ou: Option<&str>, refs: &MemberR
     out.add(root);
 
     pb.set_message("domain and forest");
-    if let Some(e) = conn.read(&domain, &["objectClass", "msDS-Behavior-Version", "objectGUID", "objectSid", "name"]).await? {
+    if let Some(e) = conn
+        .read(
+            &domain,
+            &[
+                "objectClass",
+                "msDS-Behavior-Version",
+                "objectGUID",
+                "objectSid",
+                "name",
+            ],
+        )
+        .await?
+    {
         out.add(e);
     }
     let partitions = format!("CN=Partitions,{config}");
-    if let Some(e) = conn.read(&partitions, &["objectClass", "msDS-Behavior-Version"]).await? {
+    if let Some(e) = conn
+        .read(&partitions, &["objectClass", "msDS-Behavior-Version"])
+        .await?
+    {
         out.add(e);
     }
-    let filter = format!("(&(objectClass=crossRef)(nCName={}))", escape_filter_str(&domain));
-    for e in conn.search_opt(&partitions, Scope::OneLevel, &filter, &["objectClass", "nCName", "nETBIOSName", "dnsRoot"]).await? {
+    let filter = format!(
+        "(&(objectClass=crossRef)(nCName={}))",
+        escape_filter_str(&domain)
+    );
+    for e in conn
+        .search_opt(
+            &partitions,
+            Scope::OneLevel,
+            &filter,
+            &["objectClass", "nCName", "nETBIOSName", "dnsRoot"],
+        )
+        .await?
+    {
         out.add(e);
     }
 
     pb.set_message("schema");
-    if let Some(e) = conn.read(&schema, &["objectClass", "objectVersion"]).await? {
+    if let Some(e) = conn
+        .read(&schema, &["objectClass", "objectVersion"])
+        .await?
+    {
         out.add(e);
     }
-    let terms: String = SCHEMA_ATTRS_OF_INTEREST.iter().map(|a| format!("(lDAPDisplayName={a})")).collect();
-    let filter = format!("(&(objectClass=attributeSchema)(|{terms}(cn=ms-Exch-Schema-Version-Pt)))");
+    let terms: String = SCHEMA_ATTRS_OF_INTEREST
+        .iter()
+        .map(|a| format!("(lDAPDisplayName={a})"))
+        .collect();
+    let filter =
+        format!("(&(objectClass=attributeSchema)(|{terms}(cn=ms-Exch-Schema-Version-Pt)))");
     let mut has_external_id = false;
-    for e in conn.search(&schema, Scope::OneLevel, &filter, SCHEMA_ENTRY_ATTRS).await? {
-        if e.text("lDAPDisplayName").is_some_and(|n| n.eq_ignore_ascii_case("msDS-ExternalDirectoryObjectId")) {
+    for e in conn
+        .search(&schema, Scope::OneLevel, &filter, SCHEMA_ENTRY_ATTRS)
+        .await?
+    {
+        if e.text("lDAPDisplayName")
+            .is_some_and(|n| n.eq_ignore_ascii_case("msDS-ExternalDirectoryObjectId"))
+        {
             has_external_id = true;
         }
         out.add(e);
@@ -276,21 +362,43 @@ async fn discover_inner(conn: &mut Conn, target_ou: Option<&str>, refs: &MemberR
     pb.set_message("Exchange");
     let services = format!("CN=Services,{config}");
     for e in conn
-        .search_opt(&services, Scope::Subtree, "(objectClass=msExchOrganizationContainer)", &["objectClass", "objectVersion", "cn"])
+        .search_opt(
+            &services,
+            Scope::Subtree,
+            "(objectClass=msExchOrganizationContainer)",
+            &["objectClass", "objectVersion", "cn"],
+        )
         .await?
     {
         out.add(e);
     }
     for e in conn
-        .search_opt(&domain, Scope::OneLevel, "(objectClass=msExchSystemObjectsContainer)", &["objectClass", "objectVersion", "cn"])
+        .search_opt(
+            &domain,
+            Scope::OneLevel,
+            "(objectClass=msExchSystemObjectsContainer)",
+            &["objectClass", "objectVersion", "cn"],
+        )
         .await?
     {
         out.add(e);
     }
 
     pb.set_message("Recycle Bin");
-    let recycle = format!("CN=Recycle Bin Feature,CN=Optional Features,CN=Directory Service,CN=Windows NT,CN=Services,{config}");
-    if let Some(e) = conn.read(&recycle, &["objectClass", "msDS-EnabledFeatureBL", "msDS-OptionalFeatureFlags"]).await? {
+    let recycle = format!(
+        "CN=Recycle Bin Feature,CN=Optional Features,CN=Directory Service,CN=Windows NT,CN=Services,{config}"
+    );
+    if let Some(e) = conn
+        .read(
+            &recycle,
+            &[
+                "objectClass",
+                "msDS-EnabledFeatureBL",
+                "msDS-OptionalFeatureFlags",
+            ],
+        )
+        .await?
+    {
         out.add(e);
     }
 
@@ -304,7 +412,18 @@ async fn discover_inner(conn: &mut Conn, target_ou: Option<&str>, refs: &MemberR
     if let Some(ou) = &target {
         pb.set_message(format!("target OU {ou}"));
         match conn
-            .read(ou, &["objectClass", "ou", "name", "objectGUID", "description", "allowedChildClassesEffective", "allowedAttributesEffective"])
+            .read(
+                ou,
+                &[
+                    "objectClass",
+                    "ou",
+                    "name",
+                    "objectGUID",
+                    "description",
+                    "allowedChildClassesEffective",
+                    "allowedAttributesEffective",
+                ],
+            )
             .await?
         {
             Some(mut e) => {
@@ -315,14 +434,24 @@ async fn discover_inner(conn: &mut Conn, target_ou: Option<&str>, refs: &MemberR
                 }
                 out.add(e);
                 attrs.push(FIRST_MEMBER_WINDOW);
-                let objects = conn.search(ou, Scope::Subtree, "(objectClass=*)", &attrs).await?;
+                let objects = conn
+                    .search(ou, Scope::Subtree, "(objectClass=*)", &attrs)
+                    .await?;
                 let total = objects.len();
                 for (i, mut e) in objects.into_iter().enumerate() {
-                    if e.attrs.iter().any(|(n, _)| n.split(';').next().is_some_and(|b| b.eq_ignore_ascii_case("member"))) {
+                    if e.attrs.iter().any(|(n, _)| {
+                        n.split(';')
+                            .next()
+                            .is_some_and(|b| b.eq_ignore_ascii_case("member"))
+                    }) {
                         pb.set_message(format!("members of {} ({}/{total})", e.dn, i + 1));
                         let dn = e.dn.clone();
                         let members = conn.ranged_values(&dn, "member", &e).await?;
-                        e.attrs.retain(|(n, _)| !n.split(';').next().is_some_and(|b| b.eq_ignore_ascii_case("member")));
+                        e.attrs.retain(|(n, _)| {
+                            !n.split(';')
+                                .next()
+                                .is_some_and(|b| b.eq_ignore_ascii_case("member"))
+                        });
                         e.attrs.push(("member".to_string(), members));
                     }
                     out.add(e);
@@ -330,7 +459,9 @@ async fn discover_inner(conn: &mut Conn, target_ou: Option<&str>, refs: &MemberR
                 attrs.pop();
             }
             None => {
-                tracing::warn!("the target OU {ou} does not exist (or the bind account cannot see it)");
+                tracing::warn!(
+                    "the target OU {ou} does not exist (or the bind account cannot see it)"
+                );
             }
         }
     }
@@ -347,11 +478,26 @@ async fn discover_inner(conn: &mut Conn, target_ou: Option<&str>, refs: &MemberR
             b
         })
         .collect();
-    let guids: Vec<Vec<u8>> = refs.guids.iter().map(|g| ids::guid_to_bytes(g).to_vec()).collect();
-    let devices: Vec<Vec<u8>> = refs.device_ids.iter().map(|g| ids::guid_to_bytes(g).to_vec()).collect();
-    for (attr, values) in [("objectSid", &sids), ("objectGUID", &guids), ("msDS-DeviceID", &devices)] {
+    let guids: Vec<Vec<u8>> = refs
+        .guids
+        .iter()
+        .map(|g| ids::guid_to_bytes(g).to_vec())
+        .collect();
+    let devices: Vec<Vec<u8>> = refs
+        .device_ids
+        .iter()
+        .map(|g| ids::guid_to_bytes(g).to_vec())
+        .collect();
+    for (attr, values) in [
+        ("objectSid", &sids),
+        ("objectGUID", &guids),
+        ("msDS-DeviceID", &devices),
+    ] {
         for filter in batched_filters(attr, values) {
-            for e in conn.search(&domain, Scope::Subtree, &filter, &ref_attrs).await? {
+            for e in conn
+                .search(&domain, Scope::Subtree, &filter, &ref_attrs)
+                .await?
+            {
                 out.add(e);
             }
         }
@@ -369,7 +515,11 @@ mod tests {
         let sid = ids::sid_to_bytes("S-1-5-21-1-2-3-500").unwrap();
         let f = batched_filters("objectSid", std::slice::from_ref(&sid));
         assert_eq!(f.len(), 1);
-        assert!(f[0].starts_with("(objectSid=\\01\\05\\00\\00\\00\\00\\00\\05\\15\\00"), "{}", f[0]);
+        assert!(
+            f[0].starts_with("(objectSid=\\01\\05\\00\\00\\00\\00\\00\\05\\15\\00"),
+            "{}",
+            f[0]
+        );
         let many: Vec<Vec<u8>> = (0u8..120).map(|i| vec![i, b'(', b'*']).collect();
         let f = batched_filters("objectGUID", &many);
         assert_eq!(f.len(), 3);
@@ -385,17 +535,38 @@ mod tests {
     #[test]
     fn sorts_parents_first_and_normalizes() {
         let mut c = Collector::default();
-        for dn in ["CN=b,OU=T,DC=lab", "OU=T,DC=lab", "DC=lab", "CN=A,OU=T,DC=lab", "cn=a,ou=t,dc=LAB"] {
+        for dn in [
+            "CN=b,OU=T,DC=lab",
+            "OU=T,DC=lab",
+            "DC=lab",
+            "CN=A,OU=T,DC=lab",
+            "cn=a,ou=t,dc=LAB",
+        ] {
             let mut e = Entry::new(dn);
             e.push("zeta", "1");
             e.push("objectClass", "top");
-            e.push(if dn.starts_with("cn=a") { "extra" } else { "member" }, "CN=z,DC=lab");
+            e.push(
+                if dn.starts_with("cn=a") {
+                    "extra"
+                } else {
+                    "member"
+                },
+                "CN=z,DC=lab",
+            );
             e.push("member", "CN=a,DC=lab");
             c.add(e);
         }
         let v = c.finish();
         let dns: Vec<&str> = v.iter().map(|e| e.dn.as_str()).collect();
-        assert_eq!(dns, vec!["DC=lab", "OU=T,DC=lab", "CN=A,OU=T,DC=lab", "CN=b,OU=T,DC=lab"]);
+        assert_eq!(
+            dns,
+            vec![
+                "DC=lab",
+                "OU=T,DC=lab",
+                "CN=A,OU=T,DC=lab",
+                "CN=b,OU=T,DC=lab"
+            ]
+        );
         assert_eq!(v[2].attrs[0].0, "objectClass");
         assert!(v[2].has("extra"), "merged attributes of the same DN");
         assert_eq!(v[2].texts("member"), vec!["CN=a,DC=lab", "CN=z,DC=lab"]);

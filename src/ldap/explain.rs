@@ -7,15 +7,27 @@ use ldap3::LdapError;
 pub fn ad_bind_subcode(text: &str) -> Option<(&'static str, &'static str)> {
     let lower = text.to_ascii_lowercase();
     let idx = lower.find("data ")?;
-    let code: String = lower[idx + 5..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    let code: String = lower[idx + 5..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
     let meaning = match code.as_str() {
         "525" => ("525", "the account does not exist"),
-        "52e" => ("52e", "the password is wrong (or the name is not recognised)"),
-        "530" => ("530", "the account may not log on at this time (logon hours)"),
+        "52e" => (
+            "52e",
+            "the password is wrong (or the name is not recognised)",
+        ),
+        "530" => (
+            "530",
+            "the account may not log on at this time (logon hours)",
+        ),
         "531" => ("531", "the account may not log on from this workstation"),
         "532" => ("532", "the password has expired"),
         "533" => ("533", "the account is disabled"),
-        "568" => ("568", "the account has too many security identifiers (token size)"),
+        "568" => (
+            "568",
+            "the account has too many security identifiers (token size)",
+        ),
         "701" => ("701", "the account has expired"),
         "773" => ("773", "the password must be changed before the first logon"),
         "775" => ("775", "the account is locked out"),
@@ -65,7 +77,8 @@ pub fn bind_failure(rc: u32, text: &str, who: &str) -> String {
     let text = text.trim_matches(char::from(0)).trim();
     let mut msg = match rc {
         49 => {
-            let mut m = format!("the DC rejected the credentials of {who:?} (LDAP 49 invalidCredentials)");
+            let mut m =
+                format!("the DC rejected the credentials of {who:?} (LDAP 49 invalidCredentials)");
             if let Some((code, meaning)) = ad_bind_subcode(text) {
                 m.push_str(&format!(": AD sub-code data {code}: {meaning}"));
             }
@@ -75,8 +88,13 @@ pub fn bind_failure(rc: u32, text: &str, who: &str) -> String {
             "the DC requires an encrypted connection for simple binds (LDAP {rc} {}): use ldaps:// or add --starttls",
             rc_name(rc)
         ),
-        48 | 7 => format!("the DC does not accept this kind of bind (LDAP {rc} {})", rc_name(rc)),
-        53 => format!("the DC is unwilling to perform the bind (LDAP 53): the account or DC policy forbids it for {who:?}"),
+        48 | 7 => format!(
+            "the DC does not accept this kind of bind (LDAP {rc} {})",
+            rc_name(rc)
+        ),
+        53 => format!(
+            "the DC is unwilling to perform the bind (LDAP 53): the account or DC policy forbids it for {who:?}"
+        ),
         _ => format!("bind as {who:?} failed (LDAP {rc} {})", rc_name(rc)),
     };
     if !text.is_empty() {
@@ -89,7 +107,9 @@ pub fn bind_failure(rc: u32, text: &str, who: &str) -> String {
 pub fn op_failure(op: &str, rc: u32, text: &str) -> String {
     let text = text.trim_matches(char::from(0)).trim();
     let hint = match rc {
-        1 if text.contains("00002020") => ": the DC wants an authenticated bind first (give --bind-dn and a password)",
+        1 if text.contains("00002020") => {
+            ": the DC wants an authenticated bind first (give --bind-dn and a password)"
+        }
         8 | 13 => ": use ldaps:// or --starttls",
         32 => ": the object does not exist",
         50 => ": the bind account lacks read rights here",
@@ -141,8 +161,12 @@ pub fn connect_failure(err: &LdapError, target: &str, have_ca_file: bool) -> Str
     if let LdapError::Io { source } = err {
         use std::io::ErrorKind::*;
         let m = match source.kind() {
-            ConnectionRefused => format!("nothing accepts connections at {target} (connection refused): check the host and port"),
-            TimedOut => format!("connecting to {target} timed out: check the host, the port and any firewall"),
+            ConnectionRefused => format!(
+                "nothing accepts connections at {target} (connection refused): check the host and port"
+            ),
+            TimedOut => format!(
+                "connecting to {target} timed out: check the host, the port and any firewall"
+            ),
             ConnectionReset | UnexpectedEof | BrokenPipe => format!(
                 "{target} closed the connection during set-up: is it an LDAP server, and does it speak TLS on this port? ({source})"
             ),
@@ -160,7 +184,8 @@ pub fn connect_failure(err: &LdapError, target: &str, have_ca_file: bool) -> Str
 fn tls_failure(e: &rustls::Error, target: &str, have_ca_file: bool) -> String {
     use rustls::CertificateError as C;
     match e {
-        rustls::Error::InvalidCertificate(C::UnknownIssuer) | rustls::Error::InvalidCertificate(C::BadSignature) => {
+        rustls::Error::InvalidCertificate(C::UnknownIssuer)
+        | rustls::Error::InvalidCertificate(C::BadSignature) => {
             if have_ca_file {
                 format!(
                     "the DC's certificate is not trusted: it was not issued by a CA in --ca-file ({target}); pass the CA that issued the DC's certificate"
@@ -171,18 +196,23 @@ fn tls_failure(e: &rustls::Error, target: &str, have_ca_file: bool) -> String {
                 )
             }
         }
-        rustls::Error::InvalidCertificate(C::NotValidForName) | rustls::Error::InvalidCertificate(C::NotValidForNameContext { .. }) => {
+        rustls::Error::InvalidCertificate(C::NotValidForName)
+        | rustls::Error::InvalidCertificate(C::NotValidForNameContext { .. }) => {
             format!(
                 "the DC's certificate does not name the host in the URL ({target}): connect by a name listed in its subjectAltName"
             )
         }
-        rustls::Error::InvalidCertificate(C::Expired) | rustls::Error::InvalidCertificate(C::ExpiredContext { .. }) => {
+        rustls::Error::InvalidCertificate(C::Expired)
+        | rustls::Error::InvalidCertificate(C::ExpiredContext { .. }) => {
             format!("the DC's certificate has expired ({target})")
         }
-        rustls::Error::InvalidCertificate(C::NotValidYet) | rustls::Error::InvalidCertificate(C::NotValidYetContext { .. }) => {
+        rustls::Error::InvalidCertificate(C::NotValidYet)
+        | rustls::Error::InvalidCertificate(C::NotValidYetContext { .. }) => {
             format!("the DC's certificate is not valid yet ({target}): check the clocks")
         }
-        rustls::Error::InvalidCertificate(other) => format!("the DC's certificate was rejected ({target}): {other:?}"),
+        rustls::Error::InvalidCertificate(other) => {
+            format!("the DC's certificate was rejected ({target}): {other:?}")
+        }
         other => format!("TLS with {target} failed: {other}"),
     }
 }
@@ -194,9 +224,20 @@ mod tests {
     #[test]
     fn decodes_ad_bind_subcodes() {
         let samba = "80090308: LdapErr: DSID-0C0903A9, comment: AcceptSecurityContext error, data 52e, v1db1";
-        assert_eq!(ad_bind_subcode(samba), Some(("52e", "the password is wrong (or the name is not recognised)")));
+        assert_eq!(
+            ad_bind_subcode(samba),
+            Some((
+                "52e",
+                "the password is wrong (or the name is not recognised)"
+            ))
+        );
         let m = bind_failure(49, samba, "LAB\\x");
-        assert!(m.contains("invalidCredentials") && m.contains("data 52e") && m.contains("password is wrong"), "{m}");
+        assert!(
+            m.contains("invalidCredentials")
+                && m.contains("data 52e")
+                && m.contains("password is wrong"),
+            "{m}"
+        );
         assert!(bind_failure(49, "... data 775, v4563", "x").contains("locked out"));
         assert!(bind_failure(49, "... data 533, v4563", "x").contains("disabled"));
         assert!(bind_failure(49, "... data 532, v4563", "x").contains("expired"));
@@ -209,7 +250,11 @@ mod tests {
     fn explains_stronger_auth_and_ops() {
         let m = bind_failure(8, "BindSimple: Transport encryption required.", "x");
         assert!(m.contains("ldaps://") && m.contains("--starttls"), "{m}");
-        let m = op_failure("reading rootDSE", 1, "00002020: Operation unavailable without authentication");
+        let m = op_failure(
+            "reading rootDSE",
+            1,
+            "00002020: Operation unavailable without authentication",
+        );
         assert!(m.contains("authenticated bind"), "{m}");
         assert!(op_failure("x", 50, "").contains("read rights"));
     }
@@ -223,14 +268,18 @@ mod tests {
         let le = LdapError::Io { source: io };
         let m = connect_failure(&le, "ldaps://dc:636", true);
         assert!(m.contains("certificate is not trusted"), "{m}");
-        let refused = LdapError::Io { source: std::io::Error::from(std::io::ErrorKind::ConnectionRefused) };
+        let refused = LdapError::Io {
+            source: std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+        };
         assert!(connect_failure(&refused, "ldaps://dc:636", false).contains("connection refused"));
     }
 
     #[test]
     fn classifies_lost_connections() {
         assert!(is_connection_lost(&LdapError::EndOfStream));
-        assert!(is_connection_lost(&LdapError::Io { source: std::io::Error::from(std::io::ErrorKind::BrokenPipe) }));
+        assert!(is_connection_lost(&LdapError::Io {
+            source: std::io::Error::from(std::io::ErrorKind::BrokenPipe)
+        }));
         assert!(!is_connection_lost(&LdapError::FilterParsing));
     }
 }

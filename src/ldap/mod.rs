@@ -33,16 +33,27 @@ pub struct Collected {
 }
 
 /// Discover AD over LDAP and return the entries for `ad.ldif`.
-pub fn collect(args: &args::LdapArgs, target_ou: Option<&str>, refs: &MemberRefs) -> anyhow::Result<Vec<Entry>> {
+pub fn collect(
+    args: &args::LdapArgs,
+    target_ou: Option<&str>,
+    refs: &MemberRefs,
+) -> anyhow::Result<Vec<Entry>> {
     Ok(collect_with_stats(args, target_ou, refs)?.entries)
 }
 
 /// [`collect`], also returning how many requests (pages, range windows, reconnects) it took.
-pub fn collect_with_stats(args: &args::LdapArgs, target_ou: Option<&str>, refs: &MemberRefs) -> anyhow::Result<Collected> {
+pub fn collect_with_stats(
+    args: &args::LdapArgs,
+    target_ou: Option<&str>,
+    refs: &MemberRefs,
+) -> anyhow::Result<Collected> {
     let settings = conn::Settings::from_args(args)?;
     conn::block_on(async move {
         let mut c = conn::Conn::open(settings).await?;
         let entries = discover::discover(&mut c, target_ou, refs).await?;
-        Ok(Collected { entries, stats: c.stats.clone() })
+        Ok(Collected {
+            entries,
+            stats: c.stats.clone(),
+        })
     })?
 }

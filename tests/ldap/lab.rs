@@ -22,9 +22,13 @@ pub fn lab() -> Option<Lab> {
         Ok(t) => t,
         Err(e) => {
             if std::env::var("GWB_REQUIRE_SAMBA").is_ok_and(|v| v == "1") {
-                panic!("GWB_REQUIRE_SAMBA=1 but there is no Samba DC env file at {path} ({e}): run scripts/samba-dc.sh up");
+                panic!(
+                    "GWB_REQUIRE_SAMBA=1 but there is no Samba DC env file at {path} ({e}): run scripts/samba-dc.sh up"
+                );
             }
-            eprintln!("\n*** skipped: no Samba DC (run scripts/samba-dc.sh up); no env file at {path} ***\n");
+            eprintln!(
+                "\n*** skipped: no Samba DC (run scripts/samba-dc.sh up); no env file at {path} ***\n"
+            );
             return None;
         }
     };
@@ -34,13 +38,20 @@ pub fn lab() -> Option<Lab> {
         .map(|(k, v)| (k.trim().to_string(), v.to_string()))
         .collect::<HashMap<_, _>>();
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("pw"), format!("{}\n", vars["GWB_TEST_LDAP_PASSWORD"])).expect("password file");
+    std::fs::write(
+        dir.path().join("pw"),
+        format!("{}\n", vars["GWB_TEST_LDAP_PASSWORD"]),
+    )
+    .expect("password file");
     Some(Lab { vars, dir })
 }
 
 impl Lab {
     pub fn var(&self, k: &str) -> &str {
-        self.vars.get(k).map(String::as_str).unwrap_or_else(|| panic!("{k} missing from the lab env file"))
+        self.vars
+            .get(k)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("{k} missing from the lab env file"))
     }
     pub fn base(&self) -> &str {
         self.var("GWB_TEST_LDAP_BASE_DN")
@@ -64,17 +75,27 @@ impl Lab {
     pub fn args_as(&self, bind: &str, password: &str) -> LdapArgs {
         let file = self.dir.path().join(format!("pw-{}", uuid::Uuid::new_v4()));
         std::fs::write(&file, password).expect("password file");
-        LdapArgs { bind_dn: Some(bind.into()), password_file: Some(file), ..self.admin_args() }
+        LdapArgs {
+            bind_dn: Some(bind.into()),
+            password_file: Some(file),
+            ..self.admin_args()
+        }
     }
 
     /// A unique OU name for one test run.
     pub fn unique(&self, test: &str) -> String {
-        format!("gwb-{test}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+        format!(
+            "gwb-{test}-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        )
     }
 
     /// Run async seeding code on a private runtime with an admin connection.
     pub fn run<T>(&self, f: impl AsyncFnOnce(&mut Admin) -> T) -> T {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         rt.block_on(async {
             let mut admin = Admin::connect(self).await;
             f(&mut admin).await
@@ -110,13 +131,18 @@ impl Admin {
             .with_root_certificates(roots)
             .with_no_client_auth();
         let settings = LdapConnSettings::new().set_config(std::sync::Arc::new(cfg));
-        let (conn, mut ldap) = LdapConnAsync::with_settings(settings, lab.var("GWB_TEST_LDAP_URL")).await.expect("connect to the lab DC");
-        ldap3::drive!(conn);
-        ldap.simple_bind(lab.var("GWB_TEST_LDAP_BIND_DN"), lab.var("GWB_TEST_LDAP_PASSWORD"))
+        let (conn, mut ldap) = LdapConnAsync::with_settings(settings, lab.var("GWB_TEST_LDAP_URL"))
             .await
-            .expect("bind")
-            .success()
-            .expect("admin bind");
+            .expect("connect to the lab DC");
+        ldap3::drive!(conn);
+        ldap.simple_bind(
+            lab.var("GWB_TEST_LDAP_BIND_DN"),
+            lab.var("GWB_TEST_LDAP_PASSWORD"),
+        )
+        .await
+        .expect("bind")
+        .success()
+        .expect("admin bind");
         Admin { ldap }
     }
 
@@ -126,18 +152,39 @@ impl Admin {
     }
 
     pub async fn add_ou(&mut self, dn: &str) {
-        self.add(dn, vec![attr("objectClass", &["top", "organizationalUnit"])]).await;
+        self.add(
+            dn,
+            vec![attr("objectClass", &["top", "organizationalUnit"])],
+        )
+        .await;
     }
 
     pub async fn add_group(&mut self, dn: &str, sam: &str, group_type: i32) {
         let gt = group_type.to_string();
-        self.add(dn, vec![attr("objectClass", &["top", "group"]), attr("sAMAccountName", &[sam]), attr("groupType", &[&gt])]).await;
+        self.add(
+            dn,
+            vec![
+                attr("objectClass", &["top", "group"]),
+                attr("sAMAccountName", &[sam]),
+                attr("groupType", &[&gt]),
+            ],
+        )
+        .await;
     }
 
     pub async fn add_user(&mut self, dn: &str, sam: &str, password: Option<&str>) {
-        let mut attrs = vec![attr("objectClass", &["top", "person", "organizationalPerson", "user"]), attr("sAMAccountName", &[sam])];
+        let mut attrs = vec![
+            attr(
+                "objectClass",
+                &["top", "person", "organizationalPerson", "user"],
+            ),
+            attr("sAMAccountName", &[sam]),
+        ];
         if let Some(pw) = password {
-            let quoted: Vec<u8> = format!("\"{pw}\"").encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+            let quoted: Vec<u8> = format!("\"{pw}\"")
+                .encode_utf16()
+                .flat_map(|u| u.to_le_bytes())
+                .collect();
             attrs.push((b"unicodePwd".to_vec(), HashSet::from([quoted])));
             attrs.push(attr("userAccountControl", &["512"]));
         }
@@ -147,27 +194,48 @@ impl Admin {
     pub async fn add_members(&mut self, group: &str, members: &[String]) {
         for chunk in members.chunks(2000) {
             let set: HashSet<Vec<u8>> = chunk.iter().map(|m| m.as_bytes().to_vec()).collect();
-            let r = self.ldap.modify(group, vec![Mod::Add(b"member".to_vec(), set)]).await.expect("modify");
+            let r = self
+                .ldap
+                .modify(group, vec![Mod::Add(b"member".to_vec(), set)])
+                .await
+                .expect("modify");
             assert_eq!(r.rc, 0, "adding members to {group}: {r:?}");
         }
     }
 
     pub async fn replace(&mut self, dn: &str, name: &str, value: &str) {
-        let r = self.ldap.modify(dn, vec![Mod::Replace(name.as_bytes().to_vec(), vals(&[value]))]).await.expect("modify");
+        let r = self
+            .ldap
+            .modify(
+                dn,
+                vec![Mod::Replace(name.as_bytes().to_vec(), vals(&[value]))],
+            )
+            .await
+            .expect("modify");
         assert_eq!(r.rc, 0, "replacing {name} on {dn}: {r:?}");
     }
 
     /// Read one object's attributes (binary-safe).
     pub async fn read(&mut self, dn: &str, attrs: &[&str]) -> Option<Entry> {
-        let res = self.ldap.search(dn, Scope::Base, "(objectClass=*)", attrs.to_vec()).await.expect("search");
-        res.0.first().map(|re| gwb::ldap::ber::entry_from_tag(&re.0).expect("entry"))
+        let res = self
+            .ldap
+            .search(dn, Scope::Base, "(objectClass=*)", attrs.to_vec())
+            .await
+            .expect("search");
+        res.0
+            .first()
+            .map(|re| gwb::ldap::ber::entry_from_tag(&re.0).expect("entry"))
     }
 
     /// Delete a subtree (tree delete control); missing is fine.
     pub async fn delete_tree(&mut self, dn: &str) {
         let r = self
             .ldap
-            .with_controls(RawControl { ctype: "1.2.840.113556.1.4.805".into(), crit: true, val: None })
+            .with_controls(RawControl {
+                ctype: "1.2.840.113556.1.4.805".into(),
+                crit: true,
+                val: None,
+            })
             .delete(dn)
             .await
             .expect("delete");
