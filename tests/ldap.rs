@@ -3,6 +3,7 @@
 //! Without a DC they print a loud "skipped" line, unless GWB_REQUIRE_SAMBA=1 makes them fail.
 
 mod lab;
+mod proxy;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -608,4 +609,31 @@ fn account_without_rights_on_the_ou() {
     assert!(snap.ou_rights(&dn(&missing)).is_none());
 
     lab.run(async |a| a.delete_tree(&ou).await);
+}
+
+#[test]
+fn reconnects_once_when_the_connection_drops() {
+    let Some(lab) = lab::lab() else { return };
+    // The first connection is cut once ~12 KB came back: after the TLS handshake, the bind and
+    // the rootDSE, in the middle of discovery. gwb reconnects, binds again and finishes.
+    let relay = proxy::start("127.0.0.1:636", 12 * 1024);
+    let mut args = lab.admin_args();
+    args.ldap_url = Some(format!("ldaps://127.0.0.1:{}", relay.port));
+    let got = gwb::ldap::collect_with_stats(
+        &args,
+        Some(&format!("CN=Users,{}", lab.base())),
+        &MemberRefs::default(),
+    )
+    .expect("discovery survives one dropped connection");
+    assert_eq!(got.stats.reconnects, 1, "{:?}", got.stats);
+    assert_eq!(
+        relay.connections.load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
+    let snap = snapshot(&got.entries);
+    assert!(snap.domain.is_some() && snap.schema_captured && snap.recycle_bin_enabled.is_some());
+    assert!(
+        snap.by_dn(&dn(&format!("CN=Administrator,CN=Users,{}", lab.base())))
+            .is_some()
+    );
 }
