@@ -27,11 +27,7 @@ pub fn load_evidence_path(path: &Path) -> Result<Vec<Evidence>, InputError> {
     }
     let decoded = crate::text::read_file(path)?;
     let value: serde_json::Value = crate::bundle::parse_json(path, &decoded.text)?;
-    let mut ev = Evidence {
-        source: path.to_path_buf(),
-        recognized_as: "unrecognized".into(),
-        ..Evidence::default()
-    };
+    let mut ev = Evidence { source: path.to_path_buf(), recognized_as: "unrecognized".into(), ..Evidence::default() };
     let obj = match &value {
         serde_json::Value::Array(a) if a.len() == 1 => a[0].clone(),
         v => v.clone(),
@@ -39,10 +35,7 @@ pub fn load_evidence_path(path: &Path) -> Result<Vec<Evidence>, InputError> {
     if let Some(map) = obj.as_object()
         && (map.contains_key("UnifiedGroupWriteback") || map.contains_key("GroupWritebackV2"))
     {
-        let mut connect = ConnectEvidence {
-            sources: vec![path.display().to_string()],
-            ..ConnectEvidence::default()
-        };
+        let mut connect = ConnectEvidence { sources: vec![path.display().to_string()], ..ConnectEvidence::default() };
         for (k, v) in map {
             if let Some(b) = v.as_bool() {
                 connect.features.insert(k.clone(), b);
