@@ -51,6 +51,7 @@ fn discovers_a_seeded_directory() {
     let ou = format!("OU={name},{base}");
     let refs_ou = format!("OU={name}-refs,{base}");
     let anchor = uuid::Uuid::new_v4();
+    let consistency = uuid::Uuid::new_v4();
     let (carol_sid, ref_dl_guid) = lab.run(async |a| {
         a.add_ou(&ou).await;
         a.add_ou(&refs_ou).await;
@@ -120,6 +121,14 @@ fn discovers_a_seeded_directory() {
             None,
         )
         .await;
+        let dave = format!("CN=Dave,{refs_ou}");
+        a.add_user(&dave, &format!("d{id}"), None).await;
+        a.replace_bin(
+            &dave,
+            "mS-DS-ConsistencyGuid",
+            &ids::guid_to_bytes(&consistency),
+        )
+        .await;
         let carol = a
             .read(&format!("CN=Carol,{refs_ou}"), &["objectSid"])
             .await
@@ -136,7 +145,7 @@ fn discovers_a_seeded_directory() {
 
     let refs = MemberRefs {
         sids: vec![carol_sid.clone()],
-        guids: vec![ref_dl_guid],
+        guids: vec![ref_dl_guid, consistency],
         device_ids: vec![uuid::Uuid::new_v4()],
     };
     let got = gwb::ldap::collect_with_stats(&lab.admin_args(), Some(&ou), &refs).expect("collect");
@@ -235,6 +244,11 @@ fn discovers_a_seeded_directory() {
         snap.by_dn(&dn(&format!("CN=Not Referenced,{refs_ou}")))
             .is_none()
     );
+    // A sourceAnchor that is an mS-DS-ConsistencyGuid (not the objectGUID) is found too.
+    let dave = snap
+        .by_dn(&dn(&format!("CN=Dave,{refs_ou}")))
+        .expect("Dave found by mS-DS-ConsistencyGuid");
+    assert_eq!(dave.kind, AdKind::User);
 
     // Stable order: parents before children, and identical on a second run.
     let pos = |d: &str| {

@@ -101,6 +101,7 @@ const REF_OBJECT_ATTRS: &[&str] = &[
     "mail",
     "adminDescription",
     "msDS-DeviceID",
+    "mS-DS-ConsistencyGuid",
     "userAccountControl",
 ];
 
@@ -488,9 +489,12 @@ async fn discover_inner(
         .iter()
         .map(|g| ids::guid_to_bytes(g).to_vec())
         .collect();
+    // An Entra Connect sourceAnchor is objectGUID or (the default since 2017) the
+    // mS-DS-ConsistencyGuid, which starts as a copy of objectGUID but survives forest moves.
     for (attr, values) in [
         ("objectSid", &sids),
         ("objectGUID", &guids),
+        ("mS-DS-ConsistencyGuid", &guids),
         ("msDS-DeviceID", &devices),
     ] {
         for filter in batched_filters(attr, values) {

@@ -215,6 +215,21 @@ impl Admin {
         assert_eq!(r.rc, 0, "replacing {name} on {dn}: {r:?}");
     }
 
+    pub async fn replace_bin(&mut self, dn: &str, name: &str, value: &[u8]) {
+        let r = self
+            .ldap
+            .modify(
+                dn,
+                vec![Mod::Replace(
+                    name.as_bytes().to_vec(),
+                    HashSet::from([value.to_vec()]),
+                )],
+            )
+            .await
+            .expect("modify");
+        assert_eq!(r.rc, 0, "replacing {name} on {dn}: {r:?}");
+    }
+
     /// Read one object's attributes (binary-safe).
     pub async fn read(&mut self, dn: &str, attrs: &[&str]) -> Option<Entry> {
         let res = self
