@@ -424,4 +424,16 @@ mod tests {
             assert_eq!(integer(&t).unwrap(), v, "{v}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let _ = entry_from_bytes(&bytes);
+            let _ = decode_paged(&bytes);
+            let mut r = Reader::new(&bytes);
+            while let Ok(t) = r.next_tlv() {
+                let _ = integer(&t);
+            }
+        }
+    }
 }
