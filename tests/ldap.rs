@@ -651,3 +651,20 @@ fn reconnects_once_when_the_connection_drops() {
             .is_some()
     );
 }
+
+#[test]
+fn a_dc_that_never_answers_times_out() {
+    let Some(lab) = lab::lab() else { return };
+    let port = proxy::silent();
+    let mut args = lab.admin_args();
+    args.ldap_url = Some(format!("ldaps://127.0.0.1:{port}"));
+    args.ldap_timeout = 1;
+    let started = std::time::Instant::now();
+    let err = gwb::ldap::collect(&args, None, &MemberRefs::default()).expect_err("no answer");
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("timed out") && msg.contains("--ldap-timeout"),
+        "{msg}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}

@@ -296,6 +296,7 @@ async fn discover_inner(
     out.add(root);
 
     pb.set_message("domain and forest");
+    let mut domain_sid = None;
     if let Some(e) = conn
         .read(
             &domain,
@@ -309,6 +310,7 @@ async fn discover_inner(
         )
         .await?
     {
+        domain_sid = e.first("objectSid").and_then(ids::sid_from_bytes);
         out.add(e);
     }
     let partitions = format!("CN=Partitions,{config}");
@@ -468,6 +470,20 @@ async fn discover_inner(
     }
 
     pb.set_message("objects cloud members point to");
+    if let Some(dsid) = &domain_sid {
+        let prefix = format!("{}-", dsid.to_ascii_uppercase());
+        let foreign = refs
+            .sids
+            .iter()
+            .filter(|s| !s.trim().to_ascii_uppercase().starts_with(&prefix))
+            .count();
+        if foreign > 0 {
+            tracing::info!(
+                "{foreign} member SID(s) are not from this domain ({dsid}); only their foreign security principals \
+                 in this domain can be found (other domains of the forest need a DC of that domain)"
+            );
+        }
+    }
     let sids: Vec<Vec<u8>> = refs
         .sids
         .iter()

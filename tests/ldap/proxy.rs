@@ -56,3 +56,17 @@ fn pump(mut from: TcpStream, mut to: TcpStream, limit: Option<usize>) {
     let _ = from.shutdown(Shutdown::Both);
     let _ = to.shutdown(Shutdown::Both);
 }
+
+/// A listener that accepts connections and never answers (a hung DC or a black-holing
+/// firewall). Returns its port; connections are held until the process ends.
+pub fn silent() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming().flatten() {
+            held.push(c);
+        }
+    });
+    port
+}
