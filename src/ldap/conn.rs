@@ -27,6 +27,8 @@ pub const OID_PAGED: &str = "1.2.840.113556.1.4.319";
 pub const OID_DOMAIN_SCOPE: &str = "1.2.840.113556.1.4.1339";
 /// Page size for paged searches (AD's default MaxPageSize).
 pub const PAGE_SIZE: i32 = 1000;
+/// Upper bound on pages per search (a server that never ends a paged search is an error).
+const MAX_PAGES: usize = 1_000_000;
 
 /// How the client authenticates.
 pub enum Auth {
@@ -489,7 +491,7 @@ impl Conn {
     ) -> Result<Vec<Entry>, OpError> {
         let mut out = Vec::new();
         let mut cookie: Vec<u8> = Vec::new();
-        loop {
+        for _page in 0..MAX_PAGES {
             let mut ctrls = vec![RawControl {
                 ctype: OID_DOMAIN_SCOPE.into(),
                 crit: false,
@@ -537,6 +539,9 @@ impl Conn {
                 return Ok(out);
             }
         }
+        Err(OpError::Other(anyhow::anyhow!(
+            "the DC kept returning paging cookies after {MAX_PAGES} pages"
+        )))
     }
 
     /// All values of a multi-valued attribute (`member`) of `dn`, read in explicit range
