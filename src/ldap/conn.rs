@@ -617,8 +617,11 @@ pub fn parse_range(name: &str, attr: &str) -> Option<(usize, Option<usize>)> {
         return None;
     }
     for opt in parts {
-        if opt.len() > 6 && opt[..6].eq_ignore_ascii_case("range=") {
-            let (lo, hi) = opt[6..].split_once('-')?;
+        if opt
+            .get(..6)
+            .is_some_and(|p| p.eq_ignore_ascii_case("range="))
+        {
+            let (lo, hi) = opt.get(6..)?.split_once('-')?;
             let lo = lo.parse().ok()?;
             let hi = if hi == "*" {
                 None
@@ -763,6 +766,8 @@ mod tests {
         assert_eq!(parse_range("memberOf;range=0-1", "member"), None);
         assert_eq!(parse_range("member;range=x-1", "member"), None);
         assert_eq!(parse_range("member;range=", "member"), None);
+        assert_eq!(parse_range("member;rangé=0-1", "member"), None);
+        assert_eq!(parse_range("member;ränge", "member"), None);
     }
 
     #[test]
