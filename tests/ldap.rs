@@ -52,6 +52,9 @@ fn discovers_a_seeded_directory() {
     let refs_ou = format!("OU={name}-refs,{base}");
     let anchor = uuid::Uuid::new_v4();
     let consistency = uuid::Uuid::new_v4();
+    let device_id = uuid::Uuid::new_v4();
+    let devices = format!("CN={name}-devices,{base}");
+    let device = format!("CN={device_id},{devices}");
     let (carol_sid, ref_dl_guid) = lab.run(async |a| {
         a.add_ou(&ou).await;
         a.add_ou(&refs_ou).await;
@@ -121,6 +124,23 @@ fn discovers_a_seeded_directory() {
             None,
         )
         .await;
+        // A device written back by device writeback (msDS-Device under a device container).
+        a.add(
+            &devices,
+            vec![attr("objectClass", &["top", "msDS-DeviceContainer"])],
+        )
+        .await;
+        let mut dev_attrs = vec![
+            attr("objectClass", &["top", "msDS-Device"]),
+            attr("displayName", &["Laptop 7"]),
+            attr("msDS-IsEnabled", &["TRUE"]),
+            attr("altSecurityIdentities", &["X509:<SHA1-TP-PUBKEY>gwbtest"]),
+        ];
+        dev_attrs.push((
+            b"msDS-DeviceID".to_vec(),
+            HashSet::from([ids::guid_to_bytes(&device_id).to_vec()]),
+        ));
+        a.add(&device, dev_attrs).await;
         let dave = format!("CN=Dave,{refs_ou}");
         a.add_user(&dave, &format!("d{id}"), None).await;
         a.replace_bin(
@@ -146,7 +166,7 @@ fn discovers_a_seeded_directory() {
     let refs = MemberRefs {
         sids: vec![carol_sid.clone()],
         guids: vec![ref_dl_guid, consistency],
-        device_ids: vec![uuid::Uuid::new_v4()],
+        device_ids: vec![device_id, uuid::Uuid::new_v4()],
     };
     let got = gwb::ldap::collect_with_stats(&lab.admin_args(), Some(&ou), &refs).expect("collect");
     let snap = snapshot(&got.entries);
@@ -249,6 +269,12 @@ fn discovers_a_seeded_directory() {
         .by_dn(&dn(&format!("CN=Dave,{refs_ou}")))
         .expect("Dave found by mS-DS-ConsistencyGuid");
     assert_eq!(dave.kind, AdKind::User);
+    // A device member found by its Entra deviceId.
+    let dev = snap
+        .by_device_id(&device_id)
+        .expect("device found by msDS-DeviceID");
+    assert_eq!(dev.kind, AdKind::Device);
+    assert_eq!(dev.dn, dn(&device));
 
     // Stable order: parents before children, and identical on a second run.
     let pos = |d: &str| {
@@ -299,6 +325,7 @@ fn discovers_a_seeded_directory() {
     lab.run(async |a| {
         a.delete_tree(&ou).await;
         a.delete_tree(&refs_ou).await;
+        a.delete_tree(&devices).await;
     });
 }
 
