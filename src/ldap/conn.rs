@@ -571,10 +571,9 @@ impl Conn {
         }
         let mut guard = 0usize;
         while let Some(r) = window.take() {
-            let Some(hi) = r.hi else { break };
-            let size = hi.saturating_sub(r.lo).saturating_add(1).max(1);
-            let lo = hi.saturating_add(1);
-            let request = format!("{attr};range={lo}-{}", lo.saturating_add(size - 1));
+            let Some((lo, request)) = next_range_request(&r, attr) else {
+                break;
+            };
             self.stats.range_requests += 1;
             guard += 1;
             if guard > 100_000 {
@@ -608,6 +607,18 @@ pub struct RangeAnswer {
     pub lo: usize,
     pub hi: Option<usize>,
     pub values: Vec<Vec<u8>>,
+}
+
+/// The request for the window after `r` (same size as the server's window, which is its
+/// MaxValRange), with its first index; `None` after the last window (`-*`).
+pub fn next_range_request(r: &RangeAnswer, attr: &str) -> Option<(usize, String)> {
+    let hi = r.hi?;
+    let size = hi.saturating_sub(r.lo).saturating_add(1).max(1);
+    let lo = hi.saturating_add(1);
+    Some((
+        lo,
+        format!("{attr};range={lo}-{}", lo.saturating_add(size - 1)),
+    ))
 }
 
 /// Parse `member;range=0-1499` style names (case-insensitive, other options allowed).
@@ -768,6 +779,44 @@ mod tests {
         assert_eq!(parse_range("member;range=", "member"), None);
         assert_eq!(parse_range("member;rangé=0-1", "member"), None);
         assert_eq!(parse_range("member;ränge", "member"), None);
+    }
+
+    #[test]
+    fn range_windows_follow_the_servers_window_size() {
+        let w = |lo, hi| RangeAnswer {
+            lo,
+            hi,
+            values: vec![],
+        };
+        // Windows Server 2003+: MaxValRange 1500.
+        assert_eq!(
+            next_range_request(&w(0, Some(1499)), "member"),
+            Some((1500, "member;range=1500-2999".to_string()))
+        );
+        // Windows 2000 or a lowered MaxValRange: 1000-value windows.
+        assert_eq!(
+            next_range_request(&w(1000, Some(1999)), "member"),
+            Some((2000, "member;range=2000-2999".to_string()))
+        );
+        // The last window ends in `-*`.
+        assert_eq!(next_range_request(&w(9000, None), "member"), None);
+        // A degenerate window still moves forward.
+        assert_eq!(
+            next_range_request(&w(5, Some(3)), "member").map(|r| r.0),
+            Some(4)
+        );
+        // Walking 10,000 values in 1500-value windows takes six requests after the first.
+        let mut r = w(0, Some(1499));
+        let mut n = 0;
+        while let Some((lo, _)) = next_range_request(&r, "member") {
+            n += 1;
+            r = if lo + 1500 >= 10_000 {
+                w(lo, None)
+            } else {
+                w(lo, Some(lo + 1499))
+            };
+        }
+        assert_eq!(n, 6);
     }
 
     #[test]
