@@ -130,6 +130,19 @@ impl Settings {
         if args.ldap_timeout == 0 {
             bail!("--ldap-timeout must be at least 1 second");
         }
+        let tls_used = secure || args.starttls;
+        // Refuse before any secret is read.
+        if !tls_used && !args.kerberos {
+            if !args.allow_insecure_bind {
+                bail!(
+                    "refusing a simple bind over plain ldap:// without TLS: the password would cross the network in clear text. \
+                     Use ldaps://, or add --starttls; --allow-insecure-bind overrides this on an isolated test network"
+                );
+            }
+            eprintln!(
+                "gwb: WARNING: simple bind over plain ldap:// (--allow-insecure-bind): the password crosses the network unencrypted"
+            );
+        }
         let auth = if args.kerberos {
             if !cfg!(feature = "kerberos") {
                 bail!(
@@ -148,18 +161,6 @@ impl Settings {
                 password,
             }
         };
-        let tls_used = secure || args.starttls;
-        if !tls_used && matches!(auth, Auth::Simple { .. }) {
-            if !args.allow_insecure_bind {
-                bail!(
-                    "refusing a simple bind over plain ldap:// without TLS: the password would cross the network in clear text. \
-                     Use ldaps://, or add --starttls; --allow-insecure-bind overrides this on an isolated test network"
-                );
-            }
-            eprintln!(
-                "gwb: WARNING: simple bind over plain ldap:// (--allow-insecure-bind): the password crosses the network unencrypted"
-            );
-        }
         if args.insecure_skip_tls_verify {
             eprintln!(
                 "gwb: WARNING: --insecure-skip-tls-verify: the DC's certificate is NOT checked; anyone on the network path can \
@@ -837,15 +838,15 @@ mod tests {
 
     #[test]
     fn refuses_plain_simple_bind_and_bad_urls() {
-        // Safe to read: the password check happens after the URL checks, so no env var is needed.
+        // The refusal comes before any password is looked for.
         let e = Settings::from_args(&args("ldap://dc1.lab"))
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("refusing a simple bind over plain ldap://")
-                || e.contains("no bind password"),
+            e.contains("refusing a simple bind over plain ldap://"),
             "{e}"
         );
+        assert!(e.contains("--starttls"), "{e}");
         let mut a = args("ldaps://dc1.lab");
         a.starttls = true;
         assert!(
