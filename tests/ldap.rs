@@ -458,6 +458,29 @@ fn tls_and_bind_failures_are_explained() {
         "{err}"
     );
 
+    // Forced through with --allow-insecure-bind, the DC itself refuses (strong auth required):
+    // the result code is explained, and the override is warned about.
+    let a = collect_cmd(&lab, &out)
+        .args([
+            "--ldap-url",
+            lab.var("GWB_TEST_LDAP_STARTTLS_URL"),
+            "--allow-insecure-bind",
+        ])
+        .arg("--password-file")
+        .arg(&pw)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        err.contains("WARNING") && err.contains("unencrypted"),
+        "{err}"
+    );
+    assert!(
+        err.contains("strongerAuthRequired") && err.contains("use ldaps://"),
+        "{err}"
+    );
+    assert!(!err.contains(lab.var("GWB_TEST_LDAP_PASSWORD")));
+
     // Wrong password: AD's sub-code decoded, the password never echoed.
     let wrong = "Zq9-definitely-not-it";
     let a = collect_cmd(&lab, &out)
