@@ -1,7 +1,15 @@
 //! Active Directory over LDAP (ldap3 on rustls/aws-lc-rs): connection and binds, paged and
 //! ranged reads, and discovery of what the decision core needs into `ad.ldif` entries.
+//!
+//! `conn` owns the connection (TLS policy, binds, timeouts, reconnect, paging, ranges),
+//! `ber` the defensive decoding of server data, `explain` admin-facing error messages, and
+//! `discover` what is read and how it is shaped for [`crate::ad::AdSnapshot::from_entries`].
 
 pub mod args;
+pub mod ber;
+pub mod conn;
+pub mod discover;
+pub mod explain;
 
 use crate::ad::ldif::Entry;
 
@@ -17,11 +25,35 @@ pub struct MemberRefs {
     pub device_ids: Vec<uuid::Uuid>,
 }
 
+/// Entries plus the request counters of the run.
+#[derive(Debug, Clone)]
+pub struct Collected {
+    pub entries: Vec<Entry>,
+    pub stats: conn::Stats,
+}
+
 /// Discover AD over LDAP and return the entries for `ad.ldif`.
 pub fn collect(
-    _args: &args::LdapArgs,
-    _target_ou: Option<&str>,
-    _refs: &MemberRefs,
+    args: &args::LdapArgs,
+    target_ou: Option<&str>,
+    refs: &MemberRefs,
 ) -> anyhow::Result<Vec<Entry>> {
-    anyhow::bail!("LDAP collection is not available in this build yet")
+    Ok(collect_with_stats(args, target_ou, refs)?.entries)
+}
+
+/// [`collect`], also returning how many requests (pages, range windows, reconnects) it took.
+pub fn collect_with_stats(
+    args: &args::LdapArgs,
+    target_ou: Option<&str>,
+    refs: &MemberRefs,
+) -> anyhow::Result<Collected> {
+    let settings = conn::Settings::from_args(args)?;
+    conn::block_on(async move {
+        let mut c = conn::Conn::open(settings).await?;
+        let entries = discover::discover(&mut c, target_ou, refs).await?;
+        Ok(Collected {
+            entries,
+            stats: c.stats.clone(),
+        })
+    })?
 }

@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# A throwaway Samba AD domain controller on loopback for gwb's LDAP integration tests.
+#
+#   scripts/samba-dc.sh up                 install Samba if missing, provision, start, load the lab schema
+#   scripts/samba-dc.sh env                print the path of the env file the tests read
+#   scripts/samba-dc.sh status             exit 0 when the DC answers
+#   scripts/samba-dc.sh exchange-prepare [ORG_VERSION DOMAIN_VERSION RANGE_UPPER]
+#                                          create the Exchange organization + MESO objects
+#   scripts/samba-dc.sh exchange-unprepare remove them again
+#   scripts/samba-dc.sh down               stop the DC this script started and delete its state
+#
+# State lives in ${GWB_SAMBA_DIR:-/tmp/gwb-samba}. `up` is idempotent. Needs root (ports 389/636).
+# Only one Samba DC can run per machine: the LDAP ports are not configurable.
+set -euo pipefail
+
+DIR="${GWB_SAMBA_DIR:-/tmp/gwb-samba}"
+REALM="${GWB_SAMBA_REALM:-LAB.EXAMPLE.COM}"
+DOMAIN="${GWB_SAMBA_DOMAIN:-LAB}"
+HOST="dc1"
+ADMINPASS="${GWB_SAMBA_ADMINPASS:-Passw0rd!Lab}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ENVFILE="$DIR/env"
+PIDFILE="$DIR/samba.pid"
+realm_lower="$(echo "$REALM" | tr '[:upper:]' '[:lower:]')"
+BASE="DC=$(echo "$realm_lower" | sed 's/\./,DC=/g')"
+CONFIG="CN=Configuration,$BASE"
+SCHEMA="CN=Schema,$CONFIG"
+BIND_DN="CN=Administrator,CN=Users,$BASE"
+
+log() { echo "samba-dc: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ldap-utils against our DC, trusting our CA only.
+ldap_tool() {
+    local tool="$1"; shift
+    LDAPTLS_CACERT="$DIR/tls/ca.pem" LDAPTLS_REQCERT=demand \
+        "$tool" -x -H ldaps://127.0.0.1 -D "$BIND_DN" -y "$DIR/adminpass" "$@"
+}
+
+is_running() {
+    [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null
+}
+
+answers() {
+    ldapsearch -x -H ldap://127.0.0.1 -s base -b "" -LLL dnsHostName >/dev/null 2>&1
+}
+
+install_packages() {
+    if command -v samba >/dev/null && command -v samba-tool >/dev/null && command -v ldapsearch >/dev/null \
+        && [[ -d /usr/share/samba/setup ]] && command -v openssl >/dev/null; then
+        return
+    fi
+    [[ $(id -u) -eq 0 ]] || die "Samba is not installed and installing it needs root"
+    log "installing Samba from the distribution's packages"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >&2
+    # samba-ad-provision holds the provisioning templates; it is only a Recommends of samba.
+    apt-get install -y -q --no-install-recommends samba samba-ad-dc samba-ad-provision \
+        samba-dsdb-modules samba-vfs-modules winbind ldap-utils openssl >&2
+}
+
+make_tls() {
+    local t="$DIR/tls"
+    mkdir -p "$t"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=gwb lab CA" \
+        -keyout "$t/ca.key" -out "$t/ca.pem" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=$HOST.$realm_lower" \
+        -keyout "$t/key.pem" -out "$t/cert.csr" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:%s.%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' \
+        "$HOST" "$realm_lower" > "$t/ext.cnf"
+    openssl x509 -req -in "$t/cert.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
+        -days 30 -extfile "$t/ext.cnf" -out "$t/cert.pem" 2>/dev/null
+    # Samba refuses to start LDAP at all when the key is readable by others.
+    chmod 600 "$t/key.pem" "$t/ca.key"
+    # A second CA the DC does not use, for "wrong CA" tests.
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=gwb unrelated CA" \
+        -keyout "$t/other-ca.key" -out "$t/other-ca.pem" 2>/dev/null
+    chmod 600 "$t/other-ca.key"
+}
+
+provision() {
+    log "provisioning $REALM into $DIR"
+    mkdir -p "$DIR/run" "$DIR/log"
+    samba-tool domain provision --targetdir="$DIR" --realm="$REALM" --domain="$DOMAIN" \
+        --server-role=dc --dns-backend=NONE --use-rfc2307 --host-name="$HOST" \
+        --adminpass="$ADMINPASS" --backend-store=mdb \
+        --option="interfaces=lo" --option="bind interfaces only=yes" \
+        --option="pid directory=$DIR/run" --option="ncalrpc dir=$DIR/run/ncalrpc" \
+        --option="winbindd socket directory=$DIR/run/winbindd" \
+        --option="ntp signd socket directory=$DIR/run/ntp_signd" \
+        --option="log file=$DIR/log/log.%m" \
+        --option="server services = ldap" \
+        --option="ldb:nosync = true" \
+        --option="dsdb:schema update allowed = true" \
+        --option="tls enabled = yes" --option="tls keyfile = $DIR/tls/key.pem" \
+        --option="tls certfile = $DIR/tls/cert.pem" --option="tls cafile = $DIR/tls/ca.pem" \
+        > "$DIR/log/provision.out" 2>&1 || { cat "$DIR/log/provision.out" >&2; die "provisioning failed"; }
+    # The password policy of a lab DC: tests create accounts with simple passwords.
+    samba-tool domain passwordsettings set --configfile="$DIR/etc/smb.conf" \
+        --complexity=off --min-pwd-length=1 --min-pwd-age=0 --max-pwd-age=0 >/dev/null 2>&1 || true
+}
+
+start() {
+    local ports
+    ports="$(ss -ltn 2>/dev/null | awk '{print $4}' | grep -E ':(389|636)$' || true)"
+    [[ -z "$ports" ]] || die "LDAP ports already in use ($ports): is another directory server running?"
+    setsid samba -s "$DIR/etc/smb.conf" -F --debug-stdout -M single --maximum-runtime=14400 \
+        > "$DIR/log/samba.out" 2>&1 < /dev/null &
+    echo $! > "$PIDFILE"
+    local i=0
+    until answers; do
+        if ! is_running; then
+            tail -n 30 "$DIR/log/samba.out" >&2 || true
+            die "samba exited during start-up"
+        fi
+        i=$((i + 1))
+        [[ $i -lt 600 ]] || die "the DC did not answer within 60 s"
+        sleep 0.1
+    done
+    # LDAPS comes up with the same task; make sure it answers with our certificate.
+    i=0
+    until LDAPTLS_CACERT="$DIR/tls/ca.pem" ldapsearch -x -H ldaps://127.0.0.1 -s base -b "" -LLL dnsHostName >/dev/null 2>&1; do
+        i=$((i + 1))
+        [[ $i -lt 100 ]] || die "LDAPS did not answer within 10 s"
+        sleep 0.1
+    done
+}
+
+load_schema() {
+    if ldap_tool ldapsearch -LLL -b "CN=ms-DS-External-Directory-Object-Id,$SCHEMA" -s base '(objectClass=*)' cn >/dev/null 2>&1; then
+        return
+    fi
+    log "extending the schema (msDS-ExternalDirectoryObjectId, Exchange-like footprint)"
+    sed -e "s/@SCHEMA@/$SCHEMA/g" "$HERE/samba/lab-schema.ldif" | ldap_tool ldapmodify >/dev/null
+}
+
+write_env() {
+    cat > "$ENVFILE.tmp" <<EOF
+GWB_TEST_LDAP_URL=ldaps://127.0.0.1
+GWB_TEST_LDAP_STARTTLS_URL=ldap://127.0.0.1
+GWB_TEST_LDAP_BIND_DN=$BIND_DN
+GWB_TEST_LDAP_BIND_UPN=Administrator@$realm_lower
+GWB_TEST_LDAP_BIND_DOWNLEVEL=$DOMAIN\\Administrator
+GWB_TEST_LDAP_PASSWORD=$ADMINPASS
+GWB_TEST_LDAP_CA_FILE=$DIR/tls/ca.pem
+GWB_TEST_LDAP_OTHER_CA_FILE=$DIR/tls/other-ca.pem
+GWB_TEST_LDAP_BASE_DN=$BASE
+GWB_TEST_LDAP_CONFIG_DN=$CONFIG
+GWB_TEST_LDAP_SCHEMA_DN=$SCHEMA
+GWB_TEST_LDAP_REALM=$REALM
+GWB_TEST_LDAP_DOMAIN=$DOMAIN
+GWB_TEST_SAMBA_DIR=$DIR
+EOF
+    chmod 600 "$ENVFILE.tmp"
+    mv "$ENVFILE.tmp" "$ENVFILE"
+}
+
+cmd_up() {
+    if is_running && answers; then
+        log "already up (pid $(cat "$PIDFILE"))"
+        write_env
+        echo "$ENVFILE"
+        return
+    fi
+    install_packages
+    if [[ ! -f "$DIR/etc/smb.conf" ]]; then
+        rm -rf "$DIR"
+        mkdir -p "$DIR"
+        chmod 700 "$DIR"
+        printf '%s' "$ADMINPASS" > "$DIR/adminpass"
+        chmod 600 "$DIR/adminpass"
+        make_tls
+        provision
+    fi
+    start
+    load_schema
+    write_env
+    log "up: pid $(cat "$PIDFILE"), settings in $ENVFILE"
+    echo "$ENVFILE"
+}
+
+cmd_down() {
+    if [[ -f "$PIDFILE" ]]; then
+        local pid
+        pid="$(cat "$PIDFILE")"
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            for _ in $(seq 1 50); do
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+            done
+            # The session we started (setsid): any child left behind goes too.
+            kill -KILL -- "-$pid" 2>/dev/null || true
+        fi
+    fi
+    if [[ -d "$DIR" ]]; then
+        rm -rf "$DIR"
+    fi
+    log "down"
+}
+
+cmd_exchange_prepare() {
+    local org="${1:-16223}" dom="${2:-13243}" range="${3:-15334}"
+    is_running || die "the DC is not up (run: $0 up)"
+    cmd_exchange_unprepare quiet
+    sed -e "s/@CONFIG@/$CONFIG/g" -e "s/@BASE@/$BASE/g" -e "s/@ORG_VERSION@/$org/g" -e "s/@DOMAIN_VERSION@/$dom/g" \
+        "$HERE/samba/exchange-prepared.ldif" | ldap_tool ldapmodify >/dev/null
+    printf 'dn: CN=ms-Exch-Schema-Version-Pt,%s\nchangetype: modify\nreplace: rangeUpper\nrangeUpper: %s\n-\n' \
+        "$SCHEMA" "$range" | ldap_tool ldapmodify >/dev/null
+    log "Exchange prepared: org objectVersion $org, domain objectVersion $dom, schema rangeUpper $range"
+}
+
+cmd_exchange_unprepare() {
+    is_running || die "the DC is not up (run: $0 up)"
+    ldap_tool ldapdelete -r "CN=Microsoft Exchange,CN=Services,$CONFIG" >/dev/null 2>&1 || true
+    ldap_tool ldapdelete "CN=Microsoft Exchange System Objects,$BASE" >/dev/null 2>&1 || true
+    [[ "${1:-}" == quiet ]] || log "Exchange organization and system objects removed"
+}
+
+case "${1:-}" in
+    up) cmd_up ;;
+    down) cmd_down ;;
+    env) echo "$ENVFILE" ;;
+    status) is_running && answers ;;
+    exchange-prepare) shift; cmd_exchange_prepare "$@" ;;
+    exchange-unprepare) cmd_exchange_unprepare ;;
+    *) echo "usage: $0 up|down|env|status|exchange-prepare [ORG DOMAIN RANGEUPPER]|exchange-unprepare" >&2; exit 2 ;;
+esac
