@@ -33,14 +33,23 @@ pub const MAX_INPUT_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
 /// Read and decode a file.
 pub fn read_file(path: &Path) -> Result<Decoded, InputError> {
-    let meta = std::fs::metadata(path).map_err(|e| InputError::new(path, "", format!("cannot read: {e}")))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| InputError::new(path, "", format!("cannot read: {e}")))?;
     if meta.is_dir() {
         return Err(InputError::new(path, "", "is a directory, expected a file"));
     }
     if meta.len() > MAX_INPUT_BYTES {
-        return Err(InputError::new(path, "", format!("file is {} bytes, larger than the {MAX_INPUT_BYTES}-byte limit", meta.len())));
+        return Err(InputError::new(
+            path,
+            "",
+            format!(
+                "file is {} bytes, larger than the {MAX_INPUT_BYTES}-byte limit",
+                meta.len()
+            ),
+        ));
     }
-    let bytes = std::fs::read(path).map_err(|e| InputError::new(path, "", format!("cannot read: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| InputError::new(path, "", format!("cannot read: {e}")))?;
     Ok(decode(&bytes))
 }
 
@@ -51,17 +60,45 @@ pub fn decode(bytes: &[u8]) -> Decoded {
     let (text, encoding) = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         (utf8_or_1252(rest, &mut warnings).0, Encoding::Utf8Bom)
     } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        (decode_utf16(rest, true, &mut warnings), Encoding::Utf16LeBom)
+        (
+            decode_utf16(rest, true, &mut warnings),
+            Encoding::Utf16LeBom,
+        )
     } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        (decode_utf16(rest, false, &mut warnings), Encoding::Utf16BeBom)
+        (
+            decode_utf16(rest, false, &mut warnings),
+            Encoding::Utf16BeBom,
+        )
     } else if let Some(le) = utf16_without_bom(bytes) {
-        (decode_utf16(bytes, le, &mut warnings), if le { Encoding::Utf16LeNoBom } else { Encoding::Utf16BeNoBom })
+        (
+            decode_utf16(bytes, le, &mut warnings),
+            if le {
+                Encoding::Utf16LeNoBom
+            } else {
+                Encoding::Utf16BeNoBom
+            },
+        )
     } else {
         let (t, fallback) = utf8_or_1252(bytes, &mut warnings);
-        (t, if fallback { Encoding::Windows1252 } else { Encoding::Utf8 })
+        (
+            t,
+            if fallback {
+                Encoding::Windows1252
+            } else {
+                Encoding::Utf8
+            },
+        )
     };
-    let text = if text.contains('\r') { text.replace("\r\n", "\n") } else { text };
-    Decoded { text, encoding, warnings }
+    let text = if text.contains('\r') {
+        text.replace("\r\n", "\n")
+    } else {
+        text
+    };
+    Decoded {
+        text,
+        encoding,
+        warnings,
+    }
 }
 
 fn utf8_or_1252(bytes: &[u8], warnings: &mut Vec<String>) -> (String, bool) {
@@ -85,8 +122,14 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
     }
     let sample = &bytes[..bytes.len().min(512)];
     let pairs = sample.len() / 2;
-    let odd_zero = sample.chunks_exact(2).filter(|p| p[1] == 0 && p[0] != 0).count();
-    let even_zero = sample.chunks_exact(2).filter(|p| p[0] == 0 && p[1] != 0).count();
+    let odd_zero = sample
+        .chunks_exact(2)
+        .filter(|p| p[1] == 0 && p[0] != 0)
+        .count();
+    let even_zero = sample
+        .chunks_exact(2)
+        .filter(|p| p[0] == 0 && p[1] != 0)
+        .count();
     if odd_zero * 10 >= pairs * 7 {
         Some(true)
     } else if even_zero * 10 >= pairs * 7 {
@@ -100,7 +143,13 @@ fn decode_utf16(bytes: &[u8], le: bool, warnings: &mut Vec<String>) -> String {
     if bytes.len() % 2 != 0 {
         warnings.push("UTF-16 text has an odd number of bytes; the last byte was dropped".into());
     }
-    let units = bytes.chunks_exact(2).map(|p| if le { u16::from_le_bytes([p[0], p[1]]) } else { u16::from_be_bytes([p[0], p[1]]) });
+    let units = bytes.chunks_exact(2).map(|p| {
+        if le {
+            u16::from_le_bytes([p[0], p[1]])
+        } else {
+            u16::from_be_bytes([p[0], p[1]])
+        }
+    });
     let mut out = String::with_capacity(bytes.len() / 2);
     let mut bad = 0usize;
     for r in char::decode_utf16(units) {
@@ -113,7 +162,9 @@ fn decode_utf16(bytes: &[u8], le: bool, warnings: &mut Vec<String>) -> String {
         }
     }
     if bad > 0 {
-        warnings.push(format!("{bad} unpaired UTF-16 surrogate(s) replaced with U+FFFD"));
+        warnings.push(format!(
+            "{bad} unpaired UTF-16 surrogate(s) replaced with U+FFFD"
+        ));
     }
     out
 }

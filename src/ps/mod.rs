@@ -1,60 +1,478 @@
 //! PowerShell compatibility: reading what admins export (ConvertTo-Json, Export-Csv,
-//! Export-Clixml, Format-List text) into snapshot [`Evidence`], and writing what PowerShell
-//! reads back.
+//! Export-Clixml, Format-List text, the Get-ADSyncServerConfiguration and EntraExporter
+//! folders) into snapshot [`Evidence`], and writing what PowerShell reads back (CLIXML).
+//! Formats are told apart by content, never by file name alone.
 
 pub mod args;
+pub mod clixml;
+pub mod csv;
+pub mod json;
+pub mod list;
+pub mod recognize;
+pub mod value;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::bundle::{ConnectEvidence, Evidence};
+use serde_json::Value;
+
+use crate::bundle::{DataQuality, Evidence};
 use crate::error::InputError;
+use crate::text::Encoding;
+use recognize::{Findings, UNRECOGNIZED};
+
+/// Deepest folder nesting walked when a directory is given.
+const MAX_DIR_DEPTH: usize = 8;
+/// Most files read from one directory tree.
+const MAX_FILES: usize = 200_000;
+/// Most data-quality notes of one kind per file (then a summary).
+const MAX_NOTES: usize = 25;
+
+/// One file (or recognised folder) after reading: what it was, how it was encoded, the
+/// objects in it and the evidence they give.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub source: PathBuf,
+    pub encoding: Option<Encoding>,
+    /// `json`, `csv`, `clixml`, `format-list`, `folder`.
+    pub format: String,
+    pub objects: Vec<Value>,
+    pub evidence: Evidence,
+}
 
 /// Recognise one exported file (or every file in a directory) as snapshot evidence.
 /// Unrecognised files give an `Evidence` whose `recognized_as` is `"unrecognized"` and a
 /// data-quality note; unreadable ones give an [`InputError`].
 pub fn load_evidence_path(path: &Path) -> Result<Vec<Evidence>, InputError> {
-    if path.is_dir() {
-        let mut out = Vec::new();
-        let mut files: Vec<_> = std::fs::read_dir(path)
-            .map_err(|e| InputError::new(path, "", format!("cannot list: {e}")))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        files.sort();
-        for f in files {
-            out.extend(load_evidence_path(&f)?);
-        }
-        return Ok(out);
-    }
-    let decoded = crate::text::read_file(path)?;
-    let value: serde_json::Value = crate::bundle::parse_json(path, &decoded.text)?;
-    let mut ev = Evidence { source: path.to_path_buf(), recognized_as: "unrecognized".into(), ..Evidence::default() };
-    let obj = match &value {
-        serde_json::Value::Array(a) if a.len() == 1 => a[0].clone(),
-        v => v.clone(),
-    };
-    if let Some(map) = obj.as_object()
-        && (map.contains_key("UnifiedGroupWriteback") || map.contains_key("GroupWritebackV2"))
-    {
-        let mut connect = ConnectEvidence { sources: vec![path.display().to_string()], ..ConnectEvidence::default() };
-        for (k, v) in map {
-            if let Some(b) = v.as_bool() {
-                connect.features.insert(k.clone(), b);
-            }
-        }
-        ev.connect = connect;
-        ev.recognized_as = "Get-ADSyncAADCompanyFeature".into();
-    }
-    Ok(vec![ev])
+    Ok(analyze_path(path)?
+        .into_iter()
+        .map(|a| a.evidence)
+        .collect())
 }
 
-/// `gwb inspect FILE...`.
+/// Read a file or folder into analyses.
+pub fn analyze_path(path: &Path) -> Result<Vec<Analysis>, InputError> {
+    let mut budget = MAX_FILES;
+    analyze_path_inner(path, 0, &mut budget)
+}
+
+fn analyze_path_inner(
+    path: &Path,
+    depth: usize,
+    budget: &mut usize,
+) -> Result<Vec<Analysis>, InputError> {
+    if !path.is_dir() {
+        if *budget == 0 {
+            return Err(InputError::new(
+                path,
+                "",
+                format!("more than {MAX_FILES} files under the folder given"),
+            ));
+        }
+        *budget -= 1;
+        return Ok(vec![analyze_file(path)?]);
+    }
+    if depth > MAX_DIR_DEPTH {
+        return Err(InputError::new(
+            path,
+            "",
+            format!("folders nested deeper than {MAX_DIR_DEPTH} levels"),
+        ));
+    }
+    if let Some(groups_dir) = child_dir(path, "Groups")
+        && has_subdirs(&groups_dir)
+    {
+        return entra_exporter(path, &groups_dir, budget);
+    }
+    if let Some(gs) = global_settings_file(path) {
+        return server_configuration(path, &gs);
+    }
+    let mut out = Vec::new();
+    for f in list_dir(path)? {
+        out.extend(analyze_path_inner(&f, depth + 1, budget)?);
+    }
+    Ok(out)
+}
+
+fn list_dir(path: &Path) -> Result<Vec<PathBuf>, InputError> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| InputError::new(path, "", format!("cannot list: {e}")))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn child_dir(dir: &Path, name: &str) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+}
+
+fn has_subdirs(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok()).any(|e| e.path().is_dir()))
+        .unwrap_or(false)
+}
+
+fn is_json_file(p: &Path) -> bool {
+    p.is_file()
+        && p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// `GlobalSettings.json` directly in the folder or in its `GlobalSettings/` subfolder.
+fn global_settings_file(dir: &Path) -> Option<PathBuf> {
+    let find = |d: &Path| -> Option<PathBuf> {
+        std::fs::read_dir(d)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .find(|p| {
+                p.is_file()
+                    && p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.eq_ignore_ascii_case("GlobalSettings.json"))
+            })
+    };
+    find(dir).or_else(|| child_dir(dir, "GlobalSettings").and_then(|d| find(&d)))
+}
+
+/// A `Get-ADSyncServerConfiguration -Path` folder: the connect facts come from its GlobalSettings.json.
+fn server_configuration(dir: &Path, gs: &Path) -> Result<Vec<Analysis>, InputError> {
+    let mut a = analyze_file(gs)?;
+    if a.evidence.recognized_as == "Get-ADSyncGlobalSettings" {
+        a.evidence.recognized_as = "Get-ADSyncServerConfiguration".into();
+    }
+    a.evidence.source = dir.to_path_buf();
+    a.format = "folder".into();
+    Ok(vec![a])
+}
+
+/// An EntraExporter folder: `Groups/<id>/<id>.json`, members under `Groups/<id>/Members/`
+/// (one JSON per member, or `Members.json`), and other exported objects elsewhere.
+fn entra_exporter(
+    dir: &Path,
+    groups_dir: &Path,
+    budget: &mut usize,
+) -> Result<Vec<Analysis>, InputError> {
+    let mut groups_json = Vec::new();
+    let mut quality = Vec::new();
+    for gdir in list_dir(groups_dir)?.into_iter().filter(|p| p.is_dir()) {
+        let id = gdir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
+        let files = list_dir(&gdir)?;
+        let main = files
+            .iter()
+            .find(|p| {
+                is_json_file(p)
+                    && p.file_stem()
+                        .and_then(|s| s.to_str())
+                        .is_some_and(|s| s.eq_ignore_ascii_case(&id))
+            })
+            .or_else(|| {
+                files.iter().find(|p| {
+                    is_json_file(p)
+                        && !p
+                            .file_stem()
+                            .is_some_and(|s| s.eq_ignore_ascii_case("Members"))
+                })
+            });
+        let Some(main) = main else {
+            quality.push(DataQuality {
+                code: "lost-data".into(),
+                file: gdir.display().to_string(),
+                place: String::new(),
+                message: "group folder without a group JSON file; skipped".into(),
+            });
+            continue;
+        };
+        *budget = budget.saturating_sub(1);
+        let text = crate::text::read_file(main)?.text;
+        let mut recs = json::parse(main, &text)?;
+        let Some(mut g) = recs.drain(..).next() else {
+            continue;
+        };
+        // Members: a Members/ folder of JSON files, or Members.json.
+        let mut members: Option<Vec<Value>> = None;
+        if let Some(mdir) = child_dir(&gdir, "Members") {
+            let mut ms = Vec::new();
+            for mf in list_dir(&mdir)?.into_iter().filter(|p| is_json_file(p)) {
+                if *budget == 0 {
+                    return Err(InputError::new(
+                        &mf,
+                        "",
+                        format!("more than {MAX_FILES} files under the folder given"),
+                    ));
+                }
+                *budget -= 1;
+                let t = crate::text::read_file(&mf)?.text;
+                ms.extend(json::parse(&mf, &t)?);
+            }
+            members = Some(ms);
+        } else if let Some(mf) = files.iter().find(|p| {
+            is_json_file(p)
+                && p.file_stem()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("Members"))
+        }) {
+            let t = crate::text::read_file(mf)?.text;
+            members = Some(json::parse(mf, &t)?);
+        }
+        if let (Some(ms), Value::Object(m)) = (members, &mut g) {
+            m.insert("members".into(), Value::Array(ms));
+        }
+        groups_json.push(g);
+    }
+    let mut f: Findings = recognize::recognize(&groups_dir.to_path_buf(), &groups_json);
+    quality.extend(json::find_lost(
+        &groups_json,
+        groups_dir,
+        "depth-truncated",
+        MAX_NOTES,
+    ));
+    quality.append(&mut f.quality);
+    f.quality = quality;
+    f.recognized_as = "EntraExporter".into();
+    if f.tenant.groups.is_none() {
+        f.tenant.groups = Some(Vec::new());
+    }
+    let mut out = vec![Analysis {
+        source: dir.to_path_buf(),
+        encoding: None,
+        format: "folder".into(),
+        objects: groups_json,
+        evidence: f.into_evidence(dir),
+    }];
+    // Everything else in the export (SubscribedSkus, settings, OnPremisesSynchronization …),
+    // kept only where recognised: EntraExporter writes many object types gwb does not need.
+    for child in list_dir(dir)? {
+        if child == groups_dir {
+            continue;
+        }
+        for a in analyze_path_inner(&child, 1, budget)? {
+            if a.evidence.recognized_as != UNRECOGNIZED {
+                out.push(a);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Which reader a file's content calls for.
+fn sniff(text: &str) -> &'static str {
+    let t = text.trim_start_matches('\u{feff}').trim_start();
+    if t.is_empty() {
+        "json"
+    } else if clixml::looks_like(t) {
+        "clixml"
+    } else if t.starts_with('{') || t.starts_with('[') {
+        "json"
+    } else if t.starts_with('<') {
+        "xml"
+    } else if list::looks_like(t) {
+        "format-list"
+    } else if csv::looks_like(t) {
+        "csv"
+    } else {
+        "text"
+    }
+}
+
+/// Read, decode, parse and recognise one file.
+pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
+    let decoded = crate::text::read_file(path)?;
+    let mut quality: Vec<DataQuality> = decoded
+        .warnings
+        .iter()
+        .map(|w| DataQuality {
+            code: if decoded.encoding == Encoding::Windows1252 {
+                "encoding-fallback"
+            } else {
+                "encoding"
+            }
+            .into(),
+            file: path.display().to_string(),
+            place: String::new(),
+            message: w.clone(),
+        })
+        .collect();
+    if decoded.text.contains('\0') {
+        return Err(InputError::new(
+            path,
+            nul_place(&decoded.text),
+            "NUL character in text: binary data, or a mis-detected encoding",
+        ));
+    }
+    let format = sniff(&decoded.text);
+    let records: Vec<Value> = match format {
+        "clixml" => {
+            let (values, _types, notes) = clixml::parse_json(path, &decoded.text)?;
+            for (place, message) in notes {
+                quality.push(DataQuality {
+                    code: "clixml".into(),
+                    file: path.display().to_string(),
+                    place,
+                    message,
+                });
+            }
+            quality.extend(json::find_lost(&values, path, "depth-truncated", MAX_NOTES));
+            values
+        }
+        "json" => {
+            let values = json::parse(path, &decoded.text)?;
+            quality.extend(json::find_lost(&values, path, "depth-truncated", MAX_NOTES));
+            values
+        }
+        "csv" => {
+            let table = csv::parse(path, &decoded.text)?;
+            quality.extend(json::find_lost(
+                &table.records,
+                path,
+                "lost-data",
+                MAX_NOTES,
+            ));
+            table.records
+        }
+        "format-list" => list::parse(&decoded.text),
+        _ => Vec::new(),
+    };
+    let mut f = if format == "xml" || format == "text" {
+        let mut f = Findings {
+            recognized_as: UNRECOGNIZED.into(),
+            ..Findings::default()
+        };
+        f.quality.push(DataQuality {
+            code: UNRECOGNIZED.into(),
+            file: path.display().to_string(),
+            place: String::new(),
+            message: if format == "xml" {
+                "XML that is not CLIXML (no <Objs> root); not an export gwb reads".into()
+            } else {
+                "not JSON, CSV, CLIXML or Format-List text".into()
+            },
+        });
+        f
+    } else {
+        recognize::recognize(path, &records)
+    };
+    quality.append(&mut f.quality);
+    f.quality = quality;
+    Ok(Analysis {
+        source: path.to_path_buf(),
+        encoding: Some(decoded.encoding),
+        format: format.into(),
+        objects: records,
+        evidence: f.into_evidence(path),
+    })
+}
+
+fn nul_place(text: &str) -> String {
+    let idx = text.find('\0').unwrap_or(0);
+    let line = text[..idx].matches('\n').count() + 1;
+    format!("line {line}")
+}
+
+fn encoding_name(e: Option<Encoding>) -> String {
+    match e {
+        None => "-".into(),
+        Some(e) => serde_json::to_value(e)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+    }
+}
+
+/// The JSON record `gwb inspect --format json` prints per file.
+pub fn inspect_record(a: &Analysis) -> Value {
+    serde_json::json!({
+        "file": a.source.display().to_string(),
+        "encoding": encoding_name(a.encoding),
+        "format": a.format,
+        "recognizedAs": a.evidence.recognized_as,
+        "objects": a.objects,
+        "evidence": evidence_summary(&a.evidence),
+        "dataQuality": a.evidence.quality,
+    })
+}
+
+fn evidence_summary(ev: &Evidence) -> Value {
+    let mut m = serde_json::Map::new();
+    if !ev.connect.is_empty() {
+        m.insert(
+            "connect".into(),
+            serde_json::to_value(&ev.connect).unwrap_or(Value::Null),
+        );
+    }
+    let t = &ev.tenant;
+    if let Some(g) = &t.groups {
+        m.insert("groups".into(), Value::from(g.len()));
+    }
+    if let Some(s) = &t.settings {
+        m.insert("settings".into(), Value::from(s.len()));
+    }
+    if let Some(s) = &t.subscribed_skus {
+        m.insert("subscribedSkus".into(), Value::from(s.len()));
+    }
+    if t.on_premises_synchronization.is_some() {
+        m.insert("onPremisesSynchronization".into(), Value::Bool(true));
+    }
+    if !ev.ad_entries.is_empty() {
+        m.insert(
+            "adEntries".into(),
+            Value::from(
+                ev.ad_entries
+                    .iter()
+                    .map(|e| e.dn.clone())
+                    .collect::<Vec<_>>(),
+            ),
+        );
+    }
+    Value::Object(m)
+}
+
+fn cell(v: &Value) -> String {
+    let s = match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let one_line = s.replace('\n', "\\n");
+    if one_line.chars().count() > 100 {
+        one_line.chars().take(97).collect::<String>() + "..."
+    } else {
+        one_line
+    }
+}
+
+/// `gwb inspect FILE...`: what each file was recognised as, its objects and data-quality
+/// findings. Returns `false` when a file could not be read (the caller exits 2).
 pub fn inspect(args: &args::InspectArgs, out: &mut dyn std::io::Write) -> anyhow::Result<bool> {
     let mut ok = true;
+    let mut records = Vec::new();
     for f in &args.files {
-        match load_evidence_path(f) {
-            Ok(evs) => {
-                for ev in evs {
-                    writeln!(out, "{}: {}", ev.source.display(), ev.recognized_as)?;
+        match analyze_path(f) {
+            Ok(analyses) => {
+                for a in analyses {
+                    if args.format == args::InspectFormat::Json {
+                        records.push(inspect_record(&a));
+                    } else {
+                        write_table(&a, out)?;
+                    }
                 }
             }
             Err(e) => {
@@ -63,5 +481,74 @@ pub fn inspect(args: &args::InspectArgs, out: &mut dyn std::io::Write) -> anyhow
             }
         }
     }
+    if args.format == args::InspectFormat::Json {
+        serde_json::to_writer_pretty(&mut *out, &Value::Array(records))?;
+        writeln!(out)?;
+    }
     Ok(ok)
+}
+
+fn write_table(a: &Analysis, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    writeln!(out, "{}", a.source.display())?;
+    writeln!(out, "  recognized as : {}", a.evidence.recognized_as)?;
+    writeln!(
+        out,
+        "  format        : {} ({})",
+        a.format,
+        encoding_name(a.encoding)
+    )?;
+    writeln!(out, "  objects       : {}", a.objects.len())?;
+    let summary = evidence_summary(&a.evidence);
+    if let Value::Object(m) = &summary {
+        for (k, v) in m {
+            writeln!(out, "  evidence.{k:<14}: {}", cell(v))?;
+        }
+    }
+    const SHOWN: usize = 20;
+    for (i, o) in a.objects.iter().take(SHOWN).enumerate() {
+        writeln!(out)?;
+        writeln!(out, "  [{i}]")?;
+        match o {
+            Value::Object(m) => {
+                let width = m
+                    .keys()
+                    .map(|k| k.chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    .min(40);
+                for (k, v) in m.iter().take(60) {
+                    writeln!(out, "    {k:<width$} : {}", cell(v))?;
+                }
+                if m.len() > 60 {
+                    writeln!(
+                        out,
+                        "    ... {} more properties (use --format json)",
+                        m.len() - 60
+                    )?;
+                }
+            }
+            other => writeln!(out, "    {}", cell(other))?,
+        }
+    }
+    if a.objects.len() > SHOWN {
+        writeln!(
+            out,
+            "\n  ... {} more objects (use --format json)",
+            a.objects.len() - SHOWN
+        )?;
+    }
+    if !a.evidence.quality.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "  data quality:")?;
+        for q in &a.evidence.quality {
+            let place = if q.place.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", q.place)
+            };
+            writeln!(out, "    [{}]{}: {}", q.code, place, q.message)?;
+        }
+    }
+    writeln!(out)?;
+    Ok(())
 }
