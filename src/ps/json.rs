@@ -154,6 +154,8 @@ fn lost_message(code: &str, val: &str) -> String {
     }
 }
 
+const IGNORED: [&str; 4] = ["PropertyNames", "AddedProperties", "RemovedProperties", "ModifiedProperties"];
+
 fn walk(v: &Value, path: &mut String, hits: &mut Vec<(String, String)>, depth: usize) {
     if depth > 200 {
         return;
@@ -170,6 +172,10 @@ fn walk(v: &Value, path: &mut String, hits: &mut Vec<(String, String)>, depth: u
         }
         Value::Object(m) => {
             for (k, item) in m {
+                // The AD module's bookkeeping properties: always type names in Export-Csv, never data.
+                if depth == 0 && IGNORED.iter().any(|i| i.eq_ignore_ascii_case(k)) {
+                    continue;
+                }
                 let len = path.len();
                 path.push('.');
                 path.push_str(k);

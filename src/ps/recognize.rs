@@ -282,6 +282,9 @@ fn graph_shape_depth(v: &Value, depth: usize) -> Value {
                         for (ak, av) in ap {
                             extra.insert(ak.clone(), graph_shape_depth(av, depth + 1));
                         }
+                    } else if !val.is_null() {
+                        // Kept as-is so a truncation marker stays visible to the checks.
+                        out.insert("additionalProperties".into(), val.clone());
                     }
                     continue;
                 }
