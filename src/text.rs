@@ -61,9 +61,15 @@ pub fn read_file(path: &Path) -> Result<Decoded, InputError> {
 pub fn decode(bytes: &[u8]) -> Decoded {
     let mut warnings = Vec::new();
     let (text, encoding) = if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE, 0x00, 0x00]) {
-        (decode_utf32(rest, true, &mut warnings), Encoding::Utf32LeBom)
+        (
+            decode_utf32(rest, true, &mut warnings),
+            Encoding::Utf32LeBom,
+        )
     } else if let Some(rest) = bytes.strip_prefix(&[0x00, 0x00, 0xFE, 0xFF]) {
-        (decode_utf32(rest, false, &mut warnings), Encoding::Utf32BeBom)
+        (
+            decode_utf32(rest, false, &mut warnings),
+            Encoding::Utf32BeBom,
+        )
     } else if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         (utf8_or_1252(rest, &mut warnings).0, Encoding::Utf8Bom)
     } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
@@ -148,14 +154,20 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
 
 fn decode_utf32(bytes: &[u8], le: bool, warnings: &mut Vec<String>) -> String {
     if bytes.len() % 4 != 0 {
-        warnings.push("UTF-32 text length is not a multiple of 4; the trailing bytes were dropped".into());
+        warnings.push(
+            "UTF-32 text length is not a multiple of 4; the trailing bytes were dropped".into(),
+        );
     }
     let mut bad = 0usize;
     let out: String = bytes
         .chunks_exact(4)
         .map(|q| {
             let arr = [q[0], q[1], q[2], q[3]];
-            let n = if le { u32::from_le_bytes(arr) } else { u32::from_be_bytes(arr) };
+            let n = if le {
+                u32::from_le_bytes(arr)
+            } else {
+                u32::from_be_bytes(arr)
+            };
             char::from_u32(n).unwrap_or_else(|| {
                 bad += 1;
                 '\u{FFFD}'
@@ -163,7 +175,9 @@ fn decode_utf32(bytes: &[u8], le: bool, warnings: &mut Vec<String>) -> String {
         })
         .collect();
     if bad > 0 {
-        warnings.push(format!("{bad} invalid UTF-32 code point(s) replaced with U+FFFD"));
+        warnings.push(format!(
+            "{bad} invalid UTF-32 code point(s) replaced with U+FFFD"
+        ));
     }
     out
 }
@@ -252,7 +266,10 @@ mod tests {
         assert_eq!(d.text, "\u{FFFD}A");
         assert_eq!(d.warnings.len(), 1);
         // Double BOM.
-        assert_eq!(decode(&[0xEF, 0xBB, 0xBF, 0xEF, 0xBB, 0xBF, b'1']).text, "1");
+        assert_eq!(
+            decode(&[0xEF, 0xBB, 0xBF, 0xEF, 0xBB, 0xBF, b'1']).text,
+            "1"
+        );
         assert_eq!(decode(&[]).text, "");
     }
 

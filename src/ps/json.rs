@@ -154,7 +154,12 @@ fn lost_message(code: &str, val: &str) -> String {
     }
 }
 
-const IGNORED: [&str; 4] = ["PropertyNames", "AddedProperties", "RemovedProperties", "ModifiedProperties"];
+const IGNORED: [&str; 4] = [
+    "PropertyNames",
+    "AddedProperties",
+    "RemovedProperties",
+    "ModifiedProperties",
+];
 
 fn walk(v: &Value, path: &mut String, hits: &mut Vec<(String, String)>, depth: usize) {
     if depth > 200 {
