@@ -25,13 +25,8 @@ pub fn init_logging(verbose: u8, quiet: bool) {
             _ => "trace",
         }
     };
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("gwb={level},warn")));
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(filter)
-        .with_target(false)
-        .try_init();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("gwb={level},warn")));
+    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_target(false).try_init();
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
@@ -39,22 +34,14 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
         Command::Audit(_args) => anyhow::bail!("audit: not wired yet"),
         Command::Collect(args) => {
             let complete = crate::collect::run(&args)?;
-            Ok(if complete {
-                RunOutcome::Pass
-            } else {
-                RunOutcome::Incomplete
-            })
+            Ok(if complete { RunOutcome::Pass } else { RunOutcome::Incomplete })
         }
         Command::Inspect(args) => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             let ok = crate::ps::inspect(&args, &mut out)?;
             out.flush()?;
-            if ok {
-                Ok(RunOutcome::Pass)
-            } else {
-                anyhow::bail!("some files could not be read")
-            }
+            if ok { Ok(RunOutcome::Pass) } else { anyhow::bail!("some files could not be read") }
         }
         Command::Codes(_args) => anyhow::bail!("codes: not wired yet"),
         Command::GraphSim(args) => {

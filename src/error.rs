@@ -14,16 +14,8 @@ pub struct InputError {
 }
 
 impl InputError {
-    pub fn new(
-        file: impl AsRef<Path>,
-        place: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        InputError {
-            file: file.as_ref().to_path_buf(),
-            place: place.into(),
-            message: message.into(),
-        }
+    pub fn new(file: impl AsRef<Path>, place: impl Into<String>, message: impl Into<String>) -> Self {
+        InputError { file: file.as_ref().to_path_buf(), place: place.into(), message: message.into() }
     }
 }
 
@@ -32,13 +24,7 @@ impl fmt::Display for InputError {
         if self.place.is_empty() {
             write!(f, "{}: {}", self.file.display(), self.message)
         } else {
-            write!(
-                f,
-                "{}: {}: {}",
-                self.file.display(),
-                self.place,
-                self.message
-            )
+            write!(f, "{}: {}: {}", self.file.display(), self.place, self.message)
         }
     }
 }
@@ -48,7 +34,6 @@ impl std::error::Error for InputError {}
 /// True when the error chain ends in a closed pipe (`gwb audit | head`): not an error for the user.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }

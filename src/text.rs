@@ -153,7 +153,7 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
 }
 
 fn decode_utf32(bytes: &[u8], le: bool, warnings: &mut Vec<String>) -> String {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         warnings.push(
             "UTF-32 text length is not a multiple of 4; the trailing bytes were dropped".into(),
         );
@@ -183,7 +183,7 @@ fn decode_utf32(bytes: &[u8], le: bool, warnings: &mut Vec<String>) -> String {
 }
 
 fn decode_utf16(bytes: &[u8], le: bool, warnings: &mut Vec<String>) -> String {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         warnings.push("UTF-16 text has an odd number of bytes; the last byte was dropped".into());
     }
     let units = bytes.chunks_exact(2).map(|p| {

@@ -44,25 +44,11 @@ impl Dn {
                     i += 1;
                 }
                 if i >= chars.len() || chars[i] != '=' {
-                    return Err(DnError {
-                        pos: start,
-                        message: "expected attribute=value".into(),
-                    });
+                    return Err(DnError { pos: start, message: "expected attribute=value".into() });
                 }
-                let attr: String = chars[start..i]
-                    .iter()
-                    .collect::<String>()
-                    .trim()
-                    .to_string();
-                if attr.is_empty()
-                    || !attr
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
-                {
-                    return Err(DnError {
-                        pos: start,
-                        message: format!("invalid attribute type {attr:?}"),
-                    });
+                let attr: String = chars[start..i].iter().collect::<String>().trim().to_string();
+                if attr.is_empty() || !attr.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+                    return Err(DnError { pos: start, message: format!("invalid attribute type {attr:?}") });
                 }
                 i += 1; // '='
                 let value = parse_value(&chars, &mut i)?;
@@ -81,41 +67,26 @@ impl Dn {
                 i += 1;
                 continue;
             }
-            return Err(DnError {
-                pos: i,
-                message: format!("unexpected character {:?}", chars[i]),
-            });
+            return Err(DnError { pos: i, message: format!("unexpected character {:?}", chars[i]) });
         }
         Ok(Dn { rdns })
     }
 
     /// Build `CN=<value>,<parent>`.
     pub fn child(&self, attr: &str, value: &str) -> Dn {
-        let mut rdns = vec![vec![Ava {
-            attr: attr.to_string(),
-            value: value.to_string(),
-        }]];
+        let mut rdns = vec![vec![Ava { attr: attr.to_string(), value: value.to_string() }]];
         rdns.extend(self.rdns.iter().cloned());
         Dn { rdns }
     }
 
     /// The parent DN (everything after the first RDN).
     pub fn parent(&self) -> Option<Dn> {
-        if self.rdns.is_empty() {
-            None
-        } else {
-            Some(Dn {
-                rdns: self.rdns[1..].to_vec(),
-            })
-        }
+        if self.rdns.is_empty() { None } else { Some(Dn { rdns: self.rdns[1..].to_vec() }) }
     }
 
     /// The value of the first RDN's first AVA (the CN of a group).
     pub fn rdn_value(&self) -> Option<&str> {
-        self.rdns
-            .first()
-            .and_then(|r| r.first())
-            .map(|a| a.value.as_str())
+        self.rdns.first().and_then(|r| r.first()).map(|a| a.value.as_str())
     }
 
     pub fn is_root(&self) -> bool {
@@ -128,10 +99,7 @@ impl Dn {
             return false;
         }
         let off = self.rdns.len() - other.rdns.len();
-        self.rdns[off..]
-            .iter()
-            .zip(&other.rdns)
-            .all(|(a, b)| rdn_eq(a, b))
+        self.rdns[off..].iter().zip(&other.rdns).all(|(a, b)| rdn_eq(a, b))
     }
 
     /// True if `self` is a direct child of `parent`.
@@ -144,16 +112,8 @@ impl Dn {
         self.rdns
             .iter()
             .map(|rdn| {
-                let mut avas: Vec<String> = rdn
-                    .iter()
-                    .map(|a| {
-                        format!(
-                            "{}={}",
-                            a.attr.to_ascii_lowercase(),
-                            escape_value(&fold(&a.value))
-                        )
-                    })
-                    .collect();
+                let mut avas: Vec<String> =
+                    rdn.iter().map(|a| format!("{}={}", a.attr.to_ascii_lowercase(), escape_value(&fold(&a.value)))).collect();
                 avas.sort();
                 avas.join("+")
             })
@@ -164,8 +124,7 @@ impl Dn {
 
 impl PartialEq for Dn {
     fn eq(&self, other: &Dn) -> bool {
-        self.rdns.len() == other.rdns.len()
-            && self.rdns.iter().zip(&other.rdns).all(|(a, b)| rdn_eq(a, b))
+        self.rdns.len() == other.rdns.len() && self.rdns.iter().zip(&other.rdns).all(|(a, b)| rdn_eq(a, b))
     }
 }
 impl Eq for Dn {}
@@ -209,10 +168,7 @@ fn rdn_eq(a: &[Ava], b: &[Ava]) -> bool {
         return false;
     }
     let norm = |r: &[Ava]| {
-        let mut v: Vec<(String, String)> = r
-            .iter()
-            .map(|x| (x.attr.to_ascii_lowercase(), fold(&x.value)))
-            .collect();
+        let mut v: Vec<(String, String)> = r.iter().map(|x| (x.attr.to_ascii_lowercase(), fold(&x.value))).collect();
         v.sort();
         v
     };
@@ -267,10 +223,7 @@ fn parse_value(chars: &[char], i: &mut usize) -> Result<String, DnError> {
             let pos = *i;
             *i += 1;
             if *i >= chars.len() {
-                return Err(DnError {
-                    pos,
-                    message: "dangling backslash".into(),
-                });
+                return Err(DnError { pos, message: "dangling backslash".into() });
             }
             let n = chars[*i];
             if let (Some(h), Some(l)) = (hex_val(n), chars.get(*i + 1).and_then(|c| hex_val(*c))) {
@@ -292,10 +245,7 @@ fn parse_value(chars: &[char], i: &mut usize) -> Result<String, DnError> {
         *i += 1;
     }
     bytes.truncate(keep);
-    String::from_utf8(bytes).map_err(|_| DnError {
-        pos: *i,
-        message: "escaped bytes are not UTF-8".into(),
-    })
+    String::from_utf8(bytes).map_err(|_| DnError { pos: *i, message: "escaped bytes are not UTF-8".into() })
 }
 
 /// Escape an RDN value for AD (RFC 4514 plus AD's rules): `, \ # + < > ; " =`, a leading
@@ -335,20 +285,7 @@ mod tests {
 
     #[test]
     fn escapes_round_trip() {
-        for v in [
-            "a,b",
-            "x+y",
-            "#lead",
-            " lead",
-            "trail ",
-            "q\"uote",
-            "semi;colon",
-            "lt<gt>",
-            "back\\slash",
-            "eq=ual",
-            "new\nline",
-            "Ünïcødé",
-        ] {
+        for v in ["a,b", "x+y", "#lead", " lead", "trail ", "q\"uote", "semi;colon", "lt<gt>", "back\\slash", "eq=ual", "new\nline", "Ünïcødé"] {
             let dn = Dn::parse("OU=x,DC=y").unwrap().child("CN", v);
             let s = dn.to_string();
             let back = Dn::parse(&s).unwrap();
@@ -360,14 +297,8 @@ mod tests {
     fn hex_escapes_as_samba_returns_them() {
         let dn = Dn::parse(r"CN=a\3Db\2Cc,DC=x").unwrap();
         assert_eq!(dn.rdn_value(), Some("a=b,c"));
-        assert_eq!(
-            Dn::parse(r"CN=trail\ ,DC=x").unwrap().rdn_value(),
-            Some("trail ")
-        );
-        assert_eq!(
-            Dn::parse("CN=trail ,DC=x").unwrap().rdn_value(),
-            Some("trail")
-        );
+        assert_eq!(Dn::parse(r"CN=trail\ ,DC=x").unwrap().rdn_value(), Some("trail "));
+        assert_eq!(Dn::parse("CN=trail ,DC=x").unwrap().rdn_value(), Some("trail"));
     }
 
     #[test]

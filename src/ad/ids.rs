@@ -65,9 +65,7 @@ pub fn guid_to_bytes(g: &Uuid) -> [u8; 16] {
 
 /// Entra Connect's default sourceAnchor: base64 of the objectGUID bytes.
 pub fn guid_from_immutable_id(s: &str) -> Option<Uuid> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(s.trim())
-        .ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(s.trim()).ok()?;
     guid_from_bytes(&bytes)
 }
 

@@ -15,11 +15,7 @@ pub struct Entry {
 
 impl Entry {
     pub fn new(dn: impl Into<String>) -> Entry {
-        Entry {
-            dn: dn.into(),
-            line: 0,
-            attrs: Vec::new(),
-        }
+        Entry { dn: dn.into(), line: 0, attrs: Vec::new() }
     }
 
     /// All values of an attribute (case-insensitive name, options ignored unless given).
@@ -43,9 +39,7 @@ impl Entry {
     }
 
     pub fn texts(&self, name: &str) -> Vec<&str> {
-        self.values(name)
-            .filter_map(|v| std::str::from_utf8(v).ok())
-            .collect()
+        self.values(name).filter_map(|v| std::str::from_utf8(v).ok()).collect()
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -54,11 +48,7 @@ impl Entry {
 
     pub fn push(&mut self, name: &str, value: impl Into<Vec<u8>>) {
         let value = value.into();
-        if let Some((_, vals)) = self
-            .attrs
-            .iter_mut()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        {
+        if let Some((_, vals)) = self.attrs.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
             vals.push(value);
         } else {
             self.attrs.push((name.to_string(), vec![value]));
@@ -74,10 +64,7 @@ pub struct LdifError {
 }
 
 fn err(line: usize, message: impl Into<String>) -> LdifError {
-    LdifError {
-        line,
-        message: message.into(),
-    }
+    LdifError { line, message: message.into() }
 }
 
 /// Parse LDIF text into entries. Change records other than `changetype: add` are rejected.
@@ -121,33 +108,20 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, LdifError> {
         match current.as_mut() {
             None => {
                 if !name.eq_ignore_ascii_case("dn") {
-                    return Err(err(
-                        lineno,
-                        format!("expected \"dn:\" to start a record, found {name:?}"),
-                    ));
+                    return Err(err(lineno, format!("expected \"dn:\" to start a record, found {name:?}")));
                 }
                 let dn = String::from_utf8(value).map_err(|_| err(lineno, "dn is not UTF-8"))?;
-                current = Some(Entry {
-                    dn,
-                    line: lineno,
-                    attrs: Vec::new(),
-                });
+                current = Some(Entry { dn, line: lineno, attrs: Vec::new() });
             }
             Some(e) => {
                 if name.eq_ignore_ascii_case("dn") {
-                    return Err(err(
-                        lineno,
-                        "a second dn: in one record (missing blank line?)",
-                    ));
+                    return Err(err(lineno, "a second dn: in one record (missing blank line?)"));
                 }
                 if name.eq_ignore_ascii_case("changetype") {
                     if value.eq_ignore_ascii_case(b"add") {
                         continue;
                     }
-                    return Err(err(
-                        lineno,
-                        "only content records (or changetype: add) are supported",
-                    ));
+                    return Err(err(lineno, "only content records (or changetype: add) are supported"));
                 }
                 e.push(&name, value);
             }
@@ -160,22 +134,10 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, LdifError> {
 }
 
 fn parse_line(line: &str, lineno: usize) -> Result<(String, Vec<u8>), LdifError> {
-    let colon = line.find(':').ok_or_else(|| {
-        err(
-            lineno,
-            format!("expected \"attribute: value\", found {:?}", truncate(line)),
-        )
-    })?;
+    let colon = line.find(':').ok_or_else(|| err(lineno, format!("expected \"attribute: value\", found {:?}", truncate(line))))?;
     let name = &line[..colon];
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | ';' | '=' | '.'))
-    {
-        return Err(err(
-            lineno,
-            format!("invalid attribute description {:?}", truncate(name)),
-        ));
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | ';' | '=' | '.')) {
+        return Err(err(lineno, format!("invalid attribute description {:?}", truncate(name))));
     }
     let rest = &line[colon + 1..];
     let value = if let Some(b64) = rest.strip_prefix(':') {
@@ -183,16 +145,9 @@ fn parse_line(line: &str, lineno: usize) -> Result<(String, Vec<u8>), LdifError>
             .decode(b64.trim())
             .map_err(|e| err(lineno, format!("invalid base64 value for {name}: {e}")))?
     } else if rest.starts_with('<') {
-        return Err(err(
-            lineno,
-            format!("URL values (\"{name}:<\") are not supported; inline the value"),
-        ));
+        return Err(err(lineno, format!("URL values (\"{name}:<\") are not supported; inline the value")));
     } else {
-        rest.strip_prefix(' ')
-            .unwrap_or(rest)
-            .trim_start_matches(' ')
-            .as_bytes()
-            .to_vec()
+        rest.strip_prefix(' ').unwrap_or(rest).trim_start_matches(' ').as_bytes().to_vec()
     };
     Ok((name.to_string(), value))
 }
@@ -209,8 +164,7 @@ fn is_safe(v: &[u8]) -> bool {
     if matches!(v[0], b' ' | b':' | b'<') || v[v.len() - 1] == b' ' {
         return false;
     }
-    v.iter()
-        .all(|&b| b != 0 && b != b'\n' && b != b'\r' && b < 0x80)
+    v.iter().all(|&b| b != 0 && b != b'\n' && b != b'\r' && b < 0x80)
 }
 
 /// Write one `name: value` (or `name:: base64`) line, folded at 76 columns.
@@ -218,10 +172,7 @@ pub fn write_attr(out: &mut String, name: &str, value: &[u8]) {
     let line = if is_safe(value) {
         format!("{name}: {}", String::from_utf8_lossy(value))
     } else {
-        format!(
-            "{name}:: {}",
-            base64::engine::general_purpose::STANDARD.encode(value)
-        )
+        format!("{name}:: {}", base64::engine::general_purpose::STANDARD.encode(value))
     };
     fold_into(out, &line);
 }

@@ -64,13 +64,10 @@ impl AdObject {
     /// The Entra objectId this object was written back from (`adminDescription` or
     /// `msDS-ExternalDirectoryObjectId` = `Group_<objectId>`).
     pub fn cloud_anchor(&self) -> Option<Uuid> {
-        [
-            self.external_directory_object_id.as_deref(),
-            self.admin_description.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .find_map(|v| v.strip_prefix("Group_").and_then(ids::parse_guid))
+        [self.external_directory_object_id.as_deref(), self.admin_description.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(|v| v.strip_prefix("Group_").and_then(ids::parse_guid))
     }
 }
 
@@ -118,8 +115,7 @@ fn int(e: &Entry, name: &str) -> Option<i64> {
 }
 
 fn has_class(e: &Entry, class: &str) -> bool {
-    e.values("objectClass")
-        .any(|v| v.eq_ignore_ascii_case(class.as_bytes()))
+    e.values("objectClass").any(|v| v.eq_ignore_ascii_case(class.as_bytes()))
 }
 
 impl AdSnapshot {
@@ -127,10 +123,7 @@ impl AdSnapshot {
     pub fn from_entries(entries: &[Entry]) -> Result<AdSnapshot, ldif::LdifError> {
         let mut snap = AdSnapshot::default();
         for e in entries {
-            let dn = Dn::parse(&e.dn).map_err(|d| ldif::LdifError {
-                line: e.line,
-                message: format!("dn {:?}: {d}", e.dn),
-            })?;
+            let dn = Dn::parse(&e.dn).map_err(|d| ldif::LdifError { line: e.line, message: format!("dn {:?}: {d}", e.dn) })?;
             let lower_dn = dn.key();
             if has_class(e, "domainDNS") {
                 snap.domain = Some(dn.clone());
@@ -146,10 +139,7 @@ impl AdSnapshot {
                 if let Some(n) = e.text("lDAPDisplayName") {
                     snap.schema_attributes.push(n.to_string());
                 }
-                if dn
-                    .rdn_value()
-                    .is_some_and(|v| v.eq_ignore_ascii_case("ms-Exch-Schema-Version-Pt"))
-                {
+                if dn.rdn_value().is_some_and(|v| v.eq_ignore_ascii_case("ms-Exch-Schema-Version-Pt")) {
                     snap.exchange.schema_range_upper = int(e, "rangeUpper");
                 }
             }
@@ -165,10 +155,7 @@ impl AdSnapshot {
             }
             let child_classes = e.texts("allowedChildClassesEffective");
             if !child_classes.is_empty() || e.has("allowedChildClassesEffective") {
-                snap.ou_child_classes.insert(
-                    lower_dn.clone(),
-                    child_classes.iter().map(|s| s.to_string()).collect(),
-                );
+                snap.ou_child_classes.insert(lower_dn.clone(), child_classes.iter().map(|s| s.to_string()).collect());
             }
             let kind = if has_class(e, "computer") {
                 AdKind::Computer
@@ -187,10 +174,7 @@ impl AdSnapshot {
                 } else {
                     GroupScope::Unknown
                 };
-                AdKind::Group {
-                    scope,
-                    security: gt & 0x8000_0000 != 0,
-                }
+                AdKind::Group { scope, security: gt & 0x8000_0000 != 0 }
             } else if has_class(e, "msDS-Device") {
                 AdKind::Device
             } else if has_class(e, "organizationalUnit") {
@@ -207,12 +191,9 @@ impl AdSnapshot {
                 sid: e.first("objectSid").and_then(ids::sid_from_bytes),
                 kind,
                 admin_description: e.text("adminDescription").map(str::to_string),
-                external_directory_object_id: e
-                    .text("msDS-ExternalDirectoryObjectId")
-                    .map(str::to_string),
+                external_directory_object_id: e.text("msDS-ExternalDirectoryObjectId").map(str::to_string),
                 device_id: e.first("msDS-DeviceID").and_then(|b| {
-                    ids::guid_from_bytes(b)
-                        .or_else(|| std::str::from_utf8(b).ok().and_then(ids::parse_guid))
+                    ids::guid_from_bytes(b).or_else(|| std::str::from_utf8(b).ok().and_then(ids::parse_guid))
                 }),
                 sam_account_name: e.text("sAMAccountName").map(str::to_string),
                 display_name: e.text("displayName").map(str::to_string),
@@ -245,9 +226,7 @@ impl AdSnapshot {
     }
     pub fn by_sid(&self, sid: &str) -> Option<&AdObject> {
         let norm = ids::normalize_sid(sid)?;
-        self.by_sid
-            .get(&norm.to_ascii_uppercase())
-            .map(|&i| &self.objects[i])
+        self.by_sid.get(&norm.to_ascii_uppercase()).map(|&i| &self.objects[i])
     }
     pub fn by_dn(&self, dn: &Dn) -> Option<&AdObject> {
         self.by_dn.get(&dn.key()).map(|&i| &self.objects[i])
@@ -258,20 +237,14 @@ impl AdSnapshot {
 
     /// Direct children of a container.
     pub fn children<'a>(&'a self, parent: &'a Dn) -> impl Iterator<Item = &'a AdObject> + 'a {
-        self.objects
-            .iter()
-            .filter(move |o| o.dn.is_child_of(parent))
+        self.objects.iter().filter(move |o| o.dn.is_child_of(parent))
     }
 
     pub fn has_schema_attribute(&self, name: &str) -> Option<bool> {
         if !self.schema_captured {
             return None;
         }
-        Some(
-            self.schema_attributes
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(name)),
-        )
+        Some(self.schema_attributes.iter().any(|a| a.eq_ignore_ascii_case(name)))
     }
 
     /// Rights on an OU, if the constructed attributes were captured.

@@ -48,20 +48,13 @@ pub struct ConnectEvidence {
 
 impl ConnectEvidence {
     pub fn feature(&self, name: &str) -> Option<bool> {
-        self.features
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| *v)
+        self.features.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
     }
     pub fn merge(&mut self, other: ConnectEvidence) {
         self.features.extend(other.features);
         self.server_version = other.server_version.or(self.server_version.take());
-        self.group_writeback_optional_feature = other
-            .group_writeback_optional_feature
-            .or(self.group_writeback_optional_feature);
-        self.writeback_container = other
-            .writeback_container
-            .or(self.writeback_container.take());
+        self.group_writeback_optional_feature = other.group_writeback_optional_feature.or(self.group_writeback_optional_feature);
+        self.writeback_container = other.writeback_container.or(self.writeback_container.take());
         self.sources.extend(other.sources);
     }
     pub fn is_empty(&self) -> bool {
@@ -113,21 +106,12 @@ pub struct Snapshot {
 
 /// Parse JSON text into `T`, reporting the line/column of syntax errors and the JSON path of
 /// type errors.
-pub fn parse_json<T: serde::de::DeserializeOwned>(
-    file: &Path,
-    text: &str,
-) -> Result<T, InputError> {
+pub fn parse_json<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<T, InputError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let value: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     match value {
         Ok(v) => {
-            de.end().map_err(|e| {
-                InputError::new(
-                    file,
-                    format!("line {} column {}", e.line(), e.column()),
-                    "trailing characters after the JSON document",
-                )
-            })?;
+            de.end().map_err(|e| InputError::new(file, format!("line {} column {}", e.line(), e.column()), "trailing characters after the JSON document"))?;
             Ok(v)
         }
         Err(e) => {
@@ -136,12 +120,7 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
             let place = if inner.is_syntax() || inner.is_eof() {
                 format!("line {} column {}", inner.line(), inner.column())
             } else {
-                format!(
-                    "$.{} (line {} column {})",
-                    path.trim_start_matches('.'),
-                    inner.line(),
-                    inner.column()
-                )
+                format!("$.{} (line {} column {})", path.trim_start_matches('.'), inner.line(), inner.column())
             };
             let msg = strip_position(&inner.to_string());
             Err(InputError::new(file, place, msg))
@@ -163,22 +142,9 @@ pub fn load_tenant(path: &Path) -> Result<TenantDoc, InputError> {
     match doc.format.as_deref() {
         Some(tenant::TENANT_FORMAT) => {}
         Some(other) => {
-            return Err(InputError::new(
-                path,
-                "$.format",
-                format!(
-                    "unknown format {other:?}; this gwb reads {:?}",
-                    tenant::TENANT_FORMAT
-                ),
-            ));
+            return Err(InputError::new(path, "$.format", format!("unknown format {other:?}; this gwb reads {:?}", tenant::TENANT_FORMAT)));
         }
-        None => {
-            return Err(InputError::new(
-                path,
-                "$.format",
-                format!("missing \"format\": {:?}", tenant::TENANT_FORMAT),
-            ));
-        }
+        None => return Err(InputError::new(path, "$.format", format!("missing \"format\": {:?}", tenant::TENANT_FORMAT))),
     }
     validate_tenant(path, &doc)?;
     Ok(doc)
@@ -187,32 +153,17 @@ pub fn load_tenant(path: &Path) -> Result<TenantDoc, InputError> {
 /// Checks serde cannot express: ids are GUIDs, no duplicate groups.
 fn validate_tenant(path: &Path, doc: &TenantDoc) -> Result<(), InputError> {
     let mut seen = std::collections::HashSet::new();
-    for (section, groups) in [
-        ("groups", &doc.groups),
-        ("deletedGroups", &doc.deleted_groups),
-    ] {
+    for (section, groups) in [("groups", &doc.groups), ("deletedGroups", &doc.deleted_groups)] {
         for (i, g) in groups.iter().flatten().enumerate() {
             if crate::ad::ids::parse_guid(&g.id).is_none() {
-                return Err(InputError::new(
-                    path,
-                    format!("$.{section}[{i}].id"),
-                    format!("{:?} is not a GUID", g.id),
-                ));
+                return Err(InputError::new(path, format!("$.{section}[{i}].id"), format!("{:?} is not a GUID", g.id)));
             }
             if section == "groups" && !seen.insert(g.id.to_ascii_lowercase()) {
-                return Err(InputError::new(
-                    path,
-                    format!("$.{section}[{i}].id"),
-                    format!("group {} appears twice", g.id),
-                ));
+                return Err(InputError::new(path, format!("$.{section}[{i}].id"), format!("group {} appears twice", g.id)));
             }
             for (j, m) in g.members.iter().flatten().enumerate() {
                 if m.id.trim().is_empty() {
-                    return Err(InputError::new(
-                        path,
-                        format!("$.{section}[{i}].members[{j}].id"),
-                        "member id is empty",
-                    ));
+                    return Err(InputError::new(path, format!("$.{section}[{i}].members[{j}].id"), "member id is empty"));
                 }
             }
         }
@@ -223,10 +174,8 @@ fn validate_tenant(path: &Path, doc: &TenantDoc) -> Result<(), InputError> {
 /// Read `ad.ldif` into an [`AdSnapshot`].
 pub fn load_ldif(path: &Path) -> Result<(Vec<ldif::Entry>, AdSnapshot), InputError> {
     let decoded = crate::text::read_file(path)?;
-    let entries = ldif::parse(&decoded.text)
-        .map_err(|e| InputError::new(path, format!("line {}", e.line), e.message))?;
-    let snap = AdSnapshot::from_entries(&entries)
-        .map_err(|e| InputError::new(path, format!("line {}", e.line), e.message))?;
+    let entries = ldif::parse(&decoded.text).map_err(|e| InputError::new(path, format!("line {}", e.line), e.message))?;
+    let snap = AdSnapshot::from_entries(&entries).map_err(|e| InputError::new(path, format!("line {}", e.line), e.message))?;
     Ok((entries, snap))
 }
 
@@ -236,16 +185,9 @@ pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, Inpu
         return Err(InputError::new(dir, "", "no such directory"));
     }
     if !dir.is_dir() {
-        return Err(InputError::new(
-            dir,
-            "",
-            "is not a directory (a snapshot bundle is a directory)",
-        ));
+        return Err(InputError::new(dir, "", "is not a directory (a snapshot bundle is a directory)"));
     }
-    let mut snap = Snapshot {
-        origin: dir.display().to_string(),
-        ..Snapshot::default()
-    };
+    let mut snap = Snapshot { origin: dir.display().to_string(), ..Snapshot::default() };
     let manifest_path = dir.join("bundle.json");
     if manifest_path.exists() {
         let text = crate::text::read_file(&manifest_path)?.text;
@@ -253,11 +195,7 @@ pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, Inpu
         if let Some(f) = &m.format
             && f != BUNDLE_FORMAT
         {
-            return Err(InputError::new(
-                &manifest_path,
-                "$.format",
-                format!("unknown format {f:?}; this gwb reads {BUNDLE_FORMAT:?}"),
-            ));
+            return Err(InputError::new(&manifest_path, "$.format", format!("unknown format {f:?}; this gwb reads {BUNDLE_FORMAT:?}")));
         }
         snap.manifest = m;
     }
@@ -292,8 +230,7 @@ pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, Inpu
         merge_evidence(&mut snap, &mut ad_entries, ev);
     }
     if had_ldif || !ad_entries.is_empty() {
-        let ad = AdSnapshot::from_entries(&ad_entries)
-            .map_err(|e| InputError::new(&ldif_path, format!("line {}", e.line), e.message))?;
+        let ad = AdSnapshot::from_entries(&ad_entries).map_err(|e| InputError::new(&ldif_path, format!("line {}", e.line), e.message))?;
         snap.ad = Some(ad);
     }
     Ok(snap)
@@ -318,8 +255,7 @@ pub fn merge_evidence(snap: &mut Snapshot, ad_entries: &mut Vec<ldif::Entry>, ev
     fill!(deleted_groups);
     fill!(settings);
     fill!(subscribed_skus);
-    if t.on_premises_synchronization.is_some() && snap.tenant.on_premises_synchronization.is_none()
-    {
+    if t.on_premises_synchronization.is_some() && snap.tenant.on_premises_synchronization.is_none() {
         snap.tenant_present = true;
         snap.tenant.on_premises_synchronization = t.on_premises_synchronization;
     }

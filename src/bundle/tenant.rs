@@ -162,11 +162,7 @@ pub enum MemberType {
 
 impl Member {
     pub fn member_type(&self) -> MemberType {
-        match self
-            .odata_type
-            .as_deref()
-            .map(|t| t.trim_start_matches('#').to_ascii_lowercase())
-        {
+        match self.odata_type.as_deref().map(|t| t.trim_start_matches('#').to_ascii_lowercase()) {
             Some(t) if t == "microsoft.graph.user" => MemberType::User,
             Some(t) if t == "microsoft.graph.group" => MemberType::Group,
             Some(t) if t == "microsoft.graph.device" => MemberType::Device,
@@ -187,24 +183,16 @@ pub enum GroupKind {
 
 impl Group {
     pub fn is_unified(&self) -> bool {
-        self.group_types
-            .iter()
-            .any(|t| t.eq_ignore_ascii_case("Unified"))
+        self.group_types.iter().any(|t| t.eq_ignore_ascii_case("Unified"))
     }
     pub fn is_dynamic(&self) -> bool {
-        self.group_types
-            .iter()
-            .any(|t| t.eq_ignore_ascii_case("DynamicMembership"))
+        self.group_types.iter().any(|t| t.eq_ignore_ascii_case("DynamicMembership"))
     }
     pub fn kind(&self) -> GroupKind {
         if self.is_unified() {
             GroupKind::Microsoft365
         } else if self.security_enabled == Some(true) {
-            if self.mail_enabled == Some(true) {
-                GroupKind::MailEnabledSecurity
-            } else {
-                GroupKind::Security
-            }
+            if self.mail_enabled == Some(true) { GroupKind::MailEnabledSecurity } else { GroupKind::Security }
         } else {
             GroupKind::Distribution
         }

@@ -21,12 +21,7 @@ pub enum Target {
 }
 
 impl Target {
-    pub const ALL: [Target; 4] = [
-        Target::ConnectV1,
-        Target::ConnectV2,
-        Target::CloudSync,
-        Target::Gwb,
-    ];
+    pub const ALL: [Target; 4] = [Target::ConnectV1, Target::ConnectV2, Target::CloudSync, Target::Gwb];
     pub fn as_str(self) -> &'static str {
         match self {
             Target::ConnectV1 => "connect-v1",

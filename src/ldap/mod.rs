@@ -18,10 +18,6 @@ pub struct MemberRefs {
 }
 
 /// Discover AD over LDAP and return the entries for `ad.ldif`.
-pub fn collect(
-    _args: &args::LdapArgs,
-    _target_ou: Option<&str>,
-    _refs: &MemberRefs,
-) -> anyhow::Result<Vec<Entry>> {
+pub fn collect(_args: &args::LdapArgs, _target_ou: Option<&str>, _refs: &MemberRefs) -> anyhow::Result<Vec<Entry>> {
     anyhow::bail!("LDAP collection is not available in this build yet")
 }

@@ -47,12 +47,9 @@ pub fn looks_like(text: &str) -> bool {
 /// Parse a CLIXML document (or a `#< CLIXML` stream of several `<Objs>` roots).
 pub fn parse(file: &Path, text: &str) -> Result<Document, InputError> {
     let mut body = text.trim_start_matches('\u{feff}');
-    let mut line_offset = 0;
     if let Some(rest) = body.trim_start().strip_prefix("#< CLIXML") {
         body = rest;
-        line_offset = 0;
     }
-    let _ = line_offset;
     let mut p = Parser {
         r: Reader::from_str(body),
         text: body,
@@ -71,11 +68,17 @@ pub fn parse(file: &Path, text: &str) -> Result<Document, InputError> {
     })
 }
 
+/// A CLIXML document in JSON terms.
+#[derive(Debug, Clone, Default)]
+pub struct JsonDocument {
+    pub values: Vec<Value>,
+    /// Type names of each top-level value (empty for primitives).
+    pub type_names: Vec<Vec<String>>,
+    pub notes: Vec<(String, String)>,
+}
+
 /// Parse and convert every top-level object to JSON.
-pub fn parse_json(
-    file: &Path,
-    text: &str,
-) -> Result<(Vec<Value>, Vec<Vec<String>>, Vec<(String, String)>), InputError> {
+pub fn parse_json(file: &Path, text: &str) -> Result<JsonDocument, InputError> {
     let doc = parse(file, text)?;
     let mut types = Vec::new();
     let values = doc
@@ -89,7 +92,11 @@ pub fn parse_json(
             v.to_json()
         })
         .collect();
-    Ok((values, types, doc.notes))
+    Ok(JsonDocument {
+        values,
+        type_names: types,
+        notes: doc.notes,
+    })
 }
 
 enum Ev {
@@ -815,10 +822,10 @@ pub fn to_clixml_with(
     match value {
         Value::Array(items) => {
             for item in items {
-                w.value(item, None, Some(root_type), 0);
+                w.value(item, None, Some(root_type));
             }
         }
-        v => w.value(v, None, Some(root_type), 0),
+        v => w.value(v, None, Some(root_type)),
     }
     w.out.push_str("</Objs>");
     w.out
@@ -854,7 +861,7 @@ impl Writer<'_> {
         self.tn_ids.insert(names, id);
     }
 
-    fn value(&mut self, v: &Value, name: Option<&str>, type_name: Option<&str>, depth: usize) {
+    fn value(&mut self, v: &Value, name: Option<&str>, type_name: Option<&str>) {
         let n = Self::n_attr(name);
         match v {
             Value::Null => self.out.push_str(&format!("<Nil{n} />")),
@@ -889,7 +896,7 @@ impl Writer<'_> {
                 self.out.push_str("<LST>");
                 let item_type = name.and_then(|k| (self.type_for)(k));
                 for item in items {
-                    self.value(item, None, item_type.as_deref(), depth + 1);
+                    self.value(item, None, item_type.as_deref());
                 }
                 self.out.push_str("</LST></Obj>");
             }
@@ -909,7 +916,7 @@ impl Writer<'_> {
                 self.type_names(names);
                 self.out.push_str("<MS>");
                 for (k, child) in map {
-                    self.value(child, Some(k), None, depth + 1);
+                    self.value(child, Some(k), None);
                 }
                 self.out.push_str("</MS></Obj>");
             }
@@ -936,7 +943,7 @@ mod tests {
     use serde_json::json;
 
     fn p(text: &str) -> Result<Vec<Value>, InputError> {
-        parse_json(Path::new("t.xml"), text).map(|(v, _, _)| v)
+        parse_json(Path::new("t.xml"), text).map(|d| d.values)
     }
 
     const HDR: &str =
@@ -1054,9 +1061,9 @@ mod tests {
         assert_eq!(back, vec![v.clone()]);
         let arr = json!([{"a": 1}, {"a": 2}]);
         let xml = to_clixml(&arr, "gwb.GroupForecast");
-        let (vals, types, _) = parse_json(Path::new("t"), &xml).unwrap();
-        assert_eq!(vals, vec![json!({"a": 1}), json!({"a": 2})]);
-        assert_eq!(types[1][0], "gwb.GroupForecast");
+        let d = parse_json(Path::new("t"), &xml).unwrap();
+        assert_eq!(d.values, vec![json!({"a": 1}), json!({"a": 2})]);
+        assert_eq!(d.type_names[1][0], "gwb.GroupForecast");
     }
 
     #[test]

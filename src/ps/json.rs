@@ -48,13 +48,14 @@ pub fn normalize_dates(v: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(normalize_dates),
         Value::Object(m) => {
-            if m.len() == 3 && m.contains_key("DisplayHint") && m.contains_key("DateTime") {
-                if let Some(Value::String(s)) = m.get("value")
-                    && let Some(iso) = ms_date(s)
-                {
-                    *v = Value::String(iso);
-                    return;
-                }
+            if m.len() == 3
+                && m.contains_key("DisplayHint")
+                && m.contains_key("DateTime")
+                && let Some(Value::String(s)) = m.get("value")
+                && let Some(iso) = ms_date(s)
+            {
+                *v = Value::String(iso);
+                return;
             }
             m.values_mut().for_each(normalize_dates);
         }
@@ -72,7 +73,8 @@ pub fn ms_date(s: &str) -> Option<String> {
         .map_or(inner.len(), |(i, _)| i);
     let ms: i64 = inner.get(..digits_end)?.parse().ok()?;
     let rest = inner.get(digits_end..)?;
-    if !rest.is_empty() && !(rest.len() == 5 && rest[1..].bytes().all(|b| b.is_ascii_digit())) {
+    let offset_ok = rest.len() == 5 && rest[1..].bytes().all(|b| b.is_ascii_digit());
+    if !rest.is_empty() && !offset_ok {
         return None;
     }
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()?;

@@ -238,7 +238,7 @@ fn entra_exporter(
         }
         groups_json.push(g);
     }
-    let mut f: Findings = recognize::recognize(&groups_dir.to_path_buf(), &groups_json);
+    let mut f: Findings = recognize::recognize(groups_dir, &groups_json);
     quality.extend(json::find_lost(
         &groups_json,
         groups_dir,
@@ -321,8 +321,9 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
     let format = sniff(&decoded.text);
     let records: Vec<Value> = match format {
         "clixml" => {
-            let (values, _types, notes) = clixml::parse_json(path, &decoded.text)?;
-            for (place, message) in notes {
+            let doc = clixml::parse_json(path, &decoded.text)?;
+            let values = doc.values;
+            for (place, message) in doc.notes {
                 quality.push(DataQuality {
                     code: "clixml".into(),
                     file: path.display().to_string(),
