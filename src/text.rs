@@ -102,11 +102,15 @@ pub fn decode(bytes: &[u8]) -> Decoded {
             },
         )
     };
-    let text = if text.contains('\r') {
+    let mut text = if text.contains('\r') {
         text.replace("\r\n", "\n")
     } else {
         text
     };
+    // A second BOM (a file appended to by a different writer) is not content.
+    if text.starts_with('\u{feff}') {
+        text.remove(0);
+    }
     Decoded {
         text,
         encoding,
