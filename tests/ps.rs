@@ -432,7 +432,11 @@ fn unrecognized_files_are_notes_not_errors() {
     let out = gwb().args(["inspect"]).arg(&f).output().expect("run");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("recognized as : unrecognized"), "{text}");
+    assert!(text.contains("┆ unrecognized "), "{text}");
+    assert!(
+        text.contains("== ") && text.contains("other.json (unrecognized)"),
+        "{text}"
+    );
     assert!(text.contains("Name  : something else"), "{text}");
 }
 

@@ -782,14 +782,20 @@ pub fn encode_string(s: &str, attribute: bool) -> String {
     out
 }
 
-/// The default type name for objects found under a JSON key: gwb's report records.
+/// The default type name for objects found under a JSON key: gwb's report records
+/// (`gwb audit --format json` property names).
 pub fn default_type_for(key: &str) -> Option<String> {
     let t = match key {
         "findings" => "gwb.Finding",
+        "verdicts" => "gwb.TargetVerdict",
+        "forecast" => "gwb.Forecast",
         "groups" => "gwb.GroupForecast",
         "members" => "gwb.MemberForecast",
-        "targets" => "gwb.TargetVerdict",
-        "checks" => "gwb.Check",
+        "skipped" => "gwb.SkippedMember",
+        "snapshot" => "gwb.SnapshotInfo",
+        "evidence" => "gwb.EvidenceStatus",
+        "policy" => "gwb.Policy",
+        "flags" => "gwb.Flags",
         _ => return None,
     };
     Some(t.to_string())
@@ -827,7 +833,7 @@ pub fn to_clixml_with(
         }
         v => w.value(v, None, Some(root_type)),
     }
-    w.out.push_str("</Objs>");
+    w.out.push_str("</Objs>\n");
     w.out
 }
 

@@ -464,18 +464,10 @@ fn cell(v: &Value) -> String {
 /// findings. Returns `false` when a file could not be read (the caller exits 2).
 pub fn inspect(args: &args::InspectArgs, out: &mut dyn std::io::Write) -> anyhow::Result<bool> {
     let mut ok = true;
-    let mut records = Vec::new();
+    let mut analyses = Vec::new();
     for f in &args.files {
         match analyze_path(f) {
-            Ok(analyses) => {
-                for a in analyses {
-                    if args.format == args::InspectFormat::Json {
-                        records.push(inspect_record(&a));
-                    } else {
-                        write_table(&a, out)?;
-                    }
-                }
-            }
+            Ok(a) => analyses.extend(a),
             Err(e) => {
                 eprintln!("gwb: error: {e}");
                 ok = false;
@@ -483,31 +475,80 @@ pub fn inspect(args: &args::InspectArgs, out: &mut dyn std::io::Write) -> anyhow
         }
     }
     if args.format == args::InspectFormat::Json {
+        let records: Vec<Value> = analyses.iter().map(inspect_record).collect();
         serde_json::to_writer_pretty(&mut *out, &Value::Array(records))?;
         writeln!(out)?;
+    } else if !analyses.is_empty() {
+        write!(out, "{}", summary_table(&analyses))?;
+        for a in &analyses {
+            write_details(a, out)?;
+        }
     }
     Ok(ok)
 }
 
-fn write_table(a: &Analysis, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
-    writeln!(out, "{}", a.source.display())?;
-    writeln!(out, "  recognized as : {}", a.evidence.recognized_as)?;
+fn summary_table(analyses: &[Analysis]) -> String {
+    use comfy_table::{ContentArrangement, Table, presets};
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .force_no_tty();
+    t.set_width(120);
+    t.set_header(vec![
+        "File",
+        "Recognized as",
+        "Format",
+        "Encoding",
+        "Objects",
+        "Data quality",
+    ]);
+    for a in analyses {
+        let notes = if a.evidence.quality.is_empty() {
+            "-".to_string()
+        } else {
+            let mut codes: Vec<&str> = a.evidence.quality.iter().map(|q| q.code.as_str()).collect();
+            codes.sort_unstable();
+            codes.dedup();
+            format!("{} ({})", a.evidence.quality.len(), codes.join(", "))
+        };
+        t.add_row(vec![
+            a.source.display().to_string(),
+            a.evidence.recognized_as.clone(),
+            a.format.clone(),
+            encoding_name(a.encoding),
+            a.objects.len().to_string(),
+            notes,
+        ]);
+    }
+    format!("{t}\n")
+}
+
+fn write_details(a: &Analysis, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    writeln!(out)?;
     writeln!(
         out,
-        "  format        : {} ({})",
-        a.format,
-        encoding_name(a.encoding)
+        "== {} ({})",
+        a.source.display(),
+        a.evidence.recognized_as
     )?;
-    writeln!(out, "  objects       : {}", a.objects.len())?;
     let summary = evidence_summary(&a.evidence);
     if let Value::Object(m) = &summary {
         for (k, v) in m {
-            writeln!(out, "  evidence.{k:<14}: {}", cell(v))?;
+            match v {
+                Value::Object(inner) if k == "connect" => {
+                    for (ik, iv) in inner
+                        .iter()
+                        .filter(|(ik, iv)| *ik != "sources" && !iv.is_null())
+                    {
+                        writeln!(out, "  evidence.connect.{ik} : {}", cell(iv))?;
+                    }
+                }
+                _ => writeln!(out, "  evidence.{k} : {}", cell(v))?,
+            }
         }
     }
     const SHOWN: usize = 20;
     for (i, o) in a.objects.iter().take(SHOWN).enumerate() {
-        writeln!(out)?;
         writeln!(out, "  [{i}]")?;
         match o {
             Value::Object(m) => {
@@ -534,12 +575,11 @@ fn write_table(a: &Analysis, out: &mut dyn std::io::Write) -> anyhow::Result<()>
     if a.objects.len() > SHOWN {
         writeln!(
             out,
-            "\n  ... {} more objects (use --format json)",
+            "  ... {} more objects (use --format json)",
             a.objects.len() - SHOWN
         )?;
     }
     if !a.evidence.quality.is_empty() {
-        writeln!(out)?;
         writeln!(out, "  data quality:")?;
         for q in &a.evidence.quality {
             let place = if q.place.is_empty() {
@@ -550,6 +590,5 @@ fn write_table(a: &Analysis, out: &mut dyn std::io::Write) -> anyhow::Result<()>
             writeln!(out, "    [{}]{}: {}", q.code, place, q.message)?;
         }
     }
-    writeln!(out)?;
     Ok(())
 }
