@@ -366,6 +366,38 @@ fn ad_exports_become_ldif_entries_the_snapshot_understands() {
 }
 
 #[test]
+fn get_adgroup_clixml_matches_the_csv_and_json_exports() {
+    let clixml = one("ou-groups.clixml");
+    assert_eq!(clixml.recognized_as, "Get-ADGroup");
+    assert!(clixml.quality.is_empty(), "{:?}", clixml.quality);
+    let csv = one("ou-groups.csv");
+    let json = one("ou-groups.ps7.json");
+    for name in [
+        "objectClass",
+        "groupType",
+        "objectGUID",
+        "objectSid",
+        "sAMAccountName",
+        "adminDescription",
+    ] {
+        let c: Vec<&[u8]> = clixml.ad_entries[0].values(name).collect();
+        let v: Vec<&[u8]> = csv.ad_entries[0].values(name).collect();
+        assert_eq!(c, v, "{name} from CLIXML vs CSV");
+    }
+    let members = clixml.ad_entries[0].texts("member");
+    assert_eq!(
+        members,
+        [
+            "CN=Ana Müller,OU=Users,DC=contoso,DC=com",
+            "CN=Bob_x,OU=Users,DC=contoso,DC=com"
+        ]
+    );
+    assert_eq!(json.ad_entries[0].texts("member")[0], members[0]);
+    assert_eq!(clixml.ad_entries[1].text("groupType"), Some("-2147483640"));
+    assert!(clixml.ad_entries[1].texts("member").is_empty());
+}
+
+#[test]
 fn entra_exporter_folder() {
     let evs = load("entra-exporter");
     let names: Vec<&str> = evs.iter().map(|e| e.recognized_as.as_str()).collect();

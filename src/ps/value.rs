@@ -110,6 +110,12 @@ impl PsValue {
 
 impl PsObject {
     pub fn to_json(&self) -> Value {
+        // A collection's own properties (Count, IsReadOnly …) are not data: the items are.
+        if let Some(c) = &self.content
+            && matches!(**c, PsValue::List(_) | PsValue::Dict(_))
+        {
+            return c.to_json();
+        }
         if self.props.is_empty() {
             return match (&self.content, &self.to_string) {
                 // An enum: its name reads better than its number (like -EnumsAsStrings).
@@ -156,6 +162,15 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(PsValue::Object(l).to_json(), serde_json::json!([1, null]));
+        let with_count = PsObject {
+            props: vec![("Count".into(), PsValue::Int(1))],
+            content: Some(Box::new(PsValue::List(vec![PsValue::Str("a".into())]))),
+            ..Default::default()
+        };
+        assert_eq!(
+            PsValue::Object(with_count).to_json(),
+            serde_json::json!(["a"])
+        );
         assert_eq!(
             PsValue::Redacted.to_json(),
             Value::String("[redacted]".into())
