@@ -78,7 +78,7 @@ fn sniff_delimiter(header: &str) -> char {
 
 fn split_line(line: &str, d: char) -> Option<Vec<Field>> {
     let mut p = Scanner {
-        chars: line.chars().collect(),
+        text: line,
         i: 0,
         line: 1,
     };
@@ -86,83 +86,96 @@ fn split_line(line: &str, d: char) -> Option<Vec<Field>> {
     Some(fields)
 }
 
-struct Scanner {
-    chars: Vec<char>,
+/// A record scanner over the text's bytes: every byte it stops at (delimiter, quote,
+/// newline) is ASCII, so slicing between them always lands on UTF-8 boundaries.
+struct Scanner<'a> {
+    text: &'a str,
     i: usize,
     line: usize,
 }
 
-impl Scanner {
+impl Scanner<'_> {
+    fn peek(&self, at: usize) -> Option<u8> {
+        self.text.as_bytes().get(at).copied()
+    }
+
     /// One record; `Ok((fields, more))`, `Err(line)` when a quoted field never ends.
     fn record(&mut self, d: char) -> Result<(Vec<Field>, bool), usize> {
+        // Delimiters are ASCII; a non-ASCII one would never match a byte.
+        let d = u8::try_from(u32::from(d)).unwrap_or(b',');
         let mut fields = Vec::new();
         loop {
             let mut f = Field {
                 text: String::new(),
                 quoted: false,
             };
-            // Leading spaces before an opening quote are tolerated.
             let save = self.i;
-            while self.chars.get(self.i) == Some(&' ') {
+            while self.peek(self.i) == Some(b' ') {
                 self.i += 1;
             }
-            if self.chars.get(self.i) == Some(&'"') {
+            if self.peek(self.i) == Some(b'"') {
                 f.quoted = true;
                 let start_line = self.line;
                 self.i += 1;
                 loop {
-                    match self.chars.get(self.i) {
+                    let run_start = self.i;
+                    while let Some(b) = self.peek(self.i) {
+                        if b == b'"' {
+                            break;
+                        }
+                        if b == b'\n' {
+                            self.line += 1;
+                        }
+                        self.i += 1;
+                    }
+                    f.text.push_str(&self.text[run_start..self.i]);
+                    match self.peek(self.i) {
                         None => return Err(start_line),
-                        Some('"') if self.chars.get(self.i + 1) == Some(&'"') => {
+                        Some(_) if self.peek(self.i + 1) == Some(b'"') => {
                             f.text.push('"');
                             self.i += 2;
                         }
-                        Some('"') => {
+                        Some(_) => {
                             self.i += 1;
                             break;
-                        }
-                        Some(c) => {
-                            if *c == '\n' {
-                                self.line += 1;
-                            }
-                            f.text.push(*c);
-                            self.i += 1;
                         }
                     }
                 }
                 // Text after the closing quote (malformed, but Import-Csv keeps it).
-                while let Some(c) = self.chars.get(self.i) {
-                    if *c == d || *c == '\n' {
+                let run_start = self.i;
+                while let Some(b) = self.peek(self.i) {
+                    if b == d || b == b'\n' {
                         break;
                     }
-                    if *c == '"' {
+                    if b == b'"' {
                         return Err(self.line);
                     }
-                    f.text.push(*c);
                     self.i += 1;
                 }
+                f.text.push_str(&self.text[run_start..self.i]);
             } else {
                 self.i = save;
-                while let Some(c) = self.chars.get(self.i) {
-                    if *c == d || *c == '\n' {
+                let run_start = self.i;
+                while let Some(b) = self.peek(self.i) {
+                    if b == d || b == b'\n' {
                         break;
                     }
-                    f.text.push(*c);
                     self.i += 1;
                 }
+                f.text.push_str(&self.text[run_start..self.i]);
             }
             fields.push(f);
-            match self.chars.get(self.i) {
-                Some(c) if *c == d => {
+            match self.peek(self.i) {
+                Some(b) if b == d => {
                     self.i += 1;
                     if fields.len() > MAX_COLUMNS {
                         return Err(self.line);
                     }
                 }
-                Some('\n') => {
+                Some(b'\n') => {
                     self.i += 1;
                     self.line += 1;
-                    return Ok((fields, self.i < self.chars.len()));
+                    return Ok((fields, self.i < self.text.len()));
                 }
                 _ => return Ok((fields, false)),
             }
@@ -195,11 +208,11 @@ pub fn parse(file: &Path, text: &str) -> Result<Table, InputError> {
     table.delimiter = sniff_delimiter(header_line);
     let d = table.delimiter;
     let mut sc = Scanner {
-        chars: body.chars().collect(),
+        text: body,
         i: 0,
         line: line_no,
     };
-    if sc.chars.is_empty() {
+    if body.is_empty() {
         return Ok(table);
     }
     let (headers, mut more) = sc.record(d).map_err(|l| {

@@ -18,6 +18,8 @@ pub fn parse(file: &Path, text: &str) -> Result<Vec<Value>, InputError> {
     let mut v: Value = crate::bundle::parse_json(file, t)?;
     normalize_dates(&mut v);
     Ok(match v {
+        // PowerShell 7 writes `null` for `$null | ConvertTo-Json`: an empty pipeline.
+        Value::Null => Vec::new(),
         Value::Array(items) => items,
         // Windows PowerShell 5.1 wraps a PSObject-wrapped array as {"value": [...], "Count": n};
         // a Graph response page is {"@odata.context": ..., "value": [...]}.
@@ -103,11 +105,28 @@ pub fn is_lost_marker(s: &str) -> bool {
         }
     }
     if let Some(rest) = s.strip_prefix("System.") {
-        return !rest.is_empty()
+        let type_like = !rest.is_empty()
+            && rest.chars().next().is_some_and(|c| c.is_ascii_uppercase())
             && rest.chars().all(|c| {
-                c.is_alphanumeric() || matches!(c, '_' | '.' | '`' | '[' | ']' | ',' | ' ')
-            })
-            && rest.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+                c.is_alphanumeric() || matches!(c, '_' | '.' | '`' | '[' | ']' | ',' | ' ' | '+')
+            });
+        // A .NET type name, not a display name that happens to start with "System.":
+        // generic or array syntax, a namespace path, or one of the common single-segment types.
+        let dotnet = rest.contains(['[', '`'])
+            || (rest.matches('.').count() >= 1 && !rest.contains(' '))
+            || matches!(
+                rest,
+                "Object"
+                    | "String"
+                    | "Int32"
+                    | "Int64"
+                    | "Boolean"
+                    | "DateTime"
+                    | "Guid"
+                    | "Byte"
+                    | "Char"
+            );
+        return type_like && dotnet;
     }
     false
 }
@@ -203,6 +222,7 @@ mod tests {
     fn single_object_array_empty_and_wrapped() {
         let f = Path::new("x.json");
         assert_eq!(parse(f, "").unwrap(), Vec::<Value>::new());
+        assert_eq!(parse(f, "null").unwrap(), Vec::<Value>::new());
         assert_eq!(parse(f, "{\"a\":  1}").unwrap(), vec![json!({"a": 1})]);
         assert_eq!(parse(f, "[{\"a\":1},{\"a\":2}]").unwrap().len(), 2);
         assert_eq!(

@@ -561,15 +561,6 @@ fn group(cx: &mut Ctx<'_>, place: &str, mut m: Map<String, Value>) -> Option<Gro
                 .is_some_and(|s| !s.trim().is_empty())
         });
     }
-    // String-typed fields that a depth-truncated export may have filled with a marker.
-    let scalar_keys: Vec<String> = m
-        .iter()
-        .filter(|(_, v)| v.as_str().is_some_and(is_lost_marker))
-        .map(|(k, _)| k.clone())
-        .collect();
-    for k in scalar_keys {
-        m.insert(k, Value::Null);
-    }
     match serde_json::from_value::<Group>(Value::Object(m)) {
         Ok(g) => Some(g),
         Err(e) => {
