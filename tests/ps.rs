@@ -182,7 +182,8 @@ fn depth_truncated_exports_say_so_and_never_guess() {
     // Member types were lost, so members count as not collected rather than as "other" objects.
     assert!(groups[0].members.is_none());
     assert!(groups[1].members.is_none());
-    assert_eq!(groups[2].members.as_ref().map(Vec::len), Some(0));
+    // An SDK object's empty Members list may just mean "not requested".
+    assert!(groups[2].members.is_none());
     assert_eq!(
         groups[0].created_date_time.as_deref(),
         Some("2025-03-01T09:30:00Z")

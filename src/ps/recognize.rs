@@ -434,7 +434,8 @@ fn graph(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>], f: &mut Findings) {
             .iter()
             .any(|k| m.contains_key(*k))
         {
-            match group(cx, &place, m) {
+            let sdk_shape = o.contains_key("Id") || o.contains_key("AdditionalProperties");
+            match group(cx, &place, m, sdk_shape) {
                 Some(g) => groups.push(g),
                 None => incomplete = true,
             }
@@ -461,7 +462,14 @@ fn graph(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>], f: &mut Findings) {
     }
 }
 
-fn group(cx: &mut Ctx<'_>, place: &str, mut m: Map<String, Value>) -> Option<Group> {
+/// `sdk_shape`: the record came from a Graph PowerShell SDK object, whose navigation
+/// collections read `[]` when they were never requested.
+fn group(
+    cx: &mut Ctx<'_>,
+    place: &str,
+    mut m: Map<String, Value>,
+    sdk_shape: bool,
+) -> Option<Group> {
     let id = m
         .get("id")
         .and_then(Value::as_str)
@@ -512,6 +520,14 @@ fn group(cx: &mut Ctx<'_>, place: &str, mut m: Map<String, Value>) -> Option<Gro
         }
     }
     let mut members_lost = false;
+    if sdk_shape
+        && m.get("members")
+            .and_then(Value::as_array)
+            .is_some_and(Vec::is_empty)
+    {
+        // Cannot tell "no members" from "members not requested": treat as not collected.
+        m.insert("members".into(), Value::Null);
+    }
     match m.get("members") {
         Some(Value::String(s)) => {
             members_lost = true;
