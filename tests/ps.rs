@@ -504,6 +504,52 @@ fn unreadable_file_exits_2_naming_file_and_place() {
 }
 
 #[test]
+fn inspect_carries_on_past_unreadable_files_in_a_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(ps("company-feature.clixml"), dir.path().join("a.xml")).expect("copy");
+    std::fs::copy(ps("hostile/ref-cycle.clixml"), dir.path().join("b.xml")).expect("copy");
+    std::fs::copy(ps("exchange-org.csv"), dir.path().join("c.csv")).expect("copy");
+    let out = gwb()
+        .arg("inspect")
+        .arg(dir.path())
+        .args(["--format", "json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON for the readable files");
+    let names: Vec<&str> = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|r| r["recognizedAs"].as_str())
+        .collect();
+    assert_eq!(names, ["Get-ADSyncAADCompanyFeature", "Get-ADObject"]);
+    assert_eq!(
+        v[0]["typeNames"][0][0],
+        "Microsoft.IdentityManagement.PowerShell.ObjectModel.AADCompanyFeature"
+    );
+    assert_eq!(
+        v[1]["typeNames"][0][0],
+        "Microsoft.ActiveDirectory.Management.ADObject"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("b.xml: element <Ref>"));
+    // A bundle, by contrast, refuses to load with an unreadable evidence file.
+    assert!(gwb::ps::load_evidence_path(dir.path()).is_err());
+}
+
+#[test]
+fn double_encoded_text_is_flagged_not_repaired() {
+    let v = inspect_json(&[ps("hostile/mojibake.json")]);
+    assert_eq!(v[0]["objects"][0]["DisplayName"], "Ana MÃ¼ller â€” Sales");
+    assert!(
+        v[0]["dataQuality"]
+            .as_array()
+            .is_some_and(|q| q.iter().any(|q| q["code"] == "mojibake"))
+    );
+    assert_eq!(v[0]["recognizedAs"], "Get-ADSyncAADCompanyFeature");
+}
+
+#[test]
 fn secure_strings_and_gadget_type_names_are_inert_data() {
     let v = inspect_json(&[
         ps("hostile/securestring.clixml"),

@@ -36,6 +36,8 @@ pub struct Analysis {
     /// `json`, `csv`, `clixml`, `format-list`, `folder`.
     pub format: String,
     pub objects: Vec<Value>,
+    /// Type names per object, as the file recorded them (CLIXML `TN`, CSV `#TYPE`); data only.
+    pub type_names: Vec<Vec<String>>,
     pub evidence: Evidence,
 }
 
@@ -49,17 +51,62 @@ pub fn load_evidence_path(path: &Path) -> Result<Vec<Evidence>, InputError> {
         .collect())
 }
 
-/// Read a file or folder into analyses.
+/// Read a file or folder into analyses; the first unreadable file is the error.
 pub fn analyze_path(path: &Path) -> Result<Vec<Analysis>, InputError> {
-    let mut budget = MAX_FILES;
-    analyze_path_inner(path, 0, &mut budget)
+    let mut w = Walk {
+        budget: MAX_FILES,
+        keep_going: false,
+        errors: Vec::new(),
+    };
+    analyze_path_inner(path, 0, &mut w)
+}
+
+/// Read a file or folder, carrying on past unreadable files inside folders: the analyses
+/// that worked and the errors of those that did not (for `gwb inspect`).
+pub fn analyze_path_keep_going(path: &Path) -> (Vec<Analysis>, Vec<InputError>) {
+    let mut w = Walk {
+        budget: MAX_FILES,
+        keep_going: true,
+        errors: Vec::new(),
+    };
+    match analyze_path_inner(path, 0, &mut w) {
+        Ok(a) => (a, w.errors),
+        Err(e) => {
+            w.errors.push(e);
+            (Vec::new(), w.errors)
+        }
+    }
+}
+
+struct Walk {
+    budget: usize,
+    keep_going: bool,
+    errors: Vec<InputError>,
+}
+
+impl Walk {
+    fn child(
+        &mut self,
+        path: &Path,
+        depth: usize,
+        out: &mut Vec<Analysis>,
+        keep: impl Fn(&Analysis) -> bool,
+    ) -> Result<(), InputError> {
+        match analyze_path_inner(path, depth, self) {
+            Ok(found) => out.extend(found.into_iter().filter(|a| keep(a))),
+            Err(e) if self.keep_going && self.budget > 0 => self.errors.push(e),
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
 }
 
 fn analyze_path_inner(
     path: &Path,
     depth: usize,
-    budget: &mut usize,
+    w: &mut Walk,
 ) -> Result<Vec<Analysis>, InputError> {
+    let budget = &mut w.budget;
     if !path.is_dir() {
         if *budget == 0 {
             return Err(InputError::new(
@@ -81,14 +128,14 @@ fn analyze_path_inner(
     if let Some(groups_dir) = child_dir(path, "Groups")
         && has_subdirs(&groups_dir)
     {
-        return entra_exporter(path, &groups_dir, budget);
+        return entra_exporter(path, &groups_dir, w);
     }
     if let Some(gs) = global_settings_file(path) {
         return server_configuration(path, &gs);
     }
     let mut out = Vec::new();
     for f in list_dir(path)? {
-        out.extend(analyze_path_inner(&f, depth + 1, budget)?);
+        w.child(&f, depth + 1, &mut out, |_| true)?;
     }
     Ok(out)
 }
@@ -166,8 +213,9 @@ fn server_configuration(dir: &Path, gs: &Path) -> Result<Vec<Analysis>, InputErr
 fn entra_exporter(
     dir: &Path,
     groups_dir: &Path,
-    budget: &mut usize,
+    w: &mut Walk,
 ) -> Result<Vec<Analysis>, InputError> {
+    let budget = &mut w.budget;
     let mut groups_json = Vec::new();
     let mut quality = Vec::new();
     for gdir in list_dir(groups_dir)?.into_iter().filter(|p| p.is_dir()) {
@@ -256,6 +304,7 @@ fn entra_exporter(
         encoding: None,
         format: "folder".into(),
         objects: groups_json,
+        type_names: Vec::new(),
         evidence: f.into_evidence(dir),
     }];
     // Everything else in the export (SubscribedSkus, settings, OnPremisesSynchronization …),
@@ -264,11 +313,9 @@ fn entra_exporter(
         if child == groups_dir {
             continue;
         }
-        for a in analyze_path_inner(&child, 1, budget)? {
-            if a.evidence.recognized_as != UNRECOGNIZED {
-                out.push(a);
-            }
-        }
+        w.child(&child, 1, &mut out, |a| {
+            a.evidence.recognized_as != UNRECOGNIZED
+        })?;
     }
     Ok(out)
 }
@@ -318,10 +365,20 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
             "NUL character in text: binary data, or a mis-detected encoding",
         ));
     }
+    if let Some(place) = mojibake(&decoded.text) {
+        quality.push(DataQuality {
+            code: "mojibake".into(),
+            file: path.display().to_string(),
+            place,
+            message: "text looks double-encoded (UTF-8 that was read as Windows-1252 before it was exported, e.g. \"Ã¼\" for \"ü\"); values are kept exactly as written".into(),
+        });
+    }
     let format = sniff(&decoded.text);
+    let mut type_names = Vec::new();
     let records: Vec<Value> = match format {
         "clixml" => {
             let doc = clixml::parse_json(path, &decoded.text)?;
+            type_names = doc.type_names;
             let values = doc.values;
             for (place, message) in doc.notes {
                 quality.push(DataQuality {
@@ -341,6 +398,9 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
         }
         "csv" => {
             let table = csv::parse(path, &decoded.text)?;
+            if let Some(t) = &table.type_name {
+                type_names = vec![vec![t.clone()]; table.records.len()];
+            }
             quality.extend(json::find_lost(
                 &table.records,
                 path,
@@ -378,8 +438,30 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
         encoding: Some(decoded.encoding),
         format: format.into(),
         objects: records,
+        type_names,
         evidence: f.into_evidence(path),
     })
+}
+
+/// Where the text first looks like UTF-8 decoded as Windows-1252 (`Ã¼`, `â€”`, `Â `).
+fn mojibake(text: &str) -> Option<String> {
+    let mut prev: Option<char> = None;
+    let mut line = 1;
+    for c in text.chars() {
+        if c == '\n' {
+            line += 1;
+        }
+        if let Some(p) = prev {
+            let second = c as u32;
+            let suspicious = matches!(p, 'Ã' | 'Â') && (0x80..=0xBF).contains(&second)
+                || p == 'â' && (c == '€' || c == '\u{201A}' || c == '\u{201E}');
+            if suspicious {
+                return Some(format!("line {line}"));
+            }
+        }
+        prev = Some(c);
+    }
+    None
 }
 
 fn nul_place(text: &str) -> String {
@@ -406,6 +488,7 @@ pub fn inspect_record(a: &Analysis) -> Value {
         "format": a.format,
         "recognizedAs": a.evidence.recognized_as,
         "objects": a.objects,
+        "typeNames": a.type_names,
         "evidence": evidence_summary(&a.evidence),
         "dataQuality": a.evidence.quality,
     })
@@ -466,12 +549,11 @@ pub fn inspect(args: &args::InspectArgs, out: &mut dyn std::io::Write) -> anyhow
     let mut ok = true;
     let mut analyses = Vec::new();
     for f in &args.files {
-        match analyze_path(f) {
-            Ok(a) => analyses.extend(a),
-            Err(e) => {
-                eprintln!("gwb: error: {e}");
-                ok = false;
-            }
+        let (found, errors) = analyze_path_keep_going(f);
+        analyses.extend(found);
+        for e in errors {
+            eprintln!("gwb: error: {e}");
+            ok = false;
         }
     }
     if args.format == args::InspectFormat::Json {
