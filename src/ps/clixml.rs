@@ -1082,7 +1082,87 @@ mod tests {
         assert_eq!(decode_name("_x00000041_").unwrap(), "A");
     }
 
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::btree_map(any::<String>(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Token soup that looks like CLIXML, to reach the reader's deeper paths.
+    fn clixml_soup() -> impl Strategy<Value = String> {
+        let tokens = prop_oneof![
+            Just("<Obj RefId=\"0\">"),
+            Just("<Obj RefId=\"1\" N=\"p\">"),
+            Just("</Obj>"),
+            Just("<MS>"),
+            Just("</MS>"),
+            Just("<Props>"),
+            Just("</Props>"),
+            Just("<LST>"),
+            Just("</LST>"),
+            Just("<DCT>"),
+            Just("</DCT>"),
+            Just("<En>"),
+            Just("</En>"),
+            Just("<S N=\"Key\">k</S>"),
+            Just("<I32 N=\"Value\">1</I32>"),
+            Just("<Ref RefId=\"0\" />"),
+            Just("<Ref RefId=\"1\" N=\"r\" />"),
+            Just("<TN RefId=\"0\"><T>X</T></TN>"),
+            Just("<TNRef RefId=\"0\" />"),
+            Just("<ToString>t</ToString>"),
+            Just("<Nil />"),
+            Just("<SS>00</SS>"),
+            Just("<BA>AQID</BA>"),
+            Just("_x00"),
+            Just("_xD83D_"),
+            Just("&amp;"),
+            Just("&#0;"),
+            Just("&#xD800;"),
+            Just("<![CDATA[x]]>"),
+            Just("<!-- c -->"),
+            Just("<S>"),
+            Just("</S>"),
+            Just("<B>true</B>"),
+            Just("<Db>1E400</Db>"),
+            Just("text"),
+        ];
+        proptest::collection::vec(tokens, 0..40).prop_map(|t| {
+            format!("<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">{}</Objs>", t.concat())
+        })
+    }
+
     proptest! {
+        #[test]
+        fn any_json_round_trips_through_clixml(v in json_value()) {
+            let xml = to_clixml(&v, "gwb.Test");
+            let back = p(&xml).unwrap();
+            let expected = match &v {
+                Value::Array(items) => items.clone(),
+                other => vec![other.clone()],
+            };
+            prop_assert_eq!(back, expected);
+        }
+
+        #[test]
+        fn clixml_soup_never_panics(doc in clixml_soup()) {
+            let _ = parse(Path::new("soup.xml"), &doc);
+        }
+
         #[test]
         fn escape_round_trips(s in any::<String>()) {
             let enc = encode_string(&s, false);

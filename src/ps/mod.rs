@@ -674,3 +674,60 @@ fn write_details(a: &Analysis, out: &mut dyn std::io::Write) -> anyhow::Result<(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every reader and the recognizers on one decoded text, as `analyze_file` runs them.
+    fn run_all(text: &str) {
+        let f = Path::new("fuzz");
+        let _ = sniff(text);
+        let _ = mojibake(text);
+        if let Ok(d) = clixml::parse_json(f, text) {
+            let _ = recognize::recognize(f, &d.values);
+        }
+        if let Ok(v) = json::parse(f, text) {
+            let _ = json::find_lost(&v, f, "depth-truncated", 5);
+            let _ = recognize::recognize(f, &v);
+        }
+        if let Ok(t) = csv::parse(f, text) {
+            let _ = recognize::recognize(f, &t.records);
+        }
+        let _ = recognize::recognize(f, &list::parse(text));
+    }
+
+    proptest! {
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            run_all(&crate::text::decode(&bytes).text);
+        }
+
+        #[test]
+        fn export_shaped_text_never_panics(parts in proptest::collection::vec(prop_oneof![
+            Just("\"DistinguishedName\""), Just("\"GroupScope\""), Just("\"CN=x,DC=y\""), Just("\"Universal\""),
+            Just(","), Just(";"), Just("\n"), Just("\""), Just("#TYPE X\n"), Just("{"), Just("}"), Just("["), Just("]"),
+            Just(":"), Just(" : "), Just("\"Id\""), Just("\"0f8e9a1c-1111-4222-8333-944455556666\""), Just("\"Members\""),
+            Just("\"System.Object[]\""), Just("\"groupTypes\""), Just("\"UnifiedGroupWriteback\""), Just("true"), Just("null"),
+            Just("\"Parameters\""), Just("\"Name\""), Just("\"Value\""), Just("1"), Just("\"\\/Date(1)\\/\""),
+        ], 0..60)) {
+            run_all(&parts.concat());
+        }
+    }
+
+    #[test]
+    fn sniffing_by_content() {
+        assert_eq!(sniff(""), "json");
+        assert_eq!(sniff("  [1]"), "json");
+        assert_eq!(sniff("#< CLIXML\n<Objs/>"), "clixml");
+        assert_eq!(sniff("<?xml version=\"1.0\"?><Objs/>"), "clixml");
+        assert_eq!(sniff("<html/>"), "xml");
+        assert_eq!(sniff("#TYPE X\n\"A\",\"B\"\n"), "csv");
+        assert_eq!(sniff("A;B\n1;2\n"), "csv");
+        assert_eq!(sniff("UnifiedGroupWriteback : True\n"), "format-list");
+        assert_eq!(sniff("hello world"), "text");
+        assert_eq!(mojibake("a\nMÃ¼ller").as_deref(), Some("line 2"));
+        assert_eq!(mojibake("Müller — ok"), None);
+    }
+}
