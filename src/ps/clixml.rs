@@ -55,6 +55,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Document, InputError> {
         text: body,
         file,
         objs: HashMap::new(),
+        referenced: referenced_ids(body),
         tns: HashMap::new(),
         nodes: 0,
         in_progress: Vec::new(),
@@ -113,6 +114,8 @@ struct Parser<'a> {
     file: &'a Path,
     /// Completed `<Obj RefId>` values with their node counts.
     objs: HashMap<String, (PsValue, usize)>,
+    /// RefIds that some `<Ref>` in the document names.
+    referenced: std::collections::HashSet<String>,
     /// `<TN RefId>` lists (a separate namespace from objects).
     tns: HashMap<String, Vec<String>>,
     nodes: usize,
@@ -559,8 +562,13 @@ impl<'a> Parser<'a> {
             r?;
         }
         let v = PsValue::Object(o);
-        if let Some(id) = ref_id {
+        // Only objects some <Ref> points at are kept for reuse; keeping a copy costs budget
+        // like expanding one does, so nested referenced objects cannot multiply memory.
+        if let Some(id) = ref_id
+            && self.referenced.contains(&id)
+        {
             let size = v.size();
+            self.count(size)?;
             self.objs.insert(id, (v.clone(), size));
         }
         Ok(v)
@@ -670,6 +678,27 @@ impl<'a> Parser<'a> {
             }
         }
     }
+}
+
+/// A first, cheap pass: the RefIds `<Ref>` elements name. Malformed XML is left for the
+/// real pass to report.
+fn referenced_ids(body: &str) -> std::collections::HashSet<String> {
+    let mut ids = std::collections::HashSet::new();
+    let mut r = Reader::from_str(body);
+    loop {
+        match r.read_event() {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) if local(e.name().as_ref()) == "Ref" => {
+                for a in e.attributes().flatten() {
+                    if a.key.as_ref().trim() == "RefId" {
+                        ids.insert(a.value.trim().to_string());
+                    }
+                }
+            }
+            Ok(Event::Eof) | Err(_) | Ok(Event::DocType(_)) => break,
+            Ok(_) => {}
+        }
+    }
+    ids
 }
 
 fn check_ns(p: &Parser<'_>, attrs: &[(String, String)]) -> Result<(), InputError> {
@@ -1036,6 +1065,32 @@ mod tests {
         doc.push_str("</Objs>");
         let e = p(&doc).unwrap_err();
         assert!(e.message.contains("more than"), "{e}");
+    }
+
+    #[test]
+    fn nested_referenced_objects_cannot_multiply_memory() {
+        // 45 nested objects around a 60,000-item list, each referenced once at the end:
+        // keeping a copy of each would hold 2.7 million nodes.
+        let mut doc = HDR.to_string();
+        for i in 0..45 {
+            doc.push_str(&format!("<Obj RefId=\"{i}\"><MS>"));
+        }
+        doc.push_str(&format!(
+            "<Obj N=\"l\" RefId=\"x\"><LST>{}</LST></Obj>",
+            "<S>a</S>".repeat(60_000)
+        ));
+        for _ in 0..45 {
+            doc.push_str("</MS></Obj>");
+        }
+        for i in 0..45 {
+            doc.push_str(&format!("<Ref RefId=\"{i}\" />"));
+        }
+        doc.push_str("</Objs>");
+        let e = p(&doc).unwrap_err();
+        assert!(e.message.contains("more than"), "{e}");
+        // Unreferenced objects are not copied at all: the same nesting without Refs reads fine.
+        let plain = doc.split("<Ref").next().unwrap_or("").to_string() + "</Objs>";
+        assert_eq!(p(&plain).unwrap().len(), 1);
     }
 
     #[test]
