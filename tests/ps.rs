@@ -265,6 +265,21 @@ fn adsync_global_settings_and_server_configuration_folder() {
 }
 
 #[test]
+fn console_table_of_global_settings() {
+    let ev = one("adsync-global-settings.table.txt");
+    assert_eq!(ev.recognized_as, "Get-ADSyncGlobalSettings");
+    assert_eq!(ev.connect.server_version.as_deref(), Some("2.4.18.0"));
+    assert_eq!(ev.connect.group_writeback_optional_feature, Some(true));
+    // The container was cut short by Format-Table: reported, not used.
+    assert_eq!(ev.connect.writeback_container, None);
+    assert!(
+        ev.quality
+            .iter()
+            .any(|q| q.code == "lost-data" && q.message.contains("Format-Table"))
+    );
+}
+
+#[test]
 fn ad_exports_become_ldif_entries_the_snapshot_understands() {
     let mut entries = Vec::new();
     for rel in [

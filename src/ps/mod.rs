@@ -33,7 +33,7 @@ const MAX_NOTES: usize = 25;
 pub struct Analysis {
     pub source: PathBuf,
     pub encoding: Option<Encoding>,
-    /// `json`, `csv`, `clixml`, `format-list`, `folder`.
+    /// `json`, `csv`, `clixml`, `format-list`, `format-table`, `folder`, `xml`, `text`.
     pub format: String,
     pub objects: Vec<Value>,
     /// Type names per object, as the file recorded them (CLIXML `TN`, CSV `#TYPE`); data only.
@@ -331,6 +331,8 @@ fn sniff(text: &str) -> &'static str {
         "json"
     } else if t.starts_with('<') {
         "xml"
+    } else if list::looks_like_table(t) {
+        "format-table"
     } else if list::looks_like(t) {
         "format-list"
     } else if csv::looks_like(t) {
@@ -410,6 +412,18 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
             table.records
         }
         "format-list" => list::parse(&decoded.text),
+        "format-table" => {
+            let (rows, notes) = list::parse_table(&decoded.text);
+            for (place, message) in notes {
+                quality.push(DataQuality {
+                    code: "lost-data".into(),
+                    file: path.display().to_string(),
+                    place,
+                    message,
+                });
+            }
+            rows
+        }
         _ => Vec::new(),
     };
     let mut f = if format == "xml" || format == "text" {
@@ -696,6 +710,7 @@ mod tests {
             let _ = recognize::recognize(f, &t.records);
         }
         let _ = recognize::recognize(f, &list::parse(text));
+        let _ = recognize::recognize(f, &list::parse_table(text).0);
     }
 
     proptest! {
@@ -726,6 +741,7 @@ mod tests {
         assert_eq!(sniff("#TYPE X\n\"A\",\"B\"\n"), "csv");
         assert_eq!(sniff("A;B\n1;2\n"), "csv");
         assert_eq!(sniff("UnifiedGroupWriteback : True\n"), "format-list");
+        assert_eq!(sniff("A   B\n--- ---\n1   2\n"), "format-table");
         assert_eq!(sniff("hello world"), "text");
         assert_eq!(mojibake("a\nMÃ¼ller").as_deref(), Some("line 2"));
         assert_eq!(mojibake("Müller — ok"), None);
