@@ -526,6 +526,12 @@ fn evidence_summary(ev: &Evidence) -> Value {
     if let Some(s) = &t.subscribed_skus {
         m.insert("subscribedSkus".into(), Value::from(s.len()));
     }
+    if !t.incomplete_sections.is_empty() {
+        m.insert(
+            "incompleteSections".into(),
+            Value::from(t.incomplete_sections.clone()),
+        );
+    }
     if t.on_premises_synchronization.is_some() {
         m.insert("onPremisesSynchronization".into(), Value::Bool(true));
     }

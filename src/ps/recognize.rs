@@ -359,6 +359,7 @@ fn graph(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>], f: &mut Findings) {
     let mut settings = Vec::new();
     let mut skus = Vec::new();
     let mut incomplete = false;
+    let mut without_wb = 0usize;
     for (i, o) in objects.iter().enumerate() {
         let Value::Object(mut m) = graph_shape(&Value::Object((*o).clone())) else {
             continue;
@@ -435,6 +436,9 @@ fn graph(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>], f: &mut Findings) {
             .any(|k| m.contains_key(*k))
         {
             let sdk_shape = o.contains_key("Id") || o.contains_key("AdditionalProperties");
+            if !m.contains_key("writebackConfiguration") {
+                without_wb += 1;
+            }
             match group(cx, &place, m, sdk_shape) {
                 Some(g) => groups.push(g),
                 None => incomplete = true,
@@ -453,6 +457,18 @@ fn graph(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>], f: &mut Findings) {
     if !skus.is_empty() {
         names.push("Get-MgSubscribedSku");
         f.tenant.subscribed_skus = Some(skus);
+    }
+    if without_wb > 0 {
+        cx.note(
+            "missing-property",
+            "",
+            format!(
+                "{without_wb} group(s) have no writebackConfiguration property (v1.0 / Get-MgGroup exports do not carry it), so \
+                 their writeback state is unknown; re-export with Get-MgBetaGroup -Property id,displayName,groupTypes,\
+                 mailEnabled,securityEnabled,writebackConfiguration"
+            ),
+        );
+        incomplete = true;
     }
     if incomplete {
         f.tenant.incomplete_sections.push("groups".into());
@@ -846,6 +862,19 @@ mod tests {
         assert_eq!(f.tenant.groups.as_ref().map(Vec::len), Some(0));
         assert!(f.quality.iter().any(|q| q.code == "depth-truncated"));
         assert_eq!(f.tenant.incomplete_sections, ["groups"]);
+    }
+
+    #[test]
+    fn groups_without_writeback_configuration_are_flagged() {
+        let rec = json!({"id": "0f8e9a1c-1111-4222-8333-944455556666", "groupTypes": ["Unified"], "securityEnabled": false});
+        let f = recognize(Path::new("v1.json"), &[rec]);
+        assert_eq!(f.tenant.groups.as_ref().map(Vec::len), Some(1));
+        assert_eq!(f.tenant.incomplete_sections, ["groups"]);
+        assert!(
+            f.quality
+                .iter()
+                .any(|q| q.code == "missing-property" && q.message.contains("Get-MgBetaGroup"))
+        );
     }
 
     #[test]
