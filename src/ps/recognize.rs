@@ -121,7 +121,7 @@ pub fn recognize(file: &Path, records: &[Value]) -> Findings {
         f.quality = cx.quality;
         return f;
     }
-    if let Some(connect) = company_features(file, &objects) {
+    if let Some(connect) = company_features(&mut cx, &objects) {
         f.connect = connect;
         f.recognized_as = "Get-ADSyncAADCompanyFeature".into();
     } else if let Some(connect) = global_settings(&mut cx, &objects) {
@@ -160,7 +160,8 @@ pub fn recognize(file: &Path, records: &[Value]) -> Findings {
     f
 }
 
-fn company_features(file: &Path, objects: &[&Map<String, Value>]) -> Option<ConnectEvidence> {
+fn company_features(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> Option<ConnectEvidence> {
+    let file = cx.file;
     let o = objects.iter().find(|o| {
         COMPANY_FEATURES
             .iter()
@@ -173,8 +174,18 @@ fn company_features(file: &Path, objects: &[&Map<String, Value>]) -> Option<Conn
         ..ConnectEvidence::default()
     };
     for name in COMPANY_FEATURES {
-        if let Some(b) = get(o, name).and_then(as_bool) {
-            c.features.insert(name.to_string(), b);
+        match get(o, name) {
+            None | Some(Value::Null) => {}
+            Some(v) => match as_bool(v) {
+                Some(b) => {
+                    c.features.insert(name.to_string(), b);
+                }
+                None => cx.note(
+                    "invalid-value",
+                    format!("$.{name}"),
+                    format!("{name} is {v}, not True or False; the feature is left unknown"),
+                ),
+            },
         }
     }
     Some(c)
@@ -886,6 +897,16 @@ mod tests {
         assert_eq!(f.recognized_as, "Get-ADSyncAADCompanyFeature");
         assert_eq!(f.connect.feature("unifiedgroupwriteback"), Some(true));
         assert_eq!(f.connect.feature("GroupWritebackV2"), Some(false));
+        let f = recognize(
+            Path::new("f.json"),
+            &[json!({"UnifiedGroupWriteback": "System.Object[]", "GroupWritebackV2": true})],
+        );
+        assert_eq!(f.connect.feature("UnifiedGroupWriteback"), None);
+        assert!(
+            f.quality
+                .iter()
+                .any(|q| q.code == "invalid-value" && q.place == "$.UnifiedGroupWriteback")
+        );
     }
 
     #[test]
