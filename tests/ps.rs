@@ -296,7 +296,12 @@ fn ad_exports_become_ldif_entries_the_snapshot_understands() {
         );
         entries.extend(ev.ad_entries);
     }
+    for rel in ["ad-domain.json", "recycle-bin-feature.json"] {
+        entries.extend(one(rel).ad_entries);
+    }
     let snap = gwb::ad::AdSnapshot::from_entries(&entries).expect("entries parse");
+    assert_eq!(snap.domain_functional_level, Some(7));
+    assert_eq!(snap.recycle_bin_enabled, Some(true));
     assert_eq!(snap.exchange.schema_range_upper, Some(17003));
     assert_eq!(snap.exchange.organization_object_version, Some(16763));
     assert_eq!(snap.exchange.domain_object_version, Some(13243));

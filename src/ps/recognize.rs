@@ -659,7 +659,31 @@ pub fn group_type(scope: &Value, category: Option<&Value>) -> Option<i32> {
     Some((scope_bits | if security { 0x8000_0000 } else { 0 }) as i32)
 }
 
-const SKIP_AD: [&str; 10] = [
+/// Get-ADDomain's `DomainMode` (name or enum number) to `msDS-Behavior-Version`.
+pub fn domain_mode(v: &Value) -> Option<i64> {
+    const MODES: [(&str, i64); 9] = [
+        ("Windows2000Domain", 0),
+        ("Windows2003InterimDomain", 1),
+        ("Windows2003Domain", 2),
+        ("Windows2008Domain", 3),
+        ("Windows2008R2Domain", 4),
+        ("Windows2012Domain", 5),
+        ("Windows2012R2Domain", 6),
+        ("Windows2016Domain", 7),
+        ("Windows2025Domain", 10),
+    ];
+    match v {
+        Value::String(s) => MODES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(s.trim()))
+            .map(|(_, l)| *l),
+        Value::Number(n) => n.as_i64().filter(|l| MODES.iter().any(|(_, m)| m == l)),
+        _ => None,
+    }
+}
+
+const SKIP_AD: [&str; 11] = [
+    "domainmode",
     "distinguishedname",
     "objectclass",
     "propertynames",
@@ -679,6 +703,8 @@ fn ad_name(k: &str) -> String {
         "memberof" => "memberOf".into(),
         "sid" | "objectsid" => "objectSid".into(),
         "objectguid" => "objectGUID".into(),
+        // Get-ADOptionalFeature shows msDS-EnabledFeatureBL as EnabledScopes.
+        "enabledscopes" => "msDS-EnabledFeatureBL".into(),
         _ if k.chars().all(|c| !c.is_ascii_lowercase()) => k.to_ascii_lowercase(),
         _ => camel(k),
     }
@@ -729,6 +755,7 @@ fn ad_objects(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> (Vec<Entry>,
         }
         let is_group = classes.iter().any(|c| c.eq_ignore_ascii_case("group"));
         all_groups &= is_group;
+        let mut lost: Vec<String> = Vec::new();
         for (k, v) in o.iter() {
             let lk = k.to_ascii_lowercase();
             if SKIP_AD.contains(&lk.as_str()) || lk == "runspaceid" || lk == "psshowcomputername" {
@@ -779,7 +806,10 @@ fn ad_objects(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> (Vec<Entry>,
                             }
                         }
                     }
-                    (_, Value::String(s)) if is_lost_marker(s) => None,
+                    (_, Value::String(s)) if is_lost_marker(s) => {
+                        lost.push(name.clone());
+                        None
+                    }
                     (_, Value::Bool(b)) => Some(if *b {
                         b"TRUE".to_vec()
                     } else {
@@ -794,6 +824,20 @@ fn ad_objects(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> (Vec<Entry>,
                 }
             }
         }
+        let is_domain = classes.iter().any(|c| c.eq_ignore_ascii_case("domainDNS"));
+        if is_domain
+            && !e.has("msDS-Behavior-Version")
+            && let Some(mode) = get(o, "DomainMode")
+        {
+            match domain_mode(mode) {
+                Some(level) => e.push("msDS-Behavior-Version", level.to_string().into_bytes()),
+                None => cx.note(
+                    "invalid-value",
+                    format!("{place}.DomainMode"),
+                    format!("DomainMode {mode} is not a known domain functional level"),
+                ),
+            }
+        }
         if is_group && !e.has("groupType") {
             match scope.and_then(|s| group_type(s, get(o, "GroupCategory"))) {
                 Some(gt) => e.push("groupType", gt.to_string().into_bytes()),
@@ -803,6 +847,21 @@ fn ad_objects(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> (Vec<Entry>,
                     format!("group {dn}: GroupScope/GroupCategory missing or unknown, so its groupType is unknown"),
                 ),
             }
+        }
+        // The Recycle Bin fact is read from the presence of its back-link: if the export lost
+        // the value, leaving the object in would claim "disabled".
+        if dn
+            .to_ascii_lowercase()
+            .starts_with("cn=recycle bin feature,")
+            && lost.iter().any(|l| l == "msDS-EnabledFeatureBL")
+        {
+            cx.note(
+                "lost-data",
+                format!("{place}.EnabledScopes"),
+                "the Recycle Bin feature's EnabledScopes were not exported as values; the feature state is left unknown \
+                 (export with ConvertTo-Json -Depth 4)",
+            );
+            continue;
         }
         entries.push(e);
     }
@@ -837,6 +896,29 @@ mod tests {
         assert_eq!(group_type(&json!(2), Some(&json!(1))), Some(-2147483640));
         assert_eq!(group_type(&json!(1), Some(&json!(0))), Some(2));
         assert_eq!(group_type(&s("Universal"), None), None);
+    }
+
+    #[test]
+    fn domain_and_recycle_bin_from_ad_module_cmdlets() {
+        let dom = json!({"DistinguishedName": "DC=contoso,DC=com", "ObjectClass": "domainDNS", "DomainMode": "Windows2016Domain",
+                         "DNSRoot": "contoso.com", "ObjectGUID": "3f2504e0-4f89-11d3-9a0c-0305e82c3301"});
+        let rb = json!({"DistinguishedName": "CN=Recycle Bin Feature,CN=Optional Features,CN=Directory Service,CN=Windows NT,CN=Services,CN=Configuration,DC=contoso,DC=com",
+                        "ObjectClass": "msDS-OptionalFeature", "Name": "Recycle Bin Feature",
+                        "EnabledScopes": ["CN=Partitions,CN=Configuration,DC=contoso,DC=com", "CN=NTDS Settings,CN=DC1,CN=Servers,CN=Default-First-Site-Name,CN=Sites,CN=Configuration,DC=contoso,DC=com"]});
+        let f = recognize(Path::new("ad.json"), &[dom, rb]);
+        assert_eq!(f.recognized_as, "Get-ADObject");
+        let snap = crate::ad::AdSnapshot::from_entries(&f.ad_entries).unwrap();
+        assert_eq!(snap.domain_functional_level, Some(7));
+        assert!(snap.domain.is_some());
+        assert_eq!(snap.recycle_bin_enabled, Some(true));
+        assert_eq!(domain_mode(&json!(10)), Some(10));
+        let lost = json!({"DistinguishedName": "CN=Recycle Bin Feature,CN=Optional Features,CN=Directory Service,CN=Windows NT,CN=Services,CN=Configuration,DC=contoso,DC=com",
+                          "ObjectClass": "msDS-OptionalFeature", "EnabledScopes": "Microsoft.ActiveDirectory.Management.ADPropertyValueCollection"});
+        let f = recognize(Path::new("rb.csv"), &[lost]);
+        let snap = crate::ad::AdSnapshot::from_entries(&f.ad_entries).unwrap();
+        assert_eq!(snap.recycle_bin_enabled, None);
+        assert!(f.quality.iter().any(|q| q.code == "lost-data"));
+        assert_eq!(domain_mode(&json!("Windows9000Domain")), None);
     }
 
     #[test]
