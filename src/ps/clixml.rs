@@ -1094,6 +1094,20 @@ mod tests {
     }
 
     #[test]
+    fn stderr_stream_with_progress_records() {
+        let s = "#< CLIXML\r\n<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><Obj S=\"progress\" RefId=\"0\"><TN RefId=\"0\"><T>System.Management.Automation.PSCustomObject</T><T>System.Object</T></TN><MS><I64 N=\"SourceId\">1</I64><PR N=\"Record\"><AV>Preparing modules for first use.</AV><AI>0</AI><Nil /><PI>-1</PI><PC>-1</PC><T>Completed</T><SR>-1</SR><SD> </SD></PR></MS></Obj><S S=\"Error\">Get-ADSyncAADCompanyFeature : access denied_x000D__x000A_</S></Objs>";
+        let v = p(s).unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0]["SourceId"], 1);
+        assert_eq!(v[0]["Record"]["AV"], "Preparing modules for first use.");
+        assert_eq!(v[0]["Record"]["T"], "Completed");
+        assert_eq!(
+            v[1],
+            json!("Get-ADSyncAADCompanyFeature : access denied\r\n")
+        );
+    }
+
+    #[test]
     fn clixml_stream_with_several_roots() {
         let s = format!(
             "#< CLIXML\n{HDR}<S S=\"Error\">boom_x000D__x000A_</S></Objs>{HDR}<S S=\"Warning\">hm</S></Objs>"
