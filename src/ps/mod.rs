@@ -23,7 +23,7 @@ use recognize::{Findings, UNRECOGNIZED};
 /// Deepest folder nesting walked when a directory is given.
 const MAX_DIR_DEPTH: usize = 8;
 /// Most files read from one directory tree.
-const MAX_FILES: usize = 200_000;
+const MAX_FILES: usize = 1_000_000;
 /// Most data-quality notes of one kind per file (then a summary).
 const MAX_NOTES: usize = 25;
 
@@ -307,10 +307,19 @@ fn entra_exporter(
         type_names: Vec::new(),
         evidence: f.into_evidence(dir),
     }];
-    // Everything else in the export (SubscribedSkus, settings, OnPremisesSynchronization …),
-    // kept only where recognised: EntraExporter writes many object types gwb does not need.
+    // The rest of the export that can hold evidence (SubscribedSkus, settings,
+    // OnPremisesSynchronization …), kept only where recognised. Users, devices, applications
+    // and the like are not read: a large tenant has hundreds of thousands of them.
     for child in list_dir(dir)? {
         if child == groups_dir {
+            continue;
+        }
+        let name = child.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if child.is_dir()
+            && !ENTRA_EXPORTER_EVIDENCE_DIRS
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(name))
+        {
             continue;
         }
         w.child(&child, 1, &mut out, |a| {
@@ -319,6 +328,17 @@ fn entra_exporter(
     }
     Ok(out)
 }
+
+/// EntraExporter folders besides `Groups/` that may hold evidence gwb reads.
+const ENTRA_EXPORTER_EVIDENCE_DIRS: [&str; 7] = [
+    "Directory",
+    "Organization",
+    "SubscribedSkus",
+    "Settings",
+    "DirectorySettings",
+    "GroupSettings",
+    "OnPremisesSynchronization",
+];
 
 /// Which reader a file's content calls for.
 fn sniff(text: &str) -> &'static str {
