@@ -23,9 +23,10 @@ pub fn parse(file: &Path, text: &str) -> Result<Vec<Value>, InputError> {
         Value::Array(items) => items,
         // Windows PowerShell 5.1 wraps a PSObject-wrapped array as {"value": [...], "Count": n};
         // a Graph response page is {"@odata.context": ..., "value": [...]}.
-        Value::Object(ref m) if is_wrapped_array(m) => match m.get("value") {
-            Some(Value::Array(items)) => items.clone(),
-            _ => vec![v],
+        Value::Object(mut m) if is_wrapped_array(&m) => match m.remove("value") {
+            Some(Value::Array(items)) => items,
+            Some(other) => vec![other],
+            None => Vec::new(),
         },
         other => vec![other],
     })

@@ -446,6 +446,9 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
         }
         _ => Vec::new(),
     };
+    // The records hold everything from here on; free the text before recognising.
+    let encoding = decoded.encoding;
+    drop(decoded);
     let mut f = if format == "xml" || format == "text" {
         let mut f = Findings {
             recognized_as: UNRECOGNIZED.into(),
@@ -469,7 +472,7 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
     f.quality = quality;
     Ok(Analysis {
         source: path.to_path_buf(),
-        encoding: Some(decoded.encoding),
+        encoding: Some(encoding),
         format: format.into(),
         objects: records,
         type_names,
@@ -514,18 +517,32 @@ fn encoding_name(e: Option<Encoding>) -> String {
     }
 }
 
-/// The JSON record `gwb inspect --format json` prints per file.
-pub fn inspect_record(a: &Analysis) -> Value {
-    serde_json::json!({
-        "file": a.source.display().to_string(),
-        "encoding": encoding_name(a.encoding),
-        "format": a.format,
-        "recognizedAs": a.evidence.recognized_as,
-        "objects": a.objects,
-        "typeNames": a.type_names,
-        "evidence": evidence_summary(&a.evidence),
-        "dataQuality": a.evidence.quality,
-    })
+/// The JSON record `gwb inspect --format json` prints per file (borrowing the objects, so
+/// printing a large export does not copy it).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InspectRecord<'a> {
+    pub file: String,
+    pub encoding: String,
+    pub format: &'a str,
+    pub recognized_as: &'a str,
+    pub objects: &'a [Value],
+    pub type_names: &'a [Vec<String>],
+    pub evidence: Value,
+    pub data_quality: &'a [DataQuality],
+}
+
+pub fn inspect_record(a: &Analysis) -> InspectRecord<'_> {
+    InspectRecord {
+        file: a.source.display().to_string(),
+        encoding: encoding_name(a.encoding),
+        format: &a.format,
+        recognized_as: &a.evidence.recognized_as,
+        objects: &a.objects,
+        type_names: &a.type_names,
+        evidence: evidence_summary(&a.evidence),
+        data_quality: &a.evidence.quality,
+    }
 }
 
 fn evidence_summary(ev: &Evidence) -> Value {
@@ -586,6 +603,13 @@ fn cell(v: &Value) -> String {
 /// `gwb inspect FILE...`: what each file was recognised as, its objects and data-quality
 /// findings. Returns `false` when a file could not be read (the caller exits 2).
 pub fn inspect(args: &args::InspectArgs, out: &mut dyn std::io::Write) -> anyhow::Result<bool> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let ok = inspect_to(args, &mut out)?;
+    std::io::Write::flush(&mut out)?;
+    Ok(ok)
+}
+
+fn inspect_to(args: &args::InspectArgs, out: &mut dyn std::io::Write) -> anyhow::Result<bool> {
     let mut ok = true;
     let mut analyses = Vec::new();
     for f in &args.files {
@@ -597,8 +621,8 @@ pub fn inspect(args: &args::InspectArgs, out: &mut dyn std::io::Write) -> anyhow
         }
     }
     if args.format == args::InspectFormat::Json {
-        let records: Vec<Value> = analyses.iter().map(inspect_record).collect();
-        serde_json::to_writer_pretty(&mut *out, &Value::Array(records))?;
+        let records: Vec<InspectRecord<'_>> = analyses.iter().map(inspect_record).collect();
+        serde_json::to_writer_pretty(&mut *out, &records)?;
         writeln!(out)?;
     } else if !analyses.is_empty() {
         write!(out, "{}", summary_table(&analyses))?;
