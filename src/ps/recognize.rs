@@ -192,56 +192,81 @@ fn company_features(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> Option
 }
 
 /// `Get-ADSyncGlobalSettings` (its `.Parameters`), `Get-ADSyncGlobalSettingsParameter`, or
-/// a server-configuration `GlobalSettings.json`.
+/// a server-configuration `GlobalSettings.json`. Parameters arrive as a list of
+/// `{Name, Value}` objects, as a dictionary keyed by name, or (console text of
+/// `$settings.Parameters`) as one object whose property names are the parameter names.
 fn global_settings(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> Option<ConnectEvidence> {
-    let mut params: Vec<&Map<String, Value>> = Vec::new();
+    let mut params: Vec<(String, Value)> = Vec::new();
     let mut found = false;
+    let is_param_name = |k: &str| k.starts_with("Microsoft.") && k.matches('.').count() >= 2;
+    let from_list = |items: &[Value], params: &mut Vec<(String, Value)>| {
+        for p in items.iter().filter_map(Value::as_object) {
+            if let Some(name) = get(p, "Name").and_then(Value::as_str) {
+                params.push((
+                    name.to_string(),
+                    get(p, "Value").cloned().unwrap_or(Value::Null),
+                ));
+            }
+        }
+    };
     for o in objects {
         match get(o, "Parameters") {
             Some(Value::Array(items)) => {
                 found = true;
-                params.extend(items.iter().filter_map(Value::as_object));
+                from_list(items, &mut params);
             }
-            Some(Value::Object(m)) if get(m, "Name").is_some() => {
+            Some(Value::Object(m)) => {
                 found = true;
-                params.push(m);
+                for (k, v) in m {
+                    match v {
+                        Value::Object(inner) if get(inner, "Name").is_some() => {
+                            from_list(std::slice::from_ref(v), &mut params);
+                        }
+                        other => params.push((k.clone(), other.clone())),
+                    }
+                }
             }
             Some(Value::String(s)) if is_lost_marker(s) => {
                 found = true;
                 cx.note(
                     "depth-truncated",
                     "$.Parameters",
-                    "the Parameters list was not serialised; re-export with ConvertTo-Json -Depth 10",
+                    "the Parameters list was not serialised; export (Get-ADSyncGlobalSettings).Parameters | ConvertTo-Json -Depth 5",
                 );
             }
             _ => {}
         }
     }
     if !found {
-        let named: Vec<&Map<String, Value>> = objects
-            .iter()
-            .copied()
-            .filter(|o| {
-                get(o, "Name")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| n.starts_with("Microsoft."))
-                    && get(o, "Value").is_some()
-            })
-            .collect();
-        if named.is_empty() {
+        for o in objects {
+            match get(o, "Name").and_then(Value::as_str) {
+                Some(n) if is_param_name(n) && get(o, "Value").is_some() => {
+                    params.push((
+                        n.to_string(),
+                        get(o, "Value").cloned().unwrap_or(Value::Null),
+                    ));
+                }
+                _ => {
+                    let keyed: Vec<(String, Value)> = o
+                        .iter()
+                        .filter(|(k, _)| is_param_name(k))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    if keyed.len() >= 2 {
+                        params.extend(keyed);
+                    }
+                }
+            }
+        }
+        if params.is_empty() {
             return None;
         }
-        params = named;
     }
     let mut c = ConnectEvidence {
         sources: vec![cx.file.display().to_string()],
         ..ConnectEvidence::default()
     };
-    for (i, p) in params.iter().enumerate() {
-        let Some(name) = get(p, "Name").and_then(Value::as_str) else {
-            continue;
-        };
-        let value = get(p, "Value").unwrap_or(&Value::Null);
+    for (name, value) in &params {
         if let Value::String(s) = value
             && is_lost_marker(s)
         {
@@ -255,11 +280,12 @@ fn global_settings(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> Option<
             if c.group_writeback_optional_feature.is_none() && !value.is_null() {
                 cx.note(
                     "invalid-value",
-                    format!("Parameters[{i}]"),
+                    format!("Parameters[{name}]"),
                     format!("{name} is {value}, not True or False"),
                 );
             }
-        } else if lower.contains("writeback")
+        } else if lower.contains("groupwriteback")
+            && !lower.contains("optionalfeature")
             && let Some(v) = scalar_text(value)
             && looks_like_dn(&v)
         {
@@ -968,6 +994,38 @@ mod tests {
                 .iter()
                 .any(|q| q.code == "missing-property" && q.message.contains("Get-MgBetaGroup"))
         );
+    }
+
+    #[test]
+    fn global_settings_in_every_shape() {
+        let list = json!({"Parameters": [{"Name": "Microsoft.Synchronize.ServerConfigurationVersion", "Value": "2.4.18.0"},
+                                         {"Name": "Microsoft.OptionalFeature.GroupWriteBack", "Value": "True"},
+                                         {"Name": "Microsoft.DeviceWriteBack.Container", "Value": "OU=Devices,DC=contoso,DC=com"},
+                                         {"Name": "Microsoft.GroupWriteBack.Container", "Value": "OU=GWB,DC=contoso,DC=com"}]});
+        let dict = json!({"Parameters": {"Microsoft.Synchronize.ServerConfigurationVersion": {"Name": "Microsoft.Synchronize.ServerConfigurationVersion", "Value": "2.4.18.0"},
+                                         "Microsoft.OptionalFeature.GroupWriteBack": "True",
+                                         "Microsoft.GroupWriteBack.Container": "OU=GWB,DC=contoso,DC=com"}});
+        let keyed = json!({"Microsoft.Synchronize.ServerConfigurationVersion": "2.4.18.0", "Microsoft.OptionalFeature.GroupWriteBack": "True",
+                           "Microsoft.DeviceWriteBack.Container": null, "Microsoft.GroupWriteBack.Container": "OU=GWB,DC=contoso,DC=com"});
+        for rec in [list, dict, keyed] {
+            let f = recognize(Path::new("gs"), &[rec]);
+            assert_eq!(f.recognized_as, "Get-ADSyncGlobalSettings");
+            assert_eq!(f.connect.server_version.as_deref(), Some("2.4.18.0"));
+            assert_eq!(f.connect.group_writeback_optional_feature, Some(true));
+            assert_eq!(
+                f.connect.writeback_container.as_deref(),
+                Some("OU=GWB,DC=contoso,DC=com")
+            );
+        }
+        let lost = recognize(
+            Path::new("gs"),
+            &[
+                json!({"SqlSchemaVersion": "616", "Parameters": "@{Microsoft.Synchronize....}", "Version": "22102"}),
+            ],
+        );
+        assert_eq!(lost.recognized_as, "Get-ADSyncGlobalSettings");
+        assert!(lost.connect.is_empty());
+        assert!(lost.quality.iter().any(|q| q.code == "depth-truncated"));
     }
 
     #[test]
