@@ -682,10 +682,11 @@ fn write_details(a: &Analysis, out: &mut dyn std::io::Write) -> anyhow::Result<(
         for (k, v) in m {
             match v {
                 Value::Object(inner) if k == "connect" => {
-                    for (ik, iv) in inner
-                        .iter()
-                        .filter(|(ik, iv)| *ik != "sources" && !iv.is_null())
-                    {
+                    for (ik, iv) in inner.iter().filter(|(ik, iv)| {
+                        *ik != "sources"
+                            && !iv.is_null()
+                            && iv.as_object().is_none_or(|o| !o.is_empty())
+                    }) {
                         writeln!(out, "  evidence.connect.{ik} : {}", cell(iv))?;
                     }
                 }
