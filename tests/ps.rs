@@ -248,6 +248,31 @@ fn directory_settings_and_skus() {
 }
 
 #[test]
+fn console_tables_of_tenant_settings_and_dirsync_features() {
+    let ev = one("group-unified-values.txt");
+    assert_eq!(ev.recognized_as, "Get-MgBetaDirectorySetting");
+    let s = ev.tenant.settings.expect("settings");
+    let v = s[0]
+        .values
+        .iter()
+        .find(|v| v.name == "NewUnifiedGroupWritebackDefault")
+        .expect("value");
+    assert_eq!(v.value.as_deref(), Some("false"));
+    assert_eq!(
+        s[0].values
+            .iter()
+            .find(|v| v.name == "CustomBlockedWordsList")
+            .and_then(|v| v.value.clone()),
+        None
+    );
+    let ev = one("dirsync-features.txt");
+    assert_eq!(ev.recognized_as, "Get-EntraDirSyncFeature");
+    let sync = ev.tenant.on_premises_synchronization.expect("sync");
+    assert_eq!(sync.feature("unifiedGroupWritebackEnabled"), Some(true));
+    assert_eq!(sync.feature("userWritebackEnabled"), Some(false));
+}
+
+#[test]
 fn adsync_global_settings_and_server_configuration_folder() {
     for (rel, name) in [
         ("adsync-global-settings.json", "Get-ADSyncGlobalSettings"),

@@ -139,6 +139,12 @@ pub fn recognize(file: &Path, records: &[Value]) -> Findings {
             "Get-ADObject"
         }
         .into();
+    } else if let Some(sync) = dirsync_features(&objects) {
+        f.tenant.on_premises_synchronization = Some(sync);
+        f.recognized_as = "Get-EntraDirSyncFeature".into();
+    } else if let Some(setting) = group_unified_values(&mut cx, &objects) {
+        f.tenant.settings = Some(vec![setting]);
+        f.recognized_as = "Get-MgBetaDirectorySetting".into();
     } else {
         graph(&mut cx, &objects, &mut f);
     }
@@ -293,6 +299,82 @@ fn global_settings(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> Option<
         }
     }
     Some(c)
+}
+
+/// `Get-EntraDirSyncFeature` / `Get-MsolDirSyncFeatures`: `{DirSyncFeature, Enabled}` rows,
+/// the tenant's view of the sync features, as Graph's `onPremisesSynchronization.features`.
+fn dirsync_features(objects: &[&Map<String, Value>]) -> Option<OnPremSync> {
+    let rows: Vec<(&str, bool)> = objects
+        .iter()
+        .filter_map(|o| {
+            Some((
+                get(o, "DirSyncFeature")?.as_str()?,
+                as_bool(get(o, "Enabled")?)?,
+            ))
+        })
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let mut features = std::collections::BTreeMap::new();
+    for (name, enabled) in rows {
+        let graph_name = match name.to_ascii_lowercase().as_str() {
+            "duplicateproxyaddressresiliency" => {
+                "quarantineUponProxyAddressesConflictEnabled".to_string()
+            }
+            "duplicateupnresiliency" => "quarantineUponUpnConflictEnabled".to_string(),
+            "enablesoftmatchonupn" => "softMatchOnUpnEnabled".to_string(),
+            "groupwriteback" | "groupwritebackv2" => "groupWriteBackEnabled".to_string(),
+            _ => camel(name) + "Enabled",
+        };
+        features.insert(graph_name, Some(enabled));
+    }
+    Some(OnPremSync {
+        id: None,
+        features: Some(features),
+        configuration: None,
+    })
+}
+
+/// `Get-MgBetaDirectorySetting | Select -ExpandProperty Values`: the `{Name, Value}` rows of
+/// one setting without the setting around them. `NewUnifiedGroupWritebackDefault` exists only
+/// on the Group.Unified template, so such rows are that setting.
+fn group_unified_values(
+    cx: &mut Ctx<'_>,
+    objects: &[&Map<String, Value>],
+) -> Option<DirectorySetting> {
+    let all_pairs = objects
+        .iter()
+        .all(|o| get(o, "Name").is_some_and(Value::is_string) && o.len() <= 3);
+    let marker = objects.iter().any(|o| {
+        get(o, "Name")
+            .and_then(Value::as_str)
+            .is_some_and(|n| n.eq_ignore_ascii_case("NewUnifiedGroupWritebackDefault"))
+    });
+    if !all_pairs || !marker {
+        return None;
+    }
+    cx.note(
+        "assumed",
+        "",
+        "setting values without their setting: read as the Group.Unified directory setting (the only template with \
+         NewUnifiedGroupWritebackDefault)",
+    );
+    let values = objects
+        .iter()
+        .filter_map(|o| {
+            Some(crate::bundle::tenant::SettingValue {
+                name: get(o, "Name")?.as_str()?.to_string(),
+                value: get(o, "Value").and_then(scalar_text),
+            })
+        })
+        .collect();
+    Some(DirectorySetting {
+        id: None,
+        display_name: Some("Group.Unified".into()),
+        template_id: Some("62375ab9-6b52-47ed-826b-58e47e0e304b".into()),
+        values,
+    })
 }
 
 fn looks_like_dn(s: &str) -> bool {
@@ -1026,6 +1108,35 @@ mod tests {
         assert_eq!(lost.recognized_as, "Get-ADSyncGlobalSettings");
         assert!(lost.connect.is_empty());
         assert!(lost.quality.iter().any(|q| q.code == "depth-truncated"));
+    }
+
+    #[test]
+    fn dirsync_features_and_bare_setting_values() {
+        let rows = [
+            json!({"Enabled": "True", "DirSyncFeature": "UnifiedGroupWriteback"}),
+            json!({"Enabled": "False", "DirSyncFeature": "DuplicateUPNResiliency"}),
+            json!({"Enabled": false, "DirSyncFeature": "DeviceWriteback"}),
+        ];
+        let f = recognize(Path::new("t.txt"), &rows);
+        assert_eq!(f.recognized_as, "Get-EntraDirSyncFeature");
+        let s = f.tenant.on_premises_synchronization.unwrap();
+        assert_eq!(s.feature("unifiedGroupWritebackEnabled"), Some(true));
+        assert_eq!(s.feature("quarantineUponUpnConflictEnabled"), Some(false));
+        assert_eq!(s.feature("deviceWritebackEnabled"), Some(false));
+
+        let rows = [
+            json!({"Name": "NewUnifiedGroupWritebackDefault", "Value": "false"}),
+            json!({"Name": "EnableMIPLabels", "Value": null}),
+        ];
+        let f = recognize(Path::new("t.txt"), &rows);
+        assert_eq!(f.recognized_as, "Get-MgBetaDirectorySetting");
+        let set = &f.tenant.settings.unwrap()[0];
+        assert_eq!(
+            set.template_id.as_deref(),
+            Some("62375ab9-6b52-47ed-826b-58e47e0e304b")
+        );
+        assert_eq!(set.values[0].value.as_deref(), Some("false"));
+        assert!(f.quality.iter().any(|q| q.code == "assumed"));
     }
 
     #[test]
