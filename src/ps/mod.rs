@@ -466,7 +466,12 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
         });
         f
     } else {
-        recognize::recognize(path, &records)
+        let lost_code = if matches!(format, "json" | "clixml") {
+            "depth-truncated"
+        } else {
+            "lost-data"
+        };
+        recognize::recognize_with(path, &records, lost_code)
     };
     quality.append(&mut f.quality);
     f.quality = quality;

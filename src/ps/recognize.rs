@@ -88,6 +88,9 @@ impl Findings {
 struct Ctx<'a> {
     file: &'a Path,
     quality: Vec<DataQuality>,
+    /// The code for values the export did not carry: `depth-truncated` (JSON, CLIXML) or
+    /// `lost-data` (CSV and console text).
+    lost: &'static str,
 }
 
 impl Ctx<'_> {
@@ -101,11 +104,17 @@ impl Ctx<'_> {
     }
 }
 
-/// Recognise a list of exported records.
+/// Recognise a list of exported records (from JSON or CLIXML).
 pub fn recognize(file: &Path, records: &[Value]) -> Findings {
+    recognize_with(file, records, "depth-truncated")
+}
+
+/// Recognise records, naming lost values with `lost_code` (`lost-data` for CSV and text).
+pub fn recognize_with(file: &Path, records: &[Value], lost_code: &'static str) -> Findings {
     let mut cx = Ctx {
         file,
         quality: Vec::new(),
+        lost: lost_code,
     };
     let mut f = Findings {
         recognized_as: UNRECOGNIZED.into(),
@@ -235,7 +244,7 @@ fn global_settings(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> Option<
             Some(Value::String(s)) if is_lost_marker(s) => {
                 found = true;
                 cx.note(
-                    "depth-truncated",
+                    cx.lost,
                     "$.Parameters",
                     "the Parameters list was not serialised; export (Get-ADSyncGlobalSettings).Parameters | ConvertTo-Json -Depth 5",
                 );
@@ -506,7 +515,7 @@ fn graph(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>], f: &mut Findings) {
             if let Some(Value::String(s)) = m.get("values")
                 && is_lost_marker(s)
             {
-                cx.note("depth-truncated", format!("{place}.values"), "setting values were not serialised; setting skipped (re-export with -Depth 10)");
+                cx.note(cx.lost, format!("{place}.values"), "setting values were not serialised; setting skipped (re-export with -Depth 10)");
                 incomplete = true;
                 continue;
             }
@@ -533,7 +542,7 @@ fn graph(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>], f: &mut Findings) {
                 && is_lost_marker(s)
             {
                 cx.note(
-                    "depth-truncated",
+                    cx.lost,
                     format!("{place}.servicePlans"),
                     "service plans were not serialised; SKU skipped (re-export with -Depth 10)",
                 );
@@ -623,7 +632,7 @@ fn group(
             && is_lost_marker(s)
         {
             cx.note(
-                "depth-truncated",
+                cx.lost,
                 format!("{place}.{key}"),
                 format!("group {id}: {key} was not serialised ({s:?}); the group is left out rather than guessed — re-export with ConvertTo-Json -Depth 10"),
             );
@@ -634,7 +643,7 @@ fn group(
         && wb.values().any(|v| v.as_str().is_some_and(is_lost_marker))
     {
         cx.note(
-            "depth-truncated",
+            cx.lost,
             format!("{place}.writebackConfiguration"),
             format!("group {id}: writebackConfiguration was truncated; group left out"),
         );
@@ -676,7 +685,7 @@ fn group(
                 );
             } else {
                 cx.note(
-                    "depth-truncated",
+                    cx.lost,
                     format!("{place}.members"),
                     format!("group {id}: members were not serialised; members treated as not collected (re-export with -Depth 10)"),
                 );
@@ -694,7 +703,7 @@ fn group(
             if bad {
                 members_lost = true;
                 cx.note(
-                    "depth-truncated",
+                    cx.lost,
                     format!("{place}.members"),
                     format!("group {id}: member objects were truncated; members treated as not collected (re-export with -Depth 10)"),
                 );
