@@ -654,7 +654,7 @@ fn group(
         if let Some(Value::String(s)) = m.get(key) {
             let text = s.trim().trim_start_matches('{').trim_end_matches('}');
             let items: Vec<Value> = text
-                .split(|c: char| c == ',' || c.is_whitespace())
+                .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
                 .filter(|x| !x.is_empty())
                 .map(|x| Value::String(x.into()))
                 .collect();
@@ -1062,6 +1062,20 @@ mod tests {
         let m = &g.members.as_ref().unwrap()[0];
         assert_eq!(m.member_type(), crate::bundle::tenant::MemberType::User);
         assert_eq!(m.on_premises_sync_enabled, Some(true));
+    }
+
+    #[test]
+    fn joined_lists_from_csv_are_split() {
+        let rec = json!({"Id": "0f8e9a1c-1111-4222-8333-944455556666", "GroupTypes": "Unified;DynamicMembership", "SecurityEnabled": "False",
+                         "MailEnabled": "True", "ProxyAddresses": "SMTP:a@contoso.com;smtp:b@contoso.com", "WritebackConfiguration": null});
+        let f = recognize_with(Path::new("g.csv"), &[rec], "lost-data");
+        let g = &f.tenant.groups.as_ref().unwrap()[0];
+        assert!(g.is_unified() && g.is_dynamic());
+        assert_eq!(
+            g.proxy_addresses,
+            ["SMTP:a@contoso.com", "smtp:b@contoso.com"]
+        );
+        assert_eq!(g.security_enabled, Some(false));
     }
 
     #[test]
