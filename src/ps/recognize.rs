@@ -11,7 +11,7 @@ use super::json::is_lost_marker;
 use crate::ad::dn::Dn;
 use crate::ad::ids;
 use crate::ad::ldif::Entry;
-use crate::bundle::tenant::{DirectorySetting, Group, Member, OnPremSync, SubscribedSku};
+use crate::bundle::tenant::{DirectorySetting, Group, OnPremSync, SubscribedSku};
 use crate::bundle::{ConnectEvidence, DataQuality, Evidence};
 
 /// `Get-ADSyncAADCompanyFeature` properties.
@@ -627,6 +627,15 @@ fn group(
         );
         return None;
     }
+    if !m.contains_key("groupTypes") {
+        // Without groupTypes a Microsoft 365 group looks like a distribution group.
+        cx.note(
+            "missing-property",
+            format!("{place}.groupTypes"),
+            format!("group {id}: the export has no groupTypes, so the kind of group is unknown; group left out (add groupTypes to -Property / $select)"),
+        );
+        return None;
+    }
     for key in ["writebackConfiguration", "groupTypes", "proxyAddresses"] {
         if let Some(Value::String(s)) = m.get(key)
             && is_lost_marker(s)
@@ -714,12 +723,23 @@ fn group(
     if members_lost {
         m.insert("members".into(), Value::Null);
     }
-    if let Some(Value::Array(items)) = m.get_mut("members") {
-        items.retain(|i| {
-            i.get("id")
-                .and_then(Value::as_str)
-                .is_some_and(|s| !s.trim().is_empty())
+    let member_without_id = m
+        .get("members")
+        .and_then(Value::as_array)
+        .is_some_and(|items| {
+            items.iter().any(|i| {
+                i.get("id")
+                    .and_then(Value::as_str)
+                    .is_none_or(|s| s.trim().is_empty())
+            })
         });
+    if member_without_id {
+        cx.note(
+            "invalid-record",
+            format!("{place}.members"),
+            format!("group {id}: a member has no id; members treated as not collected"),
+        );
+        m.insert("members".into(), Value::Null);
     }
     match serde_json::from_value::<Group>(Value::Object(m)) {
         Ok(g) => Some(g),
@@ -732,15 +752,6 @@ fn group(
             None
         }
     }
-}
-
-/// Members exported on their own (EntraExporter `Members/`), shaped like Graph.
-pub fn member(v: &Value) -> Option<Member> {
-    let Value::Object(mut m) = graph_shape(v) else {
-        return None;
-    };
-    coerce(&mut m);
-    serde_json::from_value(Value::Object(m)).ok()
 }
 
 /// `GroupScope`/`GroupCategory` (names or enum numbers) to AD's `groupType`.
@@ -1076,6 +1087,23 @@ mod tests {
             ["SMTP:a@contoso.com", "smtp:b@contoso.com"]
         );
         assert_eq!(g.security_enabled, Some(false));
+    }
+
+    #[test]
+    fn groups_without_group_types_or_member_ids_are_not_guessed() {
+        let no_types = json!({"id": "0f8e9a1c-1111-4222-8333-944455556666", "mailEnabled": true, "securityEnabled": false,
+                              "writebackConfiguration": {"isEnabled": null}});
+        let f = recognize(Path::new("g.json"), &[no_types]);
+        assert_eq!(f.tenant.groups.as_ref().map(Vec::len), Some(0));
+        assert!(
+            f.quality
+                .iter()
+                .any(|q| q.code == "missing-property" && q.place == "$[0].groupTypes")
+        );
+        let bad_member = json!({"id": "0f8e9a1c-1111-4222-8333-944455556666", "groupTypes": [], "securityEnabled": true,
+                                "writebackConfiguration": {"isEnabled": true}, "members": [{"id": "u1"}, {"displayName": "no id"}]});
+        let f = recognize(Path::new("g.json"), &[bad_member]);
+        assert!(f.tenant.groups.as_ref().unwrap()[0].members.is_none());
     }
 
     #[test]
