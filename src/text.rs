@@ -1,6 +1,7 @@
 //! The one decoding layer every input file goes through: BOM sniffing (UTF-8, UTF-16LE,
 //! UTF-16BE), UTF-16 without a BOM (Windows PowerShell 5.1 `Out-File`), CRLF, and a
-//! Windows-1252 fallback with a warning for bytes that are not UTF-8.
+//! Windows-1252 fallback with a warning for bytes that are not UTF-8. UTF-32 with a BOM is
+//! accepted too (`-Encoding UTF32`). Decoding never fails: problems become warnings.
 
 use std::path::Path;
 
@@ -16,6 +17,8 @@ pub enum Encoding {
     Utf16BeBom,
     Utf16LeNoBom,
     Utf16BeNoBom,
+    Utf32LeBom,
+    Utf32BeBom,
     Windows1252,
 }
 
@@ -57,7 +60,17 @@ pub fn read_file(path: &Path) -> Result<Decoded, InputError> {
 /// CRLF line ends are normalised to LF.
 pub fn decode(bytes: &[u8]) -> Decoded {
     let mut warnings = Vec::new();
-    let (text, encoding) = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+    let (text, encoding) = if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE, 0x00, 0x00]) {
+        (
+            decode_utf32(rest, true, &mut warnings),
+            Encoding::Utf32LeBom,
+        )
+    } else if let Some(rest) = bytes.strip_prefix(&[0x00, 0x00, 0xFE, 0xFF]) {
+        (
+            decode_utf32(rest, false, &mut warnings),
+            Encoding::Utf32BeBom,
+        )
+    } else if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         (utf8_or_1252(rest, &mut warnings).0, Encoding::Utf8Bom)
     } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
         (
@@ -89,11 +102,15 @@ pub fn decode(bytes: &[u8]) -> Decoded {
             },
         )
     };
-    let text = if text.contains('\r') {
+    let mut text = if text.contains('\r') {
         text.replace("\r\n", "\n")
     } else {
         text
     };
+    // A second BOM (a file appended to by a different writer) is not content.
+    if text.starts_with('\u{feff}') {
+        text.remove(0);
+    }
     Decoded {
         text,
         encoding,
@@ -117,10 +134,10 @@ fn utf8_or_1252(bytes: &[u8], warnings: &mut Vec<String>) -> (String, bool) {
 
 /// UTF-16 without a BOM: ASCII-heavy text has a zero in every other byte.
 fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
-    if bytes.len() < 4 || !bytes.len().is_multiple_of(2) {
+    if bytes.len() < 4 {
         return None;
     }
-    let sample = &bytes[..bytes.len().min(512)];
+    let sample = &bytes[..(bytes.len() & !1).min(512)];
     let pairs = sample.len() / 2;
     let odd_zero = sample
         .chunks_exact(2)
@@ -137,6 +154,36 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
     } else {
         None
     }
+}
+
+fn decode_utf32(bytes: &[u8], le: bool, warnings: &mut Vec<String>) -> String {
+    if !bytes.len().is_multiple_of(4) {
+        warnings.push(
+            "UTF-32 text length is not a multiple of 4; the trailing bytes were dropped".into(),
+        );
+    }
+    let mut bad = 0usize;
+    let out: String = bytes
+        .chunks_exact(4)
+        .map(|q| {
+            let arr = [q[0], q[1], q[2], q[3]];
+            let n = if le {
+                u32::from_le_bytes(arr)
+            } else {
+                u32::from_be_bytes(arr)
+            };
+            char::from_u32(n).unwrap_or_else(|| {
+                bad += 1;
+                '\u{FFFD}'
+            })
+        })
+        .collect();
+    if bad > 0 {
+        warnings.push(format!(
+            "{bad} invalid UTF-32 code point(s) replaced with U+FFFD"
+        ));
+    }
+    out
 }
 
 fn decode_utf16(bytes: &[u8], le: bool, warnings: &mut Vec<String>) -> String {
@@ -194,6 +241,40 @@ mod tests {
         assert_eq!(decode(&utf16le(s, true)).encoding, Encoding::Utf16LeBom);
         assert_eq!(decode(&utf16le(s, false)).text, expect);
         assert_eq!(decode(&utf16le(s, false)).encoding, Encoding::Utf16LeNoBom);
+    }
+
+    #[test]
+    fn utf16_be_utf32_odd_lengths_and_lone_surrogates() {
+        let s = "{\"a\": \"Ä\"}";
+        let mut be = vec![0xFE, 0xFF];
+        for u in s.encode_utf16() {
+            be.extend_from_slice(&u.to_be_bytes());
+        }
+        assert_eq!(decode(&be).text, s);
+        assert_eq!(decode(&be).encoding, Encoding::Utf16BeBom);
+        let mut u32le = vec![0xFF, 0xFE, 0, 0];
+        for c in s.chars() {
+            u32le.extend_from_slice(&(c as u32).to_le_bytes());
+        }
+        assert_eq!(decode(&u32le).text, s);
+        assert_eq!(decode(&u32le).encoding, Encoding::Utf32LeBom);
+        // Truncated UTF-16 without a BOM: the odd byte is dropped with a warning.
+        let mut odd = utf16le("{\"abc\": 1}", false);
+        odd.push(b'x');
+        let d = decode(&odd);
+        assert_eq!(d.encoding, Encoding::Utf16LeNoBom);
+        assert_eq!(d.text, "{\"abc\": 1}");
+        assert_eq!(d.warnings.len(), 1);
+        // A lone surrogate becomes U+FFFD, never a panic.
+        let d = decode(&[0xFF, 0xFE, 0x00, 0xD8, 0x41, 0x00]);
+        assert_eq!(d.text, "\u{FFFD}A");
+        assert_eq!(d.warnings.len(), 1);
+        // Double BOM.
+        assert_eq!(
+            decode(&[0xEF, 0xBB, 0xBF, 0xEF, 0xBB, 0xBF, b'1']).text,
+            "1"
+        );
+        assert_eq!(decode(&[]).text, "");
     }
 
     #[test]

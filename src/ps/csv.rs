@@ -1,0 +1,352 @@
+//! `Export-Csv` files: the `#TYPE` line, quoted and unquoted fields (`$null` is an empty
+//! unquoted field, `""` an empty string), `;` or tab delimiters (sniffed from the header),
+//! embedded newlines and doubled quotes. Also the writer gwb's own CSV round-trips through.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use crate::error::InputError;
+
+/// Most columns accepted in one file.
+pub const MAX_COLUMNS: usize = 10_000;
+
+/// A parsed CSV export.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// From `#TYPE X`.
+    pub type_name: Option<String>,
+    pub delimiter: char,
+    pub headers: Vec<String>,
+    /// One JSON object per data row: strings, or null for empty unquoted fields.
+    pub records: Vec<Value>,
+}
+
+/// One field with whether it was quoted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Field {
+    text: String,
+    quoted: bool,
+}
+
+/// Does the first line look like an Export-Csv header?
+pub fn looks_like(text: &str) -> bool {
+    let t = text.trim_start_matches('\u{feff}');
+    let first = t.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    if first.starts_with("#TYPE ") {
+        return true;
+    }
+    let first = first.trim();
+    if first.is_empty()
+        || first.starts_with('{')
+        || first.starts_with('[')
+        || first.starts_with('<')
+    {
+        return false;
+    }
+    let d = sniff_delimiter(first);
+    match split_line(first, d) {
+        Some(fields) => {
+            fields.len() >= 2
+                && fields
+                    .iter()
+                    .all(|f| !f.text.trim().is_empty() && !f.text.contains(" : "))
+        }
+        None => false,
+    }
+}
+
+/// Pick the delimiter that splits the header into the most fields (outside quotes).
+fn sniff_delimiter(header: &str) -> char {
+    let mut best = (',', 0usize);
+    for d in [',', ';', '\t', '|'] {
+        let mut n = 0;
+        let mut in_q = false;
+        for c in header.chars() {
+            if c == '"' {
+                in_q = !in_q;
+            } else if c == d && !in_q {
+                n += 1;
+            }
+        }
+        if n > best.1 {
+            best = (d, n);
+        }
+    }
+    best.0
+}
+
+fn split_line(line: &str, d: char) -> Option<Vec<Field>> {
+    let mut p = Scanner {
+        text: line,
+        i: 0,
+        line: 1,
+    };
+    let (fields, _) = p.record(d).ok()?;
+    Some(fields)
+}
+
+/// A record scanner over the text's bytes: every byte it stops at (delimiter, quote,
+/// newline) is ASCII, so slicing between them always lands on UTF-8 boundaries.
+struct Scanner<'a> {
+    text: &'a str,
+    i: usize,
+    line: usize,
+}
+
+impl Scanner<'_> {
+    fn peek(&self, at: usize) -> Option<u8> {
+        self.text.as_bytes().get(at).copied()
+    }
+
+    /// One record; `Ok((fields, more))`, `Err(line)` when a quoted field never ends.
+    fn record(&mut self, d: char) -> Result<(Vec<Field>, bool), usize> {
+        // Delimiters are ASCII; a non-ASCII one would never match a byte.
+        let d = u8::try_from(u32::from(d)).unwrap_or(b',');
+        let mut fields = Vec::new();
+        loop {
+            let mut f = Field {
+                text: String::new(),
+                quoted: false,
+            };
+            let save = self.i;
+            while self.peek(self.i) == Some(b' ') {
+                self.i += 1;
+            }
+            if self.peek(self.i) == Some(b'"') {
+                f.quoted = true;
+                let start_line = self.line;
+                self.i += 1;
+                loop {
+                    let run_start = self.i;
+                    while let Some(b) = self.peek(self.i) {
+                        if b == b'"' {
+                            break;
+                        }
+                        if b == b'\n' {
+                            self.line += 1;
+                        }
+                        self.i += 1;
+                    }
+                    f.text.push_str(&self.text[run_start..self.i]);
+                    match self.peek(self.i) {
+                        None => return Err(start_line),
+                        Some(_) if self.peek(self.i + 1) == Some(b'"') => {
+                            f.text.push('"');
+                            self.i += 2;
+                        }
+                        Some(_) => {
+                            self.i += 1;
+                            break;
+                        }
+                    }
+                }
+                // Text after the closing quote (malformed, but Import-Csv keeps it).
+                let run_start = self.i;
+                while let Some(b) = self.peek(self.i) {
+                    if b == d || b == b'\n' {
+                        break;
+                    }
+                    if b == b'"' {
+                        return Err(self.line);
+                    }
+                    self.i += 1;
+                }
+                f.text.push_str(&self.text[run_start..self.i]);
+            } else {
+                self.i = save;
+                let run_start = self.i;
+                while let Some(b) = self.peek(self.i) {
+                    if b == d || b == b'\n' {
+                        break;
+                    }
+                    self.i += 1;
+                }
+                f.text.push_str(&self.text[run_start..self.i]);
+            }
+            fields.push(f);
+            match self.peek(self.i) {
+                Some(b) if b == d => {
+                    self.i += 1;
+                    if fields.len() > MAX_COLUMNS {
+                        return Err(self.line);
+                    }
+                }
+                Some(b'\n') => {
+                    self.i += 1;
+                    self.line += 1;
+                    return Ok((fields, self.i < self.text.len()));
+                }
+                _ => return Ok((fields, false)),
+            }
+        }
+    }
+}
+
+/// Parse an Export-Csv file (text already decoded by `crate::text`).
+pub fn parse(file: &Path, text: &str) -> Result<Table, InputError> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut table = Table {
+        delimiter: ',',
+        ..Table::default()
+    };
+    // Leading `#TYPE` / `#` lines and blank lines before the header.
+    let mut offset = 0;
+    let mut line_no = 1;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        if let Some(ty) = t.strip_prefix("#TYPE ") {
+            table.type_name = Some(ty.trim().to_string());
+        } else if !(t.is_empty() || t.starts_with('#')) {
+            break;
+        }
+        offset += line.len();
+        line_no += 1;
+    }
+    let body = &text[offset..];
+    let header_line = body.lines().next().unwrap_or("");
+    table.delimiter = sniff_delimiter(header_line);
+    let d = table.delimiter;
+    let mut sc = Scanner {
+        text: body,
+        i: 0,
+        line: line_no,
+    };
+    if body.is_empty() {
+        return Ok(table);
+    }
+    let (headers, mut more) = sc.record(d).map_err(|l| {
+        InputError::new(
+            file,
+            format!("line {l}"),
+            "header has a quoted field that never ends",
+        )
+    })?;
+    table.headers = headers.into_iter().map(|f| f.text).collect();
+    if table.headers.iter().all(|h| h.trim().is_empty()) {
+        return Err(InputError::new(
+            file,
+            format!("line {line_no}"),
+            "empty CSV header",
+        ));
+    }
+    let mut record_no = 0;
+    while more {
+        let start = sc.line;
+        let (fields, m) = sc.record(d).map_err(|l| {
+            InputError::new(
+                file,
+                format!("record {} (line {l})", record_no + 1),
+                "quoted field never ends (mismatched quotes)",
+            )
+        })?;
+        more = m;
+        if fields.len() == 1 && fields[0].text.is_empty() && !fields[0].quoted {
+            continue; // blank line
+        }
+        record_no += 1;
+        if fields.len() > table.headers.len() {
+            return Err(InputError::new(
+                file,
+                format!("record {record_no} (line {start})"),
+                format!(
+                    "{} fields but the header has {} columns (mismatched quotes or delimiter?)",
+                    fields.len(),
+                    table.headers.len()
+                ),
+            ));
+        }
+        let mut m = Map::new();
+        for (i, h) in table.headers.iter().enumerate() {
+            let v = match fields.get(i) {
+                Some(f) if f.quoted || !f.text.is_empty() => Value::String(f.text.clone()),
+                _ => Value::Null,
+            };
+            m.insert(h.clone(), v);
+        }
+        table.records.push(Value::Object(m));
+    }
+    Ok(table)
+}
+
+/// Quote one field the way Export-Csv does (always quoted, `"` doubled); `None` is `$null`.
+pub fn quote_field(v: Option<&str>) -> String {
+    match v {
+        None => String::new(),
+        Some(s) => format!("\"{}\"", s.replace('"', "\"\"")),
+    }
+}
+
+/// Write rows as Export-Csv would (header from the column list, every field quoted, CRLF).
+pub fn write(headers: &[String], rows: &[Vec<Option<String>>]) -> String {
+    let mut out = String::new();
+    let line = |cells: Vec<String>| cells.join(",") + "\r\n";
+    out.push_str(&line(
+        headers.iter().map(|h| quote_field(Some(h))).collect(),
+    ));
+    for r in rows {
+        out.push_str(&line(r.iter().map(|c| quote_field(c.as_deref())).collect()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn windows_powershell_export() {
+        let t = "#TYPE Selected.Microsoft.ActiveDirectory.Management.ADGroup\n\"Name\",\"Members\",\"Note\",\"Empty\"\n\"Sales\",\"System.Object[]\",,\"\"\n\"Multi\nline \"\"x\"\"\",\"a\",\"b\",\"c\"\n";
+        let tb = parse(Path::new("g.csv"), t).unwrap();
+        assert_eq!(
+            tb.type_name.as_deref(),
+            Some("Selected.Microsoft.ActiveDirectory.Management.ADGroup")
+        );
+        assert_eq!(tb.headers, ["Name", "Members", "Note", "Empty"]);
+        assert_eq!(tb.records.len(), 2);
+        assert_eq!(tb.records[0]["Note"], Value::Null);
+        assert_eq!(tb.records[0]["Empty"], "");
+        assert_eq!(tb.records[1]["Name"], "Multi\nline \"x\"");
+    }
+
+    #[test]
+    fn semicolon_and_unquoted() {
+        let tb = parse(Path::new("g.csv"), "Name;Value\nA;1\n\nB;\"2;3\"\n").unwrap();
+        assert_eq!(tb.delimiter, ';');
+        assert_eq!(tb.records.len(), 2);
+        assert_eq!(tb.records[1]["Value"], "2;3");
+    }
+
+    #[test]
+    fn malformed_is_an_error_naming_the_record() {
+        let e = parse(Path::new("g.csv"), "A,B\n1,2\n\"3,4\n").unwrap_err();
+        assert!(e.place.contains("record 2"), "{e}");
+        let e = parse(Path::new("g.csv"), "A,B\n1,2,3\n").unwrap_err();
+        assert!(e.place.contains("record 1"), "{e}");
+    }
+
+    proptest! {
+        #[test]
+        fn quoting_round_trips(rows in proptest::collection::vec(proptest::collection::vec(proptest::option::of(".*"), 3), 1..5)) {
+            let headers: Vec<String> = vec!["A".into(), "B b".into(), "C,\"c\"".into()];
+            let text = write(&headers, &rows);
+            let decoded = crate::text::decode(text.as_bytes()).text;
+            let tb = parse(Path::new("p.csv"), &decoded).unwrap();
+            prop_assert_eq!(&tb.headers, &headers);
+            // Rows that are entirely blank and unquoted cannot exist: every field is quoted or null.
+            let expected: Vec<&Vec<Option<String>>> = rows.iter().filter(|r| !(r.len() == 1 && r[0].is_none())).collect();
+            prop_assert_eq!(tb.records.len(), expected.len());
+            for (rec, row) in tb.records.iter().zip(expected) {
+                for (h, cell) in headers.iter().zip(row) {
+                    let want = match cell {
+                        // decode() normalises CRLF, as Import-Csv does on read.
+                        Some(s) => Value::String(s.replace("\r\n", "\n")),
+                        None => Value::Null,
+                    };
+                    prop_assert_eq!(&rec[h], &want);
+                }
+            }
+        }
+    }
+}
