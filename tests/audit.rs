@@ -552,3 +552,63 @@ fn msidentitytools_shape() {
         ]
     );
 }
+
+/// A depth-truncated ConvertTo-Json export is a data-quality finding and makes the verdict
+/// incomplete, never a wrong answer.
+#[test]
+fn depth_truncated_evidence_gives_an_incomplete_verdict() {
+    let c = fixture("contoso");
+    let ev = fixture("powershell/groups.depth-truncated.json");
+    let (v, _) = audit_json(&[
+        "--snapshot",
+        c.to_str().unwrap(),
+        "--evidence",
+        ev.to_str().unwrap(),
+        "--target",
+        "connect-v1",
+    ]);
+    assert_eq!(v["verdicts"][0]["verdict"], "incomplete");
+    assert_eq!(v["evidence"]["complete"], false);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "evidence-truncated")
+        .expect("evidence-truncated finding");
+    assert!(f["remediation"].as_str().unwrap().contains("-Depth"));
+    gwb()
+        .args([
+            "audit",
+            "--snapshot",
+            c.to_str().unwrap(),
+            "--evidence",
+            ev.to_str().unwrap(),
+            "--require-complete",
+        ])
+        .assert()
+        .code(3);
+}
+
+/// Connect exports in connect/ and --evidence files in any PowerShell encoding feed the flags.
+#[test]
+fn connect_exports_feed_the_feature_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    write_bundle(dir.path(), "{\"format\":\"gwb-tenant/1\"}");
+    std::fs::create_dir(dir.path().join("connect")).unwrap();
+    std::fs::copy(
+        fixture("powershell/company-feature.ps51.json"),
+        dir.path().join("connect/company-feature.json"),
+    )
+    .unwrap();
+    let (v, _) = audit_json(&["--snapshot", dir.path().to_str().unwrap()]);
+    assert_eq!(v["flags"]["v1"], true);
+    assert_eq!(v["flags"]["v2"], false);
+    assert_eq!(v["flags"]["deviceWriteback"], true);
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"writeback-v1-enabled"));
+}

@@ -323,6 +323,11 @@ pub fn merge_evidence(snap: &mut Snapshot, ad_entries: &mut Vec<ldif::Entry>, ev
         snap.tenant_present = true;
         snap.tenant.on_premises_synchronization = t.on_premises_synchronization;
     }
+    for sec in t.incomplete_sections {
+        if !snap.tenant.incomplete_sections.contains(&sec) {
+            snap.tenant.incomplete_sections.push(sec);
+        }
+    }
     snap.connect.merge(ev.connect);
     ad_entries.extend(ev.ad_entries);
     snap.quality.extend(ev.quality);
