@@ -3,7 +3,7 @@
 use anyhow::Context;
 
 use crate::ad::ldif;
-use crate::bundle::{BUNDLE_FORMAT, Manifest, tenant::TENANT_FORMAT};
+use crate::bundle::{BUNDLE_FORMAT, Manifest};
 use crate::cli::CollectArgs;
 use crate::ldap::MemberRefs;
 
@@ -42,22 +42,20 @@ pub fn member_refs(tenant: &crate::bundle::TenantDoc) -> MemberRefs {
 pub fn run(args: &CollectArgs) -> anyhow::Result<bool> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let mut complete = true;
-    let mut tenant = None;
+    let mut refs = None;
     if args.graph.is_live() {
-        let mut doc = crate::graph::collect(&args.graph)?;
-        doc.format = Some(TENANT_FORMAT.to_string());
-        complete &= doc.incomplete_sections.is_empty();
-        let text = serde_json::to_string_pretty(&doc)?;
-        write_atomic(&args.out.join("tenant.json"), text.as_bytes())?;
-        tenant = Some(doc);
+        // tenant.json is streamed to disk by the Graph collector (a million memberships never sit in memory twice).
+        let outcome = crate::graph::collect_bundle(&args.graph, &args.out, args.incremental)?;
+        complete &= outcome.complete;
+        refs = Some(outcome.refs);
     }
     let mut manifest = Manifest { format: Some(BUNDLE_FORMAT.into()), target_ou: args.target_ou.clone(), ..Manifest::default() };
     if args.ldap.ldap_url.is_some() {
-        let refs = tenant.as_ref().map(member_refs).unwrap_or_default();
+        let refs = refs.clone().unwrap_or_default();
         let entries = crate::ldap::collect(&args.ldap, args.target_ou.as_deref(), &refs)?;
         write_atomic(&args.out.join("ad.ldif"), ldif::write(&entries).as_bytes())?;
     }
-    if tenant.is_none() && args.ldap.ldap_url.is_none() {
+    if refs.is_none() && args.ldap.ldap_url.is_none() {
         anyhow::bail!("nothing to collect: give Graph options (--tenant/--client-id or --graph-url) and/or --ldap-url");
     }
     manifest.collected_at = Some(now_rfc3339());

@@ -1,0 +1,368 @@
+//! Live collection: which requests gwb sends, in which order, and what it does when a
+//! section fails. Full collection = one `$batch` for the small sections and the delta
+//! bookmark, `/v1.0/subscribedSkus`, paged `/beta/groups` ($top=999) and each group's first
+//! members page through `$batch` (20 groups per request), following nextLinks only for larger
+//! groups. Incremental collection replays the groups delta since the stored deltaLink.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+
+use super::client::{GraphClient, GraphError};
+use super::model::{Collected, GroupRec, MemberTable};
+
+/// Group properties gwb reads (beta; writebackConfiguration must be selected explicitly).
+pub const GROUP_SELECT: &str = "id,displayName,description,groupTypes,mailEnabled,securityEnabled,mail,mailNickname,\
+proxyAddresses,membershipRule,membershipRuleProcessingState,onPremisesSyncEnabled,onPremisesSecurityIdentifier,\
+onPremisesSamAccountName,onPremisesDomainName,onPremisesNetBiosName,onPremisesLastSyncDateTime,isAssignableToRole,\
+visibility,createdDateTime,deletedDateTime,writebackConfiguration";
+
+/// Member properties gwb reads (users, groups and devices in one `$select`).
+pub const MEMBER_SELECT: &str = "id,displayName,onPremisesSyncEnabled,onPremisesSecurityIdentifier,\
+onPremisesObjectIdentifier,onPremisesImmutableId,onPremisesDistinguishedName,deviceId,trustType,groupTypes,\
+securityEnabled,mailEnabled";
+
+/// What an administrator should do about a failed section.
+pub fn explain(section: &str, e: &GraphError) -> String {
+    let perm = match section {
+        "onPremisesSynchronization" => {
+            "reading /directory/onPremisesSynchronization needs OnPremDirectorySynchronization.Read.All, which Microsoft \
+documents as delegated-only (Global Administrator); without it the tenant's writeback feature flags are unknown. \
+Fallback evidence: on the Entra Connect server run `Get-ADSyncAADCompanyFeature | ConvertTo-Json > features.json` \
+and put the file in the bundle's connect/ directory (or pass it to gwb audit with --evidence)"
+        }
+        "settings" => "reading /settings needs GroupSettings.Read.All (or Directory.Read.All)",
+        "subscribedSkus" => "reading /subscribedSkus needs Organization.Read.All",
+        "deletedGroups" => "reading deleted groups needs Group.Read.All (or GroupMember.Read.All)",
+        "groups" => "reading groups with writebackConfiguration needs Group.Read.All (GroupMember.Read.All covers the rest)",
+        "members" => "reading members needs GroupMember.Read.All, plus User.Read.All and Device.Read.All to see members' on-premises fields",
+        _ => "",
+    };
+    let advice = match (e.status, e.code.as_deref()) {
+        (Some(403), _) => perm.to_string(),
+        (Some(401), _) => "the access token was rejected: it expired, or was issued for another resource or cloud (tokens are not interchangeable between clouds)".to_string(),
+        (Some(404), _) if section == "onPremisesSynchronization" => "the tenant has no on-premises synchronization object".to_string(),
+        (Some(429), _) => "still throttled after every retry: run again later or with a lower --concurrency".to_string(),
+        (_, Some("truncatedBody")) | (None, _) => "the connection kept failing: check the network or proxy and run again".to_string(),
+        _ => String::new(),
+    };
+    if advice.is_empty() { format!("{section}: {e}") } else { format!("{section}: {e}\n  what to do: {advice}") }
+}
+
+fn warn_section(c: &mut Collected, section: &str, e: &GraphError) {
+    tracing::warn!("{}", explain(section, e));
+    c.mark_incomplete(section);
+}
+
+fn progress(len: u64, msg: &'static str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() || !tracing::enabled!(tracing::Level::WARN) {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new(len);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>14} [{bar:30}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_message(msg);
+    pb
+}
+
+/// The small sections (one `$batch`) and subscribedSkus; optionally the delta bookmark.
+async fn sections(client: &Arc<GraphClient>, c: &mut Collected, with_delta_latest: bool) {
+    let mut urls = vec![
+        "/directory/onPremisesSynchronization".to_string(),
+        "/settings".to_string(),
+        format!("/directory/deletedItems/microsoft.graph.group?$select={GROUP_SELECT}&$top=999"),
+        "/organization?$select=id".to_string(),
+    ];
+    if with_delta_latest {
+        urls.push(format!("/groups/delta?$select={GROUP_SELECT},members&$deltatoken=latest"));
+    }
+    let (results, skus) = tokio::join!(client.batch_get("beta", &urls, &[]), client.get_all("/v1.0/subscribedSkus", &[]));
+    let mut it = results.into_iter();
+    match it.next() {
+        Some(Ok(body)) => {
+            c.onprem = body.get("value").and_then(Value::as_array).and_then(|a| a.first()).cloned();
+        }
+        Some(Err(e)) => warn_section(c, "onPremisesSynchronization", &e),
+        None => c.mark_incomplete("onPremisesSynchronization"),
+    }
+    match it.next() {
+        Some(Ok(body)) => {
+            let mut all = Vec::new();
+            match client.rest_of_pages(&body, &[], &mut all).await {
+                Ok(()) => c.settings = Some(all),
+                Err(e) => warn_section(c, "settings", &e),
+            }
+        }
+        Some(Err(e)) => warn_section(c, "settings", &e),
+        None => c.mark_incomplete("settings"),
+    }
+    match it.next() {
+        Some(Ok(body)) => {
+            let mut all = Vec::new();
+            match client.rest_of_pages(&body, &[], &mut all).await {
+                Ok(()) => c.deleted = Some(all),
+                Err(e) => warn_section(c, "deletedGroups", &e),
+            }
+        }
+        Some(Err(e)) => warn_section(c, "deletedGroups", &e),
+        None => c.mark_incomplete("deletedGroups"),
+    }
+    if let Some(Ok(body)) = it.next()
+        && let Some(id) = body.get("value").and_then(Value::as_array).and_then(|a| a.first()).and_then(|o| o.get("id")).and_then(Value::as_str)
+    {
+        c.tenant_id = Some(id.to_string());
+    }
+    if with_delta_latest {
+        match it.next() {
+            Some(Ok(body)) => c.delta_link = body.get("@odata.deltaLink").and_then(Value::as_str).map(str::to_string),
+            Some(Err(e)) => tracing::warn!("groups delta bookmark: {e}; the next --incremental run will collect everything again"),
+            None => {}
+        }
+    }
+    match skus {
+        Ok(v) => c.skus = Some(v),
+        Err(e) => warn_section(c, "subscribedSkus", &e),
+    }
+}
+
+/// Intern one members page and follow its nextLinks, interning as pages arrive.
+async fn member_pages(client: &GraphClient, first: Value, table: &Mutex<MemberTable>) -> Result<Vec<u32>, GraphError> {
+    let mut ids = Vec::new();
+    let mut page = first;
+    loop {
+        {
+            let mut t = table.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for m in page.get("value").and_then(Value::as_array).into_iter().flatten() {
+                if let Some(i) = t.intern(m, false) {
+                    ids.push(i);
+                }
+            }
+        }
+        match page.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string) {
+            Some(link) => page = client.get(&link, &[]).await?,
+            None => return Ok(ids),
+        }
+    }
+}
+
+/// Fill in every group's members: first pages 20 groups per `$batch`, batches in parallel.
+async fn members(client: &Arc<GraphClient>, groups: &mut [GroupRec], table: MemberTable, concurrency: usize) -> (MemberTable, Vec<GraphError>) {
+    let table = Mutex::new(table);
+    let pb = progress(groups.len() as u64, "members");
+    let urls: Vec<String> = groups.iter().map(|g| format!("/groups/{}/members?$select={MEMBER_SELECT}&$top=999", g.id)).collect();
+    let chunks: Vec<(usize, &[String])> = urls.chunks(20).enumerate().map(|(i, c)| (i * 20, c)).collect();
+    let table_ref = &table;
+    let pb_ref = &pb;
+    let mut stream = futures_util::stream::iter(chunks)
+        .map(|(start, chunk)| async move {
+            let results = client.batch_chunk("beta", start, chunk, &[]).await;
+            let mut out = Vec::with_capacity(results.len());
+            let follow = results.into_iter().enumerate().map(|(k, r)| async move {
+                match r {
+                    Ok(body) => (start + k, member_pages(client, body, table_ref).await),
+                    Err(e) => (start + k, Err(e)),
+                }
+            });
+            out.extend(futures_util::future::join_all(follow).await);
+            pb_ref.inc(chunk.len() as u64);
+            out
+        })
+        .buffer_unordered(concurrency.clamp(1, 64) * 2);
+    let mut errors = Vec::new();
+    while let Some(batch) = stream.next().await {
+        for (i, r) in batch {
+            match r {
+                Ok(ids) => {
+                    if let Some(g) = groups.get_mut(i) {
+                        g.members = Some(ids);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!("members of group {}: {e}", groups.get(i).map(|g| g.id.as_str()).unwrap_or("?"));
+                    errors.push(e);
+                }
+            }
+        }
+    }
+    drop(stream);
+    pb.finish_and_clear();
+    (table.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner), errors)
+}
+
+/// A full collection.
+pub async fn full(client: &Arc<GraphClient>, tenant_hint: Option<String>, concurrency: usize) -> Collected {
+    let mut c = Collected { tenant_id: tenant_hint, ..Collected::default() };
+    // The delta bookmark is taken first, so changes made during the collection show up next time.
+    sections(client, &mut c, true).await;
+    match client.get_all(&format!("/beta/groups?$select={GROUP_SELECT}&$top=999"), &[]).await {
+        Ok(list) => {
+            let mut groups: Vec<GroupRec> =
+                list.into_iter().filter_map(|g| if let Value::Object(o) = g { GroupRec::from_object(o) } else { None }).collect();
+            let (table, errors) = members(client, &mut groups, MemberTable::default(), concurrency).await;
+            c.table = table;
+            if let Some(e) = errors.first() {
+                tracing::warn!("{}", explain("members", e));
+                c.mark_incomplete("groups");
+            }
+            c.groups = Some(groups);
+        }
+        Err(e) => warn_section(&mut c, "groups", &e),
+    }
+    if let Some(onprem_id) = c.onprem.as_ref().and_then(|o| o.get("id")).and_then(Value::as_str)
+        && c.tenant_id.as_deref().is_none_or(|t| crate::ad::ids::parse_guid(t).is_none())
+    {
+        c.tenant_id = Some(onprem_id.to_string());
+    }
+    c.collected_at = Some(crate::collect::now_rfc3339());
+    c
+}
+
+/// Changes to one group gathered from delta pages.
+#[derive(Default)]
+struct GroupDelta {
+    props: Map<String, Value>,
+    /// (member reference, removed?) in arrival order.
+    members: Vec<(Value, bool)>,
+    removed: bool,
+}
+
+/// Outcome of replaying the delta.
+pub enum Incremental {
+    Done(Box<Collected>),
+    /// The stored deltaLink no longer works: collect everything.
+    Expired(String),
+}
+
+/// Replay the groups delta since `prev.delta_link` into `prev`.
+pub async fn incremental(client: &Arc<GraphClient>, mut prev: Collected) -> Incremental {
+    let Some(mut link) = prev.delta_link.clone() else { return Incremental::Expired("the bundle has no groupsDeltaLink".into()) };
+    if !prev.incomplete.is_empty() {
+        return Incremental::Expired(format!("the previous collection was incomplete ({})", prev.incomplete.join(", ")));
+    }
+    if prev.groups.is_none() {
+        return Incremental::Expired("the bundle has no groups".into());
+    }
+    let mut order: Vec<String> = Vec::new();
+    let mut changes: HashMap<String, GroupDelta> = HashMap::new();
+    let new_link = loop {
+        let page = match client.get(&link, &[]).await {
+            Ok(p) => p,
+            Err(e) if e.status == Some(410) || e.code.as_deref() == Some("syncStateNotFound") || (e.status == Some(400) && e.message.contains("sync state")) => {
+                return Incremental::Expired(format!("the delta token has expired ({e})"));
+            }
+            Err(e) => {
+                // Nothing is merged: keep the previous state, say it is stale.
+                tracing::warn!("{}", explain("groups", &e));
+                prev.mark_incomplete("groups");
+                return Incremental::Done(Box::new(prev));
+            }
+        };
+        for item in page.get("value").and_then(Value::as_array).into_iter().flatten() {
+            let Some(obj) = item.as_object() else { continue };
+            let Some(id) = obj.get("id").and_then(Value::as_str) else { continue };
+            let key = id.to_ascii_lowercase();
+            let d = changes.entry(key.clone()).or_insert_with(|| {
+                order.push(key.clone());
+                GroupDelta::default()
+            });
+            for (k, v) in obj {
+                match k.as_str() {
+                    "@removed" => d.removed = true,
+                    "members@delta" => {
+                        for m in v.as_array().into_iter().flatten() {
+                            d.members.push((m.clone(), m.get("@removed").is_some()));
+                        }
+                    }
+                    k if k.starts_with("@odata.") => {}
+                    _ => {
+                        d.props.insert(k.to_string(), v.clone());
+                    }
+                }
+            }
+        }
+        if let Some(n) = page.get("@odata.nextLink").and_then(Value::as_str) {
+            link = n.to_string();
+        } else {
+            break page.get("@odata.deltaLink").and_then(Value::as_str).map(str::to_string);
+        }
+    };
+    sections(client, &mut prev, false).await;
+
+    // Members added since the last run: fetch their on-premises fields (20 per $batch).
+    let mut to_fetch: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for d in changes.values() {
+        for (m, removed) in &d.members {
+            if !removed && let Some(mid) = m.get("id").and_then(Value::as_str) && seen.insert(mid.to_ascii_lowercase()) {
+                to_fetch.push(mid.to_string());
+            }
+        }
+    }
+    let urls: Vec<String> = to_fetch.iter().map(|id| format!("/directoryObjects/{id}?$select={MEMBER_SELECT}")).collect();
+    let fetched = client.batch_get("beta", &urls, &[]).await;
+    for (id, r) in to_fetch.iter().zip(fetched) {
+        match r {
+            Ok(mut obj) => {
+                if let Some(o) = obj.as_object_mut() {
+                    o.remove("@odata.context");
+                }
+                prev.table.intern(&obj, true);
+            }
+            Err(e) => {
+                tracing::warn!("member {id}: {e}");
+                prev.mark_incomplete("groups");
+            }
+        }
+    }
+
+    let mut groups = prev.groups.take().unwrap_or_default();
+    let mut pos: HashMap<String, usize> = groups.iter().enumerate().map(|(i, g)| (g.id.to_ascii_lowercase(), i)).collect();
+    let mut drop_ids = std::collections::HashSet::new();
+    for key in &order {
+        let Some(d) = changes.remove(key) else { continue };
+        if d.removed {
+            drop_ids.insert(key.clone());
+            continue;
+        }
+        let idx = match pos.get(key) {
+            Some(&i) => i,
+            None => {
+                let Some(mut rec) = GroupRec::from_object(d.props.clone()) else { continue };
+                rec.members = Some(Vec::new());
+                groups.push(rec);
+                pos.insert(key.clone(), groups.len() - 1);
+                groups.len() - 1
+            }
+        };
+        let Some(g) = groups.get_mut(idx) else { continue };
+        if !d.props.is_empty() {
+            let mut obj = g.object();
+            for (k, v) in d.props {
+                obj.insert(k, v);
+            }
+            g.json = Value::Object(obj).to_string();
+        }
+        if let Some(list) = g.members.as_mut() {
+            for (m, removed) in d.members {
+                let Some(mid) = m.get("id").and_then(Value::as_str) else { continue };
+                let Some(ti) = prev.table.lookup(mid) else { continue };
+                if removed {
+                    list.retain(|&x| x != ti);
+                } else if !list.contains(&ti) {
+                    list.push(ti);
+                }
+            }
+        }
+    }
+    groups.retain(|g| !drop_ids.contains(&g.id.to_ascii_lowercase()));
+    prev.groups = Some(groups);
+    prev.delta_link = new_link;
+    prev.collected_at = Some(crate::collect::now_rfc3339());
+    Incremental::Done(Box::new(prev))
+}

@@ -1,0 +1,291 @@
+//! The collected tenant in a compact form: Graph objects kept verbatim as compact JSON text,
+//! each distinct member stored once and referenced by index from every group it belongs to.
+//! Serializing it produces `tenant.json` (`gwb-tenant/1`) without building the whole
+//! document in memory, so a million memberships fit in a few hundred megabytes.
+
+use std::collections::HashMap;
+
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::bundle::tenant::TENANT_FORMAT;
+
+/// Distinct member objects (users, groups, devices) by id.
+#[derive(Debug, Default)]
+pub struct MemberTable {
+    objs: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl MemberTable {
+    /// Store a member object (first copy wins unless `replace`); returns its index.
+    pub fn intern(&mut self, v: &Value, replace: bool) -> Option<u32> {
+        let id = v.get("id")?.as_str()?.to_ascii_lowercase();
+        if let Some(&i) = self.index.get(&id) {
+            if replace && let Some(slot) = self.objs.get_mut(i as usize) {
+                *slot = v.to_string();
+            }
+            return Some(i);
+        }
+        let i = u32::try_from(self.objs.len()).ok()?;
+        self.objs.push(v.to_string());
+        self.index.insert(id, i);
+        Some(i)
+    }
+    pub fn lookup(&self, id: &str) -> Option<u32> {
+        self.index.get(&id.to_ascii_lowercase()).copied()
+    }
+    pub fn get(&self, i: u32) -> Option<Value> {
+        serde_json::from_str(self.objs.get(i as usize)?).ok()
+    }
+    pub fn id_of(&self, i: u32) -> Option<String> {
+        self.get(i)?.get("id")?.as_str().map(str::to_string)
+    }
+    pub fn len(&self) -> usize {
+        self.objs.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.objs.is_empty()
+    }
+}
+
+/// One group: its Graph object (without `members`) and its direct members.
+#[derive(Debug, Clone)]
+pub struct GroupRec {
+    pub id: String,
+    /// Compact JSON of the group object.
+    pub json: String,
+    /// `None` when members were not collected for this group.
+    pub members: Option<Vec<u32>>,
+}
+
+impl GroupRec {
+    pub fn from_object(mut obj: Map<String, Value>) -> Option<GroupRec> {
+        obj.remove("members");
+        let id = obj.get("id")?.as_str()?.to_string();
+        Some(GroupRec { id, json: Value::Object(obj).to_string(), members: None })
+    }
+    pub fn object(&self) -> Map<String, Value> {
+        match serde_json::from_str(&self.json) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        }
+    }
+}
+
+/// The tenant half of a bundle as collected.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub tenant_id: Option<String>,
+    pub collected_at: Option<String>,
+    pub onprem: Option<Value>,
+    pub settings: Option<Vec<Value>>,
+    pub skus: Option<Vec<Value>>,
+    pub groups: Option<Vec<GroupRec>>,
+    pub deleted: Option<Vec<Value>>,
+    pub incomplete: Vec<String>,
+    pub delta_link: Option<String>,
+    pub table: MemberTable,
+}
+
+impl Collected {
+    pub fn mark_incomplete(&mut self, section: &str) {
+        if !self.incomplete.iter().any(|s| s == section) {
+            self.incomplete.push(section.to_string());
+        }
+    }
+
+    /// Read a previous `tenant.json` document.
+    pub fn from_value(doc: Value) -> Collected {
+        let Value::Object(mut doc) = doc else { return Collected::default() };
+        let mut c = Collected {
+            tenant_id: doc.get("tenantId").and_then(Value::as_str).map(str::to_string),
+            collected_at: doc.get("collectedAt").and_then(Value::as_str).map(str::to_string),
+            onprem: doc.remove("onPremisesSynchronization").filter(|v| !v.is_null()),
+            settings: doc.remove("settings").and_then(|v| if let Value::Array(a) = v { Some(a) } else { None }),
+            skus: doc.remove("subscribedSkus").and_then(|v| if let Value::Array(a) = v { Some(a) } else { None }),
+            deleted: doc.remove("deletedGroups").and_then(|v| if let Value::Array(a) = v { Some(a) } else { None }),
+            incomplete: doc
+                .get("incompleteSections")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .unwrap_or_default(),
+            delta_link: doc.get("groupsDeltaLink").and_then(Value::as_str).map(str::to_string),
+            ..Collected::default()
+        };
+        if let Some(Value::Array(groups)) = doc.remove("groups") {
+            let mut out = Vec::with_capacity(groups.len());
+            for g in groups {
+                let Value::Object(mut obj) = g else { continue };
+                let members = obj.remove("members");
+                let Some(mut rec) = GroupRec::from_object(obj) else { continue };
+                if let Some(Value::Array(ms)) = members {
+                    rec.members = Some(ms.iter().filter_map(|m| c.table.intern(m, false)).collect());
+                }
+                out.push(rec);
+            }
+            c.groups = Some(out);
+        }
+        c
+    }
+
+    /// The whole document as a JSON value (for small tenants and tests).
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// The AD objects LDAP discovery must resolve, derived exactly as `collect::member_refs`
+    /// derives them, a slice of the tenant at a time.
+    pub fn member_refs(&self) -> crate::ldap::MemberRefs {
+        use crate::bundle::tenant::{Group, Member};
+        let mut refs = crate::ldap::MemberRefs::default();
+        let mut absorb = |doc: crate::bundle::TenantDoc| {
+            let r = crate::collect::member_refs(&doc);
+            refs.sids.extend(r.sids);
+            refs.guids.extend(r.guids);
+            refs.device_ids.extend(r.device_ids);
+        };
+        if let Some(groups) = &self.groups {
+            for chunk in groups.chunks(5000) {
+                let gs: Vec<Group> = chunk.iter().filter_map(|g| serde_json::from_str::<Group>(&g.json).ok()).collect();
+                absorb(crate::bundle::TenantDoc { groups: Some(gs), ..Default::default() });
+            }
+        }
+        let total = self.table.len();
+        let mut start = 0usize;
+        while start < total {
+            let end = (start + 5000).min(total);
+            let members: Vec<Member> = (start..end)
+                .filter_map(|i| u32::try_from(i).ok())
+                .filter_map(|i| self.table.objs.get(i as usize))
+                .filter_map(|s| serde_json::from_str::<Member>(s).ok())
+                .collect();
+            let g = Group { id: String::new(), members: Some(members), ..Group::default() };
+            absorb(crate::bundle::TenantDoc { groups: Some(vec![g]), ..Default::default() });
+            start = end;
+        }
+        for v in [&mut refs.sids] {
+            v.sort();
+            v.dedup();
+        }
+        refs.guids.sort();
+        refs.guids.dedup();
+        refs.device_ids.sort();
+        refs.device_ids.dedup();
+        refs
+    }
+}
+
+struct GroupOut<'a> {
+    g: &'a GroupRec,
+    table: &'a MemberTable,
+}
+
+struct MembersOut<'a> {
+    ids: &'a [u32],
+    table: &'a MemberTable,
+}
+
+impl Serialize for MembersOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.ids.len()))?;
+        for &i in self.ids {
+            if let Some(v) = self.table.get(i) {
+                seq.serialize_element(&v)?;
+            }
+        }
+        seq.end()
+    }
+}
+
+impl Serialize for GroupOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let obj = self.g.object();
+        let mut map = s.serialize_map(None)?;
+        for (k, v) in &obj {
+            map.serialize_entry(k, v)?;
+        }
+        if let Some(ids) = &self.g.members {
+            map.serialize_entry("members", &MembersOut { ids, table: self.table })?;
+        }
+        map.end()
+    }
+}
+
+struct GroupsOut<'a>(&'a [GroupRec], &'a MemberTable);
+
+impl Serialize for GroupsOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for g in self.0 {
+            seq.serialize_element(&GroupOut { g, table: self.1 })?;
+        }
+        seq.end()
+    }
+}
+
+impl Serialize for Collected {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("format", TENANT_FORMAT)?;
+        if let Some(t) = &self.tenant_id {
+            map.serialize_entry("tenantId", t)?;
+        }
+        if let Some(t) = &self.collected_at {
+            map.serialize_entry("collectedAt", t)?;
+        }
+        if let Some(o) = &self.onprem {
+            map.serialize_entry("onPremisesSynchronization", o)?;
+        }
+        if let Some(v) = &self.settings {
+            map.serialize_entry("settings", v)?;
+        }
+        if let Some(v) = &self.skus {
+            map.serialize_entry("subscribedSkus", v)?;
+        }
+        if let Some(g) = &self.groups {
+            map.serialize_entry("groups", &GroupsOut(g, &self.table))?;
+        }
+        if let Some(v) = &self.deleted {
+            map.serialize_entry("deletedGroups", v)?;
+        }
+        if !self.incomplete.is_empty() {
+            map.serialize_entry("incompleteSections", &self.incomplete)?;
+        }
+        if let Some(l) = &self.delta_link {
+            map.serialize_entry("groupsDeltaLink", l)?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn round_trips_and_shares_members() {
+        let doc = json!({
+            "format": TENANT_FORMAT, "tenantId": "t",
+            "groups": [
+                {"id": "g1", "displayName": "A", "futureProperty": {"x": 1}, "members": [{"@odata.type": "#microsoft.graph.user", "id": "u1", "onPremisesSecurityIdentifier": "S-1-5-21-1-2-3-1001"}]},
+                {"id": "g2", "members": [{"@odata.type": "#microsoft.graph.user", "id": "U1", "onPremisesSecurityIdentifier": "S-1-5-21-1-2-3-1001"}]},
+                {"id": "g3"}
+            ],
+            "incompleteSections": ["settings"],
+            "groupsDeltaLink": "http://x/beta/groups/delta?$deltatoken=a"
+        });
+        let c = Collected::from_value(doc.clone());
+        assert_eq!(c.table.len(), 1);
+        let back = c.to_value();
+        assert_eq!(back["groups"][0], doc["groups"][0]);
+        assert_eq!(back["groups"][1]["members"][0]["id"], "u1");
+        assert!(back["groups"][2].get("members").is_none());
+        assert_eq!(back["incompleteSections"], json!(["settings"]));
+        assert_eq!(back["groupsDeltaLink"], doc["groupsDeltaLink"]);
+        let refs = c.member_refs();
+        assert_eq!(refs.sids, vec!["S-1-5-21-1-2-3-1001".to_string()]);
+    }
+}
