@@ -138,6 +138,13 @@ impl Shared {
         };
         (resp.status, body)
     }
+    /// Issue an access token directly (as if the token endpoint had), e.g. for token-file tests.
+    pub fn issue_token(&self) -> String {
+        let lifetime = self.with_config(|c| c.token_lifetime);
+        let token = format!("sim.{}", uuid::Uuid::new_v4().simple());
+        lock(&self.tokens).insert(token.clone(), Instant::now() + Duration::from_secs(lifetime));
+        token
+    }
     fn draw(&self) -> f64 {
         lock(&self.rng).random_range(0.0..100.0)
     }

@@ -395,6 +395,16 @@ impl Store {
         let Some(gi) = self.group_idx(id) else { return not_found(id) };
         let Some(Some(mut g)) = self.groups.get_mut(gi).map(Option::take) else { return not_found(id) };
         self.index.remove(&key(id));
+        // A deleted object leaves every group it belonged to.
+        let parents: Vec<usize> = (0..self.members.len())
+            .filter(|&p| self.members.get(p).is_some_and(|l| l.iter().any(|m| m.eq_ignore_ascii_case(id))))
+            .collect();
+        for p in parents {
+            if let Some(l) = self.members.get_mut(p) {
+                l.retain(|m| !m.eq_ignore_ascii_case(id));
+            }
+            self.record(p, Change::Removed(id.to_string()));
+        }
         let unified = g.get("groupTypes").and_then(Value::as_array).is_some_and(|a| a.iter().any(|t| t == "Unified"));
         if unified {
             g.insert("deletedDateTime".into(), json!(crate::collect::now_rfc3339()));
