@@ -16,7 +16,12 @@ fn server(spec: GenSpec, cfg: SimConfig) -> SimServer {
 
 fn small() -> GenSpec {
     // 2,500 members in one group: three member pages at $top=999.
-    GenSpec { groups: 45, members: 900, seed: 11, big: 2500 }
+    GenSpec {
+        groups: 45,
+        members: 900,
+        seed: 11,
+        big: 2500,
+    }
 }
 
 fn collect_cmd(s: &SimServer, out: &Path) -> assert_cmd::Command {
@@ -27,7 +32,14 @@ fn collect_cmd(s: &SimServer, out: &Path) -> assert_cmd::Command {
         .env("AZURE_CLIENT_SECRET", SECRET)
         .args(["collect", "--out"])
         .arg(out)
-        .args(["--graph-url", &s.url(), "--tenant", "contoso.onmicrosoft.com", "--client-id", "11111111-2222-3333-4444-555555555555"]);
+        .args([
+            "--graph-url",
+            &s.url(),
+            "--tenant",
+            "contoso.onmicrosoft.com",
+            "--client-id",
+            "11111111-2222-3333-4444-555555555555",
+        ]);
     c
 }
 
@@ -66,15 +78,21 @@ fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
                             return Some(d);
                         }
                     }
-                    (p, q) => return Some(format!("{path}.{k}: {} vs {}", p.is_some(), q.is_some())),
+                    (p, q) => {
+                        return Some(format!("{path}.{k}: {} vs {}", p.is_some(), q.is_some()));
+                    }
                 }
             }
             None
         }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            x.iter().zip(y).enumerate().find_map(|(i, (p, q))| first_difference(p, q, &format!("{path}[{i}]")))
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (p, q))| first_difference(p, q, &format!("{path}[{i}]"))),
+        (Value::Array(x), Value::Array(y)) => {
+            Some(format!("{path}: {} items vs {}", x.len(), y.len()))
         }
-        (Value::Array(x), Value::Array(y)) => Some(format!("{path}: {} items vs {}", x.len(), y.len())),
         _ if a == b => None,
         _ => Some(format!("{path}: {a} vs {b}")),
     }
@@ -103,87 +121,210 @@ fn requests(s: &SimServer) -> u64 {
 fn full_collection_equals_served_tenant() {
     let s = server(small(), SimConfig::default());
     let dir = tempfile::tempdir().unwrap();
-    let out = collect_cmd(&s, dir.path()).assert().success().get_output().clone();
+    let out = collect_cmd(&s, dir.path())
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let doc = read_json(&dir.path().join("tenant.json"));
     assert_same(&doc, &served(&s));
     assert_eq!(doc["format"], "gwb-tenant/1");
-    assert!(doc["groupsDeltaLink"].as_str().unwrap().contains("deltatoken"));
+    assert!(
+        doc["groupsDeltaLink"]
+            .as_str()
+            .unwrap()
+            .contains("deltatoken")
+    );
     // Unknown properties survive (visibility is not in gwb's typed model).
-    assert!(doc["groups"].as_array().unwrap().iter().any(|g| g.get("visibility").is_some_and(Value::is_string)));
+    assert!(
+        doc["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g.get("visibility").is_some_and(Value::is_string))
+    );
     // The bundle loads with gwb's own reader.
     gwb::bundle::load_dir(dir.path(), &[]).expect("bundle loads");
     let stats = s.shared.stats();
     // 46 groups: 3 member batches, 1 groups page, 2 extra pages of the big group, 1 sections batch, 1 SKU request.
     assert_eq!(stats["requests"], 8, "{stats}");
     assert_eq!(stats["tokensIssued"], 1);
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!all.contains(SECRET));
 }
 
 #[test]
 fn throttling_and_503s_do_not_change_the_bundle() {
-    let cfg = SimConfig { fault_429: 10.0, fault_503: 2.0, retry_after: 0, fault_seed: 7, ..SimConfig::default() };
+    let cfg = SimConfig {
+        fault_429: 10.0,
+        fault_503: 2.0,
+        retry_after: 0,
+        fault_seed: 7,
+        ..SimConfig::default()
+    };
     let s = server(small(), cfg);
     let dir = tempfile::tempdir().unwrap();
-    collect_cmd(&s, dir.path()).args(["--max-attempts", "12"]).assert().success();
+    collect_cmd(&s, dir.path())
+        .args(["--max-attempts", "12"])
+        .assert()
+        .success();
     let doc = read_json(&dir.path().join("tenant.json"));
     assert_same(&doc, &served(&s));
     assert!(doc.get("incompleteSections").is_none());
     let faults = &s.shared.stats()["faults"];
-    let injected: u64 = faults.as_object().unwrap().values().filter_map(Value::as_u64).sum();
+    let injected: u64 = faults
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
     assert!(injected > 0, "no fault was injected: {faults}");
 }
 
 #[test]
 fn resets_and_truncated_bodies_are_retried() {
-    let cfg = SimConfig { fault_reset: 10.0, fault_truncate: 10.0, fault_seed: 3, ..SimConfig::default() };
-    let s = server(GenSpec { groups: 300, members: 3000, seed: 5, big: 0 }, cfg);
+    let cfg = SimConfig {
+        fault_reset: 10.0,
+        fault_truncate: 10.0,
+        fault_seed: 3,
+        ..SimConfig::default()
+    };
+    let s = server(
+        GenSpec {
+            groups: 300,
+            members: 3000,
+            seed: 5,
+            big: 0,
+        },
+        cfg,
+    );
     let dir = tempfile::tempdir().unwrap();
-    collect_cmd(&s, dir.path()).args(["--max-attempts", "12"]).assert().success();
+    collect_cmd(&s, dir.path())
+        .args(["--max-attempts", "12"])
+        .assert()
+        .success();
     assert_same(&read_json(&dir.path().join("tenant.json")), &served(&s));
     let faults = &s.shared.stats()["faults"];
-    assert!(faults.get("reset").is_some() || faults.get("truncate").is_some(), "{faults}");
+    assert!(
+        faults.get("reset").is_some() || faults.get("truncate").is_some(),
+        "{faults}"
+    );
 }
 
 #[test]
 fn persistent_failure_is_reported_incomplete() {
-    let cfg = SimConfig { fail: vec![("/beta/settings".into(), 500)], ..SimConfig::default() };
+    let cfg = SimConfig {
+        fail: vec![("/beta/settings".into(), 500)],
+        ..SimConfig::default()
+    };
     let s = server(small(), cfg);
     let dir = tempfile::tempdir().unwrap();
-    let out = collect_cmd(&s, dir.path()).args(["--max-attempts", "2"]).assert().code(3).get_output().clone();
+    let out = collect_cmd(&s, dir.path())
+        .args(["--max-attempts", "2"])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
     let doc = read_json(&dir.path().join("tenant.json"));
     assert_eq!(doc["incompleteSections"], serde_json::json!(["settings"]));
-    assert!(doc.get("settings").is_none(), "a failed section is absent, not empty");
-    assert_eq!(doc["groups"].as_array().unwrap().len(), 46, "the rest of the collection continues");
+    assert!(
+        doc.get("settings").is_none(),
+        "a failed section is absent, not empty"
+    );
+    assert_eq!(
+        doc["groups"].as_array().unwrap().len(),
+        46,
+        "the rest of the collection continues"
+    );
     let manifest = read_json(&dir.path().join("bundle.json"));
-    assert_eq!(manifest["incompleteSections"], serde_json::json!(["tenant"]));
+    assert_eq!(
+        manifest["incompleteSections"],
+        serde_json::json!(["tenant"])
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("settings") && err.contains("500"), "{err}");
 }
 
 #[test]
 fn truncated_members_page_marks_groups_incomplete() {
-    let cfg = SimConfig { fail: vec![("/beta/groups/".into(), 503)], retry_after: 0, ..SimConfig::default() };
-    let s = server(GenSpec { groups: 5, members: 50, seed: 2, big: 0 }, cfg);
+    let cfg = SimConfig {
+        fail: vec![("/beta/groups/".into(), 503)],
+        retry_after: 0,
+        ..SimConfig::default()
+    };
+    let s = server(
+        GenSpec {
+            groups: 5,
+            members: 50,
+            seed: 2,
+            big: 0,
+        },
+        cfg,
+    );
     let dir = tempfile::tempdir().unwrap();
-    collect_cmd(&s, dir.path()).args(["--max-attempts", "2"]).assert().code(3);
+    collect_cmd(&s, dir.path())
+        .args(["--max-attempts", "2"])
+        .assert()
+        .code(3);
     let doc = read_json(&dir.path().join("tenant.json"));
-    assert!(doc["incompleteSections"].as_array().unwrap().iter().any(|v| v == "groups"), "{}", doc["incompleteSections"]);
+    assert!(
+        doc["incompleteSections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v == "groups"),
+        "{}",
+        doc["incompleteSections"]
+    );
     // Groups whose members could not be read carry no members array ("not collected"), never an empty one.
-    assert!(doc["groups"].as_array().unwrap().iter().all(|g| g.get("members").is_none()));
+    assert!(
+        doc["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g.get("members").is_none())
+    );
 }
 
 #[test]
 fn forbidden_on_premises_sync_is_explained() {
-    let cfg = SimConfig { fail: vec![("/beta/directory/onPremisesSynchronization".into(), 403)], ..SimConfig::default() };
-    let s = server(GenSpec { groups: 5, members: 50, seed: 2, big: 0 }, cfg);
+    let cfg = SimConfig {
+        fail: vec![("/beta/directory/onPremisesSynchronization".into(), 403)],
+        ..SimConfig::default()
+    };
+    let s = server(
+        GenSpec {
+            groups: 5,
+            members: 50,
+            seed: 2,
+            big: 0,
+        },
+        cfg,
+    );
     let dir = tempfile::tempdir().unwrap();
-    let out = collect_cmd(&s, dir.path()).assert().code(3).get_output().clone();
+    let out = collect_cmd(&s, dir.path())
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("OnPremDirectorySynchronization.Read.All"), "{err}");
-    assert!(err.contains("Get-ADSyncAADCompanyFeature | ConvertTo-Json"), "{err}");
+    assert!(
+        err.contains("OnPremDirectorySynchronization.Read.All"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Get-ADSyncAADCompanyFeature | ConvertTo-Json"),
+        "{err}"
+    );
     let doc = read_json(&dir.path().join("tenant.json"));
-    assert_eq!(doc["incompleteSections"], serde_json::json!(["onPremisesSynchronization"]));
+    assert_eq!(
+        doc["incompleteSections"],
+        serde_json::json!(["onPremisesSynchronization"])
+    );
     assert!(doc["settings"].is_array() && doc["subscribedSkus"].is_array());
     // A 403 is final: requested once, not retried.
     assert_eq!(s.shared.stats()["faults"]["fail-403"], 1);
@@ -198,9 +339,16 @@ fn delta_after_changes_updates_the_bundle_cheaply() {
 
     // Unchanged tenant: a handful of requests.
     s.shared.reset_stats();
-    collect_cmd(&s, dir.path()).arg("--incremental").assert().success();
+    collect_cmd(&s, dir.path())
+        .arg("--incremental")
+        .assert()
+        .success();
     assert!(requests(&s) <= 3, "{}", s.shared.stats());
-    assert!(requests(&s) * 100 <= first * 100 / 2, "incremental {} vs full {first}", requests(&s));
+    assert!(
+        requests(&s) * 100 <= first * 100 / 2,
+        "incremental {} vs full {first}",
+        requests(&s)
+    );
 
     // Change the tenant through Graph: writeback setting, memberships, a deleted group.
     let t = served(&s);
@@ -209,64 +357,176 @@ fn delta_after_changes_updates_the_bundle_cheaply() {
     let g1 = groups[1]["id"].as_str().unwrap().to_string();
     let gone = groups[2]["id"].as_str().unwrap().to_string();
     let removed_member = groups[1]["members"][0]["id"].as_str().unwrap().to_string();
-    let new_member = groups.last().unwrap()["members"][5]["id"].as_str().unwrap().to_string();
+    let new_member = groups.last().unwrap()["members"][5]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let call = |m: &str, u: &str, b: Option<Value>| s.shared.call(m, u, b).0;
-    assert_eq!(call("PATCH", &format!("/beta/groups/{g0}"), Some(serde_json::json!({"writebackConfiguration": {"isEnabled": false, "onPremisesGroupType": null}}))), 204);
-    assert_eq!(call("DELETE", &format!("/beta/groups/{g1}/members/{removed_member}/$ref"), None), 204);
+    assert_eq!(
+        call(
+            "PATCH",
+            &format!("/beta/groups/{g0}"),
+            Some(
+                serde_json::json!({"writebackConfiguration": {"isEnabled": false, "onPremisesGroupType": null}})
+            )
+        ),
+        204
+    );
+    assert_eq!(
+        call(
+            "DELETE",
+            &format!("/beta/groups/{g1}/members/{removed_member}/$ref"),
+            None
+        ),
+        204
+    );
     let odata_id = format!("https://graph.microsoft.com/v1.0/directoryObjects/{new_member}");
-    assert_eq!(call("POST", &format!("/beta/groups/{g1}/members/$ref"), Some(serde_json::json!({"@odata.id": odata_id}))), 204);
+    assert_eq!(
+        call(
+            "POST",
+            &format!("/beta/groups/{g1}/members/$ref"),
+            Some(serde_json::json!({"@odata.id": odata_id}))
+        ),
+        204
+    );
     assert_eq!(call("DELETE", &format!("/beta/groups/{gone}"), None), 204);
 
     s.shared.reset_stats();
-    collect_cmd(&s, dir.path()).arg("--incremental").assert().success();
+    collect_cmd(&s, dir.path())
+        .arg("--incremental")
+        .assert()
+        .success();
     assert!(requests(&s) <= 5, "{}", s.shared.stats());
     let doc = read_json(&dir.path().join("tenant.json"));
     assert_same(&doc, &served(&s));
-    let g = doc["groups"].as_array().unwrap().iter().find(|g| g["id"] == g0.as_str()).unwrap();
+    let g = doc["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == g0.as_str())
+        .unwrap();
     assert_eq!(g["writebackConfiguration"]["isEnabled"], false);
     // The new member arrived with its on-premises fields, not just an id.
-    let g1doc = doc["groups"].as_array().unwrap().iter().find(|g| g["id"] == g1.as_str()).unwrap();
-    let m = g1doc["members"].as_array().unwrap().iter().find(|m| m["id"] == new_member.as_str()).unwrap();
-    assert!(m.get("onPremisesSyncEnabled").is_some() && m.get("displayName").is_some(), "{m}");
+    let g1doc = doc["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == g1.as_str())
+        .unwrap();
+    let m = g1doc["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == new_member.as_str())
+        .unwrap();
+    assert!(
+        m.get("onPremisesSyncEnabled").is_some() && m.get("displayName").is_some(),
+        "{m}"
+    );
 }
 
 #[test]
 fn expired_delta_token_falls_back_to_full_collection() {
-    let s = server(GenSpec { groups: 10, members: 100, seed: 9, big: 0 }, SimConfig::default());
+    let s = server(
+        GenSpec {
+            groups: 10,
+            members: 100,
+            seed: 9,
+            big: 0,
+        },
+        SimConfig::default(),
+    );
     let dir = tempfile::tempdir().unwrap();
     collect_cmd(&s, dir.path()).assert().success();
     s.shared.with_store(|st| st.expire_delta_tokens());
-    let out = collect_cmd(&s, dir.path()).arg("--incremental").assert().success().get_output().clone();
+    let out = collect_cmd(&s, dir.path())
+        .arg("--incremental")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("expired") && err.contains("collecting everything"), "{err}");
+    assert!(
+        err.contains("expired") && err.contains("collecting everything"),
+        "{err}"
+    );
     assert_same(&read_json(&dir.path().join("tenant.json")), &served(&s));
 }
 
 #[test]
 fn wrong_secret_is_explained_and_never_printed() {
-    let cfg = SimConfig { client_secret: Some("the-right-one".into()), ..SimConfig::default() };
-    let s = server(GenSpec { groups: 2, members: 10, seed: 1, big: 0 }, cfg);
+    let cfg = SimConfig {
+        client_secret: Some("the-right-one".into()),
+        ..SimConfig::default()
+    };
+    let s = server(
+        GenSpec {
+            groups: 2,
+            members: 10,
+            seed: 1,
+            big: 0,
+        },
+        cfg,
+    );
     let dir = tempfile::tempdir().unwrap();
-    let out = collect_cmd(&s, dir.path()).args(["-vvv"]).assert().code(2).get_output().clone();
+    let out = collect_cmd(&s, dir.path())
+        .args(["-vvv"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("AADSTS7000215") && err.contains("hint:"), "{err}");
+    assert!(
+        err.contains("AADSTS7000215") && err.contains("hint:"),
+        "{err}"
+    );
     assert!(!err.contains(SECRET) && !String::from_utf8_lossy(&out.stdout).contains(SECRET));
-    assert_eq!(s.shared.stats()["requests"], 0, "nothing is asked of Graph without a token");
+    assert_eq!(
+        s.shared.stats()["requests"],
+        0,
+        "nothing is asked of Graph without a token"
+    );
 }
 
 #[test]
 fn unknown_client_is_explained() {
-    let cfg = SimConfig { client_id: Some("someone-else".into()), ..SimConfig::default() };
-    let s = server(GenSpec { groups: 2, members: 10, seed: 1, big: 0 }, cfg);
+    let cfg = SimConfig {
+        client_id: Some("someone-else".into()),
+        ..SimConfig::default()
+    };
+    let s = server(
+        GenSpec {
+            groups: 2,
+            members: 10,
+            seed: 1,
+            big: 0,
+        },
+        cfg,
+    );
     let dir = tempfile::tempdir().unwrap();
-    let out = collect_cmd(&s, dir.path()).assert().code(2).get_output().clone();
+    let out = collect_cmd(&s, dir.path())
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("AADSTS700016") && err.contains("--client-id"), "{err}");
+    assert!(
+        err.contains("AADSTS700016") && err.contains("--client-id"),
+        "{err}"
+    );
 }
 
 #[test]
 fn secret_on_the_command_line_warns_and_stays_hidden() {
-    let s = server(GenSpec { groups: 3, members: 20, seed: 1, big: 0 }, SimConfig::default());
+    let s = server(
+        GenSpec {
+            groups: 3,
+            members: 20,
+            seed: 1,
+            big: 0,
+        },
+        SimConfig::default(),
+    );
     let dir = tempfile::tempdir().unwrap();
     let out = collect_cmd(&s, dir.path())
         .env_remove("AZURE_CLIENT_SECRET")
@@ -276,18 +536,34 @@ fn secret_on_the_command_line_warns_and_stays_hidden() {
         .get_output()
         .clone();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--client-secret puts the secret in the process list"), "{err}");
+    assert!(
+        err.contains("--client-secret puts the secret in the process list"),
+        "{err}"
+    );
     assert!(!err.contains(SECRET) && !String::from_utf8_lossy(&out.stdout).contains(SECRET));
     let tenant = std::fs::read_to_string(dir.path().join("tenant.json")).unwrap();
     assert!(!tenant.contains(SECRET));
     // --help never shows a secret from the environment.
-    let help = gwb().env("AZURE_CLIENT_SECRET", SECRET).env("GWB_ACCESS_TOKEN", SECRET).args(["collect", "--help"]).output().unwrap();
+    let help = gwb()
+        .env("AZURE_CLIENT_SECRET", SECRET)
+        .env("GWB_ACCESS_TOKEN", SECRET)
+        .args(["collect", "--help"])
+        .output()
+        .unwrap();
     assert!(!String::from_utf8_lossy(&help.stdout).contains(SECRET));
 }
 
 #[test]
 fn access_token_file_is_used_as_is() {
-    let s = server(GenSpec { groups: 3, members: 20, seed: 1, big: 0 }, SimConfig::default());
+    let s = server(
+        GenSpec {
+            groups: 3,
+            members: 20,
+            seed: 1,
+            big: 0,
+        },
+        SimConfig::default(),
+    );
     let token = s.shared.issue_token();
     let dir = tempfile::tempdir().unwrap();
     let tok_file = dir.path().join("token.txt");
@@ -309,7 +585,15 @@ fn access_token_file_is_used_as_is() {
 
 #[test]
 fn rejected_access_token_is_explained() {
-    let s = server(GenSpec { groups: 3, members: 20, seed: 1, big: 0 }, SimConfig::default());
+    let s = server(
+        GenSpec {
+            groups: 3,
+            members: 20,
+            seed: 1,
+            big: 0,
+        },
+        SimConfig::default(),
+    );
     let dir = tempfile::tempdir().unwrap();
     let out = gwb()
         .env_remove("AZURE_CLIENT_SECRET")
@@ -323,7 +607,10 @@ fn rejected_access_token_is_explained() {
         .get_output()
         .clone();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("401") && err.contains("access token was rejected"), "{err}");
+    assert!(
+        err.contains("401") && err.contains("access token was rejected"),
+        "{err}"
+    );
     assert!(!err.contains("sim.not-a-real-token"));
 }
 
@@ -331,7 +618,18 @@ fn openssl_cert(dir: &Path) -> Option<std::path::PathBuf> {
     let key = dir.join("key.pem");
     let cert = dir.join("cert.pem");
     let ok = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=gwb-test", "-keyout"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=gwb-test",
+            "-keyout",
+        ])
         .arg(&key)
         .arg("-out")
         .arg(&cert)
@@ -343,7 +641,11 @@ fn openssl_cert(dir: &Path) -> Option<std::path::PathBuf> {
         return None;
     }
     let both = dir.join("app.pem");
-    let text = format!("{}{}", std::fs::read_to_string(&cert).ok()?, std::fs::read_to_string(&key).ok()?);
+    let text = format!(
+        "{}{}",
+        std::fs::read_to_string(&cert).ok()?,
+        std::fs::read_to_string(&key).ok()?
+    );
     std::fs::write(&both, text).ok()?;
     Some(both)
 }
@@ -355,10 +657,24 @@ fn certificate_credentials_sign_a_client_assertion() {
         eprintln!("openssl not available; skipping");
         return;
     };
-    let s = server(GenSpec { groups: 3, members: 20, seed: 1, big: 0 }, SimConfig::default());
+    let s = server(
+        GenSpec {
+            groups: 3,
+            members: 20,
+            seed: 1,
+            big: 0,
+        },
+        SimConfig::default(),
+    );
     for alg in ["ps256", "rs256"] {
         let out_dir = dir.path().join(alg);
-        collect_cmd(&s, &out_dir).env_remove("AZURE_CLIENT_SECRET").arg("--client-certificate").arg(&pem).args(["--assertion-alg", alg]).assert().success();
+        collect_cmd(&s, &out_dir)
+            .env_remove("AZURE_CLIENT_SECRET")
+            .arg("--client-certificate")
+            .arg(&pem)
+            .args(["--assertion-alg", alg])
+            .assert()
+            .success();
         assert!(out_dir.join("tenant.json").exists());
     }
     assert_eq!(s.shared.stats()["tokensIssued"], 2);
@@ -367,9 +683,20 @@ fn certificate_credentials_sign_a_client_assertion() {
 
 #[test]
 fn simulator_speaks_graph_over_http() {
-    let s = server(GenSpec { groups: 30, members: 300, seed: 4, big: 0 }, SimConfig::default());
+    let s = server(
+        GenSpec {
+            groups: 30,
+            members: 300,
+            seed: 4,
+            big: 0,
+        },
+        SimConfig::default(),
+    );
     let token = s.shared.issue_token();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let http = reqwest::Client::new();
         let base = s.url();
@@ -436,25 +763,48 @@ fn graph_sim_binary_announces_its_port_first() {
     use std::io::BufRead;
     let bin = assert_cmd::cargo::cargo_bin("gwb");
     let mut child = std::process::Command::new(bin)
-        .args(["graph-sim", "--generate", "groups=3,members=10,seed=1", "--port", "0"])
+        .args([
+            "graph-sim",
+            "--generate",
+            "groups=3,members=10,seed=1",
+            "--port",
+            "0",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let _ = child.kill();
     let _ = child.wait();
-    assert!(line.starts_with("listening on http://127.0.0.1:"), "{line:?}");
+    assert!(
+        line.starts_with("listening on http://127.0.0.1:"),
+        "{line:?}"
+    );
     let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
     assert!(port > 0);
 }
 
 #[test]
 fn graph_sim_serves_a_bundle() {
-    let s = server(GenSpec { groups: 4, members: 30, seed: 8, big: 0 }, SimConfig::default());
+    let s = server(
+        GenSpec {
+            groups: 4,
+            members: 30,
+            seed: 8,
+            big: 0,
+        },
+        SimConfig::default(),
+    );
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("tenant.json"), serde_json::to_string_pretty(&served(&s)).unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("tenant.json"),
+        serde_json::to_string_pretty(&served(&s)).unwrap(),
+    )
+    .unwrap();
     let (store, _) = sim::from_args(&sim::args::SimArgs {
         bundle: Some(dir.path().to_path_buf()),
         generate: None,
@@ -474,17 +824,38 @@ fn graph_sim_serves_a_bundle() {
     .unwrap();
     assert_same(&store.to_tenant(), &served(&s));
     std::fs::write(dir.path().join("tenant.json"), "{\"groups\": [1]}").unwrap();
-    let out = gwb().args(["graph-sim", "--bundle"]).arg(dir.path()).assert().code(2).get_output().clone();
+    let out = gwb()
+        .args(["graph-sim", "--bundle"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
     assert!(String::from_utf8_lossy(&out.stderr).contains("groups[0]"));
 }
 
 #[test]
 fn token_refresh_before_expiry() {
     // Tokens live 1 s; a collection slowed by latency outlives one and must refresh, not fail.
-    let cfg = SimConfig { token_lifetime: 1, latency: Duration::from_millis(300), ..SimConfig::default() };
-    let s = server(GenSpec { groups: 60, members: 200, seed: 1, big: 0 }, cfg);
+    let cfg = SimConfig {
+        token_lifetime: 1,
+        latency: Duration::from_millis(300),
+        ..SimConfig::default()
+    };
+    let s = server(
+        GenSpec {
+            groups: 60,
+            members: 200,
+            seed: 1,
+            big: 0,
+        },
+        cfg,
+    );
     let dir = tempfile::tempdir().unwrap();
-    collect_cmd(&s, dir.path()).args(["--concurrency", "1"]).assert().success();
+    collect_cmd(&s, dir.path())
+        .args(["--concurrency", "1"])
+        .assert()
+        .success();
     let stats = s.shared.stats();
     assert!(stats["tokensIssued"].as_u64().unwrap() >= 2, "{stats}");
     assert_eq!(stats["unauthorized"], 0, "{stats}");

@@ -51,10 +51,22 @@ impl Cloud {
     /// (login authority, Graph root)
     pub fn endpoints(self) -> (&'static str, &'static str) {
         match self {
-            Cloud::Global => ("https://login.microsoftonline.com", "https://graph.microsoft.com"),
-            Cloud::Usgov => ("https://login.microsoftonline.us", "https://graph.microsoft.us"),
-            Cloud::UsgovDod => ("https://login.microsoftonline.us", "https://dod-graph.microsoft.us"),
-            Cloud::China => ("https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn"),
+            Cloud::Global => (
+                "https://login.microsoftonline.com",
+                "https://graph.microsoft.com",
+            ),
+            Cloud::Usgov => (
+                "https://login.microsoftonline.us",
+                "https://graph.microsoft.us",
+            ),
+            Cloud::UsgovDod => (
+                "https://login.microsoftonline.us",
+                "https://dod-graph.microsoft.us",
+            ),
+            Cloud::China => (
+                "https://login.chinacloudapi.cn",
+                "https://microsoftgraph.chinacloudapi.cn",
+            ),
         }
     }
 }
@@ -135,16 +147,25 @@ mod tests {
 
     #[test]
     fn secrets_never_print() {
-        let a = GraphArgs { client_secret: Some("hunter2-very-secret".parse().unwrap()), ..GraphArgs::default() };
+        let a = GraphArgs {
+            client_secret: Some("hunter2-very-secret".parse().unwrap()),
+            ..GraphArgs::default()
+        };
         let dbg = format!("{a:?}");
         assert!(!dbg.contains("hunter2"), "{dbg}");
         assert!(dbg.contains("[redacted]"));
-        assert_eq!(a.client_secret.as_ref().unwrap().expose(), "hunter2-very-secret");
+        assert_eq!(
+            a.client_secret.as_ref().unwrap().expose(),
+            "hunter2-very-secret"
+        );
     }
 
     #[test]
     fn clouds_have_their_own_hosts() {
-        assert_eq!(Cloud::UsgovDod.endpoints().1, "https://dod-graph.microsoft.us");
+        assert_eq!(
+            Cloud::UsgovDod.endpoints().1,
+            "https://dod-graph.microsoft.us"
+        );
         assert_eq!(Cloud::China.endpoints().0, "https://login.chinacloudapi.cn");
     }
 }

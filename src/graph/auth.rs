@@ -16,8 +16,18 @@ use crate::error::InputError;
 
 /// How gwb proves who it is.
 pub enum Credential {
-    Secret { client_id: String, secret: SecretString },
-    Certificate { client_id: String, key: jsonwebtoken::EncodingKey, x5t: String, x5t_s256: String, alg: AssertionAlg, source: PathBuf },
+    Secret {
+        client_id: String,
+        secret: SecretString,
+    },
+    Certificate {
+        client_id: String,
+        key: jsonwebtoken::EncodingKey,
+        x5t: String,
+        x5t_s256: String,
+        alg: AssertionAlg,
+        source: PathBuf,
+    },
     /// A token obtained elsewhere (no refresh possible).
     Token(Arc<SecretString>),
 }
@@ -25,9 +35,20 @@ pub enum Credential {
 impl std::fmt::Debug for Credential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Credential::Secret { client_id, .. } => write!(f, "Secret {{ client_id: {client_id:?}, secret: [redacted] }}"),
-            Credential::Certificate { client_id, alg, source, .. } => {
-                write!(f, "Certificate {{ client_id: {client_id:?}, alg: {alg:?}, source: {source:?}, key: [redacted] }}")
+            Credential::Secret { client_id, .. } => write!(
+                f,
+                "Secret {{ client_id: {client_id:?}, secret: [redacted] }}"
+            ),
+            Credential::Certificate {
+                client_id,
+                alg,
+                source,
+                ..
+            } => {
+                write!(
+                    f,
+                    "Certificate {{ client_id: {client_id:?}, alg: {alg:?}, source: {source:?}, key: [redacted] }}"
+                )
             }
             Credential::Token(_) => f.write_str("Token([redacted])"),
         }
@@ -61,7 +82,9 @@ pub fn credential_from_args(args: &GraphArgs) -> anyhow::Result<Credential> {
     if let Ok(t) = std::env::var(ACCESS_TOKEN_ENV)
         && !t.trim().is_empty()
     {
-        return Ok(Credential::Token(Arc::new(SecretString::from(t.trim().to_string()))));
+        return Ok(Credential::Token(Arc::new(SecretString::from(
+            t.trim().to_string(),
+        ))));
     }
     let client_id = args.client_id.clone().filter(|c| !c.trim().is_empty()).ok_or_else(|| {
         anyhow::anyhow!("no Graph credential: give --client-id (AZURE_CLIENT_ID) with a secret or certificate, or an access token (--access-token-file or {ACCESS_TOKEN_ENV})")
@@ -70,16 +93,27 @@ pub fn credential_from_args(args: &GraphArgs) -> anyhow::Result<Credential> {
         return load_certificate(p, client_id, args.assertion_alg);
     }
     if let Some(s) = &args.client_secret {
-        tracing::warn!("--client-secret puts the secret in the process list and shell history; prefer {CLIENT_SECRET_ENV} or --client-secret-file");
-        return Ok(Credential::Secret { client_id, secret: SecretString::from(s.expose().to_string()) });
+        tracing::warn!(
+            "--client-secret puts the secret in the process list and shell history; prefer {CLIENT_SECRET_ENV} or --client-secret-file"
+        );
+        return Ok(Credential::Secret {
+            client_id,
+            secret: SecretString::from(s.expose().to_string()),
+        });
     }
     if let Some(p) = &args.client_secret_file {
-        return Ok(Credential::Secret { client_id, secret: read_secret_file(p)? });
+        return Ok(Credential::Secret {
+            client_id,
+            secret: read_secret_file(p)?,
+        });
     }
     if let Ok(s) = std::env::var(CLIENT_SECRET_ENV)
         && !s.is_empty()
     {
-        return Ok(Credential::Secret { client_id, secret: SecretString::from(s) });
+        return Ok(Credential::Secret {
+            client_id,
+            secret: SecretString::from(s),
+        });
     }
     anyhow::bail!(
         "no credential for client {client_id}: set {CLIENT_SECRET_ENV} (or --client-secret-file), or --client-certificate (AZURE_CLIENT_CERTIFICATE_PATH), or give an access token"
@@ -100,27 +134,49 @@ fn pem_block<'a>(text: &'a str, labels: &[&'static str]) -> Option<(&'static str
 }
 
 /// Read a PEM file holding the certificate and its private key.
-pub fn load_certificate(path: &Path, client_id: String, alg: AssertionAlg) -> anyhow::Result<Credential> {
+pub fn load_certificate(
+    path: &Path,
+    client_id: String,
+    alg: AssertionAlg,
+) -> anyhow::Result<Credential> {
     let text = crate::text::read_file(path)?.text;
     let Some((_, cert_pem)) = pem_block(&text, &["CERTIFICATE"]) else {
         return Err(InputError::new(path, "", "no -----BEGIN CERTIFICATE----- block (PEM with certificate and private key expected; convert a .pfx with `openssl pkcs12 -in app.pfx -nodes -out app.pem`)").into());
     };
-    let b64: String = cert_pem.lines().filter(|l| !l.starts_with("-----")).map(str::trim).collect();
+    let b64: String = cert_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::trim)
+        .collect();
     let der = base64::engine::general_purpose::STANDARD
         .decode(b64.as_bytes())
-        .map_err(|e| InputError::new(path, "CERTIFICATE block", format!("not valid base64: {e}")))?;
+        .map_err(|e| {
+            InputError::new(path, "CERTIFICATE block", format!("not valid base64: {e}"))
+        })?;
     if pem_block(&text, &["ENCRYPTED PRIVATE KEY"]).is_some() {
         return Err(InputError::new(path, "ENCRYPTED PRIVATE KEY block", "the private key is encrypted; decrypt it (`openssl pkey -in key.pem -out plain.pem`) and protect the file with permissions").into());
     }
     let Some((label, key_pem)) = pem_block(&text, &["PRIVATE KEY", "RSA PRIVATE KEY"]) else {
         return Err(InputError::new(path, "", "no -----BEGIN PRIVATE KEY----- block; the PEM file must hold the certificate and its RSA private key").into());
     };
-    let key = jsonwebtoken::EncodingKey::from_rsa_pem(key_pem.as_bytes())
-        .map_err(|e| InputError::new(path, format!("{label} block"), format!("not an RSA private key: {e}")))?;
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(key_pem.as_bytes()).map_err(|e| {
+        InputError::new(
+            path,
+            format!("{label} block"),
+            format!("not an RSA private key: {e}"),
+        )
+    })?;
     let sha256 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der);
     let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &der);
     let enc = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    Ok(Credential::Certificate { client_id, key, x5t: enc.encode(sha1.as_ref()), x5t_s256: enc.encode(sha256.as_ref()), alg, source: path.to_path_buf() })
+    Ok(Credential::Certificate {
+        client_id,
+        key,
+        x5t: enc.encode(sha1.as_ref()),
+        x5t_s256: enc.encode(sha256.as_ref()),
+        alg,
+        source: path.to_path_buf(),
+    })
 }
 
 #[derive(serde::Serialize)]
@@ -136,7 +192,15 @@ struct Claims<'a> {
 
 /// Sign a client assertion for the token endpoint `aud`.
 pub fn client_assertion(cred: &Credential, aud: &str) -> anyhow::Result<String> {
-    let Credential::Certificate { client_id, key, x5t, x5t_s256, alg, .. } = cred else {
+    let Credential::Certificate {
+        client_id,
+        key,
+        x5t,
+        x5t_s256,
+        alg,
+        ..
+    } = cred
+    else {
         anyhow::bail!("not a certificate credential")
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -149,23 +213,59 @@ pub fn client_assertion(cred: &Credential, aud: &str) -> anyhow::Result<String> 
         AssertionAlg::Ps256 => header.x5t_s256 = Some(x5t_s256.clone()),
         AssertionAlg::Rs256 => header.x5t = Some(x5t.clone()),
     }
-    let claims = Claims { aud, iss: client_id, sub: client_id, jti: uuid::Uuid::new_v4().to_string(), nbf: now, iat: now, exp: now + 600 };
-    jsonwebtoken::encode(&header, &claims, key).map_err(|e| anyhow::anyhow!("signing the client assertion: {e}"))
+    let claims = Claims {
+        aud,
+        iss: client_id,
+        sub: client_id,
+        jti: uuid::Uuid::new_v4().to_string(),
+        nbf: now,
+        iat: now,
+        exp: now + 600,
+    };
+    jsonwebtoken::encode(&header, &claims, key)
+        .map_err(|e| anyhow::anyhow!("signing the client assertion: {e}"))
 }
 
 /// Explain a token endpoint error (`AADSTSnnnnn`) in terms an administrator can act on.
 pub fn explain_aadsts(description: &str) -> Option<&'static str> {
     let hints: [(&str, &str); 8] = [
-        ("AADSTS7000215", "the client secret is wrong: use the secret's Value, not its Secret ID, and check it has not expired"),
-        ("AADSTS7000222", "the client secret has expired: create a new one in the app registration"),
-        ("AADSTS700016", "no application with this client id in this tenant: check --client-id/AZURE_CLIENT_ID and --tenant, and the cloud (--cloud)"),
-        ("AADSTS90002", "the tenant was not found: check --tenant/AZURE_TENANT_ID and the cloud (--cloud)"),
-        ("AADSTS700027", "the certificate is not registered on the app or the assertion is malformed: upload the certificate to the app registration"),
-        ("AADSTS700024", "the client assertion is outside its validity period: check this machine's clock"),
-        ("AADSTS1002012", "the scope is not valid for the client credentials flow"),
-        ("AADSTS7000218", "neither a secret nor a certificate was sent"),
+        (
+            "AADSTS7000215",
+            "the client secret is wrong: use the secret's Value, not its Secret ID, and check it has not expired",
+        ),
+        (
+            "AADSTS7000222",
+            "the client secret has expired: create a new one in the app registration",
+        ),
+        (
+            "AADSTS700016",
+            "no application with this client id in this tenant: check --client-id/AZURE_CLIENT_ID and --tenant, and the cloud (--cloud)",
+        ),
+        (
+            "AADSTS90002",
+            "the tenant was not found: check --tenant/AZURE_TENANT_ID and the cloud (--cloud)",
+        ),
+        (
+            "AADSTS700027",
+            "the certificate is not registered on the app or the assertion is malformed: upload the certificate to the app registration",
+        ),
+        (
+            "AADSTS700024",
+            "the client assertion is outside its validity period: check this machine's clock",
+        ),
+        (
+            "AADSTS1002012",
+            "the scope is not valid for the client credentials flow",
+        ),
+        (
+            "AADSTS7000218",
+            "neither a secret nor a certificate was sent",
+        ),
     ];
-    hints.iter().find(|(code, _)| description.contains(code)).map(|(_, h)| *h)
+    hints
+        .iter()
+        .find(|(code, _)| description.contains(code))
+        .map(|(_, h)| *h)
 }
 
 struct Cached {
@@ -184,15 +284,28 @@ pub struct TokenProvider {
 
 impl std::fmt::Debug for TokenProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenProvider").field("token_url", &self.token_url).field("cred", &self.cred).finish_non_exhaustive()
+        f.debug_struct("TokenProvider")
+            .field("token_url", &self.token_url)
+            .field("cred", &self.cred)
+            .finish_non_exhaustive()
     }
 }
 
 impl TokenProvider {
-    pub fn new(http: reqwest::Client, authority: &str, tenant: &str, graph_root: &str, cred: Credential) -> TokenProvider {
+    pub fn new(
+        http: reqwest::Client,
+        authority: &str,
+        tenant: &str,
+        graph_root: &str,
+        cred: Credential,
+    ) -> TokenProvider {
         TokenProvider {
             http,
-            token_url: format!("{}/{}/oauth2/v2.0/token", authority.trim_end_matches('/'), tenant),
+            token_url: format!(
+                "{}/{}/oauth2/v2.0/token",
+                authority.trim_end_matches('/'),
+                tenant
+            ),
             scope: format!("{}/.default", graph_root.trim_end_matches('/')),
             cred,
             cache: tokio::sync::Mutex::new(None),
@@ -222,15 +335,20 @@ impl TokenProvider {
         let (token, lifetime) = self.fetch().await?;
         // Refresh five minutes early (or halfway through short lifetimes).
         let early = Duration::from_secs(300).min(lifetime / 2);
-        let c = Cached { token: Arc::new(token), refresh_at: Instant::now() + lifetime.saturating_sub(early) };
+        let c = Cached {
+            token: Arc::new(token),
+            refresh_at: Instant::now() + lifetime.saturating_sub(early),
+        };
         let t = c.token.clone();
         *cache = Some(c);
         Ok(t)
     }
 
     async fn fetch(&self) -> anyhow::Result<(SecretString, Duration)> {
-        let mut form: Vec<(&str, String)> =
-            vec![("grant_type", "client_credentials".into()), ("scope", self.scope.clone())];
+        let mut form: Vec<(&str, String)> = vec![
+            ("grant_type", "client_credentials".into()),
+            ("scope", self.scope.clone()),
+        ];
         match &self.cred {
             Credential::Secret { client_id, secret } => {
                 form.push(("client_id", client_id.clone()));
@@ -238,8 +356,14 @@ impl TokenProvider {
             }
             Credential::Certificate { client_id, .. } => {
                 form.push(("client_id", client_id.clone()));
-                form.push(("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into()));
-                form.push(("client_assertion", client_assertion(&self.cred, &self.token_url)?));
+                form.push((
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+                ));
+                form.push((
+                    "client_assertion",
+                    client_assertion(&self.cred, &self.token_url)?,
+                ));
             }
             Credential::Token(_) => anyhow::bail!("a ready-made access token cannot be refreshed"),
         }
@@ -251,7 +375,11 @@ impl TokenProvider {
             let resp = match self.http.post(&self.token_url).form(&form).send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    last = format!("cannot reach the token endpoint {}: {}", self.token_url, super::client::transport_message(&e));
+                    last = format!(
+                        "cannot reach the token endpoint {}: {}",
+                        self.token_url,
+                        super::client::transport_message(&e)
+                    );
                     continue;
                 }
             };
@@ -259,19 +387,39 @@ impl TokenProvider {
             let body: Value = resp.json().await.unwrap_or(Value::Null);
             if (200..300).contains(&status) {
                 let Some(tok) = body.get("access_token").and_then(Value::as_str) else {
-                    anyhow::bail!("the token endpoint {} answered without an access_token", self.token_url);
+                    anyhow::bail!(
+                        "the token endpoint {} answered without an access_token",
+                        self.token_url
+                    );
                 };
-                let secs = body.get("expires_in").and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(3599);
-                return Ok((SecretString::from(tok.to_string()), Duration::from_secs(secs.max(1))));
+                let secs = body
+                    .get("expires_in")
+                    .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+                    .unwrap_or(3599);
+                return Ok((
+                    SecretString::from(tok.to_string()),
+                    Duration::from_secs(secs.max(1)),
+                ));
             }
-            let err = body.get("error").and_then(Value::as_str).unwrap_or("unknown_error");
-            let desc = body.get("error_description").and_then(Value::as_str).unwrap_or("");
+            let err = body
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown_error");
+            let desc = body
+                .get("error_description")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             let first_line = desc.lines().next().unwrap_or("");
             if status == 429 || status >= 500 {
-                last = format!("token endpoint {} answered HTTP {status} {err}: {first_line}", self.token_url);
+                last = format!(
+                    "token endpoint {} answered HTTP {status} {err}: {first_line}",
+                    self.token_url
+                );
                 continue;
             }
-            let hint = explain_aadsts(desc).map(|h| format!("\n  hint: {h}")).unwrap_or_default();
+            let hint = explain_aadsts(desc)
+                .map(|h| format!("\n  hint: {h}"))
+                .unwrap_or_default();
             anyhow::bail!(
                 "authentication with {} failed: HTTP {status} {err}: {first_line}{hint}",
                 self.cred.describe()
@@ -284,7 +432,9 @@ impl TokenProvider {
 /// The `tid` claim of a JWT access token (no signature check: only to name the tenant).
 pub fn token_tenant(token: &str) -> Option<String> {
     let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
     let v: Value = serde_json::from_slice(&bytes).ok()?;
     v.get("tid")?.as_str().map(str::to_string)
 }
@@ -295,7 +445,10 @@ mod tests {
 
     #[test]
     fn credential_debug_hides_secret() {
-        let c = Credential::Secret { client_id: "app".into(), secret: SecretString::from("s3cr3t-value".to_string()) };
+        let c = Credential::Secret {
+            client_id: "app".into(),
+            secret: SecretString::from("s3cr3t-value".to_string()),
+        };
         let d = format!("{c:?}");
         assert!(!d.contains("s3cr3t"), "{d}");
         let t = Credential::Token(Arc::new(SecretString::from("eyJ.tok.en".to_string())));
@@ -304,14 +457,22 @@ mod tests {
 
     #[test]
     fn aadsts_hints() {
-        assert!(explain_aadsts("AADSTS7000215: Invalid client secret provided.").unwrap().contains("Value"));
+        assert!(
+            explain_aadsts("AADSTS7000215: Invalid client secret provided.")
+                .unwrap()
+                .contains("Value")
+        );
         assert!(explain_aadsts("AADSTS99999: something").is_none());
     }
 
     #[test]
     fn tid_from_token() {
         let enc = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let tok = format!("{}.{}.sig", enc.encode("{}"), enc.encode(r#"{"tid":"abc"}"#));
+        let tok = format!(
+            "{}.{}.sig",
+            enc.encode("{}"),
+            enc.encode(r#"{"tid":"abc"}"#)
+        );
         assert_eq!(token_tenant(&tok).as_deref(), Some("abc"));
         assert_eq!(token_tenant("opaque"), None);
     }
@@ -321,7 +482,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("app.pem");
         std::fs::write(&p, "nothing here").unwrap();
-        let e = load_certificate(&p, "c".into(), AssertionAlg::Ps256).unwrap_err().to_string();
+        let e = load_certificate(&p, "c".into(), AssertionAlg::Ps256)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("app.pem") && e.contains("CERTIFICATE"), "{e}");
     }
 }

@@ -63,7 +63,11 @@ pub fn transport_message(e: &reqwest::Error) -> String {
         detail = s.to_string();
         src = s.source();
     }
-    if detail.is_empty() { kind.to_string() } else { format!("{kind} ({detail})") }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind} ({detail})")
+    }
 }
 
 /// Retry bounds.
@@ -77,14 +81,22 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_attempts: 6, budget: Duration::from_secs(300), base: Duration::from_millis(250), cap: Duration::from_secs(60) }
+        RetryPolicy {
+            max_attempts: 6,
+            budget: Duration::from_secs(300),
+            base: Duration::from_millis(250),
+            cap: Duration::from_secs(60),
+        }
     }
 }
 
 impl RetryPolicy {
     /// Exponential backoff with ±50 % jitter.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.base.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1).min(16))).min(self.cap);
+        let exp = self
+            .base
+            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1).min(16)))
+            .min(self.cap);
         let f: f64 = rand::rng().random_range(0.5..1.5);
         exp.mul_f64(f).min(self.cap)
     }
@@ -96,14 +108,18 @@ pub fn parse_retry_after(v: &str) -> Option<Duration> {
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let fmt = time::macros::format_description!("[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT");
+    let fmt = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
     let when = time::PrimitiveDateTime::parse(v, &fmt).ok()?.assume_utc();
     let delta = when - time::OffsetDateTime::now_utc();
     Some(Duration::try_from(delta).unwrap_or(Duration::ZERO))
 }
 
 fn retry_after_of(h: &HeaderMap) -> Option<Duration> {
-    h.get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after)
+    h.get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after)
 }
 
 fn retryable_status(s: u16) -> bool {
@@ -122,13 +138,28 @@ fn what(method: &reqwest::Method, url: &str) -> String {
 
 fn error_from_body(what: String, status: u16, body: &Value, attempts: u32) -> GraphError {
     let err = body.get("error");
-    let code = err.and_then(|e| e.get("code")).and_then(Value::as_str).map(str::to_string);
+    let code = err
+        .and_then(|e| e.get("code"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let message = err
         .and_then(|e| e.get("message"))
         .and_then(Value::as_str)
         .map(str::to_string)
-        .unwrap_or_else(|| reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("error").to_string());
-    GraphError { what, status: Some(status), code, message, attempts }
+        .unwrap_or_else(|| {
+            reqwest::StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("error")
+                .to_string()
+        });
+    GraphError {
+        what,
+        status: Some(status),
+        code,
+        message,
+        attempts,
+    }
 }
 
 /// The client. Cheap to share behind an `Arc`.
@@ -145,12 +176,21 @@ pub struct GraphClient {
 
 impl std::fmt::Debug for GraphClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GraphClient").field("root", &self.root).field("auth", &self.auth).finish_non_exhaustive()
+        f.debug_struct("GraphClient")
+            .field("root", &self.root)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
     }
 }
 
 impl GraphClient {
-    pub fn new(http: reqwest::Client, root: &str, auth: TokenProvider, concurrency: usize, policy: RetryPolicy) -> GraphClient {
+    pub fn new(
+        http: reqwest::Client,
+        root: &str,
+        auth: TokenProvider,
+        concurrency: usize,
+        policy: RetryPolicy,
+    ) -> GraphClient {
         GraphClient {
             http,
             root: root.trim_end_matches('/').to_string(),
@@ -172,11 +212,21 @@ impl GraphClient {
 
     /// Absolute URL for `/beta/...` style paths; absolute URLs pass through.
     pub fn url(&self, path: &str) -> String {
-        if path.starts_with("http://") || path.starts_with("https://") { path.to_string() } else { format!("{}{}", self.root, path) }
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}{}", self.root, path)
+        }
     }
 
     /// Send one request with retries; returns the JSON body (`Null` for 204 or empty bodies).
-    pub async fn request(&self, method: reqwest::Method, url: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Result<Value, GraphError> {
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Value, GraphError> {
         let what = what(&method, url);
         let started = Instant::now();
         let mut refreshed = false;
@@ -199,7 +249,10 @@ impl GraphClient {
                     attempts: attempt,
                 })?;
                 self.requests.fetch_add(1, Ordering::Relaxed);
-                let mut rb = self.http.request(method.clone(), url).bearer_auth(token.expose_secret());
+                let mut rb = self
+                    .http
+                    .request(method.clone(), url)
+                    .bearer_auth(token.expose_secret());
                 for (k, v) in headers {
                     rb = rb.header(*k, *v);
                 }
@@ -219,17 +272,43 @@ impl GraphClient {
                 }
             };
             let (err, delay) = match outcome {
-                Err(msg) => (GraphError { what: what.clone(), status: None, code: None, message: msg, attempts: attempt }, None),
+                Err(msg) => (
+                    GraphError {
+                        what: what.clone(),
+                        status: None,
+                        code: None,
+                        message: msg,
+                        attempts: attempt,
+                    },
+                    None,
+                ),
                 Ok((status, h, bytes)) => {
-                    let parsed: Result<Value, _> = if bytes.is_empty() { Ok(Value::Null) } else { serde_json::from_slice(&bytes) };
+                    let parsed: Result<Value, _> = if bytes.is_empty() {
+                        Ok(Value::Null)
+                    } else {
+                        serde_json::from_slice(&bytes)
+                    };
                     if (200..300).contains(&status) {
                         match parsed {
                             Ok(v) => return Ok(v),
-                            Err(_) if status == 200 && h.get("content-type").and_then(|c| c.to_str().ok()).is_some_and(|c| c.starts_with("text/plain")) => {
-                                return Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+                            Err(_)
+                                if status == 200
+                                    && h.get("content-type")
+                                        .and_then(|c| c.to_str().ok())
+                                        .is_some_and(|c| c.starts_with("text/plain")) =>
+                            {
+                                return Ok(Value::String(
+                                    String::from_utf8_lossy(&bytes).into_owned(),
+                                ));
                             }
                             Err(e) => (
-                                GraphError { what: what.clone(), status: Some(status), code: Some("truncatedBody".into()), message: format!("the response is not complete JSON ({e})"), attempts: attempt },
+                                GraphError {
+                                    what: what.clone(),
+                                    status: Some(status),
+                                    code: Some("truncatedBody".into()),
+                                    message: format!("the response is not complete JSON ({e})"),
+                                    attempts: attempt,
+                                },
                                 None,
                             ),
                         }
@@ -251,7 +330,8 @@ impl GraphClient {
                 }
             };
             let delay = delay.unwrap_or_else(|| self.policy.backoff(attempt));
-            if attempt >= self.policy.max_attempts || started.elapsed() + delay > self.policy.budget {
+            if attempt >= self.policy.max_attempts || started.elapsed() + delay > self.policy.budget
+            {
                 return Err(err);
             }
             tracing::debug!("{err}; retrying in {delay:?}");
@@ -261,25 +341,47 @@ impl GraphClient {
     }
 
     pub async fn get(&self, url: &str, headers: &[(&str, &str)]) -> Result<Value, GraphError> {
-        self.request(reqwest::Method::GET, &self.url(url), headers, None).await
+        self.request(reqwest::Method::GET, &self.url(url), headers, None)
+            .await
     }
 
     /// Follow `@odata.nextLink` from `first` (a page already fetched) to the end.
-    pub async fn rest_of_pages(&self, first: &Value, headers: &[(&str, &str)], out: &mut Vec<Value>) -> Result<(), GraphError> {
-        out.extend(first.get("value").and_then(Value::as_array).cloned().unwrap_or_default());
-        let mut next = first.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string);
+    pub async fn rest_of_pages(
+        &self,
+        first: &Value,
+        headers: &[(&str, &str)],
+        out: &mut Vec<Value>,
+    ) -> Result<(), GraphError> {
+        out.extend(
+            first
+                .get("value")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+        );
+        let mut next = first
+            .get("@odata.nextLink")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         while let Some(link) = next {
             let page = self.get(&link, headers).await?;
             if let Some(v) = page.get("value").and_then(Value::as_array) {
                 out.extend(v.iter().cloned());
             }
-            next = page.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string);
+            next = page
+                .get("@odata.nextLink")
+                .and_then(Value::as_str)
+                .map(str::to_string);
         }
         Ok(())
     }
 
     /// GET every page of a collection.
-    pub async fn get_all(&self, url: &str, headers: &[(&str, &str)]) -> Result<Vec<Value>, GraphError> {
+    pub async fn get_all(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Vec<Value>, GraphError> {
         let first = self.get(url, headers).await?;
         let mut out = Vec::new();
         self.rest_of_pages(&first, headers, &mut out).await?;
@@ -289,9 +391,20 @@ impl GraphClient {
     /// GET many relative URLs (`/groups/{id}/members?...`) through `/{version}/$batch`,
     /// 20 per batch, batches in parallel. Items answered 429/503/504 are re-sent after their
     /// own Retry-After; other failures are returned per item.
-    pub async fn batch_get(self: &Arc<Self>, version: &str, urls: &[String], headers: &[(&str, &str)]) -> Vec<Result<Value, GraphError>> {
-        let chunks: Vec<(usize, &[String])> = urls.chunks(20).enumerate().map(|(i, c)| (i * 20, c)).collect();
-        let futs = chunks.iter().map(|(start, c)| self.batch_chunk(version, *start, c, headers));
+    pub async fn batch_get(
+        self: &Arc<Self>,
+        version: &str,
+        urls: &[String],
+        headers: &[(&str, &str)],
+    ) -> Vec<Result<Value, GraphError>> {
+        let chunks: Vec<(usize, &[String])> = urls
+            .chunks(20)
+            .enumerate()
+            .map(|(i, c)| (i * 20, c))
+            .collect();
+        let futs = chunks
+            .iter()
+            .map(|(start, c)| self.batch_chunk(version, *start, c, headers));
         let mut results: Vec<Result<Value, GraphError>> = Vec::with_capacity(urls.len());
         for r in futures_util::future::join_all(futs).await {
             results.extend(r);
@@ -300,26 +413,46 @@ impl GraphClient {
     }
 
     /// One `$batch` of at most 20 GETs; item ids are `start + index`.
-    pub async fn batch_chunk(&self, version: &str, start: usize, items: &[String], headers: &[(&str, &str)]) -> Vec<Result<Value, GraphError>> {
+    pub async fn batch_chunk(
+        &self,
+        version: &str,
+        start: usize,
+        items: &[String],
+        headers: &[(&str, &str)],
+    ) -> Vec<Result<Value, GraphError>> {
         let batch_url = format!("{}/{version}/$batch", self.root);
         let item_what = |u: &str| format!("GET /{version}{}", u.split('?').next().unwrap_or(u));
         let mut results: Vec<Option<Result<Value, GraphError>>> = vec![None; items.len()];
         let mut pending: Vec<usize> = (0..items.len()).collect();
         let started = Instant::now();
         let mut round = 0u32;
-        let hdrs: serde_json::Map<String, Value> = headers.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+        let hdrs: serde_json::Map<String, Value> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
         while !pending.is_empty() {
             round += 1;
             let requests: Vec<Value> = pending
                 .iter()
                 .filter_map(|&i| items.get(i).map(|u| json!({"id": (start + i).to_string(), "method": "GET", "url": u, "headers": hdrs})))
                 .collect();
-            let resp = match self.request(reqwest::Method::POST, &batch_url, &[], Some(&json!({"requests": requests}))).await {
+            let resp = match self
+                .request(
+                    reqwest::Method::POST,
+                    &batch_url,
+                    &[],
+                    Some(&json!({"requests": requests})),
+                )
+                .await
+            {
                 Ok(v) => v,
                 Err(e) => {
                     for &i in &pending {
                         if let Some(slot) = results.get_mut(i) {
-                            *slot = Some(Err(GraphError { what: items.get(i).map(|u| item_what(u)).unwrap_or_default(), ..e.clone() }));
+                            *slot = Some(Err(GraphError {
+                                what: items.get(i).map(|u| item_what(u)).unwrap_or_default(),
+                                ..e.clone()
+                            }));
                         }
                     }
                     break;
@@ -328,8 +461,20 @@ impl GraphClient {
             let mut again = Vec::new();
             let mut wait: Option<Duration> = None;
             let mut answered = vec![false; items.len()];
-            for r in resp.get("responses").and_then(Value::as_array).into_iter().flatten() {
-                let Some(i) = r.get("id").and_then(Value::as_str).and_then(|s| s.parse::<usize>().ok()).and_then(|n| n.checked_sub(start)) else { continue };
+            for r in resp
+                .get("responses")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let Some(i) = r
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|s| s.parse::<usize>().ok())
+                    .and_then(|n| n.checked_sub(start))
+                else {
+                    continue;
+                };
                 if !pending.contains(&i) {
                     continue;
                 }
@@ -347,10 +492,20 @@ impl GraphClient {
                     let ra = r
                         .get("headers")
                         .and_then(Value::as_object)
-                        .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case("retry-after")))
-                        .and_then(|(_, v)| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string())))
+                        .and_then(|h| {
+                            h.iter()
+                                .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+                        })
+                        .and_then(|(_, v)| {
+                            v.as_str()
+                                .map(str::to_string)
+                                .or_else(|| v.as_u64().map(|n| n.to_string()))
+                        })
                         .and_then(|s| parse_retry_after(&s));
-                    wait = Some(wait.unwrap_or(Duration::ZERO).max(ra.unwrap_or_else(|| self.policy.backoff(round))));
+                    wait = Some(
+                        wait.unwrap_or(Duration::ZERO)
+                            .max(ra.unwrap_or_else(|| self.policy.backoff(round))),
+                    );
                     again.push(i);
                     if let Some(slot) = results.get_mut(i) {
                         *slot = Some(Err(error_from_body(w, status, &body, round)));
@@ -363,15 +518,25 @@ impl GraphClient {
                 if !answered.get(i).copied().unwrap_or(false) {
                     again.push(i);
                     if let Some(slot) = results.get_mut(i) {
-                        *slot = Some(Err(GraphError { what: items.get(i).map(|u| item_what(u)).unwrap_or_default(), status: None, code: None, message: "no answer in the $batch response".into(), attempts: round }));
+                        *slot = Some(Err(GraphError {
+                            what: items.get(i).map(|u| item_what(u)).unwrap_or_default(),
+                            status: None,
+                            code: None,
+                            message: "no answer in the $batch response".into(),
+                            attempts: round,
+                        }));
                     }
                 }
             }
             let delay = wait.unwrap_or_else(|| self.policy.backoff(round));
-            if again.is_empty() || round >= self.policy.max_attempts || started.elapsed() + delay > self.policy.budget {
+            if again.is_empty()
+                || round >= self.policy.max_attempts
+                || started.elapsed() + delay > self.policy.budget
+            {
                 break;
             }
-            self.retries.fetch_add(again.len() as u64, Ordering::Relaxed);
+            self.retries
+                .fetch_add(again.len() as u64, Ordering::Relaxed);
             tokio::time::sleep(delay).await;
             pending = again;
         }
@@ -379,7 +544,15 @@ impl GraphClient {
             .into_iter()
             .enumerate()
             .map(|(i, r)| {
-                r.unwrap_or_else(|| Err(GraphError { what: items.get(i).map(|u| item_what(u)).unwrap_or_default(), status: None, code: None, message: "not sent".into(), attempts: 0 }))
+                r.unwrap_or_else(|| {
+                    Err(GraphError {
+                        what: items.get(i).map(|u| item_what(u)).unwrap_or_default(),
+                        status: None,
+                        code: None,
+                        message: "not sent".into(),
+                        attempts: 0,
+                    })
+                })
             })
             .collect()
     }
@@ -392,18 +565,30 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         let future = time::OffsetDateTime::now_utc() + time::Duration::seconds(30);
-        let fmt = time::macros::format_description!("[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT");
+        let fmt = time::macros::format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        );
         let s = future.format(&fmt).unwrap();
         let d = parse_retry_after(&s).unwrap();
-        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30), "{d:?}");
+        assert!(
+            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        let p = RetryPolicy { base: Duration::from_millis(100), cap: Duration::from_secs(2), ..RetryPolicy::default() };
+        let p = RetryPolicy {
+            base: Duration::from_millis(100),
+            cap: Duration::from_secs(2),
+            ..RetryPolicy::default()
+        };
         assert!(p.backoff(1) <= Duration::from_millis(150));
         assert!(p.backoff(4) >= Duration::from_millis(400));
         assert!(p.backoff(30) <= Duration::from_secs(2));
@@ -411,7 +596,18 @@ mod tests {
 
     #[test]
     fn error_display_has_no_query() {
-        let e = error_from_body(what(&reqwest::Method::GET, "https://g/beta/groups?$select=id&x=y"), 403, &json!({"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges"}}), 1);
-        assert_eq!(e.to_string(), "GET /beta/groups: HTTP 403 Authorization_RequestDenied: Insufficient privileges");
+        let e = error_from_body(
+            what(
+                &reqwest::Method::GET,
+                "https://g/beta/groups?$select=id&x=y",
+            ),
+            403,
+            &json!({"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges"}}),
+            1,
+        );
+        assert_eq!(
+            e.to_string(),
+            "GET /beta/groups: HTTP 403 Authorization_RequestDenied: Insufficient privileges"
+        );
     }
 }

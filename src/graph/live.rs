@@ -37,8 +37,12 @@ and put the file in the bundle's connect/ directory (or pass it to gwb audit wit
         "settings" => "reading /settings needs GroupSettings.Read.All (or Directory.Read.All)",
         "subscribedSkus" => "reading /subscribedSkus needs Organization.Read.All",
         "deletedGroups" => "reading deleted groups needs Group.Read.All (or GroupMember.Read.All)",
-        "groups" => "reading groups with writebackConfiguration needs Group.Read.All (GroupMember.Read.All covers the rest)",
-        "members" => "reading members needs GroupMember.Read.All, plus User.Read.All and Device.Read.All to see members' on-premises fields",
+        "groups" => {
+            "reading groups with writebackConfiguration needs Group.Read.All (GroupMember.Read.All covers the rest)"
+        }
+        "members" => {
+            "reading members needs GroupMember.Read.All, plus User.Read.All and Device.Read.All to see members' on-premises fields"
+        }
         _ => "",
     };
     let advice = match (e.status, e.code.as_deref()) {
@@ -49,7 +53,11 @@ and put the file in the bundle's connect/ directory (or pass it to gwb audit wit
         (_, Some("truncatedBody")) | (None, _) => "the connection kept failing: check the network or proxy and run again".to_string(),
         _ => String::new(),
     };
-    if advice.is_empty() { format!("{section}: {e}") } else { format!("{section}: {e}\n  what to do: {advice}") }
+    if advice.is_empty() {
+        format!("{section}: {e}")
+    } else {
+        format!("{section}: {e}\n  what to do: {advice}")
+    }
 }
 
 fn warn_section(c: &mut Collected, section: &str, e: &GraphError) {
@@ -80,13 +88,22 @@ async fn sections(client: &Arc<GraphClient>, c: &mut Collected, with_delta_lates
         "/organization?$select=id".to_string(),
     ];
     if with_delta_latest {
-        urls.push(format!("/groups/delta?$select={GROUP_SELECT},members&$deltatoken=latest"));
+        urls.push(format!(
+            "/groups/delta?$select={GROUP_SELECT},members&$deltatoken=latest"
+        ));
     }
-    let (results, skus) = tokio::join!(client.batch_get("beta", &urls, &[]), client.get_all("/v1.0/subscribedSkus", &[]));
+    let (results, skus) = tokio::join!(
+        client.batch_get("beta", &urls, &[]),
+        client.get_all("/v1.0/subscribedSkus", &[])
+    );
     let mut it = results.into_iter();
     match it.next() {
         Some(Ok(body)) => {
-            c.onprem = body.get("value").and_then(Value::as_array).and_then(|a| a.first()).cloned();
+            c.onprem = body
+                .get("value")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .cloned();
         }
         Some(Err(e)) => warn_section(c, "onPremisesSynchronization", &e),
         None => c.mark_incomplete("onPremisesSynchronization"),
@@ -114,14 +131,26 @@ async fn sections(client: &Arc<GraphClient>, c: &mut Collected, with_delta_lates
         None => c.mark_incomplete("deletedGroups"),
     }
     if let Some(Ok(body)) = it.next()
-        && let Some(id) = body.get("value").and_then(Value::as_array).and_then(|a| a.first()).and_then(|o| o.get("id")).and_then(Value::as_str)
+        && let Some(id) = body
+            .get("value")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .and_then(|o| o.get("id"))
+            .and_then(Value::as_str)
     {
         c.tenant_id = Some(id.to_string());
     }
     if with_delta_latest {
         match it.next() {
-            Some(Ok(body)) => c.delta_link = body.get("@odata.deltaLink").and_then(Value::as_str).map(str::to_string),
-            Some(Err(e)) => tracing::warn!("groups delta bookmark: {e}; the next --incremental run will collect everything again"),
+            Some(Ok(body)) => {
+                c.delta_link = body
+                    .get("@odata.deltaLink")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            }
+            Some(Err(e)) => tracing::warn!(
+                "groups delta bookmark: {e}; the next --incremental run will collect everything again"
+            ),
             None => {}
         }
     }
@@ -132,19 +161,34 @@ async fn sections(client: &Arc<GraphClient>, c: &mut Collected, with_delta_lates
 }
 
 /// Intern one members page and follow its nextLinks, interning as pages arrive.
-async fn member_pages(client: &GraphClient, first: Value, table: &Mutex<MemberTable>) -> Result<Vec<u32>, GraphError> {
+async fn member_pages(
+    client: &GraphClient,
+    first: Value,
+    table: &Mutex<MemberTable>,
+) -> Result<Vec<u32>, GraphError> {
     let mut ids = Vec::new();
     let mut page = first;
     loop {
         {
-            let mut t = table.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            for m in page.get("value").and_then(Value::as_array).into_iter().flatten() {
+            let mut t = table
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for m in page
+                .get("value")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(i) = t.intern(m, false) {
                     ids.push(i);
                 }
             }
         }
-        match page.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string) {
+        match page
+            .get("@odata.nextLink")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        {
             Some(link) => page = client.get(&link, &[]).await?,
             None => return Ok(ids),
         }
@@ -152,11 +196,23 @@ async fn member_pages(client: &GraphClient, first: Value, table: &Mutex<MemberTa
 }
 
 /// Fill in every group's members: first pages 20 groups per `$batch`, batches in parallel.
-async fn members(client: &Arc<GraphClient>, groups: &mut [GroupRec], table: MemberTable, concurrency: usize) -> (MemberTable, Vec<GraphError>) {
+async fn members(
+    client: &Arc<GraphClient>,
+    groups: &mut [GroupRec],
+    table: MemberTable,
+    concurrency: usize,
+) -> (MemberTable, Vec<GraphError>) {
     let table = Mutex::new(table);
     let pb = progress(groups.len() as u64, "members");
-    let urls: Vec<String> = groups.iter().map(|g| format!("/groups/{}/members?$select={MEMBER_SELECT}&$top=999", g.id)).collect();
-    let chunks: Vec<(usize, &[String])> = urls.chunks(20).enumerate().map(|(i, c)| (i * 20, c)).collect();
+    let urls: Vec<String> = groups
+        .iter()
+        .map(|g| format!("/groups/{}/members?$select={MEMBER_SELECT}&$top=999", g.id))
+        .collect();
+    let chunks: Vec<(usize, &[String])> = urls
+        .chunks(20)
+        .enumerate()
+        .map(|(i, c)| (i * 20, c))
+        .collect();
     let table_ref = &table;
     let pb_ref = &pb;
     let mut stream = futures_util::stream::iter(chunks)
@@ -184,7 +240,10 @@ async fn members(client: &Arc<GraphClient>, groups: &mut [GroupRec], table: Memb
                     }
                 }
                 Err(e) => {
-                    tracing::warn!("members of group {}: {e}", groups.get(i).map(|g| g.id.as_str()).unwrap_or("?"));
+                    tracing::warn!(
+                        "members of group {}: {e}",
+                        groups.get(i).map(|g| g.id.as_str()).unwrap_or("?")
+                    );
                     errors.push(e);
                 }
             }
@@ -192,19 +251,46 @@ async fn members(client: &Arc<GraphClient>, groups: &mut [GroupRec], table: Memb
     }
     drop(stream);
     pb.finish_and_clear();
-    (table.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner), errors)
+    (
+        table
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+        errors,
+    )
 }
 
 /// A full collection.
-pub async fn full(client: &Arc<GraphClient>, tenant_hint: Option<String>, concurrency: usize) -> Collected {
-    let mut c = Collected { tenant_id: tenant_hint, ..Collected::default() };
+pub async fn full(
+    client: &Arc<GraphClient>,
+    tenant_hint: Option<String>,
+    concurrency: usize,
+) -> Collected {
+    let mut c = Collected {
+        tenant_id: tenant_hint,
+        ..Collected::default()
+    };
     // The delta bookmark is taken first, so changes made during the collection show up next time.
     sections(client, &mut c, true).await;
-    match client.get_all(&format!("/beta/groups?$select={GROUP_SELECT}&$top=999"), &[]).await {
+    match client
+        .get_all(
+            &format!("/beta/groups?$select={GROUP_SELECT}&$top=999"),
+            &[],
+        )
+        .await
+    {
         Ok(list) => {
-            let mut groups: Vec<GroupRec> =
-                list.into_iter().filter_map(|g| if let Value::Object(o) = g { GroupRec::from_object(o) } else { None }).collect();
-            let (table, errors) = members(client, &mut groups, MemberTable::default(), concurrency).await;
+            let mut groups: Vec<GroupRec> = list
+                .into_iter()
+                .filter_map(|g| {
+                    if let Value::Object(o) = g {
+                        GroupRec::from_object(o)
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            let (table, errors) =
+                members(client, &mut groups, MemberTable::default(), concurrency).await;
             c.table = table;
             if let Some(e) = errors.first() {
                 tracing::warn!("{}", explain("members", e));
@@ -214,8 +300,14 @@ pub async fn full(client: &Arc<GraphClient>, tenant_hint: Option<String>, concur
         }
         Err(e) => warn_section(&mut c, "groups", &e),
     }
-    if let Some(onprem_id) = c.onprem.as_ref().and_then(|o| o.get("id")).and_then(Value::as_str)
-        && c.tenant_id.as_deref().is_none_or(|t| crate::ad::ids::parse_guid(t).is_none())
+    if let Some(onprem_id) = c
+        .onprem
+        .as_ref()
+        .and_then(|o| o.get("id"))
+        .and_then(Value::as_str)
+        && c.tenant_id
+            .as_deref()
+            .is_none_or(|t| crate::ad::ids::parse_guid(t).is_none())
     {
         c.tenant_id = Some(onprem_id.to_string());
     }
@@ -241,9 +333,14 @@ pub enum Incremental {
 
 /// Replay the groups delta since `prev.delta_link` into `prev`.
 pub async fn incremental(client: &Arc<GraphClient>, mut prev: Collected) -> Incremental {
-    let Some(mut link) = prev.delta_link.clone() else { return Incremental::Expired("the bundle has no groupsDeltaLink".into()) };
+    let Some(mut link) = prev.delta_link.clone() else {
+        return Incremental::Expired("the bundle has no groupsDeltaLink".into());
+    };
     if !prev.incomplete.is_empty() {
-        return Incremental::Expired(format!("the previous collection was incomplete ({})", prev.incomplete.join(", ")));
+        return Incremental::Expired(format!(
+            "the previous collection was incomplete ({})",
+            prev.incomplete.join(", ")
+        ));
     }
     if prev.groups.is_none() {
         return Incremental::Expired("the bundle has no groups".into());
@@ -253,7 +350,11 @@ pub async fn incremental(client: &Arc<GraphClient>, mut prev: Collected) -> Incr
     let new_link = loop {
         let page = match client.get(&link, &[]).await {
             Ok(p) => p,
-            Err(e) if e.status == Some(410) || e.code.as_deref() == Some("syncStateNotFound") || (e.status == Some(400) && e.message.contains("sync state")) => {
+            Err(e)
+                if e.status == Some(410)
+                    || e.code.as_deref() == Some("syncStateNotFound")
+                    || (e.status == Some(400) && e.message.contains("sync state")) =>
+            {
                 return Incremental::Expired(format!("the delta token has expired ({e})"));
             }
             Err(e) => {
@@ -263,9 +364,18 @@ pub async fn incremental(client: &Arc<GraphClient>, mut prev: Collected) -> Incr
                 return Incremental::Done(Box::new(prev));
             }
         };
-        for item in page.get("value").and_then(Value::as_array).into_iter().flatten() {
-            let Some(obj) = item.as_object() else { continue };
-            let Some(id) = obj.get("id").and_then(Value::as_str) else { continue };
+        for item in page
+            .get("value")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(obj) = item.as_object() else {
+                continue;
+            };
+            let Some(id) = obj.get("id").and_then(Value::as_str) else {
+                continue;
+            };
             let key = id.to_ascii_lowercase();
             let d = changes.entry(key.clone()).or_insert_with(|| {
                 order.push(key.clone());
@@ -289,7 +399,10 @@ pub async fn incremental(client: &Arc<GraphClient>, mut prev: Collected) -> Incr
         if let Some(n) = page.get("@odata.nextLink").and_then(Value::as_str) {
             link = n.to_string();
         } else {
-            break page.get("@odata.deltaLink").and_then(Value::as_str).map(str::to_string);
+            break page
+                .get("@odata.deltaLink")
+                .and_then(Value::as_str)
+                .map(str::to_string);
         }
     };
     sections(client, &mut prev, false).await;
@@ -299,12 +412,18 @@ pub async fn incremental(client: &Arc<GraphClient>, mut prev: Collected) -> Incr
     let mut seen = std::collections::HashSet::new();
     for d in changes.values() {
         for (m, removed) in &d.members {
-            if !removed && let Some(mid) = m.get("id").and_then(Value::as_str) && seen.insert(mid.to_ascii_lowercase()) {
+            if !removed
+                && let Some(mid) = m.get("id").and_then(Value::as_str)
+                && seen.insert(mid.to_ascii_lowercase())
+            {
                 to_fetch.push(mid.to_string());
             }
         }
     }
-    let urls: Vec<String> = to_fetch.iter().map(|id| format!("/directoryObjects/{id}?$select={MEMBER_SELECT}")).collect();
+    let urls: Vec<String> = to_fetch
+        .iter()
+        .map(|id| format!("/directoryObjects/{id}?$select={MEMBER_SELECT}"))
+        .collect();
     let fetched = client.batch_get("beta", &urls, &[]).await;
     for (id, r) in to_fetch.iter().zip(fetched) {
         match r {
@@ -322,10 +441,16 @@ pub async fn incremental(client: &Arc<GraphClient>, mut prev: Collected) -> Incr
     }
 
     let mut groups = prev.groups.take().unwrap_or_default();
-    let mut pos: HashMap<String, usize> = groups.iter().enumerate().map(|(i, g)| (g.id.to_ascii_lowercase(), i)).collect();
+    let mut pos: HashMap<String, usize> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.id.to_ascii_lowercase(), i))
+        .collect();
     let mut drop_ids = std::collections::HashSet::new();
     for key in &order {
-        let Some(d) = changes.remove(key) else { continue };
+        let Some(d) = changes.remove(key) else {
+            continue;
+        };
         if d.removed {
             drop_ids.insert(key.clone());
             continue;
@@ -333,14 +458,18 @@ pub async fn incremental(client: &Arc<GraphClient>, mut prev: Collected) -> Incr
         let idx = match pos.get(key) {
             Some(&i) => i,
             None => {
-                let Some(mut rec) = GroupRec::from_object(d.props.clone()) else { continue };
+                let Some(mut rec) = GroupRec::from_object(d.props.clone()) else {
+                    continue;
+                };
                 rec.members = Some(Vec::new());
                 groups.push(rec);
                 pos.insert(key.clone(), groups.len() - 1);
                 groups.len() - 1
             }
         };
-        let Some(g) = groups.get_mut(idx) else { continue };
+        let Some(g) = groups.get_mut(idx) else {
+            continue;
+        };
         if !d.props.is_empty() {
             let mut obj = g.object();
             for (k, v) in d.props {
@@ -350,8 +479,12 @@ pub async fn incremental(client: &Arc<GraphClient>, mut prev: Collected) -> Incr
         }
         if let Some(list) = g.members.as_mut() {
             for (m, removed) in d.members {
-                let Some(mid) = m.get("id").and_then(Value::as_str) else { continue };
-                let Some(ti) = prev.table.lookup(mid) else { continue };
+                let Some(mid) = m.get("id").and_then(Value::as_str) else {
+                    continue;
+                };
+                let Some(ti) = prev.table.lookup(mid) else {
+                    continue;
+                };
                 if removed {
                     list.retain(|&x| x != ti);
                 } else if !list.contains(&ti) {

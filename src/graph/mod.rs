@@ -17,14 +17,23 @@ use client::{GraphClient, RetryPolicy};
 use model::Collected;
 
 fn is_loopback(url: &str) -> bool {
-    url::Url::parse(url).ok().and_then(|u| u.host_str().map(|h| h == "127.0.0.1" || h == "localhost" || h == "[::1]")).unwrap_or(false)
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h == "127.0.0.1" || h == "localhost" || h == "[::1]")
+        })
+        .unwrap_or(false)
 }
 
 /// Build an authenticated client from the arguments (fails early on bad credentials).
 pub async fn connect(args: &args::GraphArgs) -> anyhow::Result<(Arc<GraphClient>, Option<String>)> {
     let cred = auth::credential_from_args(args)?;
     let (cloud_authority, cloud_root) = args.cloud.endpoints();
-    let root = args.graph_url.clone().unwrap_or_else(|| cloud_root.to_string());
+    let root = args
+        .graph_url
+        .clone()
+        .unwrap_or_else(|| cloud_root.to_string());
     url::Url::parse(&root).with_context(|| format!("--graph-url {root:?} is not a URL"))?;
     let authority = match &args.authority_url {
         Some(a) => a.clone(),
@@ -46,13 +55,31 @@ pub async fn connect(args: &args::GraphArgs) -> anyhow::Result<(Arc<GraphClient>
         .timeout(Duration::from_secs(120))
         .build()
         .context("building the HTTP client")?;
-    let provider = auth::TokenProvider::new(http.clone(), &authority, tenant.as_deref().unwrap_or("organizations"), &root, cred);
+    let provider = auth::TokenProvider::new(
+        http.clone(),
+        &authority,
+        tenant.as_deref().unwrap_or("organizations"),
+        &root,
+        cred,
+    );
     let policy = RetryPolicy {
-        max_attempts: if args.max_attempts == 0 { 6 } else { args.max_attempts },
-        budget: Duration::from_secs(if args.retry_budget == 0 { 300 } else { args.retry_budget }),
+        max_attempts: if args.max_attempts == 0 {
+            6
+        } else {
+            args.max_attempts
+        },
+        budget: Duration::from_secs(if args.retry_budget == 0 {
+            300
+        } else {
+            args.retry_budget
+        }),
         ..RetryPolicy::default()
     };
-    let concurrency = if args.concurrency == 0 { 4 } else { args.concurrency };
+    let concurrency = if args.concurrency == 0 {
+        4
+    } else {
+        args.concurrency
+    };
     let client = Arc::new(GraphClient::new(http, &root, provider, concurrency, policy));
     // Authenticate before anything else, so credential problems are one clear error.
     client.auth.token().await?;
@@ -60,13 +87,24 @@ pub async fn connect(args: &args::GraphArgs) -> anyhow::Result<(Arc<GraphClient>
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("starting the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 /// Collect (full) into the compact model.
-pub async fn collect_model(args: &args::GraphArgs, previous: Option<Collected>) -> anyhow::Result<Collected> {
+pub async fn collect_model(
+    args: &args::GraphArgs,
+    previous: Option<Collected>,
+) -> anyhow::Result<Collected> {
     let (client, tenant) = connect(args).await?;
-    let concurrency = if args.concurrency == 0 { 4 } else { args.concurrency };
+    let concurrency = if args.concurrency == 0 {
+        4
+    } else {
+        args.concurrency
+    };
     let c = match previous {
         Some(prev) => match live::incremental(&client, prev).await {
             live::Incremental::Done(c) => *c,
@@ -77,7 +115,11 @@ pub async fn collect_model(args: &args::GraphArgs, previous: Option<Collected>) 
         },
         None => live::full(&client, tenant, concurrency).await,
     };
-    tracing::info!("Graph: {} requests ({} retried)", client.request_count(), client.retry_count());
+    tracing::info!(
+        "Graph: {} requests ({} retried)",
+        client.request_count(),
+        client.retry_count()
+    );
     Ok(c)
 }
 
@@ -96,7 +138,11 @@ pub struct BundleOutcome {
 
 /// Collect into `dir/tenant.json` (streamed, never held whole in memory). With `incremental`,
 /// the existing `tenant.json` is updated from the groups delta.
-pub fn collect_bundle(args: &args::GraphArgs, dir: &Path, incremental: bool) -> anyhow::Result<BundleOutcome> {
+pub fn collect_bundle(
+    args: &args::GraphArgs,
+    dir: &Path,
+    incremental: bool,
+) -> anyhow::Result<BundleOutcome> {
     let path = dir.join("tenant.json");
     let previous = if incremental {
         if path.exists() {
@@ -104,7 +150,10 @@ pub fn collect_bundle(args: &args::GraphArgs, dir: &Path, incremental: bool) -> 
             let v: serde_json::Value = crate::bundle::parse_json(&path, &text)?;
             Some(Collected::from_value(v))
         } else {
-            eprintln!("gwb: {} does not exist yet; collecting everything", path.display());
+            eprintln!(
+                "gwb: {} does not exist yet; collecting everything",
+                path.display()
+            );
             None
         }
     } else {
@@ -113,12 +162,18 @@ pub fn collect_bundle(args: &args::GraphArgs, dir: &Path, incremental: bool) -> 
     let c = runtime()?.block_on(collect_model(args, previous))?;
     let tmp = path.with_extension("tmp~");
     {
-        let f = std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+        let f =
+            std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
         let mut w = std::io::BufWriter::new(f);
-        serde_json::to_writer_pretty(&mut w, &c).with_context(|| format!("writing {}", tmp.display()))?;
+        serde_json::to_writer_pretty(&mut w, &c)
+            .with_context(|| format!("writing {}", tmp.display()))?;
         std::io::Write::write_all(&mut w, b"\n")?;
         std::io::Write::flush(&mut w)?;
     }
     std::fs::rename(&tmp, &path).with_context(|| format!("renaming to {}", path.display()))?;
-    Ok(BundleOutcome { complete: c.incomplete.is_empty(), refs: c.member_refs(), doc_path: path })
+    Ok(BundleOutcome {
+        complete: c.incomplete.is_empty(),
+        refs: c.member_refs(),
+        doc_path: path,
+    })
 }

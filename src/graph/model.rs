@@ -64,7 +64,11 @@ impl GroupRec {
     pub fn from_object(mut obj: Map<String, Value>) -> Option<GroupRec> {
         obj.remove("members");
         let id = obj.get("id")?.as_str()?.to_string();
-        Some(GroupRec { id, json: Value::Object(obj).to_string(), members: None })
+        Some(GroupRec {
+            id,
+            json: Value::Object(obj).to_string(),
+            members: None,
+        })
     }
     pub fn object(&self) -> Map<String, Value> {
         match serde_json::from_str(&self.json) {
@@ -98,20 +102,56 @@ impl Collected {
 
     /// Read a previous `tenant.json` document.
     pub fn from_value(doc: Value) -> Collected {
-        let Value::Object(mut doc) = doc else { return Collected::default() };
+        let Value::Object(mut doc) = doc else {
+            return Collected::default();
+        };
         let mut c = Collected {
-            tenant_id: doc.get("tenantId").and_then(Value::as_str).map(str::to_string),
-            collected_at: doc.get("collectedAt").and_then(Value::as_str).map(str::to_string),
-            onprem: doc.remove("onPremisesSynchronization").filter(|v| !v.is_null()),
-            settings: doc.remove("settings").and_then(|v| if let Value::Array(a) = v { Some(a) } else { None }),
-            skus: doc.remove("subscribedSkus").and_then(|v| if let Value::Array(a) = v { Some(a) } else { None }),
-            deleted: doc.remove("deletedGroups").and_then(|v| if let Value::Array(a) = v { Some(a) } else { None }),
+            tenant_id: doc
+                .get("tenantId")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            collected_at: doc
+                .get("collectedAt")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            onprem: doc
+                .remove("onPremisesSynchronization")
+                .filter(|v| !v.is_null()),
+            settings: doc.remove("settings").and_then(|v| {
+                if let Value::Array(a) = v {
+                    Some(a)
+                } else {
+                    None
+                }
+            }),
+            skus: doc.remove("subscribedSkus").and_then(|v| {
+                if let Value::Array(a) = v {
+                    Some(a)
+                } else {
+                    None
+                }
+            }),
+            deleted: doc.remove("deletedGroups").and_then(|v| {
+                if let Value::Array(a) = v {
+                    Some(a)
+                } else {
+                    None
+                }
+            }),
             incomplete: doc
                 .get("incompleteSections")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
                 .unwrap_or_default(),
-            delta_link: doc.get("groupsDeltaLink").and_then(Value::as_str).map(str::to_string),
+            delta_link: doc
+                .get("groupsDeltaLink")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             ..Collected::default()
         };
         if let Some(Value::Array(groups)) = doc.remove("groups") {
@@ -119,9 +159,12 @@ impl Collected {
             for g in groups {
                 let Value::Object(mut obj) = g else { continue };
                 let members = obj.remove("members");
-                let Some(mut rec) = GroupRec::from_object(obj) else { continue };
+                let Some(mut rec) = GroupRec::from_object(obj) else {
+                    continue;
+                };
                 if let Some(Value::Array(ms)) = members {
-                    rec.members = Some(ms.iter().filter_map(|m| c.table.intern(m, false)).collect());
+                    rec.members =
+                        Some(ms.iter().filter_map(|m| c.table.intern(m, false)).collect());
                 }
                 out.push(rec);
             }
@@ -148,8 +191,14 @@ impl Collected {
         };
         if let Some(groups) = &self.groups {
             for chunk in groups.chunks(5000) {
-                let gs: Vec<Group> = chunk.iter().filter_map(|g| serde_json::from_str::<Group>(&g.json).ok()).collect();
-                absorb(crate::bundle::TenantDoc { groups: Some(gs), ..Default::default() });
+                let gs: Vec<Group> = chunk
+                    .iter()
+                    .filter_map(|g| serde_json::from_str::<Group>(&g.json).ok())
+                    .collect();
+                absorb(crate::bundle::TenantDoc {
+                    groups: Some(gs),
+                    ..Default::default()
+                });
             }
         }
         let total = self.table.len();
@@ -161,14 +210,19 @@ impl Collected {
                 .filter_map(|i| self.table.objs.get(i as usize))
                 .filter_map(|s| serde_json::from_str::<Member>(s).ok())
                 .collect();
-            let g = Group { id: String::new(), members: Some(members), ..Group::default() };
-            absorb(crate::bundle::TenantDoc { groups: Some(vec![g]), ..Default::default() });
+            let g = Group {
+                id: String::new(),
+                members: Some(members),
+                ..Group::default()
+            };
+            absorb(crate::bundle::TenantDoc {
+                groups: Some(vec![g]),
+                ..Default::default()
+            });
             start = end;
         }
-        for v in [&mut refs.sids] {
-            v.sort();
-            v.dedup();
-        }
+        refs.sids.sort();
+        refs.sids.dedup();
         refs.guids.sort();
         refs.guids.dedup();
         refs.device_ids.sort();
@@ -207,7 +261,13 @@ impl Serialize for GroupOut<'_> {
             map.serialize_entry(k, v)?;
         }
         if let Some(ids) = &self.g.members {
-            map.serialize_entry("members", &MembersOut { ids, table: self.table })?;
+            map.serialize_entry(
+                "members",
+                &MembersOut {
+                    ids,
+                    table: self.table,
+                },
+            )?;
         }
         map.end()
     }

@@ -22,7 +22,12 @@ pub struct GenSpec {
 
 impl Default for GenSpec {
     fn default() -> Self {
-        GenSpec { groups: 100, members: 2000, seed: 1, big: 0 }
+        GenSpec {
+            groups: 100,
+            members: 2000,
+            seed: 1,
+            big: 0,
+        }
     }
 }
 
@@ -31,15 +36,25 @@ impl std::str::FromStr for GenSpec {
     fn from_str(s: &str) -> Result<Self, String> {
         let mut spec = GenSpec::default();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (k, v) = part.split_once('=').ok_or_else(|| format!("{part:?}: expected key=value"))?;
-            let n: u64 = v.trim().replace('_', "").parse().map_err(|_| format!("{part:?}: {v:?} is not a number"))?;
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?}: expected key=value"))?;
+            let n: u64 = v
+                .trim()
+                .replace('_', "")
+                .parse()
+                .map_err(|_| format!("{part:?}: {v:?} is not a number"))?;
             let as_usize = |n: u64| usize::try_from(n).map_err(|_| format!("{part:?}: too large"));
             match k.trim() {
                 "groups" => spec.groups = as_usize(n)?,
                 "members" => spec.members = as_usize(n)?,
                 "seed" => spec.seed = n,
                 "big" => spec.big = as_usize(n)?,
-                other => return Err(format!("unknown key {other:?} (expected groups, members, seed, big)")),
+                other => {
+                    return Err(format!(
+                        "unknown key {other:?} (expected groups, members, seed, big)"
+                    ));
+                }
             }
         }
         Ok(spec)
@@ -54,13 +69,21 @@ fn sid(domain: (u32, u32, u32), rid: usize) -> String {
     format!("S-1-5-21-{}-{}-{}-{}", domain.0, domain.1, domain.2, rid)
 }
 
-const WB_TYPES: [&str; 3] = ["universalDistributionGroup", "universalSecurityGroup", "universalMailEnabledSecurityGroup"];
+const WB_TYPES: [&str; 3] = [
+    "universalDistributionGroup",
+    "universalSecurityGroup",
+    "universalMailEnabledSecurityGroup",
+];
 
 /// Build the tenant directly into a [`Store`] (no intermediate document, so 100,000 groups fit).
 pub fn generate(spec: &GenSpec) -> Store {
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let tenant_id = guid(&mut rng).to_string();
-    let domain = (rng.random_range(1_000_000..4_000_000_000u32), rng.random_range(1_000_000..4_000_000_000u32), rng.random_range(1_000_000..4_000_000_000u32));
+    let domain = (
+        rng.random_range(1_000_000..4_000_000_000u32),
+        rng.random_range(1_000_000..4_000_000_000u32),
+        rng.random_range(1_000_000..4_000_000_000u32),
+    );
     let mut store = Store::default();
     store.tenant_id = tenant_id.clone();
 
@@ -76,12 +99,27 @@ pub fn generate(spec: &GenSpec) -> Store {
         if synced {
             let og = guid(&mut rng);
             u.insert("onPremisesSyncEnabled".into(), json!(true));
-            u.insert("onPremisesSecurityIdentifier".into(), json!(sid(domain, 1100 + i)));
+            u.insert(
+                "onPremisesSecurityIdentifier".into(),
+                json!(sid(domain, 1100 + i)),
+            );
             u.insert("onPremisesObjectIdentifier".into(), json!(og.to_string()));
-            u.insert("onPremisesImmutableId".into(), json!(base64::engine::general_purpose::STANDARD.encode(og.to_bytes_le())));
-            u.insert("onPremisesDistinguishedName".into(), json!(format!("CN=User {i:06},OU=Users,DC=contoso,DC=com")));
+            u.insert(
+                "onPremisesImmutableId".into(),
+                json!(base64::engine::general_purpose::STANDARD.encode(og.to_bytes_le())),
+            );
+            u.insert(
+                "onPremisesDistinguishedName".into(),
+                json!(format!("CN=User {i:06},OU=Users,DC=contoso,DC=com")),
+            );
         } else {
-            for k in ["onPremisesSyncEnabled", "onPremisesSecurityIdentifier", "onPremisesObjectIdentifier", "onPremisesImmutableId", "onPremisesDistinguishedName"] {
+            for k in [
+                "onPremisesSyncEnabled",
+                "onPremisesSecurityIdentifier",
+                "onPremisesObjectIdentifier",
+                "onPremisesImmutableId",
+                "onPremisesDistinguishedName",
+            ] {
                 u.insert(k.into(), Value::Null);
             }
         }
@@ -100,8 +138,18 @@ pub fn generate(spec: &GenSpec) -> Store {
         d.insert("deviceId".into(), json!(guid(&mut rng).to_string()));
         d.insert("trustType".into(), json!(trust));
         let synced = trust == "ServerAd";
-        d.insert("onPremisesSyncEnabled".into(), if synced { json!(true) } else { Value::Null });
-        d.insert("onPremisesSecurityIdentifier".into(), if synced { json!(sid(domain, 500_000 + i)) } else { Value::Null });
+        d.insert(
+            "onPremisesSyncEnabled".into(),
+            if synced { json!(true) } else { Value::Null },
+        );
+        d.insert(
+            "onPremisesSecurityIdentifier".into(),
+            if synced {
+                json!(sid(domain, 500_000 + i))
+            } else {
+                Value::Null
+            },
+        );
         devices.push(id);
         store.add_object(d);
     }
@@ -130,11 +178,13 @@ pub fn generate(spec: &GenSpec) -> Store {
         let mut members = Vec::with_capacity(want);
         let mut left = want;
         // Some groups nest another group (only ones created earlier, so there are no cycles).
-        if left > 0 && i > 0 && rng.random_bool(0.1) {
-            if let Some(child) = group_ids.get(rng.random_range(0..i)) {
-                members.push(child.clone());
-                left -= 1;
-            }
+        if left > 0
+            && i > 0
+            && rng.random_bool(0.1)
+            && let Some(child) = group_ids.get(rng.random_range(0..i))
+        {
+            members.push(child.clone());
+            left -= 1;
         }
         if left > 0 && kind == "security" && rng.random_bool(0.3) {
             let k = rng.random_range(1..=left.min(5));
@@ -157,17 +207,23 @@ pub fn generate(spec: &GenSpec) -> Store {
     if let Some(id) = big_id {
         let (_, mut g) = group_object(&mut rng, &id, n, 0.0, domain);
         g.insert("displayName".into(), json!("All Staff (large)"));
-        g.insert("writebackConfiguration".into(), json!({"isEnabled": true, "onPremisesGroupType": "universalDistributionGroup"}));
+        g.insert(
+            "writebackConfiguration".into(),
+            json!({"isEnabled": true, "onPremisesGroupType": "universalDistributionGroup"}),
+        );
         let members = users.iter().take(spec.big).cloned().collect();
         store.add_group(g, members, &id);
     }
     for i in 0..(n / 50 + 1) {
         let id = guid(&mut rng).to_string();
         let (_, mut g) = group_object(&mut rng, &id, n + 1 + i, 0.0, domain);
-        g.insert("deletedDateTime".into(), json!(format!("2026-11-{:02}T08:00:00Z", 1 + i % 25)));
+        g.insert(
+            "deletedDateTime".into(),
+            json!(format!("2026-11-{:02}T08:00:00Z", 1 + i % 25)),
+        );
         store.add_deleted(g);
     }
-    let writeback_default = if spec.seed % 2 == 0 { "true" } else { "false" };
+    let writeback_default = if spec.seed.is_multiple_of(2) { "true" } else { "false" };
     let settings = vec![json!({
         "id": guid(&mut rng).to_string(),
         "displayName": "Group.Unified",
@@ -195,13 +251,19 @@ pub fn generate(spec: &GenSpec) -> Store {
             "synchronizationInterval": "PT30M",
             "writebackConfiguration": {"unifiedGroupContainer": "OU=Cloud Groups,DC=contoso,DC=com", "userContainer": null}
         },
-        "features": {"unifiedGroupWritebackEnabled": true, "groupWriteBackEnabled": true, "deviceWritebackEnabled": spec.seed % 3 == 0, "passwordSyncEnabled": true}
+        "features": {"unifiedGroupWritebackEnabled": true, "groupWriteBackEnabled": true, "deviceWritebackEnabled": spec.seed.is_multiple_of(3), "passwordSyncEnabled": true}
     });
     store.set_sections(Some(onprem), Some(settings), Some(skus));
     store
 }
 
-fn group_object(rng: &mut ChaCha8Rng, id: &str, i: usize, r: f64, domain: (u32, u32, u32)) -> (&'static str, Map<String, Value>) {
+fn group_object(
+    rng: &mut ChaCha8Rng,
+    id: &str,
+    i: usize,
+    r: f64,
+    domain: (u32, u32, u32),
+) -> (&'static str, Map<String, Value>) {
     let nick = format!("grp{i:06}");
     let is_enabled = match rng.random_range(0..3u8) {
         0 => Value::Null,
@@ -210,7 +272,17 @@ fn group_object(rng: &mut ChaCha8Rng, id: &str, i: usize, r: f64, domain: (u32, 
     };
     let (kind, types, mail_en, sec_en, synced) = if r < 0.40 {
         let dynamic = rng.random_bool(0.05);
-        ("m365", if dynamic { json!(["Unified", "DynamicMembership"]) } else { json!(["Unified"]) }, true, rng.random_bool(0.1), false)
+        (
+            "m365",
+            if dynamic {
+                json!(["Unified", "DynamicMembership"])
+            } else {
+                json!(["Unified"])
+            },
+            true,
+            rng.random_bool(0.1),
+            false,
+        )
     } else if r < 0.75 {
         ("security", json!([]), false, true, false)
     } else if r < 0.85 {
@@ -228,20 +300,86 @@ fn group_object(rng: &mut ChaCha8Rng, id: &str, i: usize, r: f64, domain: (u32, 
     };
     let mut g = Map::new();
     g.insert("id".into(), json!(id));
-    g.insert("displayName".into(), json!(format!("{} {i:06}", kind_label(kind))));
-    g.insert("description".into(), if rng.random_bool(0.5) { json!(format!("Generated {kind} group")) } else { Value::Null });
+    g.insert(
+        "displayName".into(),
+        json!(format!("{} {i:06}", kind_label(kind))),
+    );
+    g.insert(
+        "description".into(),
+        if rng.random_bool(0.5) {
+            json!(format!("Generated {kind} group"))
+        } else {
+            Value::Null
+        },
+    );
     g.insert("groupTypes".into(), types);
     g.insert("mailEnabled".into(), json!(mail_en));
     g.insert("securityEnabled".into(), json!(sec_en));
-    g.insert("mail".into(), if mail_en { json!(format!("{nick}@contoso.com")) } else { Value::Null });
+    g.insert(
+        "mail".into(),
+        if mail_en {
+            json!(format!("{nick}@contoso.com"))
+        } else {
+            Value::Null
+        },
+    );
     g.insert("mailNickname".into(), json!(nick));
-    g.insert("proxyAddresses".into(), if mail_en { json!([format!("SMTP:{nick}@contoso.com")]) } else { json!([]) });
-    g.insert("membershipRule".into(), if dynamic { json!("user.department -eq \"Sales\"") } else { Value::Null });
-    g.insert("onPremisesSyncEnabled".into(), if synced { json!(true) } else { Value::Null });
-    g.insert("onPremisesSecurityIdentifier".into(), if synced { json!(sid(domain, 200_000 + i)) } else { Value::Null });
-    g.insert("isAssignableToRole".into(), if kind == "security" { json!(rng.random_bool(0.05)) } else { Value::Null });
-    g.insert("visibility".into(), if kind == "m365" { json!(if rng.random_bool(0.5) { "Private" } else { "Public" }) } else { Value::Null });
-    g.insert("createdDateTime".into(), json!(format!("2025-{:02}-{:02}T10:00:00Z", 1 + i % 12, 1 + i % 28)));
+    g.insert(
+        "proxyAddresses".into(),
+        if mail_en {
+            json!([format!("SMTP:{nick}@contoso.com")])
+        } else {
+            json!([])
+        },
+    );
+    g.insert(
+        "membershipRule".into(),
+        if dynamic {
+            json!("user.department -eq \"Sales\"")
+        } else {
+            Value::Null
+        },
+    );
+    g.insert(
+        "onPremisesSyncEnabled".into(),
+        if synced { json!(true) } else { Value::Null },
+    );
+    g.insert(
+        "onPremisesSecurityIdentifier".into(),
+        if synced {
+            json!(sid(domain, 200_000 + i))
+        } else {
+            Value::Null
+        },
+    );
+    g.insert(
+        "isAssignableToRole".into(),
+        if kind == "security" {
+            json!(rng.random_bool(0.05))
+        } else {
+            Value::Null
+        },
+    );
+    g.insert(
+        "visibility".into(),
+        if kind == "m365" {
+            json!(if rng.random_bool(0.5) {
+                "Private"
+            } else {
+                "Public"
+            })
+        } else {
+            Value::Null
+        },
+    );
+    g.insert(
+        "createdDateTime".into(),
+        json!(format!(
+            "2025-{:02}-{:02}T10:00:00Z",
+            1 + i % 12,
+            1 + i % 28
+        )),
+    );
     g.insert("writebackConfiguration".into(), json!({"isEnabled": if synced { Value::Null } else { is_enabled }, "onPremisesGroupType": wb_type}));
     (kind, g)
 }
@@ -263,34 +401,65 @@ mod tests {
     #[test]
     fn spec_parses_and_rejects() {
         let s: GenSpec = "groups=10,members=200,seed=7,big=250_000".parse().unwrap();
-        assert_eq!(s, GenSpec { groups: 10, members: 200, seed: 7, big: 250_000 });
+        assert_eq!(
+            s,
+            GenSpec {
+                groups: 10,
+                members: 200,
+                seed: 7,
+                big: 250_000
+            }
+        );
         assert!("groups=x".parse::<GenSpec>().is_err());
         assert!("colour=3".parse::<GenSpec>().is_err());
     }
 
     #[test]
     fn seeded_generation_is_deterministic_and_sized() {
-        let spec = GenSpec { groups: 50, members: 600, seed: 3, big: 0 };
+        let spec = GenSpec {
+            groups: 50,
+            members: 600,
+            seed: 3,
+            big: 0,
+        };
         let a = generate(&spec).to_tenant();
         let b = generate(&spec).to_tenant();
         assert_eq!(a, b);
         let groups = a["groups"].as_array().unwrap();
         assert_eq!(groups.len(), 50);
-        let total: usize = groups.iter().map(|g| g["members"].as_array().unwrap().len()).sum();
+        let total: usize = groups
+            .iter()
+            .map(|g| g["members"].as_array().unwrap().len())
+            .sum();
         assert_eq!(total, 600);
         let c = generate(&GenSpec { seed: 4, ..spec }).to_tenant();
         assert_ne!(a, c);
         // The mix has every kind of member.
         let types: std::collections::BTreeSet<String> = groups
             .iter()
-            .flat_map(|g| g["members"].as_array().unwrap().iter().map(|m| m["@odata.type"].as_str().unwrap().to_string()))
+            .flat_map(|g| {
+                g["members"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m["@odata.type"].as_str().unwrap().to_string())
+            })
             .collect();
-        assert!(types.contains("#microsoft.graph.user") && types.contains("#microsoft.graph.group"), "{types:?}");
+        assert!(
+            types.contains("#microsoft.graph.user") && types.contains("#microsoft.graph.group"),
+            "{types:?}"
+        );
     }
 
     #[test]
     fn big_group_has_its_members() {
-        let t = generate(&GenSpec { groups: 2, members: 10, seed: 1, big: 3000 }).to_tenant();
+        let t = generate(&GenSpec {
+            groups: 2,
+            members: 10,
+            seed: 1,
+            big: 3000,
+        })
+        .to_tenant();
         let g = t["groups"].as_array().unwrap().last().unwrap();
         assert_eq!(g["members"].as_array().unwrap().len(), 3000);
     }

@@ -129,7 +129,14 @@ impl Shared {
     /// Answer a Graph request as a client would send it (used for test setup and `$batch`).
     pub fn call(&self, method: &str, url: &str, body: Option<Value>) -> (u16, Value) {
         let (version, path, query) = split_url(url);
-        let req = Req { method: method.to_string(), version, path, query: Query::parse(&query), headers: HashMap::new(), body };
+        let req = Req {
+            method: method.to_string(),
+            version,
+            path,
+            query: Query::parse(&query),
+            headers: HashMap::new(),
+            body,
+        };
         let resp = lock(&self.store).handle(&req);
         let body = match resp.body {
             store::Body::Json(v) => v,
@@ -142,7 +149,10 @@ impl Shared {
     pub fn issue_token(&self) -> String {
         let lifetime = self.with_config(|c| c.token_lifetime);
         let token = format!("sim.{}", uuid::Uuid::new_v4().simple());
-        lock(&self.tokens).insert(token.clone(), Instant::now() + Duration::from_secs(lifetime));
+        lock(&self.tokens).insert(
+            token.clone(),
+            Instant::now() + Duration::from_secs(lifetime),
+        );
         token
     }
     fn draw(&self) -> f64 {
@@ -180,7 +190,8 @@ impl Drop for SimServer {
 
 /// Start a simulator on 127.0.0.1:`port` (0 = any free port) on a background thread.
 pub fn start(store: Store, cfg: SimConfig, port: u16) -> anyhow::Result<SimServer> {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).with_context(|| format!("binding 127.0.0.1:{port}"))?;
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+        .with_context(|| format!("binding 127.0.0.1:{port}"))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let mut store = store;
@@ -188,27 +199,44 @@ pub fn start(store: Store, cfg: SimConfig, port: u16) -> anyhow::Result<SimServe
     let shared = Arc::new(Shared::new(store, cfg));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let sh = shared.clone();
-    let thread = std::thread::Builder::new().name("graph-sim".into()).spawn(move || {
-        let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-            Ok(rt) => rt,
-            Err(e) => {
-                tracing::error!("graph-sim: cannot start runtime: {e}");
-                return;
-            }
-        };
-        rt.block_on(async move {
-            let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
-            let _ = axum::serve(listener, router(sh)).with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await;
-        });
-    })?;
-    Ok(SimServer { addr, shared, shutdown: Some(tx), thread: Some(thread) })
+    let thread = std::thread::Builder::new()
+        .name("graph-sim".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!("graph-sim: cannot start runtime: {e}");
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                let _ = axum::serve(listener, router(sh))
+                    .with_graceful_shutdown(async move {
+                        let _ = rx.await;
+                    })
+                    .await;
+            });
+        })?;
+    Ok(SimServer {
+        addr,
+        shared,
+        shutdown: Some(tx),
+        thread: Some(thread),
+    })
 }
 
 /// Start a simulator inside the current tokio runtime: returns its address and task.
-pub async fn spawn(store: Store, cfg: SimConfig) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>, Arc<Shared>)> {
+pub async fn spawn(
+    store: Store,
+    cfg: SimConfig,
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>, Arc<Shared>)> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
     let mut store = store;
@@ -263,14 +291,18 @@ fn oauth_error(status: StatusCode, error: &str, code: &str, description: &str) -
 }
 
 fn b64_json(part: &str) -> Option<Value> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
 /// Check a client assertion's shape (header, claims, lifetime); signatures are not verified.
 fn check_assertion(jwt: &str, client_id: &str) -> Result<(), String> {
     let parts: Vec<&str> = jwt.split('.').collect();
-    let [h, p, sig] = parts.as_slice() else { return Err("the client assertion is not a JWT (three parts)".into()) };
+    let [h, p, sig] = parts.as_slice() else {
+        return Err("the client assertion is not a JWT (three parts)".into());
+    };
     if sig.is_empty() {
         return Err("the client assertion is not signed".into());
     }
@@ -279,7 +311,11 @@ fn check_assertion(jwt: &str, client_id: &str) -> Result<(), String> {
     match header.get("alg").and_then(Value::as_str) {
         Some("PS256") if header.get("x5t#S256").is_some() => {}
         Some("RS256") if header.get("x5t").is_some() || header.get("x5t#S256").is_some() => {}
-        Some(a) => return Err(format!("alg {a} without a matching x5t/x5t#S256 thumbprint")),
+        Some(a) => {
+            return Err(format!(
+                "alg {a} without a matching x5t/x5t#S256 thumbprint"
+            ));
+        }
         None => return Err("the client assertion header has no alg".into()),
     }
     let s = |k: &str| claims.get(k).and_then(Value::as_str).unwrap_or("");
@@ -301,41 +337,103 @@ fn check_assertion(jwt: &str, client_id: &str) -> Result<(), String> {
 }
 
 async fn token_handler(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
-    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     let cfg = sh.with_config(|c| c.clone());
     let deny = |sh: &Shared, r: Response| {
         sh.bump(|s| s.tokens_denied += 1);
         r
     };
     if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
-        return deny(&sh, oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "AADSTS70003", "The app requested an unsupported grant type."));
+        return deny(
+            &sh,
+            oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "AADSTS70003",
+                "The app requested an unsupported grant type.",
+            ),
+        );
     }
     let client_id = form.get("client_id").cloned().unwrap_or_default();
     if client_id.is_empty() || cfg.client_id.as_ref().is_some_and(|c| *c != client_id) {
         return deny(
             &sh,
-            oauth_error(StatusCode::BAD_REQUEST, "unauthorized_client", "AADSTS700016", &format!("Application with identifier '{client_id}' was not found in the directory.")),
+            oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unauthorized_client",
+                "AADSTS700016",
+                &format!(
+                    "Application with identifier '{client_id}' was not found in the directory."
+                ),
+            ),
         );
     }
     if !form.get("scope").is_some_and(|s| s.ends_with("/.default")) {
-        return deny(&sh, oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", "AADSTS1002012", "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier."));
+        return deny(
+            &sh,
+            oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                "AADSTS1002012",
+                "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.",
+            ),
+        );
     }
     if let Some(secret) = form.get("client_secret") {
         if secret.is_empty() || cfg.client_secret.as_ref().is_some_and(|c| c != secret) {
-            return deny(&sh, oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "AADSTS7000215", "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID."));
+            return deny(
+                &sh,
+                oauth_error(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    "AADSTS7000215",
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+                ),
+            );
         }
     } else if let Some(assertion) = form.get("client_assertion") {
-        if form.get("client_assertion_type").map(String::as_str) != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
-            return deny(&sh, oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "AADSTS50027", "Invalid client_assertion_type."));
+        if form.get("client_assertion_type").map(String::as_str)
+            != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        {
+            return deny(
+                &sh,
+                oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "AADSTS50027",
+                    "Invalid client_assertion_type.",
+                ),
+            );
         }
         if let Err(why) = check_assertion(assertion, &client_id) {
-            return deny(&sh, oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "AADSTS700027", &format!("Client assertion failed signature validation: {why}.")));
+            return deny(
+                &sh,
+                oauth_error(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    "AADSTS700027",
+                    &format!("Client assertion failed signature validation: {why}."),
+                ),
+            );
         }
     } else {
-        return deny(&sh, oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "AADSTS7000218", "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."));
+        return deny(
+            &sh,
+            oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "AADSTS7000218",
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            ),
+        );
     }
     let token = format!("sim.{}", uuid::Uuid::new_v4().simple());
-    lock(&sh.tokens).insert(token.clone(), Instant::now() + Duration::from_secs(cfg.token_lifetime));
+    lock(&sh.tokens).insert(
+        token.clone(),
+        Instant::now() + Duration::from_secs(cfg.token_lifetime),
+    );
     sh.bump(|s| s.tokens_issued += 1);
     axum::Json(json!({"token_type": "Bearer", "expires_in": cfg.token_lifetime, "ext_expires_in": cfg.token_lifetime, "access_token": token})).into_response()
 }
@@ -352,19 +450,37 @@ fn route_label(method: &str, version: &str, path: &str) -> String {
     let segs: Vec<String> = path
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| if uuid::Uuid::parse_str(s).is_ok() { "{id}".to_string() } else { s.to_string() })
+        .map(|s| {
+            if uuid::Uuid::parse_str(s).is_ok() {
+                "{id}".to_string()
+            } else {
+                s.to_string()
+            }
+        })
         .collect();
     format!("{method} /{version}/{}", segs.join("/"))
 }
 
 fn status_error(status: u16) -> Resp {
     match status {
-        401 => store::error(401, "InvalidAuthenticationToken", "Access token validation failure."),
-        403 => store::error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
+        401 => store::error(
+            401,
+            "InvalidAuthenticationToken",
+            "Access token validation failure.",
+        ),
+        403 => store::error(
+            403,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        ),
         404 => store::error(404, "Request_ResourceNotFound", "Resource not found."),
         429 => store::error(429, "TooManyRequests", "Please retry again later."),
         503 => store::error(503, "ServiceUnavailable", "Service unavailable."),
-        s => store::error(s, "InternalServerError", "The server encountered an error processing the request."),
+        s => store::error(
+            s,
+            "InternalServerError",
+            "The server encountered an error processing the request.",
+        ),
     }
 }
 
@@ -379,21 +495,33 @@ fn to_response(resp: Resp) -> Response {
         store::Body::Text(t) => Body::from(t),
         store::Body::Empty => Body::empty(),
     };
-    builder.body(body).unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    builder
+        .body(body)
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 fn throttled(status: u16, retry_after: u64) -> Resp {
     let mut r = status_error(status);
-    r.headers.push(("retry-after".into(), retry_after.to_string()));
+    r.headers
+        .push(("retry-after".into(), retry_after.to_string()));
     r
 }
 
-async fn graph_handler(State(sh): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn graph_handler(
+    State(sh): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let cfg = sh.with_config(|c| c.clone());
     if !cfg.latency.is_zero() {
         tokio::time::sleep(cfg.latency).await;
     }
-    let url = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| uri.path().to_string());
+    let url = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| uri.path().to_string());
     let (version, path, query) = split_url(&url);
     let label = route_label(method.as_str(), &version, &path);
     sh.bump(|s| {
@@ -401,17 +529,37 @@ async fn graph_handler(State(sh): State<Arc<Shared>>, method: Method, uri: Uri, 
         *s.by_route.entry(label).or_default() += 1;
     });
     if version != "beta" && version != "v1.0" {
-        return to_response(store::error(404, "NotFound", "Unknown API version; use /v1.0 or /beta."));
+        return to_response(store::error(
+            404,
+            "NotFound",
+            "Unknown API version; use /v1.0 or /beta.",
+        ));
     }
-    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
-    let valid = bearer.is_some_and(|t| lock(&sh.tokens).get(t).is_some_and(|exp| *exp > Instant::now()));
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let valid = bearer.is_some_and(|t| {
+        lock(&sh.tokens)
+            .get(t)
+            .is_some_and(|exp| *exp > Instant::now())
+    });
     if !valid {
         sh.bump(|s| s.unauthorized += 1);
-        let msg = if bearer.is_none() { "Access token is empty." } else { "Access token has expired or is not valid." };
+        let msg = if bearer.is_none() {
+            "Access token is empty."
+        } else {
+            "Access token has expired or is not valid."
+        };
         return to_response(store::error(401, "InvalidAuthenticationToken", msg));
     }
     let full_path = format!("/{version}{path}");
-    if let Some((_, st)) = cfg.fail.iter().find(|(p, _)| full_path.starts_with(p.as_str())) {
+    if let Some((_, st)) = cfg
+        .fail
+        .iter()
+        .find(|(p, _)| full_path.starts_with(p.as_str()))
+    {
         sh.bump(|s| *s.faults.entry(format!("fail-{st}")).or_default() += 1);
         return to_response(status_error(*st));
     }
@@ -431,20 +579,40 @@ async fn graph_handler(State(sh): State<Arc<Shared>>, method: Method, uri: Uri, 
     edge += cfg.fault_truncate;
     let truncate = !reset && r < edge;
 
-    let hdrs: HashMap<String, String> =
-        headers.iter().filter_map(|(k, v)| Some((k.as_str().to_ascii_lowercase(), v.to_str().ok()?.to_string()))).collect();
+    let hdrs: HashMap<String, String> = headers
+        .iter()
+        .filter_map(|(k, v)| {
+            Some((
+                k.as_str().to_ascii_lowercase(),
+                v.to_str().ok()?.to_string(),
+            ))
+        })
+        .collect();
     let body_json = if body.is_empty() {
         None
     } else {
         match serde_json::from_slice::<Value>(&body) {
             Ok(v) => Some(v),
-            Err(e) => return to_response(store::error(400, "BadRequest", &format!("Invalid JSON body: {e}"))),
+            Err(e) => {
+                return to_response(store::error(
+                    400,
+                    "BadRequest",
+                    &format!("Invalid JSON body: {e}"),
+                ));
+            }
         }
     };
     let resp = if method == Method::POST && path == "/$batch" {
         batch(&sh, &cfg, &version, body_json)
     } else {
-        let req = Req { method: method.as_str().to_string(), version, path, query: Query::parse(&query), headers: hdrs, body: body_json };
+        let req = Req {
+            method: method.as_str().to_string(),
+            version,
+            path,
+            query: Query::parse(&query),
+            headers: hdrs,
+            body: body_json,
+        };
         lock(&sh.store).handle(&req)
     };
     if reset || truncate {
@@ -457,7 +625,10 @@ async fn graph_handler(State(sh): State<Arc<Shared>>, method: Method, uri: Uri, 
         let half = Bytes::copy_from_slice(bytes.get(..cut).unwrap_or(&[]));
         if reset {
             sh.bump(|s| *s.faults.entry("reset".into()).or_default() += 1);
-            let stream = futures_util::stream::iter(vec![Ok::<Bytes, std::io::Error>(half), Err(std::io::Error::other("connection reset (injected)"))]);
+            let stream = futures_util::stream::iter(vec![
+                Ok::<Bytes, std::io::Error>(half),
+                Err(std::io::Error::other("connection reset (injected)")),
+            ]);
             return Response::builder()
                 .status(StatusCode::from_u16(resp.status).unwrap_or(StatusCode::OK))
                 .header("content-type", "application/json")
@@ -478,7 +649,11 @@ async fn graph_handler(State(sh): State<Arc<Shared>>, method: Method, uri: Uri, 
 
 /// `POST /$batch`: at most 20 requests, unique ids, each answered (and throttled) on its own.
 fn batch(sh: &Shared, cfg: &SimConfig, version: &str, body: Option<Value>) -> Resp {
-    let Some(requests) = body.as_ref().and_then(|b| b.get("requests")).and_then(Value::as_array) else {
+    let Some(requests) = body
+        .as_ref()
+        .and_then(|b| b.get("requests"))
+        .and_then(Value::as_array)
+    else {
         return store::error(400, "BadRequest", "Invalid batch payload format.");
     };
     if requests.len() > 20 {
@@ -486,37 +661,72 @@ fn batch(sh: &Shared, cfg: &SimConfig, version: &str, body: Option<Value>) -> Re
     }
     let mut seen = std::collections::HashSet::new();
     for r in requests {
-        let id = r.get("id").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+        let id = r
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if id.is_empty() || !seen.insert(id) {
-            return store::error(400, "BadRequest", "Batch request ids must be present and unique.");
+            return store::error(
+                400,
+                "BadRequest",
+                "Batch request ids must be present and unique.",
+            );
         }
     }
     let mut responses = Vec::new();
     for r in requests {
         sh.bump(|s| s.batch_items += 1);
         let id = r.get("id").cloned().unwrap_or(Value::Null);
-        let method = r.get("method").and_then(Value::as_str).unwrap_or("GET").to_ascii_uppercase();
+        let method = r
+            .get("method")
+            .and_then(Value::as_str)
+            .unwrap_or("GET")
+            .to_ascii_uppercase();
         let url = r.get("url").and_then(Value::as_str).unwrap_or("");
         let (path, query) = url.split_once('?').unwrap_or((url, ""));
         let path = format!("/{}", path.trim_start_matches('/'));
         let full_path = format!("/{version}{path}");
-        sh.bump(|s| *s.by_route.entry(format!("batch {}", route_label(&method, version, &path))).or_default() += 1);
+        sh.bump(|s| {
+            *s.by_route
+                .entry(format!("batch {}", route_label(&method, version, &path)))
+                .or_default() += 1
+        });
         let headers: HashMap<String, String> = r
             .get("headers")
             .and_then(Value::as_object)
-            .map(|h| h.iter().filter_map(|(k, v)| Some((k.to_ascii_lowercase(), v.as_str()?.to_string()))).collect())
+            .map(|h| {
+                h.iter()
+                    .filter_map(|(k, v)| Some((k.to_ascii_lowercase(), v.as_str()?.to_string())))
+                    .collect()
+            })
             .unwrap_or_default();
-        let resp = if let Some((_, st)) = cfg.fail.iter().find(|(p, _)| full_path.starts_with(p.as_str())) {
+        let resp = if let Some((_, st)) = cfg
+            .fail
+            .iter()
+            .find(|(p, _)| full_path.starts_with(p.as_str()))
+        {
             sh.bump(|s| *s.faults.entry(format!("fail-{st}")).or_default() += 1);
             status_error(*st)
         } else if sh.draw() < cfg.fault_429 {
             sh.bump(|s| *s.faults.entry("429-item".into()).or_default() += 1);
             throttled(429, cfg.retry_after)
         } else {
-            let req = Req { method, version: version.to_string(), path, query: Query::parse(query), headers, body: r.get("body").cloned() };
+            let req = Req {
+                method,
+                version: version.to_string(),
+                path,
+                query: Query::parse(query),
+                headers,
+                body: r.get("body").cloned(),
+            };
             lock(&sh.store).handle(&req)
         };
-        let hdrs: serde_json::Map<String, Value> = resp.headers.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        let hdrs: serde_json::Map<String, Value> = resp
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
         let body = match resp.body {
             store::Body::Json(v) => v,
             store::Body::Text(t) => Value::String(t),
@@ -532,8 +742,14 @@ fn batch(sh: &Shared, cfg: &SimConfig, version: &str, body: Option<Value>) -> Re
 }
 
 fn parse_fail(s: &str) -> anyhow::Result<(String, u16)> {
-    let (p, st) = s.rsplit_once('=').with_context(|| format!("--fail {s:?}: expected PREFIX=STATUS"))?;
-    let st: u16 = st.parse().ok().filter(|n| (400..600).contains(n)).with_context(|| format!("--fail {s:?}: STATUS must be 400-599"))?;
+    let (p, st) = s
+        .rsplit_once('=')
+        .with_context(|| format!("--fail {s:?}: expected PREFIX=STATUS"))?;
+    let st: u16 = st
+        .parse()
+        .ok()
+        .filter(|n| (400..600).contains(n))
+        .with_context(|| format!("--fail {s:?}: STATUS must be 400-599"))?;
     Ok((p.to_string(), st))
 }
 
@@ -552,7 +768,11 @@ pub fn from_args(args: &args::SimArgs) -> anyhow::Result<(Store, SimConfig)> {
         generate::generate(&spec)
     };
     let pct = |name: &str, v: f64| -> anyhow::Result<f64> {
-        if (0.0..=100.0).contains(&v) { Ok(v) } else { anyhow::bail!("--{name} must be a percentage between 0 and 100") }
+        if (0.0..=100.0).contains(&v) {
+            Ok(v)
+        } else {
+            anyhow::bail!("--{name} must be a percentage between 0 and 100")
+        }
     };
     let client_secret = match &args.client_secret_file {
         Some(p) => Some(crate::text::read_file(p)?.text.trim().to_string()),
@@ -566,7 +786,11 @@ pub fn from_args(args: &args::SimArgs) -> anyhow::Result<(Store, SimConfig)> {
         fault_truncate: pct("fault-truncate", args.fault_truncate)?,
         fault_seed: args.fault_seed,
         retry_after: args.retry_after,
-        fail: args.fail.iter().map(|s| parse_fail(s)).collect::<anyhow::Result<_>>()?,
+        fail: args
+            .fail
+            .iter()
+            .map(|s| parse_fail(s))
+            .collect::<anyhow::Result<_>>()?,
         client_id: args.client_id.clone(),
         client_secret,
         token_lifetime: args.token_lifetime.max(1),
@@ -584,8 +808,15 @@ pub fn run(args: &args::SimArgs) -> anyhow::Result<()> {
         writeln!(out, "listening on {}", server.url())?;
         out.flush()?;
     }
-    eprintln!("graph-sim: token endpoint {}/<tenant>/oauth2/v2.0/token, Graph at {}/beta and /v1.0, stats at {}/_sim/stats", server.url(), server.url(), server.url());
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    eprintln!(
+        "graph-sim: token endpoint {}/<tenant>/oauth2/v2.0/token, Graph at {}/beta and /v1.0, stats at {}/_sim/stats",
+        server.url(),
+        server.url(),
+        server.url()
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         let _ = tokio::signal::ctrl_c().await;
     });
@@ -602,7 +833,11 @@ mod tests {
         let enc = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
         let exp = time::OffsetDateTime::now_utc().unix_timestamp() + 300;
         let claims = json!({"aud": "http://x/t/oauth2/v2.0/token", "iss": "c", "sub": "c", "jti": "j", "exp": exp});
-        let good = format!("{}.{}.sig", enc(json!({"alg": "PS256", "x5t#S256": "abc"})), enc(claims.clone()));
+        let good = format!(
+            "{}.{}.sig",
+            enc(json!({"alg": "PS256", "x5t#S256": "abc"})),
+            enc(claims.clone())
+        );
         assert!(check_assertion(&good, "c").is_ok());
         assert!(check_assertion(&good, "other").is_err());
         let no_thumb = format!("{}.{}.sig", enc(json!({"alg": "PS256"})), enc(claims));
@@ -612,13 +847,23 @@ mod tests {
 
     #[test]
     fn fail_spec_parses() {
-        assert_eq!(parse_fail("/beta/settings=500").unwrap(), ("/beta/settings".to_string(), 500));
+        assert_eq!(
+            parse_fail("/beta/settings=500").unwrap(),
+            ("/beta/settings".to_string(), 500)
+        );
         assert!(parse_fail("/beta/settings=200").is_err());
         assert!(parse_fail("nothing").is_err());
     }
 
     #[test]
     fn labels_hide_ids() {
-        assert_eq!(route_label("GET", "beta", "/groups/0b5d3f2e-6a1e-4c59-9f6c-1a2b3c4d5e6f/members"), "GET /beta/groups/{id}/members");
+        assert_eq!(
+            route_label(
+                "GET",
+                "beta",
+                "/groups/0b5d3f2e-6a1e-4c59-9f6c-1a2b3c4d5e6f/members"
+            ),
+            "GET /beta/groups/{id}/members"
+        );
     }
 }

@@ -12,7 +12,11 @@ pub struct Query {
 
 impl Query {
     pub fn parse(raw: &str) -> Query {
-        Query { pairs: url::form_urlencoded::parse(raw.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect() }
+        Query {
+            pairs: url::form_urlencoded::parse(raw.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        }
     }
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs
@@ -22,13 +26,21 @@ impl Query {
     }
     /// `$select` as a list, `None` when absent.
     pub fn select(&self) -> Option<Vec<String>> {
-        self.get("select").map(|s| s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
+        self.get("select").map(|s| {
+            s.split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect()
+        })
     }
     /// The query string without the given options, re-encoded.
     pub fn encode_without(&self, drop: &[&str]) -> String {
         let mut ser = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in &self.pairs {
-            if !drop.iter().any(|d| k.trim_start_matches('$').eq_ignore_ascii_case(d)) {
+            if !drop
+                .iter()
+                .any(|d| k.trim_start_matches('$').eq_ignore_ascii_case(d))
+            {
                 ser.append_pair(k, v);
             }
         }
@@ -58,7 +70,9 @@ pub fn encode_token(v: &Value) -> String {
 }
 
 pub fn decode_token(s: &str) -> Option<Value> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim()).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s.trim())
+        .ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -71,9 +85,19 @@ pub struct Filter {
 
 #[derive(Debug, Clone)]
 enum Term {
-    Cmp { prop: String, negate: bool, value: Value },
-    In { prop: String, values: Vec<Value> },
-    AnyEq { prop: String, value: Value },
+    Cmp {
+        prop: String,
+        negate: bool,
+        value: Value,
+    },
+    In {
+        prop: String,
+        values: Vec<Value>,
+    },
+    AnyEq {
+        prop: String,
+        value: Value,
+    },
 }
 
 fn literal(s: &str) -> Option<Value> {
@@ -96,23 +120,36 @@ fn parse_term(t: &str) -> Option<Term> {
         let inner = t.get(open + 5..)?.strip_suffix(')')?;
         let (_, cond) = inner.split_once(':')?;
         let (_, val) = cond.split_once(" eq ")?;
-        return Some(Term::AnyEq { prop, value: literal(val)? });
+        return Some(Term::AnyEq {
+            prop,
+            value: literal(val)?,
+        });
     }
     if let Some((prop, rest)) = t.split_once(" in ") {
         let list = rest.trim().strip_prefix('(')?.strip_suffix(')')?;
         let values = list.split(',').map(literal).collect::<Option<Vec<_>>>()?;
-        return Some(Term::In { prop: prop.trim().to_string(), values });
+        return Some(Term::In {
+            prop: prop.trim().to_string(),
+            values,
+        });
     }
     for (op, negate) in [(" eq ", false), (" ne ", true)] {
         if let Some((prop, val)) = t.split_once(op) {
-            return Some(Term::Cmp { prop: prop.trim().to_string(), negate, value: literal(val)? });
+            return Some(Term::Cmp {
+                prop: prop.trim().to_string(),
+                negate,
+                value: literal(val)?,
+            });
         }
     }
     None
 }
 
 fn get_ci<'a>(obj: &'a Map<String, Value>, prop: &str) -> &'a Value {
-    obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(prop)).map(|(_, v)| v).unwrap_or(&Value::Null)
+    obj.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(prop))
+        .map(|(_, v)| v)
+        .unwrap_or(&Value::Null)
 }
 
 fn eq_value(a: &Value, b: &Value) -> bool {
@@ -137,11 +174,15 @@ impl Filter {
     pub fn matches(&self, obj: &Map<String, Value>) -> bool {
         self.any_of.iter().any(|all| {
             all.iter().all(|t| match t {
-                Term::Cmp { prop, negate, value } => eq_value(get_ci(obj, prop), value) != *negate,
+                Term::Cmp {
+                    prop,
+                    negate,
+                    value,
+                } => eq_value(get_ci(obj, prop), value) != *negate,
                 Term::In { prop, values } => values.iter().any(|v| eq_value(get_ci(obj, prop), v)),
-                Term::AnyEq { prop, value } => {
-                    get_ci(obj, prop).as_array().is_some_and(|a| a.iter().any(|x| eq_value(x, value)))
-                }
+                Term::AnyEq { prop, value } => get_ci(obj, prop)
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| eq_value(x, value))),
             })
         })
     }
@@ -154,21 +195,41 @@ mod tests {
 
     #[test]
     fn filter_forms() {
-        let g = json!({"id": "A", "groupTypes": ["Unified"], "securityEnabled": false, "mail": null});
+        let g =
+            json!({"id": "A", "groupTypes": ["Unified"], "securityEnabled": false, "mail": null});
         let o = g.as_object().unwrap();
-        assert!(Filter::parse("groupTypes/any(c:c eq 'Unified')").unwrap().matches(o));
+        assert!(
+            Filter::parse("groupTypes/any(c:c eq 'Unified')")
+                .unwrap()
+                .matches(o)
+        );
         assert!(Filter::parse("id eq 'a'").unwrap().matches(o));
         assert!(!Filter::parse("securityEnabled eq true").unwrap().matches(o));
-        assert!(Filter::parse("securityEnabled eq true or id in ('x','a')").unwrap().matches(o));
-        assert!(Filter::parse("mail eq null and securityEnabled ne true").unwrap().matches(o));
+        assert!(
+            Filter::parse("securityEnabled eq true or id in ('x','a')")
+                .unwrap()
+                .matches(o)
+        );
+        assert!(
+            Filter::parse("mail eq null and securityEnabled ne true")
+                .unwrap()
+                .matches(o)
+        );
         assert!(Filter::parse("startswith(displayName,'x')").is_none());
     }
 
     #[test]
     fn select_keeps_order_and_always_fields() {
         let g = json!({"@odata.type": "#microsoft.graph.user", "id": "1", "b": 2, "a": 1});
-        let p = project(g.as_object().unwrap(), Some(&["a".to_string(), "B".to_string()]), &["@odata.type", "id"]);
-        assert_eq!(p.to_string(), r##"{"@odata.type":"#microsoft.graph.user","id":"1","b":2,"a":1}"##);
+        let p = project(
+            g.as_object().unwrap(),
+            Some(&["a".to_string(), "B".to_string()]),
+            &["@odata.type", "id"],
+        );
+        assert_eq!(
+            p.to_string(),
+            r##"{"@odata.type":"#microsoft.graph.user","id":"1","b":2,"a":1}"##
+        );
     }
 
     #[test]

@@ -39,13 +39,25 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(status: u16, v: Value) -> Resp {
-        Resp { status, headers: vec![("content-type".into(), "application/json".into())], body: Body::Json(v) }
+        Resp {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Body::Json(v),
+        }
     }
     pub fn empty(status: u16) -> Resp {
-        Resp { status, headers: Vec::new(), body: Body::Empty }
+        Resp {
+            status,
+            headers: Vec::new(),
+            body: Body::Empty,
+        }
     }
     pub fn text(status: u16, s: String) -> Resp {
-        Resp { status, headers: vec![("content-type".into(), "text/plain".into())], body: Body::Text(s) }
+        Resp {
+            status,
+            headers: vec![("content-type".into(), "text/plain".into())],
+            body: Body::Text(s),
+        }
     }
 }
 
@@ -70,6 +82,9 @@ enum Change {
     Removed(String),
     Gone(&'static str, String),
 }
+
+/// Net changes of one group since a delta token: member (id, added?) and removal (reason, id).
+type NetChange = (Vec<(String, bool)>, Option<(&'static str, String)>);
 
 #[derive(Debug, Clone)]
 struct LogEntry {
@@ -102,14 +117,25 @@ fn key(id: &str) -> String {
 }
 
 fn obj_type(o: &Map<String, Value>) -> String {
-    o.get("@odata.type").and_then(Value::as_str).unwrap_or("#microsoft.graph.directoryObject").to_string()
+    o.get("@odata.type")
+        .and_then(Value::as_str)
+        .unwrap_or("#microsoft.graph.directoryObject")
+        .to_string()
 }
 
 /// The member-shaped view of a group (what `/members` returns for a nested group).
 fn group_as_member(g: &Map<String, Value>) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("@odata.type".into(), Value::String(GROUP.into()));
-    for k in ["id", "displayName", "onPremisesSyncEnabled", "onPremisesSecurityIdentifier", "groupTypes", "securityEnabled", "mailEnabled"] {
+    for k in [
+        "id",
+        "displayName",
+        "onPremisesSyncEnabled",
+        "onPremisesSecurityIdentifier",
+        "groupTypes",
+        "securityEnabled",
+        "mailEnabled",
+    ] {
         if let Some(v) = g.get(k) {
             m.insert(k.into(), v.clone());
         }
@@ -121,29 +147,59 @@ impl Store {
     /// Build from a `tenant.json` value (Graph shape). Unknown properties are kept.
     pub fn from_tenant(doc: &Value) -> anyhow::Result<Store> {
         let mut s = Store {
-            tenant_id: doc.get("tenantId").and_then(Value::as_str).unwrap_or("00000000-0000-0000-0000-0000000000aa").to_string(),
+            tenant_id: doc
+                .get("tenantId")
+                .and_then(Value::as_str)
+                .unwrap_or("00000000-0000-0000-0000-0000000000aa")
+                .to_string(),
             ..Store::default()
         };
         s.settings = doc.get("settings").and_then(Value::as_array).cloned();
         s.skus = doc.get("subscribedSkus").and_then(Value::as_array).cloned();
-        s.onprem = doc.get("onPremisesSynchronization").filter(|v| v.is_object()).cloned();
-        for (i, g) in doc.get("groups").and_then(Value::as_array).into_iter().flatten().enumerate() {
-            let Some(obj) = g.as_object() else { anyhow::bail!("$.groups[{i}] is not an object") };
+        s.onprem = doc
+            .get("onPremisesSynchronization")
+            .filter(|v| v.is_object())
+            .cloned();
+        for (i, g) in doc
+            .get("groups")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let Some(obj) = g.as_object() else {
+                anyhow::bail!("$.groups[{i}] is not an object")
+            };
             let mut obj = obj.clone();
             let members = obj.remove("members");
             let Some(id) = obj.get("id").and_then(Value::as_str).map(str::to_string) else {
                 anyhow::bail!("$.groups[{i}].id is missing")
             };
             let mut ids = Vec::new();
-            for (j, m) in members.as_ref().and_then(Value::as_array).into_iter().flatten().enumerate() {
-                let Some(mo) = m.as_object() else { anyhow::bail!("$.groups[{i}].members[{j}] is not an object") };
-                let Some(mid) = mo.get("id").and_then(Value::as_str) else { anyhow::bail!("$.groups[{i}].members[{j}].id is missing") };
+            for (j, m) in members
+                .as_ref()
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let Some(mo) = m.as_object() else {
+                    anyhow::bail!("$.groups[{i}].members[{j}] is not an object")
+                };
+                let Some(mid) = mo.get("id").and_then(Value::as_str) else {
+                    anyhow::bail!("$.groups[{i}].members[{j}].id is missing")
+                };
                 ids.push(mid.to_string());
                 s.objects.entry(key(mid)).or_insert_with(|| mo.clone());
             }
             s.add_group(obj, ids, &id);
         }
-        for g in doc.get("deletedGroups").and_then(Value::as_array).into_iter().flatten() {
+        for g in doc
+            .get("deletedGroups")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(o) = g.as_object() {
                 s.deleted.push(o.clone());
             }
@@ -165,7 +221,12 @@ impl Store {
     pub fn add_deleted(&mut self, obj: Map<String, Value>) {
         self.deleted.push(obj);
     }
-    pub fn set_sections(&mut self, onprem: Option<Value>, settings: Option<Vec<Value>>, skus: Option<Vec<Value>>) {
+    pub fn set_sections(
+        &mut self,
+        onprem: Option<Value>,
+        settings: Option<Vec<Value>>,
+        skus: Option<Vec<Value>>,
+    ) {
         self.onprem = onprem;
         self.settings = settings;
         self.skus = skus;
@@ -194,13 +255,22 @@ impl Store {
         for (i, g) in self.groups.iter().enumerate() {
             let Some(g) = g else { continue };
             let mut g = g.clone();
-            let members: Vec<Value> =
-                self.members.get(i).into_iter().flatten().filter_map(|id| self.member_object(id)).map(Value::Object).collect();
+            let members: Vec<Value> = self
+                .members
+                .get(i)
+                .into_iter()
+                .flatten()
+                .filter_map(|id| self.member_object(id))
+                .map(Value::Object)
+                .collect();
             g.insert("members".into(), Value::Array(members));
             groups.push(Value::Object(g));
         }
         doc.insert("groups".into(), Value::Array(groups));
-        doc.insert("deletedGroups".into(), Value::Array(self.deleted.iter().cloned().map(Value::Object).collect()));
+        doc.insert(
+            "deletedGroups".into(),
+            Value::Array(self.deleted.iter().cloned().map(Value::Object).collect()),
+        );
         Value::Object(doc)
     }
 
@@ -219,22 +289,38 @@ impl Store {
 
     fn record(&mut self, group: usize, change: Change) {
         self.seq += 1;
-        self.log.push(LogEntry { seq: self.seq, group, change });
+        self.log.push(LogEntry {
+            seq: self.seq,
+            group,
+            change,
+        });
     }
 
     fn link(&self, version: &str, path: &str, query: &str) -> String {
-        if query.is_empty() { format!("{}/{version}{path}", self.base) } else { format!("{}/{version}{path}?{query}", self.base) }
+        if query.is_empty() {
+            format!("{}/{version}{path}", self.base)
+        } else {
+            format!("{}/{version}{path}?{query}", self.base)
+        }
     }
 
     /// Answer one Graph request.
     pub fn handle(&mut self, req: &Req) -> Resp {
-        let segs: Vec<&str> = req.path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+        let segs: Vec<&str> = req
+            .path
+            .trim_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
         let m = req.method.as_str();
         match (m, segs.as_slice()) {
             ("GET", ["groups"]) => self.list_groups(req),
             ("GET", ["groups", "$count"]) => self.count(req, self.groups.iter().flatten().count()),
             ("GET", ["groups", "delta"]) => self.delta(req),
-            ("GET", ["groups", id]) => match self.group_idx(id).and_then(|i| self.groups.get(i).cloned().flatten()) {
+            ("GET", ["groups", id]) => match self
+                .group_idx(id)
+                .and_then(|i| self.groups.get(i).cloned().flatten())
+            {
                 Some(g) => Resp::json(200, project(&g, req.query.select().as_deref(), &["id"])),
                 None => not_found(id),
             },
@@ -247,41 +333,87 @@ impl Store {
             },
             ("POST", ["groups", id, "members", "$ref"]) => self.add_member(id, req.body.as_ref()),
             ("DELETE", ["groups", id, "members", mid, "$ref"]) => self.remove_member(id, mid),
-            ("GET", ["directory", "deletedItems", t]) if t.eq_ignore_ascii_case("microsoft.graph.group") => {
+            ("GET", ["directory", "deletedItems", t])
+                if t.eq_ignore_ascii_case("microsoft.graph.group") =>
+            {
                 let sel = req.query.select();
-                let items: Vec<Value> = self.deleted.iter().map(|g| project(g, sel.as_deref(), &["id"])).collect();
+                let items: Vec<Value> = self
+                    .deleted
+                    .iter()
+                    .map(|g| project(g, sel.as_deref(), &["id"]))
+                    .collect();
                 self.paged(req, items, 100, 999)
             }
             ("GET", ["directory", "onPremisesSynchronization"]) => {
                 let v: Vec<Value> = self.onprem.iter().cloned().collect();
-                Resp::json(200, json!({"@odata.context": self.link(&req.version, "/$metadata#directory/onPremisesSynchronization", ""), "value": v}))
+                Resp::json(
+                    200,
+                    json!({"@odata.context": self.link(&req.version, "/$metadata#directory/onPremisesSynchronization", ""), "value": v}),
+                )
             }
             ("GET", ["directory", "onPremisesSynchronization", id]) => match &self.onprem {
-                Some(o) if o.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(id)) => Resp::json(200, o.clone()),
+                Some(o)
+                    if o.get("id")
+                        .and_then(Value::as_str)
+                        .is_some_and(|x| x.eq_ignore_ascii_case(id)) =>
+                {
+                    Resp::json(200, o.clone())
+                }
                 _ => not_found(id),
             },
-            ("PATCH", ["directory", "onPremisesSynchronization", id]) => self.patch_onprem(id, req.body.as_ref()),
-            ("GET", ["settings"]) => Resp::json(200, json!({"value": self.settings.clone().unwrap_or_default()})),
+            ("PATCH", ["directory", "onPremisesSynchronization", id]) => {
+                self.patch_onprem(id, req.body.as_ref())
+            }
+            ("GET", ["settings"]) => Resp::json(
+                200,
+                json!({"value": self.settings.clone().unwrap_or_default()}),
+            ),
             ("POST", ["settings"]) => self.create_setting(req.body.as_ref()),
             ("GET", ["settings", id]) => match self.setting_pos(id) {
-                Some(p) => Resp::json(200, self.settings.as_ref().and_then(|s| s.get(p)).cloned().unwrap_or(Value::Null)),
+                Some(p) => Resp::json(
+                    200,
+                    self.settings
+                        .as_ref()
+                        .and_then(|s| s.get(p))
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                ),
                 None => not_found(id),
             },
             ("PATCH", ["settings", id]) => self.patch_setting(id, req.body.as_ref()),
-            ("GET", ["subscribedSkus"]) => Resp::json(200, json!({"value": self.skus.clone().unwrap_or_default()})),
-            ("GET", ["organization"]) => Resp::json(200, json!({"value": [{"id": self.tenant_id, "displayName": "Simulated tenant"}]})),
+            ("GET", ["subscribedSkus"]) => {
+                Resp::json(200, json!({"value": self.skus.clone().unwrap_or_default()}))
+            }
+            ("GET", ["organization"]) => Resp::json(
+                200,
+                json!({"value": [{"id": self.tenant_id, "displayName": "Simulated tenant"}]}),
+            ),
             ("POST", ["directoryObjects", "getByIds"]) => self.get_by_ids(req),
             ("GET", ["directoryObjects", id]) => match self.member_object(id) {
-                Some(o) => Resp::json(200, project(&o, req.query.select().as_deref(), &["@odata.type", "id"])),
+                Some(o) => Resp::json(
+                    200,
+                    project(&o, req.query.select().as_deref(), &["@odata.type", "id"]),
+                ),
                 None => not_found(id),
             },
-            _ => error(400, "BadRequest", &format!("Resource not found for the segment '{}'.", segs.last().copied().unwrap_or(""))),
+            _ => error(
+                400,
+                "BadRequest",
+                &format!(
+                    "Resource not found for the segment '{}'.",
+                    segs.last().copied().unwrap_or("")
+                ),
+            ),
         }
     }
 
     fn count(&self, req: &Req, n: usize) -> Resp {
         if !eventual(req) {
-            return error(400, "Request_BadRequest", "Count is not currently supported without the ConsistencyLevel: eventual header.");
+            return error(
+                400,
+                "Request_BadRequest",
+                "Count is not currently supported without the ConsistencyLevel: eventual header.",
+            );
         }
         Resp::text(200, n.to_string())
     }
@@ -290,7 +422,13 @@ impl Store {
         let filter = match req.query.get("filter") {
             Some(f) => match Filter::parse(f) {
                 Some(f) => Some(f),
-                None => return error(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified."),
+                None => {
+                    return error(
+                        400,
+                        "Request_UnsupportedQuery",
+                        "Unsupported or invalid query filter clause specified.",
+                    );
+                }
             },
             None => None,
         };
@@ -313,7 +451,9 @@ impl Store {
     }
 
     fn list_members(&self, req: &Req, id: &str) -> Resp {
-        let Some(gi) = self.group_idx(id) else { return not_found(id) };
+        let Some(gi) = self.group_idx(id) else {
+            return not_found(id);
+        };
         let sel = req.query.select();
         let ids = self.members.get(gi).map(Vec::as_slice).unwrap_or(&[]);
         // Only the requested page is projected: a 250,000-member group is served in O(page).
@@ -339,15 +479,35 @@ impl Store {
         };
         let total = items.len();
         let end = offset.saturating_add(top).min(total);
-        let page: Vec<Value> = items.into_iter().skip(offset).take(end.saturating_sub(offset)).collect();
+        let page: Vec<Value> = items
+            .into_iter()
+            .skip(offset)
+            .take(end.saturating_sub(offset))
+            .collect();
         self.page_response(req, page, offset, end < total, end, total)
     }
 
-    fn page_response(&self, req: &Req, page: Vec<Value>, offset: usize, more: bool, next: usize, total: usize) -> Resp {
+    fn page_response(
+        &self,
+        req: &Req,
+        page: Vec<Value>,
+        offset: usize,
+        more: bool,
+        next: usize,
+        total: usize,
+    ) -> Resp {
         let mut out = Map::new();
-        if req.query.get("count").is_some_and(|c| c.eq_ignore_ascii_case("true")) {
+        if req
+            .query
+            .get("count")
+            .is_some_and(|c| c.eq_ignore_ascii_case("true"))
+        {
             if !eventual(req) {
-                return error(400, "Request_BadRequest", "$count is not currently supported without the ConsistencyLevel: eventual header.");
+                return error(
+                    400,
+                    "Request_BadRequest",
+                    "$count is not currently supported without the ConsistencyLevel: eventual header.",
+                );
             }
             if offset == 0 {
                 out.insert("@odata.count".into(), json!(total));
@@ -356,21 +516,43 @@ impl Store {
         if more {
             let rest = req.query.encode_without(&["skiptoken"]);
             let tok = encode_token(&json!({"o": next}));
-            let q = if rest.is_empty() { format!("$skiptoken={tok}") } else { format!("{rest}&$skiptoken={tok}") };
-            out.insert("@odata.nextLink".into(), json!(self.link(&req.version, &req.path, &q)));
+            let q = if rest.is_empty() {
+                format!("$skiptoken={tok}")
+            } else {
+                format!("{rest}&$skiptoken={tok}")
+            };
+            out.insert(
+                "@odata.nextLink".into(),
+                json!(self.link(&req.version, &req.path, &q)),
+            );
         }
         out.insert("value".into(), Value::Array(page));
         Resp::json(200, Value::Object(out))
     }
 
     fn patch_group(&mut self, id: &str, body: Option<&Value>) -> Resp {
-        let Some(gi) = self.group_idx(id) else { return not_found(id) };
+        let Some(gi) = self.group_idx(id) else {
+            return not_found(id);
+        };
         let Some(patch) = body.and_then(Value::as_object) else {
             return error(400, "BadRequest", "Empty Payload. JSON content expected.");
         };
         for k in patch.keys() {
-            if ["id", "members", "deletedDateTime", "createdDateTime", "onPremisesSyncEnabled"].iter().any(|r| r.eq_ignore_ascii_case(k)) {
-                return error(400, "Request_BadRequest", &format!("Property '{k}' is read-only and cannot be set."));
+            if [
+                "id",
+                "members",
+                "deletedDateTime",
+                "createdDateTime",
+                "onPremisesSyncEnabled",
+            ]
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(k))
+            {
+                return error(
+                    400,
+                    "Request_BadRequest",
+                    &format!("Property '{k}' is read-only and cannot be set."),
+                );
             }
         }
         if let Some(Some(g)) = self.groups.get_mut(gi) {
@@ -392,12 +574,20 @@ impl Store {
     }
 
     fn delete_group(&mut self, id: &str) -> Resp {
-        let Some(gi) = self.group_idx(id) else { return not_found(id) };
-        let Some(Some(mut g)) = self.groups.get_mut(gi).map(Option::take) else { return not_found(id) };
+        let Some(gi) = self.group_idx(id) else {
+            return not_found(id);
+        };
+        let Some(Some(mut g)) = self.groups.get_mut(gi).map(Option::take) else {
+            return not_found(id);
+        };
         self.index.remove(&key(id));
         // A deleted object leaves every group it belonged to.
         let parents: Vec<usize> = (0..self.members.len())
-            .filter(|&p| self.members.get(p).is_some_and(|l| l.iter().any(|m| m.eq_ignore_ascii_case(id))))
+            .filter(|&p| {
+                self.members
+                    .get(p)
+                    .is_some_and(|l| l.iter().any(|m| m.eq_ignore_ascii_case(id)))
+            })
             .collect();
         for p in parents {
             if let Some(l) = self.members.get_mut(p) {
@@ -405,9 +595,15 @@ impl Store {
             }
             self.record(p, Change::Removed(id.to_string()));
         }
-        let unified = g.get("groupTypes").and_then(Value::as_array).is_some_and(|a| a.iter().any(|t| t == "Unified"));
+        let unified = g
+            .get("groupTypes")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|t| t == "Unified"));
         if unified {
-            g.insert("deletedDateTime".into(), json!(crate::collect::now_rfc3339()));
+            g.insert(
+                "deletedDateTime".into(),
+                json!(crate::collect::now_rfc3339()),
+            );
             self.deleted.push(g);
             self.record(gi, Change::Gone("changed", id.to_string()));
         } else {
@@ -417,11 +613,25 @@ impl Store {
     }
 
     fn add_member(&mut self, id: &str, body: Option<&Value>) -> Resp {
-        let Some(gi) = self.group_idx(id) else { return not_found(id) };
-        let Some(odata_id) = body.and_then(|b| b.get("@odata.id")).and_then(Value::as_str) else {
-            return error(400, "Request_BadRequest", "Missing '@odata.id' in the request body.");
+        let Some(gi) = self.group_idx(id) else {
+            return not_found(id);
         };
-        let mid = odata_id.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string();
+        let Some(odata_id) = body
+            .and_then(|b| b.get("@odata.id"))
+            .and_then(Value::as_str)
+        else {
+            return error(
+                400,
+                "Request_BadRequest",
+                "Missing '@odata.id' in the request body.",
+            );
+        };
+        let mid = odata_id
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .to_string();
         if self.member_object(&mid).is_none() {
             return not_found(&mid);
         }
@@ -430,7 +640,11 @@ impl Store {
             None => return not_found(id),
         };
         if list.iter().any(|x| x.eq_ignore_ascii_case(&mid)) {
-            return error(400, "Request_BadRequest", "One or more added object references already exist for the following modified properties: 'members'.");
+            return error(
+                400,
+                "Request_BadRequest",
+                "One or more added object references already exist for the following modified properties: 'members'.",
+            );
         }
         list.push(mid.clone());
         self.record(gi, Change::Added(mid));
@@ -438,18 +652,32 @@ impl Store {
     }
 
     fn remove_member(&mut self, id: &str, mid: &str) -> Resp {
-        let Some(gi) = self.group_idx(id) else { return not_found(id) };
-        let Some(list) = self.members.get_mut(gi) else { return not_found(id) };
-        let Some(pos) = list.iter().position(|x| x.eq_ignore_ascii_case(mid)) else { return not_found(mid) };
+        let Some(gi) = self.group_idx(id) else {
+            return not_found(id);
+        };
+        let Some(list) = self.members.get_mut(gi) else {
+            return not_found(id);
+        };
+        let Some(pos) = list.iter().position(|x| x.eq_ignore_ascii_case(mid)) else {
+            return not_found(mid);
+        };
         let removed = list.remove(pos);
         self.record(gi, Change::Removed(removed));
         Resp::empty(204)
     }
 
     fn patch_onprem(&mut self, id: &str, body: Option<&Value>) -> Resp {
-        let Some(patch) = body.and_then(Value::as_object) else { return error(400, "BadRequest", "Empty Payload. JSON content expected.") };
-        let Some(Value::Object(o)) = self.onprem.as_mut() else { return not_found(id) };
-        if !o.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(id)) {
+        let Some(patch) = body.and_then(Value::as_object) else {
+            return error(400, "BadRequest", "Empty Payload. JSON content expected.");
+        };
+        let Some(Value::Object(o)) = self.onprem.as_mut() else {
+            return not_found(id);
+        };
+        if !o
+            .get("id")
+            .and_then(Value::as_str)
+            .is_some_and(|x| x.eq_ignore_ascii_case(id))
+        {
             return not_found(id);
         }
         for (k, v) in patch {
@@ -468,17 +696,35 @@ impl Store {
     }
 
     fn setting_pos(&self, id: &str) -> Option<usize> {
-        self.settings.as_ref()?.iter().position(|s| s.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(id)))
+        self.settings.as_ref()?.iter().position(|s| {
+            s.get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|x| x.eq_ignore_ascii_case(id))
+        })
     }
 
     fn create_setting(&mut self, body: Option<&Value>) -> Resp {
-        let Some(b) = body.and_then(Value::as_object) else { return error(400, "BadRequest", "Empty Payload. JSON content expected.") };
+        let Some(b) = body.and_then(Value::as_object) else {
+            return error(400, "BadRequest", "Empty Payload. JSON content expected.");
+        };
         let Some(template) = b.get("templateId").and_then(Value::as_str) else {
-            return error(400, "Request_BadRequest", "Invalid value specified for property 'templateId' of resource 'DirectorySetting'.");
+            return error(
+                400,
+                "Request_BadRequest",
+                "Invalid value specified for property 'templateId' of resource 'DirectorySetting'.",
+            );
         };
         let settings = self.settings.get_or_insert_with(Vec::new);
-        if settings.iter().any(|s| s.get("templateId").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case(template))) {
-            return error(400, "Request_BadRequest", "A conflicting object with one or more of the specified property values is present in the directory.");
+        if settings.iter().any(|s| {
+            s.get("templateId")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.eq_ignore_ascii_case(template))
+        }) {
+            return error(
+                400,
+                "Request_BadRequest",
+                "A conflicting object with one or more of the specified property values is present in the directory.",
+            );
         }
         let name = match template {
             "62375ab9-6b52-47ed-826b-58e47e0e304b" => "Group.Unified",
@@ -496,16 +742,26 @@ impl Store {
     }
 
     fn patch_setting(&mut self, id: &str, body: Option<&Value>) -> Resp {
-        let Some(pos) = self.setting_pos(id) else { return not_found(id) };
+        let Some(pos) = self.setting_pos(id) else {
+            return not_found(id);
+        };
         let Some(new_values) = body.and_then(|b| b.get("values")).and_then(Value::as_array) else {
             return error(400, "Request_BadRequest", "Missing 'values'.");
         };
-        let Some(Value::Object(s)) = self.settings.as_mut().and_then(|s| s.get_mut(pos)) else { return not_found(id) };
+        let Some(Value::Object(s)) = self.settings.as_mut().and_then(|s| s.get_mut(pos)) else {
+            return not_found(id);
+        };
         let values = s.entry("values").or_insert_with(|| json!([]));
         if let Value::Array(vals) = values {
             for nv in new_values {
-                let Some(name) = nv.get("name").and_then(Value::as_str) else { continue };
-                match vals.iter_mut().find(|v| v.get("name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(name))) {
+                let Some(name) = nv.get("name").and_then(Value::as_str) else {
+                    continue;
+                };
+                match vals.iter_mut().find(|v| {
+                    v.get("name")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                }) {
                     Some(v) => *v = nv.clone(),
                     None => vals.push(nv.clone()),
                 }
@@ -515,11 +771,20 @@ impl Store {
     }
 
     fn get_by_ids(&self, req: &Req) -> Resp {
-        let Some(ids) = req.body.as_ref().and_then(|b| b.get("ids")).and_then(Value::as_array) else {
+        let Some(ids) = req
+            .body
+            .as_ref()
+            .and_then(|b| b.get("ids"))
+            .and_then(Value::as_array)
+        else {
             return error(400, "Request_BadRequest", "Missing 'ids'.");
         };
         if ids.len() > 1000 {
-            return error(400, "Request_BadRequest", "Too many ids: at most 1000 per request.");
+            return error(
+                400,
+                "Request_BadRequest",
+                "Too many ids: at most 1000 per request.",
+            );
         }
         let sel = req.query.select();
         let v: Vec<Value> = ids
@@ -536,7 +801,15 @@ impl Store {
         let max_page = req
             .headers
             .get("prefer")
-            .and_then(|p| p.split(',').find_map(|x| x.trim().strip_prefix("odata.maxpagesize=")?.trim().parse::<usize>().ok()))
+            .and_then(|p| {
+                p.split(',').find_map(|x| {
+                    x.trim()
+                        .strip_prefix("odata.maxpagesize=")?
+                        .trim()
+                        .parse::<usize>()
+                        .ok()
+                })
+            })
             .map_or(DEFAULT_DELTA_PAGE, |n| n.clamp(1, 999));
         let state = if let Some(tok) = req.query.get("skiptoken") {
             match decode_token(tok) {
@@ -547,10 +820,15 @@ impl Store {
             if tok == "latest" {
                 let sel = req.query.get("select").unwrap_or("");
                 let t = encode_token(&json!({"g": self.generation, "s": self.seq, "sel": sel}));
-                return Resp::json(200, json!({"value": [], "@odata.deltaLink": self.link(&req.version, "/groups/delta", &format!("$deltatoken={t}"))}));
+                return Resp::json(
+                    200,
+                    json!({"value": [], "@odata.deltaLink": self.link(&req.version, "/groups/delta", &format!("$deltatoken={t}"))}),
+                );
             }
             match decode_token(tok) {
-                Some(s) => json!({"g": s.get("g"), "since": s.get("s"), "upto": self.seq, "sel": s.get("sel"), "o": 0}),
+                Some(s) => {
+                    json!({"g": s.get("g"), "since": s.get("s"), "upto": self.seq, "sel": s.get("sel"), "o": 0})
+                }
                 None => return sync_state_not_found(),
             }
         } else {
@@ -559,11 +837,31 @@ impl Store {
         if state.get("g").and_then(Value::as_u64) != Some(self.generation) {
             return sync_state_not_found();
         }
-        let sel_s = state.get("sel").and_then(Value::as_str).unwrap_or("").to_string();
-        let sel: Vec<String> = sel_s.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let sel_s = state
+            .get("sel")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let sel: Vec<String> = sel_s
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
         let with_members = sel.is_empty() || sel.iter().any(|s| s.eq_ignore_ascii_case("members"));
-        let props: Option<Vec<String>> = if sel.is_empty() { None } else { Some(sel.iter().filter(|s| !s.eq_ignore_ascii_case("members")).cloned().collect()) };
-        let upto = state.get("upto").and_then(Value::as_u64).unwrap_or(self.seq);
+        let props: Option<Vec<String>> = if sel.is_empty() {
+            None
+        } else {
+            Some(
+                sel.iter()
+                    .filter(|s| !s.eq_ignore_ascii_case("members"))
+                    .cloned()
+                    .collect(),
+            )
+        };
+        let upto = state
+            .get("upto")
+            .and_then(Value::as_u64)
+            .unwrap_or(self.seq);
         let items = match state.get("since").and_then(Value::as_u64) {
             None => self.delta_initial(props.as_deref(), with_members),
             Some(since) => self.delta_since(since, upto, props.as_deref(), with_members),
@@ -576,22 +874,48 @@ impl Store {
             let mut next = state.clone();
             next["o"] = json!(end);
             next["upto"] = json!(upto);
-            out.insert("@odata.nextLink".into(), json!(self.link(&req.version, "/groups/delta", &format!("$skiptoken={}", encode_token(&next)))));
+            out.insert(
+                "@odata.nextLink".into(),
+                json!(self.link(
+                    &req.version,
+                    "/groups/delta",
+                    &format!("$skiptoken={}", encode_token(&next))
+                )),
+            );
         } else {
             let t = encode_token(&json!({"g": self.generation, "s": upto, "sel": sel_s}));
-            out.insert("@odata.deltaLink".into(), json!(self.link(&req.version, "/groups/delta", &format!("$deltatoken={t}"))));
+            out.insert(
+                "@odata.deltaLink".into(),
+                json!(self.link(&req.version, "/groups/delta", &format!("$deltatoken={t}"))),
+            );
         }
         out.insert("value".into(), Value::Array(page));
         Resp::json(200, Value::Object(out))
     }
 
     fn member_ref(&self, id: &str, removed: bool) -> Value {
-        let t = self.member_object(id).map(|o| obj_type(&o)).unwrap_or_else(|| USER.into());
-        if removed { json!({"@odata.type": t, "id": id, "@removed": {"reason": "deleted"}}) } else { json!({"@odata.type": t, "id": id}) }
+        let t = self
+            .member_object(id)
+            .map(|o| obj_type(&o))
+            .unwrap_or_else(|| USER.into());
+        if removed {
+            json!({"@odata.type": t, "id": id, "@removed": {"reason": "deleted"}})
+        } else {
+            json!({"@odata.type": t, "id": id})
+        }
     }
 
-    fn group_items(&self, gi: usize, props: Option<&[String]>, with_members: bool, refs: Vec<Value>, out: &mut Vec<Value>) {
-        let Some(Some(g)) = self.groups.get(gi) else { return };
+    fn group_items(
+        &self,
+        gi: usize,
+        props: Option<&[String]>,
+        with_members: bool,
+        refs: Vec<Value>,
+        out: &mut Vec<Value>,
+    ) {
+        let Some(Some(g)) = self.groups.get(gi) else {
+            return;
+        };
         let mut first = match project(g, props, &["id"]) {
             Value::Object(o) => o,
             _ => Map::new(),
@@ -602,7 +926,10 @@ impl Store {
         }
         let id = g.get("id").cloned().unwrap_or(Value::Null);
         let mut chunks = refs.chunks(MEMBER_CHUNK);
-        first.insert("members@delta".into(), Value::Array(chunks.next().map(<[Value]>::to_vec).unwrap_or_default()));
+        first.insert(
+            "members@delta".into(),
+            Value::Array(chunks.next().map(<[Value]>::to_vec).unwrap_or_default()),
+        );
         out.push(Value::Object(first));
         for c in chunks {
             out.push(json!({"id": id, "members@delta": c}));
@@ -613,7 +940,12 @@ impl Store {
         let mut out = Vec::new();
         for gi in 0..self.groups.len() {
             let refs = if with_members {
-                self.members.get(gi).into_iter().flatten().map(|m| self.member_ref(m, false)).collect()
+                self.members
+                    .get(gi)
+                    .into_iter()
+                    .flatten()
+                    .map(|m| self.member_ref(m, false))
+                    .collect()
             } else {
                 Vec::new()
             };
@@ -622,10 +954,16 @@ impl Store {
         out
     }
 
-    fn delta_since(&self, since: u64, upto: u64, props: Option<&[String]>, with_members: bool) -> Vec<Value> {
+    fn delta_since(
+        &self,
+        since: u64,
+        upto: u64,
+        props: Option<&[String]>,
+        with_members: bool,
+    ) -> Vec<Value> {
         let start = self.log.partition_point(|e| e.seq <= since);
         let mut order: Vec<usize> = Vec::new();
-        let mut net: HashMap<usize, (Vec<(String, bool)>, Option<(&'static str, String)>)> = HashMap::new();
+        let mut net: HashMap<usize, NetChange> = HashMap::new();
         for e in self.log.get(start..).unwrap_or(&[]) {
             if e.seq > upto {
                 break;
@@ -643,7 +981,9 @@ impl Store {
         }
         let mut out = Vec::new();
         for gi in order {
-            let Some((changes, gone)) = net.remove(&gi) else { continue };
+            let Some((changes, gone)) = net.remove(&gi) else {
+                continue;
+            };
             if let Some((reason, id)) = gone {
                 out.push(json!({"id": id, "@removed": {"reason": reason}}));
                 continue;
@@ -656,7 +996,10 @@ impl Store {
                     None => last.push((m, added)),
                 }
             }
-            let refs = last.iter().map(|(m, added)| self.member_ref(m, !added)).collect();
+            let refs = last
+                .iter()
+                .map(|(m, added)| self.member_ref(m, !added))
+                .collect();
             self.group_items(gi, props, with_members, refs, &mut out);
         }
         out
@@ -664,15 +1007,27 @@ impl Store {
 }
 
 fn eventual(req: &Req) -> bool {
-    req.headers.get("consistencylevel").is_some_and(|v| v.eq_ignore_ascii_case("eventual"))
+    req.headers
+        .get("consistencylevel")
+        .is_some_and(|v| v.eq_ignore_ascii_case("eventual"))
 }
 
 fn not_found(id: &str) -> Resp {
-    error(404, "Request_ResourceNotFound", &format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."))
+    error(
+        404,
+        "Request_ResourceNotFound",
+        &format!(
+            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+        ),
+    )
 }
 
 fn sync_state_not_found() -> Resp {
-    error(400, "syncStateNotFound", "The sync state generation is not found. Please restart the sync.")
+    error(
+        400,
+        "syncStateNotFound",
+        "The sync state generation is not found. Please restart the sync.",
+    )
 }
 
 fn page_params(req: &Req, default_top: usize, max_top: usize) -> Result<(usize, usize), Resp> {
@@ -680,7 +1035,15 @@ fn page_params(req: &Req, default_top: usize, max_top: usize) -> Result<(usize, 
         None => default_top,
         Some(t) => match t.parse::<usize>() {
             Ok(n) if (1..=max_top).contains(&n) => n,
-            _ => return Err(error(400, "Request_BadRequest", &format!("Invalid page size specified: '{t}'. Must be between 1 and {max_top} inclusive."))),
+            _ => {
+                return Err(error(
+                    400,
+                    "Request_BadRequest",
+                    &format!(
+                        "Invalid page size specified: '{t}'. Must be between 1 and {max_top} inclusive."
+                    ),
+                ));
+            }
         },
     };
     let offset = match req.query.get("skiptoken") {
