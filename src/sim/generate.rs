@@ -223,7 +223,11 @@ pub fn generate(spec: &GenSpec) -> Store {
         );
         store.add_deleted(g);
     }
-    let writeback_default = if spec.seed.is_multiple_of(2) { "true" } else { "false" };
+    let writeback_default = if spec.seed.is_multiple_of(2) {
+        "true"
+    } else {
+        "false"
+    };
     let settings = vec![json!({
         "id": guid(&mut rng).to_string(),
         "displayName": "Group.Unified",
