@@ -195,68 +195,113 @@ async fn member_pages(
     }
 }
 
-/// Fill in every group's members: first pages 20 groups per `$batch`, batches in parallel.
-async fn members(
+type MemberResults = Vec<(usize, Result<Vec<u32>, GraphError>)>;
+
+/// List groups page by page and, while later pages are still coming, fetch members: first
+/// pages 20 groups per `$batch`, batches in parallel, nextLinks only for larger groups.
+async fn groups_and_members(
     client: &Arc<GraphClient>,
-    groups: &mut [GroupRec],
-    table: MemberTable,
     concurrency: usize,
-) -> (MemberTable, Vec<GraphError>) {
-    let table = Mutex::new(table);
-    let pb = progress(groups.len() as u64, "members");
-    let urls: Vec<String> = groups
-        .iter()
-        .map(|g| format!("/groups/{}/members?$select={MEMBER_SELECT}&$top=999", g.id))
-        .collect();
-    let chunks: Vec<(usize, &[String])> = urls
-        .chunks(20)
-        .enumerate()
-        .map(|(i, c)| (i * 20, c))
-        .collect();
+) -> (
+    Result<Vec<GroupRec>, GraphError>,
+    MemberTable,
+    Vec<GraphError>,
+) {
+    let table = Mutex::new(MemberTable::default());
+    let pb = progress(0, "groups");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<(usize, Vec<String>)>();
+    let producer = async {
+        let mut groups: Vec<GroupRec> = Vec::new();
+        let mut sent = 0usize;
+        let mut url = format!("/beta/groups?$select={GROUP_SELECT}&$top=999");
+        loop {
+            let page = client.get(&url, &[]).await?;
+            let list = page
+                .get("value")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            groups.extend(list.into_iter().filter_map(|g| match g {
+                Value::Object(o) => GroupRec::from_object(o),
+                _ => None,
+            }));
+            let next = page
+                .get("@odata.nextLink")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            pb.inc_length((groups.len() - sent) as u64);
+            while sent < groups.len() && (groups.len() - sent >= 20 || next.is_none()) {
+                let end = (sent + 20).min(groups.len());
+                let urls = groups
+                    .get(sent..end)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|g| format!("/groups/{}/members?$select={MEMBER_SELECT}&$top=999", g.id))
+                    .collect();
+                let _ = tx.send((sent, urls));
+                sent = end;
+            }
+            match next {
+                Some(n) => url = n,
+                None => break,
+            }
+        }
+        drop(tx);
+        Ok::<_, GraphError>(groups)
+    };
     let table_ref = &table;
     let pb_ref = &pb;
-    let mut stream = futures_util::stream::iter(chunks)
-        .map(|(start, chunk)| async move {
-            let results = client.batch_chunk("beta", start, chunk, &[]).await;
-            let mut out = Vec::with_capacity(results.len());
-            let follow = results.into_iter().enumerate().map(|(k, r)| async move {
-                match r {
-                    Ok(body) => (start + k, member_pages(client, body, table_ref).await),
-                    Err(e) => (start + k, Err(e)),
-                }
+    let consumer =
+        async {
+            let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
+                rx.recv().await.map(|x| (x, rx))
             });
-            out.extend(futures_util::future::join_all(follow).await);
-            pb_ref.inc(chunk.len() as u64);
-            out
-        })
-        .buffer_unordered(concurrency.clamp(1, 64) * 2);
+            let stream = chunks
+                .map(|(start, urls): (usize, Vec<String>)| async move {
+                    let results = client.batch_chunk("beta", start, &urls, &[]).await;
+                    let follow = results.into_iter().enumerate().map(|(k, r)| async move {
+                        match r {
+                            Ok(body) => (start + k, member_pages(client, body, table_ref).await),
+                            Err(e) => (start + k, Err(e)),
+                        }
+                    });
+                    let out: MemberResults = futures_util::future::join_all(follow).await;
+                    pb_ref.inc(urls.len() as u64);
+                    out
+                })
+                .buffer_unordered(concurrency.clamp(1, 64) * 2);
+            let mut stream = std::pin::pin!(stream);
+            let mut all: MemberResults = Vec::new();
+            while let Some(batch) = stream.next().await {
+                all.extend(batch);
+            }
+            all
+        };
+    let (groups, results) = tokio::join!(producer, consumer);
+    pb.finish_and_clear();
+    let table = table
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut groups = match groups {
+        Ok(g) => g,
+        Err(e) => return (Err(e), table, Vec::new()),
+    };
     let mut errors = Vec::new();
-    while let Some(batch) = stream.next().await {
-        for (i, r) in batch {
-            match r {
-                Ok(ids) => {
-                    if let Some(g) = groups.get_mut(i) {
-                        g.members = Some(ids);
-                    }
+    for (i, r) in results {
+        match r {
+            Ok(ids) => {
+                if let Some(g) = groups.get_mut(i) {
+                    g.members = Some(ids);
                 }
-                Err(e) => {
-                    tracing::warn!(
-                        "members of group {}: {e}",
-                        groups.get(i).map(|g| g.id.as_str()).unwrap_or("?")
-                    );
-                    errors.push(e);
-                }
+            }
+            Err(e) => {
+                let id = groups.get(i).map(|g| g.id.as_str()).unwrap_or("?");
+                tracing::warn!("members of group {id}: {e}");
+                errors.push(e);
             }
         }
     }
-    drop(stream);
-    pb.finish_and_clear();
-    (
-        table
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-        errors,
-    )
+    (Ok(groups), table, errors)
 }
 
 /// A full collection.
@@ -271,27 +316,10 @@ pub async fn full(
     };
     // The delta bookmark is taken first, so changes made during the collection show up next time.
     sections(client, &mut c, true).await;
-    match client
-        .get_all(
-            &format!("/beta/groups?$select={GROUP_SELECT}&$top=999"),
-            &[],
-        )
-        .await
-    {
-        Ok(list) => {
-            let mut groups: Vec<GroupRec> = list
-                .into_iter()
-                .filter_map(|g| {
-                    if let Value::Object(o) = g {
-                        GroupRec::from_object(o)
-                    } else {
-                        None
-                    }
-                })
-                .collect();
-            let (table, errors) =
-                members(client, &mut groups, MemberTable::default(), concurrency).await;
-            c.table = table;
+    let (groups, table, errors) = groups_and_members(client, concurrency).await;
+    c.table = table;
+    match groups {
+        Ok(groups) => {
             if let Some(e) = errors.first() {
                 tracing::warn!("{}", explain("members", e));
                 c.mark_incomplete("groups");
