@@ -214,8 +214,22 @@ async fn groups_and_members(
         let mut groups: Vec<GroupRec> = Vec::new();
         let mut sent = 0usize;
         let mut url = format!("/beta/groups?$select={GROUP_SELECT}&$top=999");
+        // On a terminal the bar shows a total: $count rides on the first page, which needs
+        // ConsistencyLevel: eventual on that page and on every nextLink page after it.
+        let counted = !pb.is_hidden();
+        let headers: &[(&str, &str)] = if counted {
+            &[("ConsistencyLevel", "eventual")]
+        } else {
+            &[]
+        };
+        if counted {
+            url.push_str("&$count=true");
+        }
         loop {
-            let page = client.get(&url, &[]).await?;
+            let page = client.get(&url, headers).await?;
+            if let Some(total) = page.get("@odata.count").and_then(Value::as_u64) {
+                pb.set_length(total);
+            }
             let list = page
                 .get("value")
                 .and_then(Value::as_array)
@@ -229,7 +243,9 @@ async fn groups_and_members(
                 .get("@odata.nextLink")
                 .and_then(Value::as_str)
                 .map(str::to_string);
-            pb.inc_length((groups.len() - sent) as u64);
+            if !counted {
+                pb.inc_length((groups.len() - sent) as u64);
+            }
             while sent < groups.len() && (groups.len() - sent >= 20 || next.is_none()) {
                 let end = (sent + 20).min(groups.len());
                 let urls = groups

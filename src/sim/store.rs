@@ -872,8 +872,10 @@ impl Store {
         let mut out = Map::new();
         if end < items.len() {
             let mut next = state.clone();
-            next["o"] = json!(end);
-            next["upto"] = json!(upto);
+            if let Some(o) = next.as_object_mut() {
+                o.insert("o".into(), json!(end));
+                o.insert("upto".into(), json!(upto));
+            }
             out.insert(
                 "@odata.nextLink".into(),
                 json!(self.link(
