@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::core::{CnFormat, DeletionBehavior, FeatureState, MemberLimitBehavior, Target};
 
-const ABOUT: &str = "Microsoft Entra group writeback: readiness audit, impact forecast and writeback executor";
+const ABOUT: &str =
+    "Microsoft Entra group writeback: readiness audit, impact forecast and writeback executor";
 
 const LONG_ABOUT: &str = "\
 gwb answers three questions about writing Entra cloud groups back into on-premises Active Directory:

@@ -18,10 +18,18 @@ pub fn member_refs(tenant: &crate::bundle::TenantDoc) -> MemberRefs {
             if let Some(s) = &m.on_premises_security_identifier {
                 refs.sids.push(s.clone());
             }
-            if let Some(g) = m.on_premises_object_identifier.as_deref().and_then(crate::ad::ids::parse_guid) {
+            if let Some(g) = m
+                .on_premises_object_identifier
+                .as_deref()
+                .and_then(crate::ad::ids::parse_guid)
+            {
                 refs.guids.push(g);
             }
-            if let Some(g) = m.on_premises_immutable_id.as_deref().and_then(crate::ad::ids::guid_from_immutable_id) {
+            if let Some(g) = m
+                .on_premises_immutable_id
+                .as_deref()
+                .and_then(crate::ad::ids::guid_from_immutable_id)
+            {
                 refs.guids.push(g);
             }
             if let Some(d) = m.device_id.as_deref().and_then(crate::ad::ids::parse_guid) {
@@ -40,34 +48,47 @@ pub fn member_refs(tenant: &crate::bundle::TenantDoc) -> MemberRefs {
 
 /// Run the collectors and write the bundle. Returns whether every section completed.
 pub fn run(args: &CollectArgs) -> anyhow::Result<bool> {
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     let mut complete = true;
     let mut refs = None;
     if args.graph.is_live() {
-        // tenant.json is streamed to disk by the Graph collector (a million memberships never sit in memory twice).
+        // The Graph collector streams tenant.json to disk (a million memberships are never
+        // held as one JSON document) and updates it in place with --incremental.
         let outcome = crate::graph::collect_bundle(&args.graph, &args.out, args.incremental)?;
         complete &= outcome.complete;
         refs = Some(outcome.refs);
     }
-    let mut manifest = Manifest { format: Some(BUNDLE_FORMAT.into()), target_ou: args.target_ou.clone(), ..Manifest::default() };
+    let mut manifest = Manifest {
+        format: Some(BUNDLE_FORMAT.into()),
+        target_ou: args.target_ou.clone(),
+        ..Manifest::default()
+    };
     if args.ldap.ldap_url.is_some() {
         let refs = refs.clone().unwrap_or_default();
         let entries = crate::ldap::collect(&args.ldap, args.target_ou.as_deref(), &refs)?;
         write_atomic(&args.out.join("ad.ldif"), ldif::write(&entries).as_bytes())?;
     }
     if refs.is_none() && args.ldap.ldap_url.is_none() {
-        anyhow::bail!("nothing to collect: give Graph options (--tenant/--client-id or --graph-url) and/or --ldap-url");
+        anyhow::bail!(
+            "nothing to collect: give Graph options (--tenant/--client-id or --graph-url) and/or --ldap-url"
+        );
     }
     manifest.collected_at = Some(now_rfc3339());
     if !complete {
         manifest.incomplete_sections.push("tenant".into());
     }
-    write_atomic(&args.out.join("bundle.json"), serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+    write_atomic(
+        &args.out.join("bundle.json"),
+        serde_json::to_string_pretty(&manifest)?.as_bytes(),
+    )?;
     Ok(complete)
 }
 
 pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// Write a file so a crash never leaves it half-written.
