@@ -436,7 +436,7 @@ impl GraphClient {
                 .iter()
                 .filter_map(|&i| items.get(i).map(|u| json!({"id": (start + i).to_string(), "method": "GET", "url": u, "headers": hdrs})))
                 .collect();
-            let resp = match self
+            let mut resp = match self
                 .request(
                     reqwest::Method::POST,
                     &batch_url,
@@ -461,12 +461,11 @@ impl GraphClient {
             let mut again = Vec::new();
             let mut wait: Option<Duration> = None;
             let mut answered = vec![false; items.len()];
-            for r in resp
-                .get("responses")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            let responses = match resp.get_mut("responses").map(Value::take) {
+                Some(Value::Array(a)) => a,
+                _ => Vec::new(),
+            };
+            for mut r in responses {
                 let Some(i) = r
                     .get("id")
                     .and_then(Value::as_str)
@@ -482,7 +481,7 @@ impl GraphClient {
                     *a = true;
                 }
                 let status = r.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
-                let body = r.get("body").cloned().unwrap_or(Value::Null);
+                let body = r.get_mut("body").map(Value::take).unwrap_or(Value::Null);
                 let w = items.get(i).map(|u| item_what(u)).unwrap_or_default();
                 if (200..300).contains(&status) {
                     if let Some(slot) = results.get_mut(i) {

@@ -226,15 +226,14 @@ async fn groups_and_members(
             url.push_str("&$count=true");
         }
         loop {
-            let page = client.get(&url, headers).await?;
+            let mut page = client.get(&url, headers).await?;
             if let Some(total) = page.get("@odata.count").and_then(Value::as_u64) {
                 pb.set_length(total);
             }
-            let list = page
-                .get("value")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let list = match page.get_mut("value").map(Value::take) {
+                Some(Value::Array(a)) => a,
+                _ => Vec::new(),
+            };
             groups.extend(list.into_iter().filter_map(|g| match g {
                 Value::Object(o) => GroupRec::from_object(o),
                 _ => None,

@@ -159,21 +159,25 @@ pub fn collect_bundle(
     } else {
         None
     };
+    let started = std::time::Instant::now();
     let c = runtime()?.block_on(collect_model(args, previous))?;
+    tracing::info!("collected in {:.2?}", started.elapsed());
     let tmp = path.with_extension("tmp~");
     {
         let f =
             std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
         let mut w = std::io::BufWriter::new(f);
-        serde_json::to_writer_pretty(&mut w, &c)
+        c.write_json(&mut w)
             .with_context(|| format!("writing {}", tmp.display()))?;
-        std::io::Write::write_all(&mut w, b"\n")?;
         std::io::Write::flush(&mut w)?;
     }
     std::fs::rename(&tmp, &path).with_context(|| format!("renaming to {}", path.display()))?;
+    tracing::info!("{} written after {:.2?}", path.display(), started.elapsed());
+    let refs = c.member_refs();
+    tracing::info!("member references derived after {:.2?}", started.elapsed());
     Ok(BundleOutcome {
         complete: c.incomplete.is_empty(),
-        refs: c.member_refs(),
+        refs,
         doc_path: path,
     })
 }

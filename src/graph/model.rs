@@ -231,6 +231,116 @@ impl Collected {
     }
 }
 
+fn indented(v: &impl Serialize, indent: &str) -> std::io::Result<String> {
+    let text = serde_json::to_string_pretty(v).map_err(std::io::Error::other)?;
+    Ok(text.replace('\n', &format!("\n{indent}")))
+}
+
+impl Collected {
+    /// Write `tenant.json`: pretty-printed, each member object on one line (a million
+    /// memberships stay fast to write and to diff). Same document as [`Collected::to_value`].
+    pub fn write_json(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        let head = serde_json::to_value(CollectedHead(self)).map_err(std::io::Error::other)?;
+        let Value::Object(head) = head else {
+            return Err(std::io::Error::other("tenant document is not an object"));
+        };
+        w.write_all(b"{")?;
+        let mut first = true;
+        let mut key = |w: &mut dyn std::io::Write, k: &str| -> std::io::Result<()> {
+            w.write_all(if first { b"\n  " } else { b",\n  " })?;
+            first = false;
+            let name = serde_json::to_string(k).map_err(std::io::Error::other)?;
+            write!(w, "{name}: ")
+        };
+        for (k, v) in &head {
+            if k == "groups" {
+                let Some(groups) = &self.groups else { continue };
+                key(w, "groups")?;
+                w.write_all(b"[")?;
+                for (i, g) in groups.iter().enumerate() {
+                    w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+                    let text = indented(&Value::Object(g.object()), "    ")?;
+                    match &g.members {
+                        None => w.write_all(text.as_bytes())?,
+                        Some(ids) => {
+                            let body = text
+                                .strip_suffix("\n    }")
+                                .unwrap_or(text.trim_end_matches('}'));
+                            w.write_all(body.as_bytes())?;
+                            w.write_all(if body.ends_with('{') {
+                                b"\n      \"members\": ["
+                            } else {
+                                b",\n      \"members\": ["
+                            })?;
+                            let mut n = 0usize;
+                            for &m in ids {
+                                if let Some(obj) = self.table.objs.get(m as usize) {
+                                    w.write_all(if n == 0 {
+                                        b"\n        "
+                                    } else {
+                                        b",\n        "
+                                    })?;
+                                    w.write_all(obj.as_bytes())?;
+                                    n += 1;
+                                }
+                            }
+                            w.write_all(if n == 0 {
+                                b"]\n    }"
+                            } else {
+                                b"\n      ]\n    }"
+                            })?;
+                        }
+                    }
+                }
+                w.write_all(if groups.is_empty() { b"]" } else { b"\n  ]" })?;
+            } else {
+                key(w, k)?;
+                w.write_all(indented(v, "  ")?.as_bytes())?;
+            }
+        }
+        w.write_all(if first { b"}\n" } else { b"\n}\n" })
+    }
+}
+
+/// Everything but the groups' content (a placeholder keeps the key order).
+struct CollectedHead<'a>(&'a Collected);
+
+impl Serialize for CollectedHead<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = self.0;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("format", TENANT_FORMAT)?;
+        if let Some(t) = &c.tenant_id {
+            map.serialize_entry("tenantId", t)?;
+        }
+        if let Some(t) = &c.collected_at {
+            map.serialize_entry("collectedAt", t)?;
+        }
+        if let Some(o) = &c.onprem {
+            map.serialize_entry("onPremisesSynchronization", o)?;
+        }
+        if let Some(v) = &c.settings {
+            map.serialize_entry("settings", v)?;
+        }
+        if let Some(v) = &c.skus {
+            map.serialize_entry("subscribedSkus", v)?;
+        }
+        if c.groups.is_some() {
+            map.serialize_entry("groups", &Value::Null)?;
+        }
+        if let Some(v) = &c.deleted {
+            map.serialize_entry("deletedGroups", v)?;
+        }
+        if !c.incomplete.is_empty() {
+            map.serialize_entry("incompleteSections", &c.incomplete)?;
+        }
+        if let Some(l) = &c.delta_link {
+            map.serialize_entry("groupsDeltaLink", l)?;
+        }
+        map.end()
+    }
+}
+
 struct GroupOut<'a> {
     g: &'a GroupRec,
     table: &'a MemberTable,
@@ -347,5 +457,27 @@ mod tests {
         assert_eq!(back["groupsDeltaLink"], doc["groupsDeltaLink"]);
         let refs = c.member_refs();
         assert_eq!(refs.sids, vec!["S-1-5-21-1-2-3-1001".to_string()]);
+        let mut out = Vec::new();
+        c.write_json(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), back);
+        assert!(
+            text.contains("\n        {\"@odata.type\":\"#microsoft.graph.user\",\"id\":\"u1\""),
+            "{text}"
+        );
+        let empty = Collected {
+            groups: Some(vec![GroupRec {
+                id: "g".into(),
+                json: r#"{"id":"g"}"#.into(),
+                members: Some(vec![]),
+            }]),
+            ..Collected::default()
+        };
+        let mut out = Vec::new();
+        empty.write_json(&mut out).unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&out).unwrap(),
+            empty.to_value()
+        );
     }
 }

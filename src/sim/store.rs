@@ -282,6 +282,16 @@ impl Store {
         self.groups.get(gi)?.as_ref().map(group_as_member)
     }
 
+    /// A member projected with `$select` without copying the whole object first.
+    fn member_projected(&self, id: &str, sel: Option<&[String]>) -> Option<Value> {
+        if let Some(o) = self.objects.get(&key(id)) {
+            return Some(project(o, sel, &["@odata.type", "id"]));
+        }
+        let gi = *self.index.get(&key(id))?;
+        let g = self.groups.get(gi)?.as_ref()?;
+        Some(project(&group_as_member(g), sel, &["@odata.type", "id"]))
+    }
+
     fn group_idx(&self, id: &str) -> Option<usize> {
         let i = *self.index.get(&key(id))?;
         self.groups.get(i)?.as_ref().map(|_| i)
@@ -433,21 +443,32 @@ impl Store {
             None => None,
         };
         let sel = req.query.select();
-        let items: Vec<Value> = self
+        let matching: Vec<&Map<String, Value>> = self
             .groups
             .iter()
             .flatten()
             .filter(|g| filter.as_ref().is_none_or(|f| f.matches(g)))
+            .collect();
+        let (offset, top) = match page_params(req, 100, 999) {
+            Ok(p) => p,
+            Err(r) => return r,
+        };
+        let end = offset.saturating_add(top).min(matching.len());
+        // writebackConfiguration is beta-only and returned on $select.
+        let hide_wb = req.version != "beta" || sel.is_none();
+        let page: Vec<Value> = matching
+            .get(offset.min(end)..end)
+            .unwrap_or(&[])
+            .iter()
             .map(|g| {
-                let mut g = g.clone();
-                // writebackConfiguration is beta-only and returned on $select.
-                if req.version != "beta" || sel.is_none() {
-                    g.remove("writebackConfiguration");
+                let mut v = project(g, sel.as_deref(), &["id"]);
+                if hide_wb && let Some(o) = v.as_object_mut() {
+                    o.shift_remove("writebackConfiguration");
                 }
-                project(&g, sel.as_deref(), &["id"])
+                v
             })
             .collect();
-        self.paged(req, items, 100, 999)
+        self.page_response(req, page, offset, end < matching.len(), end, matching.len())
     }
 
     fn list_members(&self, req: &Req, id: &str) -> Resp {
@@ -466,8 +487,7 @@ impl Store {
             .get(offset.min(end)..end)
             .unwrap_or(&[])
             .iter()
-            .filter_map(|m| self.member_object(m))
-            .map(|o| project(&o, sel.as_deref(), &["@odata.type", "id"]))
+            .filter_map(|m| self.member_projected(m, sel.as_deref()))
             .collect();
         self.page_response(req, page, offset, end < ids.len(), end, ids.len())
     }
