@@ -207,7 +207,7 @@ async fn groups_and_members(
     MemberTable,
     Vec<GraphError>,
 ) {
-    let table = Mutex::new(MemberTable::default());
+    let table = Arc::new(Mutex::new(MemberTable::default()));
     let pb = progress(0, "groups");
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<(usize, Vec<String>)>();
     let producer = async {
@@ -264,44 +264,73 @@ async fn groups_and_members(
         drop(tx);
         Ok::<_, GraphError>(groups)
     };
-    let table_ref = &table;
-    let pb_ref = &pb;
     let consumer =
         async {
             let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
                 rx.recv().await.map(|x| (x, rx))
             });
+            // Each batch runs as its own task, so parsing responses uses every worker thread
+            // while other requests are in flight.
             let stream = chunks
-                .map(|(start, urls): (usize, Vec<String>)| async move {
-                    let results = client.batch_chunk("beta", start, &urls, &[]).await;
-                    let follow = results.into_iter().enumerate().map(|(k, r)| async move {
-                        match r {
-                            Ok(body) => (start + k, member_pages(client, body, table_ref).await),
-                            Err(e) => (start + k, Err(e)),
-                        }
-                    });
-                    let out: MemberResults = futures_util::future::join_all(follow).await;
-                    pb_ref.inc(urls.len() as u64);
-                    out
+                .map(|(start, urls): (usize, Vec<String>)| {
+                    let client = client.clone();
+                    let table = table.clone();
+                    let pb = pb.clone();
+                    tokio::spawn(async move {
+                        let results = client.batch_chunk("beta", start, &urls, &[]).await;
+                        let (client_ref, table_ref) = (&client, &table);
+                        let follow = results.into_iter().enumerate().map(|(k, r)| async move {
+                            match r {
+                                Ok(body) => {
+                                    (start + k, member_pages(client_ref, body, table_ref).await)
+                                }
+                                Err(e) => (start + k, Err(e)),
+                            }
+                        });
+                        let out: MemberResults = futures_util::future::join_all(follow).await;
+                        pb.inc(urls.len() as u64);
+                        out
+                    })
                 })
                 .buffer_unordered(concurrency.clamp(1, 64) * 2);
             let mut stream = std::pin::pin!(stream);
             let mut all: MemberResults = Vec::new();
+            let mut failed = Vec::new();
             while let Some(batch) = stream.next().await {
-                all.extend(batch);
+                match batch {
+                    Ok(b) => all.extend(b),
+                    Err(e) => failed.push(GraphError {
+                        what: "members".into(),
+                        status: None,
+                        code: None,
+                        message: format!("a worker task failed: {e}"),
+                        attempts: 0,
+                    }),
+                }
             }
-            all
+            (all, failed)
         };
-    let (groups, results) = tokio::join!(producer, consumer);
+    let (groups, (results, failed)) = tokio::join!(producer, consumer);
     pb.finish_and_clear();
-    let table = table
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let table = match Arc::try_unwrap(table) {
+        Ok(m) => m
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+        Err(shared) => std::mem::take(
+            &mut *shared
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        ),
+    };
     let mut groups = match groups {
         Ok(g) => g,
         Err(e) => return (Err(e), table, Vec::new()),
     };
-    let mut errors = Vec::new();
+    let mut errors = failed;
+    if !errors.is_empty() {
+        // A lost task means some groups have no members entry: the section is incomplete.
+        tracing::warn!("{} member batches were lost", errors.len());
+    }
     for (i, r) in results {
         match r {
             Ok(ids) => {

@@ -22,6 +22,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use base64::Engine;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -140,6 +141,7 @@ impl Shared {
         let resp = lock(&self.store).handle(&req);
         let body = match resp.body {
             store::Body::Json(v) => v,
+            store::Body::Raw(t) => serde_json::from_str(&t).unwrap_or(Value::Null),
             store::Body::Text(t) => Value::String(t),
             store::Body::Empty => Value::Null,
         };
@@ -217,7 +219,7 @@ pub fn start(store: Store, cfg: SimConfig, port: u16) -> anyhow::Result<SimServe
                 let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                     return;
                 };
-                let _ = axum::serve(listener, router(sh))
+                let _ = axum::serve(listener.tap_io(no_delay), router(sh))
                     .with_graceful_shutdown(async move {
                         let _ = rx.await;
                     })
@@ -244,9 +246,14 @@ pub async fn spawn(
     let shared = Arc::new(Shared::new(store, cfg));
     let app = router(shared.clone());
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        let _ = axum::serve(listener.tap_io(no_delay), app).await;
     });
     Ok((addr, task, shared))
+}
+
+/// Small responses go out at once (no Nagle delay behind the previous segment's ACK).
+fn no_delay(tcp: &mut tokio::net::TcpStream) {
+    let _ = tcp.set_nodelay(true);
 }
 
 fn router(shared: Arc<Shared>) -> axum::Router {
@@ -492,6 +499,7 @@ fn to_response(resp: Resp) -> Response {
     }
     let body = match resp.body {
         store::Body::Json(v) => Body::from(serde_json::to_vec(&v).unwrap_or_default()),
+        store::Body::Raw(t) => Body::from(t),
         store::Body::Text(t) => Body::from(t),
         store::Body::Empty => Body::empty(),
     };
@@ -618,6 +626,7 @@ async fn graph_handler(
     if reset || truncate {
         let bytes = match &resp.body {
             store::Body::Json(v) => serde_json::to_vec(v).unwrap_or_default(),
+            store::Body::Raw(t) => t.clone().into_bytes(),
             store::Body::Text(t) => t.clone().into_bytes(),
             store::Body::Empty => Vec::new(),
         };
@@ -728,17 +737,26 @@ fn batch(sh: &Shared, cfg: &SimConfig, version: &str, body: Option<Value>) -> Re
             .map(|(k, v)| (k.clone(), json!(v)))
             .collect();
         let body = match resp.body {
-            store::Body::Json(v) => v,
-            store::Body::Text(t) => Value::String(t),
-            store::Body::Empty => Value::Null,
+            store::Body::Json(v) => Some(v.to_string()),
+            store::Body::Raw(t) => Some(t),
+            store::Body::Text(t) => Some(Value::String(t).to_string()),
+            store::Body::Empty => None,
         };
-        let mut item = json!({"id": id, "status": resp.status, "headers": hdrs});
-        if !body.is_null() {
-            item["body"] = body;
+        let mut item = json!({"id": id, "status": resp.status, "headers": hdrs}).to_string();
+        if let Some(b) = body {
+            item.pop();
+            item.push_str(",\"body\":");
+            item.push_str(&b);
+            item.push('}');
         }
         responses.push(item);
     }
-    Resp::json(200, json!({"responses": responses}))
+    let text = format!("{{\"responses\":[{}]}}", responses.join(","));
+    Resp {
+        status: 200,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: store::Body::Raw(text),
+    }
 }
 
 fn parse_fail(s: &str) -> anyhow::Result<(String, u16)> {

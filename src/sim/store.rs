@@ -26,6 +26,8 @@ pub struct Req {
 #[derive(Debug, Clone)]
 pub enum Body {
     Json(Value),
+    /// JSON text already serialized (pages are built from cached member JSON).
+    Raw(String),
     Text(String),
     Empty,
 }
@@ -110,6 +112,8 @@ pub struct Store {
     log: Vec<LogEntry>,
     seq: u64,
     generation: u64,
+    /// Compact JSON of projected directory objects, by `$select` text, then object id.
+    json_cache: HashMap<String, HashMap<String, String>>,
 }
 
 fn key(id: &str) -> String {
@@ -336,7 +340,10 @@ impl Store {
             },
             ("PATCH", ["groups", id]) => self.patch_group(id, req.body.as_ref()),
             ("DELETE", ["groups", id]) => self.delete_group(id),
-            ("GET", ["groups", id, "members"]) => self.list_members(req, id),
+            ("GET", ["groups", id, "members"]) => {
+                let id = id.to_string();
+                self.list_members(req, &id)
+            }
             ("GET", ["groups", id, "members", "$count"]) => match self.group_idx(id) {
                 Some(i) => self.count(req, self.members.get(i).map_or(0, Vec::len)),
                 None => not_found(id),
@@ -399,13 +406,12 @@ impl Store {
                 json!({"value": [{"id": self.tenant_id, "displayName": "Simulated tenant"}]}),
             ),
             ("POST", ["directoryObjects", "getByIds"]) => self.get_by_ids(req),
-            ("GET", ["directoryObjects", id]) => match self.member_object(id) {
-                Some(o) => Resp::json(
-                    200,
-                    project(&o, req.query.select().as_deref(), &["@odata.type", "id"]),
-                ),
-                None => not_found(id),
-            },
+            ("GET", ["directoryObjects", id]) => {
+                match self.member_projected(id, req.query.select().as_deref()) {
+                    Some(v) => Resp::json(200, v),
+                    None => not_found(id),
+                }
+            }
             _ => error(
                 400,
                 "BadRequest",
@@ -456,7 +462,7 @@ impl Store {
         let end = offset.saturating_add(top).min(matching.len());
         // writebackConfiguration is beta-only and returned on $select.
         let hide_wb = req.version != "beta" || sel.is_none();
-        let page: Vec<Value> = matching
+        let page: Vec<String> = matching
             .get(offset.min(end)..end)
             .unwrap_or(&[])
             .iter()
@@ -465,31 +471,50 @@ impl Store {
                 if hide_wb && let Some(o) = v.as_object_mut() {
                     o.shift_remove("writebackConfiguration");
                 }
-                v
+                v.to_string()
             })
             .collect();
         self.page_response(req, page, offset, end < matching.len(), end, matching.len())
     }
 
-    fn list_members(&self, req: &Req, id: &str) -> Resp {
+    fn list_members(&mut self, req: &Req, id: &str) -> Resp {
         let Some(gi) = self.group_idx(id) else {
             return not_found(id);
         };
         let sel = req.query.select();
-        let ids = self.members.get(gi).map(Vec::as_slice).unwrap_or(&[]);
+        let sel_key = req.query.get("select").unwrap_or("").to_string();
         // Only the requested page is projected: a 250,000-member group is served in O(page).
         let (offset, top) = match page_params(req, 100, 999) {
             Ok(p) => p,
             Err(r) => return r,
         };
-        let end = offset.saturating_add(top).min(ids.len());
-        let page: Vec<Value> = ids
-            .get(offset.min(end)..end)
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(|m| self.member_projected(m, sel.as_deref()))
-            .collect();
-        self.page_response(req, page, offset, end < ids.len(), end, ids.len())
+        let ids = self.members.get(gi).map(Vec::as_slice).unwrap_or(&[]);
+        let total = ids.len();
+        let end = offset.saturating_add(top).min(total);
+        let mut page = Vec::with_capacity(end.saturating_sub(offset));
+        let cache = self.json_cache.entry(sel_key).or_default();
+        for m in ids.get(offset.min(end)..end).unwrap_or(&[]) {
+            let k = key(m);
+            if let Some(text) = cache.get(&k) {
+                page.push(text.clone());
+            } else if let Some(o) = self.objects.get(&k) {
+                let text = project(o, sel.as_deref(), &["@odata.type", "id"]).to_string();
+                cache.insert(k, text.clone());
+                page.push(text);
+            } else if let Some(g) = self
+                .index
+                .get(&k)
+                .and_then(|&i| self.groups.get(i))
+                .and_then(Option::as_ref)
+            {
+                // Groups can change (PATCH), so their member view is never cached.
+                page.push(
+                    project(&group_as_member(g), sel.as_deref(), &["@odata.type", "id"])
+                        .to_string(),
+                );
+            }
+        }
+        self.page_response(req, page, offset, end < total, end, total)
     }
 
     fn paged(&self, req: &Req, items: Vec<Value>, default_top: usize, max_top: usize) -> Resp {
@@ -499,10 +524,11 @@ impl Store {
         };
         let total = items.len();
         let end = offset.saturating_add(top).min(total);
-        let page: Vec<Value> = items
+        let page: Vec<String> = items
             .into_iter()
             .skip(offset)
             .take(end.saturating_sub(offset))
+            .map(|v| v.to_string())
             .collect();
         self.page_response(req, page, offset, end < total, end, total)
     }
@@ -510,13 +536,14 @@ impl Store {
     fn page_response(
         &self,
         req: &Req,
-        page: Vec<Value>,
+        page: Vec<String>,
         offset: usize,
         more: bool,
         next: usize,
         total: usize,
     ) -> Resp {
-        let mut out = Map::new();
+        let mut out = String::with_capacity(64 + page.iter().map(|p| p.len() + 1).sum::<usize>());
+        out.push('{');
         if req
             .query
             .get("count")
@@ -530,7 +557,7 @@ impl Store {
                 );
             }
             if offset == 0 {
-                out.insert("@odata.count".into(), json!(total));
+                out.push_str(&format!("\"@odata.count\":{total},"));
             }
         }
         if more {
@@ -541,13 +568,17 @@ impl Store {
             } else {
                 format!("{rest}&$skiptoken={tok}")
             };
-            out.insert(
-                "@odata.nextLink".into(),
-                json!(self.link(&req.version, &req.path, &q)),
-            );
+            let link = Value::String(self.link(&req.version, &req.path, &q)).to_string();
+            out.push_str(&format!("\"@odata.nextLink\":{link},"));
         }
-        out.insert("value".into(), Value::Array(page));
-        Resp::json(200, Value::Object(out))
+        out.push_str("\"value\":[");
+        out.push_str(&page.join(","));
+        out.push_str("]}");
+        Resp {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Body::Raw(out),
+        }
     }
 
     fn patch_group(&mut self, id: &str, body: Option<&Value>) -> Resp {
@@ -810,8 +841,7 @@ impl Store {
         let v: Vec<Value> = ids
             .iter()
             .filter_map(Value::as_str)
-            .filter_map(|id| self.member_object(id))
-            .map(|o| project(&o, sel.as_deref(), &["@odata.type", "id"]))
+            .filter_map(|id| self.member_projected(id, sel.as_deref()))
             .collect();
         Resp::json(200, json!({"value": v}))
     }
@@ -1102,6 +1132,7 @@ mod tests {
     fn json_of(r: Resp) -> Value {
         match r.body {
             Body::Json(v) => v,
+            Body::Raw(t) => serde_json::from_str(&t).unwrap(),
             other => panic!("not JSON: {other:?}"),
         }
     }
