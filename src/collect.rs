@@ -55,7 +55,9 @@ pub fn run(args: &CollectArgs) -> anyhow::Result<bool> {
     if args.graph.is_live() {
         // The Graph collector streams tenant.json to disk (a million memberships are never
         // held as one JSON document) and updates it in place with --incremental.
-        let outcome = crate::graph::collect_bundle(&args.graph, &args.out, args.incremental)?;
+        let want_refs = args.ldap.ldap_url.is_some();
+        let outcome =
+            crate::graph::collect_bundle(&args.graph, &args.out, args.incremental, want_refs)?;
         complete &= outcome.complete;
         refs = Some(outcome.refs);
     }

@@ -137,11 +137,13 @@ pub struct BundleOutcome {
 }
 
 /// Collect into `dir/tenant.json` (streamed, never held whole in memory). With `incremental`,
-/// the existing `tenant.json` is updated from the groups delta.
+/// the existing `tenant.json` is updated from the groups delta. `want_refs`: derive the AD
+/// objects LDAP discovery must resolve.
 pub fn collect_bundle(
     args: &args::GraphArgs,
     dir: &Path,
     incremental: bool,
+    want_refs: bool,
 ) -> anyhow::Result<BundleOutcome> {
     let path = dir.join("tenant.json");
     let previous = if incremental {
@@ -173,7 +175,12 @@ pub fn collect_bundle(
     }
     std::fs::rename(&tmp, &path).with_context(|| format!("renaming to {}", path.display()))?;
     tracing::info!("{} written after {:.2?}", path.display(), started.elapsed());
-    let refs = c.member_refs();
+    // Only LDAP discovery needs the member references.
+    let refs = if want_refs {
+        c.member_refs()
+    } else {
+        crate::ldap::MemberRefs::default()
+    };
     tracing::info!("member references derived after {:.2?}", started.elapsed());
     Ok(BundleOutcome {
         complete: c.incomplete.is_empty(),
