@@ -219,14 +219,14 @@ impl GraphClient {
         }
     }
 
-    /// Send one request with retries; returns the JSON body (`Null` for 204 or empty bodies).
-    pub async fn request(
+    /// Send one request with retries; returns the raw body once it is known to be complete.
+    pub async fn request_bytes(
         &self,
         method: reqwest::Method,
         url: &str,
         headers: &[(&str, &str)],
         body: Option<&Value>,
-    ) -> Result<Value, GraphError> {
+    ) -> Result<Vec<u8>, GraphError> {
         let what = what(&method, url);
         let started = Instant::now();
         let mut refreshed = false;
@@ -283,24 +283,19 @@ impl GraphClient {
                     None,
                 ),
                 Ok((status, h, bytes)) => {
-                    let parsed: Result<Value, _> = if bytes.is_empty() {
-                        Ok(Value::Null)
+                    let text_plain = h
+                        .get("content-type")
+                        .and_then(|c| c.to_str().ok())
+                        .is_some_and(|c| c.starts_with("text/plain"));
+                    // Checks the whole body is JSON without building it (cut-off bodies are retried).
+                    let checked = if bytes.is_empty() || text_plain {
+                        Ok(())
                     } else {
-                        serde_json::from_slice(&bytes)
+                        serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map(|_| ())
                     };
                     if (200..300).contains(&status) {
-                        match parsed {
-                            Ok(v) => return Ok(v),
-                            Err(_)
-                                if status == 200
-                                    && h.get("content-type")
-                                        .and_then(|c| c.to_str().ok())
-                                        .is_some_and(|c| c.starts_with("text/plain")) =>
-                            {
-                                return Ok(Value::String(
-                                    String::from_utf8_lossy(&bytes).into_owned(),
-                                ));
-                            }
+                        match checked {
+                            Ok(()) => return Ok(Vec::from(bytes)),
                             Err(e) => (
                                 GraphError {
                                     what: what.clone(),
@@ -313,7 +308,7 @@ impl GraphClient {
                             ),
                         }
                     } else {
-                        let body = parsed.unwrap_or(Value::Null);
+                        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
                         let ge = error_from_body(what.clone(), status, &body, attempt);
                         if status == 401 && !refreshed && !self.auth.is_static() {
                             // The cached token may have been revoked or expired early: get a new one once.
@@ -338,6 +333,23 @@ impl GraphClient {
             self.retries.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(delay).await;
         }
+    }
+
+    /// Send one request with retries; returns the JSON body (`Null` for 204 or empty bodies,
+    /// a string for `text/plain` answers such as `$count`).
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Value, GraphError> {
+        let bytes = self.request_bytes(method, url, headers, body).await?;
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        Ok(serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())))
     }
 
     pub async fn get(&self, url: &str, headers: &[(&str, &str)]) -> Result<Value, GraphError> {
@@ -396,7 +408,7 @@ impl GraphClient {
         version: &str,
         urls: &[String],
         headers: &[(&str, &str)],
-    ) -> Vec<Result<Value, GraphError>> {
+    ) -> Vec<Result<Raw, GraphError>> {
         let chunks: Vec<(usize, &[String])> = urls
             .chunks(20)
             .enumerate()
@@ -405,24 +417,28 @@ impl GraphClient {
         let futs = chunks
             .iter()
             .map(|(start, c)| self.batch_chunk(version, *start, c, headers));
-        let mut results: Vec<Result<Value, GraphError>> = Vec::with_capacity(urls.len());
+        let mut results: Vec<Result<Raw, GraphError>> = Vec::with_capacity(urls.len());
         for r in futures_util::future::join_all(futs).await {
             results.extend(r);
         }
         results
     }
 
-    /// One `$batch` of at most 20 GETs; item ids are `start + index`.
+    /// One `$batch` of at most 20 GETs; item ids are `start + index`. Bodies come back as raw
+    /// JSON text (nothing is built that the caller does not need).
     pub async fn batch_chunk(
         &self,
         version: &str,
         start: usize,
         items: &[String],
         headers: &[(&str, &str)],
-    ) -> Vec<Result<Value, GraphError>> {
+    ) -> Vec<Result<Raw, GraphError>> {
         let batch_url = format!("{}/{version}/$batch", self.root);
-        let item_what = |u: &str| format!("GET /{version}{}", u.split('?').next().unwrap_or(u));
-        let mut results: Vec<Option<Result<Value, GraphError>>> = vec![None; items.len()];
+        let item_what = |i: usize| {
+            let u = items.get(i).map(String::as_str).unwrap_or("");
+            format!("GET /{version}{}", u.split('?').next().unwrap_or(u))
+        };
+        let mut results: Vec<Option<Result<Raw, GraphError>>> = vec![None; items.len()];
         let mut pending: Vec<usize> = (0..items.len()).collect();
         let started = Instant::now();
         let mut round = 0u32;
@@ -434,23 +450,36 @@ impl GraphClient {
             round += 1;
             let requests: Vec<Value> = pending
                 .iter()
-                .filter_map(|&i| items.get(i).map(|u| json!({"id": (start + i).to_string(), "method": "GET", "url": u, "headers": hdrs})))
+                .filter_map(|&i| {
+                    items.get(i).map(|u| json!({"id": (start + i).to_string(), "method": "GET", "url": u, "headers": hdrs}))
+                })
                 .collect();
-            let mut resp = match self
-                .request(
+            let sent = self
+                .request_bytes(
                     reqwest::Method::POST,
                     &batch_url,
                     &[],
                     Some(&json!({"requests": requests})),
                 )
-                .await
-            {
-                Ok(v) => v,
+                .await;
+            let parsed = sent.and_then(|bytes| {
+                serde_json::from_slice::<BatchResponse<'_>>(&bytes)
+                    .map(BatchResponse::into_owned)
+                    .map_err(|e| GraphError {
+                        what: format!("POST /{version}/$batch"),
+                        status: None,
+                        code: Some("unexpectedResponse".into()),
+                        message: format!("the $batch answer has an unexpected shape ({e})"),
+                        attempts: round,
+                    })
+            });
+            let responses = match parsed {
+                Ok(r) => r,
                 Err(e) => {
                     for &i in &pending {
                         if let Some(slot) = results.get_mut(i) {
                             *slot = Some(Err(GraphError {
-                                what: items.get(i).map(|u| item_what(u)).unwrap_or_default(),
+                                what: item_what(i),
                                 ..e.clone()
                             }));
                         }
@@ -461,16 +490,11 @@ impl GraphClient {
             let mut again = Vec::new();
             let mut wait: Option<Duration> = None;
             let mut answered = vec![false; items.len()];
-            let responses = match resp.get_mut("responses").map(Value::take) {
-                Some(Value::Array(a)) => a,
-                _ => Vec::new(),
-            };
-            for mut r in responses {
-                let Some(i) = r
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .and_then(|s| s.parse::<usize>().ok())
-                    .and_then(|n| n.checked_sub(start))
+            for r in responses {
+                let Some(i) =
+                    r.id.as_deref()
+                        .and_then(|s| s.parse::<usize>().ok())
+                        .and_then(|n| n.checked_sub(start))
                 else {
                     continue;
                 };
@@ -480,21 +504,29 @@ impl GraphClient {
                 if let Some(a) = answered.get_mut(i) {
                     *a = true;
                 }
-                let status = r.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
-                let body = r.get_mut("body").map(Value::take).unwrap_or(Value::Null);
-                let w = items.get(i).map(|u| item_what(u)).unwrap_or_default();
+                let status = r.status;
                 if (200..300).contains(&status) {
+                    let body = match r.body {
+                        Some(b) => b,
+                        None => null_raw(),
+                    };
                     if let Some(slot) = results.get_mut(i) {
                         *slot = Some(Ok(body));
                     }
-                } else if retryable_status(status) && round < self.policy.max_attempts {
+                    continue;
+                }
+                let body: Value = r
+                    .body
+                    .as_deref()
+                    .and_then(|b| serde_json::from_str(b.get()).ok())
+                    .unwrap_or(Value::Null);
+                let err = error_from_body(item_what(i), status, &body, round);
+                if retryable_status(status) && round < self.policy.max_attempts {
                     let ra = r
-                        .get("headers")
-                        .and_then(Value::as_object)
-                        .and_then(|h| {
-                            h.iter()
-                                .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
-                        })
+                        .headers
+                        .iter()
+                        .flatten()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
                         .and_then(|(_, v)| {
                             v.as_str()
                                 .map(str::to_string)
@@ -506,11 +538,9 @@ impl GraphClient {
                             .max(ra.unwrap_or_else(|| self.policy.backoff(round))),
                     );
                     again.push(i);
-                    if let Some(slot) = results.get_mut(i) {
-                        *slot = Some(Err(error_from_body(w, status, &body, round)));
-                    }
-                } else if let Some(slot) = results.get_mut(i) {
-                    *slot = Some(Err(error_from_body(w, status, &body, round)));
+                }
+                if let Some(slot) = results.get_mut(i) {
+                    *slot = Some(Err(err));
                 }
             }
             for &i in &pending {
@@ -518,7 +548,7 @@ impl GraphClient {
                     again.push(i);
                     if let Some(slot) = results.get_mut(i) {
                         *slot = Some(Err(GraphError {
-                            what: items.get(i).map(|u| item_what(u)).unwrap_or_default(),
+                            what: item_what(i),
                             status: None,
                             code: None,
                             message: "no answer in the $batch response".into(),
@@ -545,13 +575,65 @@ impl GraphClient {
             .map(|(i, r)| {
                 r.unwrap_or_else(|| {
                     Err(GraphError {
-                        what: items.get(i).map(|u| item_what(u)).unwrap_or_default(),
+                        what: item_what(i),
                         status: None,
                         code: None,
                         message: "not sent".into(),
                         attempts: 0,
                     })
                 })
+            })
+            .collect()
+    }
+}
+
+/// Raw JSON text of a response body.
+pub type Raw = Box<serde_json::value::RawValue>;
+
+fn null_raw() -> Raw {
+    serde_json::value::RawValue::from_string("null".into())
+        .unwrap_or_else(|_| Box::<serde_json::value::RawValue>::default())
+}
+
+/// Parse raw JSON into a value (`Null` if it is somehow not JSON).
+pub fn raw_to_value(raw: &serde_json::value::RawValue) -> Value {
+    serde_json::from_str(raw.get()).unwrap_or(Value::Null)
+}
+
+#[derive(serde::Deserialize)]
+struct BatchResponse<'a> {
+    #[serde(borrow, default)]
+    responses: Vec<BatchItem<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct BatchItem<'a> {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    status: u16,
+    #[serde(default)]
+    headers: Option<serde_json::Map<String, Value>>,
+    #[serde(borrow, default)]
+    body: Option<&'a serde_json::value::RawValue>,
+}
+
+struct OwnedItem {
+    id: Option<String>,
+    status: u16,
+    headers: Option<serde_json::Map<String, Value>>,
+    body: Option<Raw>,
+}
+
+impl BatchResponse<'_> {
+    fn into_owned(self) -> Vec<OwnedItem> {
+        self.responses
+            .into_iter()
+            .map(|r| OwnedItem {
+                id: r.id,
+                status: r.status,
+                headers: r.headers,
+                body: r.body.map(ToOwned::to_owned),
             })
             .collect()
     }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
-use super::client::{GraphClient, GraphError};
+use super::client::{GraphClient, GraphError, Raw, raw_to_value};
 use super::model::{Collected, GroupRec, MemberTable};
 
 /// Group properties gwb reads (beta; writebackConfiguration must be selected explicitly).
@@ -93,7 +93,14 @@ async fn sections(client: &Arc<GraphClient>, c: &mut Collected, with_delta_lates
         ));
     }
     let (results, skus) = tokio::join!(
-        client.batch_get("beta", &urls, &[]),
+        async {
+            client
+                .batch_get("beta", &urls, &[])
+                .await
+                .into_iter()
+                .map(|r| r.map(|raw| raw_to_value(&raw)))
+                .collect::<Vec<_>>()
+        },
         client.get_all("/v1.0/subscribedSkus", &[])
     );
     let mut it = results.into_iter();
@@ -163,36 +170,51 @@ async fn sections(client: &Arc<GraphClient>, c: &mut Collected, with_delta_lates
 /// Intern one members page and follow its nextLinks, interning as pages arrive.
 async fn member_pages(
     client: &GraphClient,
-    first: Value,
+    first: Raw,
     table: &Mutex<MemberTable>,
 ) -> Result<Vec<u32>, GraphError> {
     let mut ids = Vec::new();
-    let mut page = first;
-    loop {
-        {
-            let mut t = table
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for m in page
-                .get("value")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(i) = t.intern(m, false) {
-                    ids.push(i);
-                }
-            }
-        }
-        match page
-            .get("@odata.nextLink")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-        {
-            Some(link) => page = client.get(&link, &[]).await?,
-            None => return Ok(ids),
+    let mut next = intern_page(first.get().as_bytes(), table, &mut ids, "members page")?;
+    while let Some(link) = next {
+        let bytes = client
+            .request_bytes(reqwest::Method::GET, &client.url(&link), &[], None)
+            .await?;
+        next = intern_page(&bytes, table, &mut ids, &link)?;
+    }
+    Ok(ids)
+}
+
+/// One members page, read without building its objects: each member's JSON text is kept as is.
+#[derive(serde::Deserialize)]
+struct MembersPage<'a> {
+    #[serde(borrow, default)]
+    value: Vec<&'a serde_json::value::RawValue>,
+    #[serde(rename = "@odata.nextLink", default)]
+    next_link: Option<String>,
+}
+
+fn intern_page(
+    bytes: &[u8],
+    table: &Mutex<MemberTable>,
+    ids: &mut Vec<u32>,
+    what: &str,
+) -> Result<Option<String>, GraphError> {
+    let page: MembersPage<'_> = serde_json::from_slice(bytes).map_err(|e| GraphError {
+        what: what.split('?').next().unwrap_or(what).to_string(),
+        status: None,
+        code: Some("unexpectedResponse".into()),
+        message: format!("a members page has an unexpected shape ({e})"),
+        attempts: 1,
+    })?;
+    let mut t = table
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for m in page.value {
+        if let Some(i) = t.intern_raw(m, false) {
+            ids.push(i);
         }
     }
+    Ok(page.next_link)
 }
 
 type MemberResults = Vec<(usize, Result<Vec<u32>, GraphError>)>;
@@ -496,7 +518,11 @@ pub async fn incremental(client: &Arc<GraphClient>, mut prev: Collected) -> Incr
         .iter()
         .map(|id| format!("/directoryObjects/{id}?$select={MEMBER_SELECT}"))
         .collect();
-    let fetched = client.batch_get("beta", &urls, &[]).await;
+    let fetched = client
+        .batch_get("beta", &urls, &[])
+        .await
+        .into_iter()
+        .map(|r| r.map(|raw| raw_to_value(&raw)));
     for (id, r) in to_fetch.iter().zip(fetched) {
         match r {
             Ok(mut obj) => {

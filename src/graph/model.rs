@@ -33,6 +33,29 @@ impl MemberTable {
         self.index.insert(id, i);
         Some(i)
     }
+    /// Store a member from its raw JSON text (kept verbatim when it is compact).
+    pub fn intern_raw(&mut self, raw: &serde_json::value::RawValue, replace: bool) -> Option<u32> {
+        #[derive(serde::Deserialize)]
+        struct IdOnly<'a> {
+            #[serde(borrow)]
+            id: std::borrow::Cow<'a, str>,
+        }
+        let text = raw.get();
+        let id = serde_json::from_str::<IdOnly<'_>>(text)
+            .ok()?
+            .id
+            .to_ascii_lowercase();
+        if let Some(&i) = self.index.get(&id) {
+            if replace && let Some(slot) = self.objs.get_mut(i as usize) {
+                *slot = compact(text);
+            }
+            return Some(i);
+        }
+        let i = u32::try_from(self.objs.len()).ok()?;
+        self.objs.push(compact(text));
+        self.index.insert(id, i);
+        Some(i)
+    }
     pub fn lookup(&self, id: &str) -> Option<u32> {
         self.index.get(&id.to_ascii_lowercase()).copied()
     }
@@ -47,6 +70,17 @@ impl MemberTable {
     }
     pub fn is_empty(&self) -> bool {
         self.objs.is_empty()
+    }
+}
+
+/// JSON text on one line: as is when it already is, re-serialized otherwise.
+fn compact(text: &str) -> String {
+    if text.contains(['\n', '\r']) {
+        serde_json::from_str::<Value>(text)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|_| text.replace(['\n', '\r'], " "))
+    } else {
+        text.to_string()
     }
 }
 
