@@ -860,3 +860,38 @@ fn token_refresh_before_expiry() {
     assert!(stats["tokensIssued"].as_u64().unwrap() >= 2, "{stats}");
     assert_eq!(stats["unauthorized"], 0, "{stats}");
 }
+
+#[test]
+fn incremental_over_a_damaged_bundle_names_the_file_and_place() {
+    let s = server(
+        GenSpec {
+            groups: 3,
+            members: 20,
+            seed: 1,
+            big: 0,
+        },
+        SimConfig::default(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("tenant.json"),
+        "{\n  \"format\": \"gwb-tenant/1\",\n  \"groups\": [1]\n}\n",
+    )
+    .unwrap();
+    let out = collect_cmd(&s, dir.path())
+        .arg("--incremental")
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("tenant.json") && err.contains("line 3"),
+        "{err}"
+    );
+    assert_eq!(
+        s.shared.stats()["requests"],
+        0,
+        "nothing is collected over a damaged bundle"
+    );
+}

@@ -149,8 +149,14 @@ pub fn collect_bundle(
     let previous = if incremental {
         if path.exists() {
             let text = crate::text::read_file(&path)?.text;
-            let v: serde_json::Value = crate::bundle::parse_json(&path, &text)?;
-            Some(Collected::from_value(v))
+            let prev = Collected::from_json_text(&text).map_err(|e| {
+                crate::error::InputError::new(
+                    &path,
+                    format!("line {} column {}", e.line(), e.column()),
+                    e.to_string(),
+                )
+            })?;
+            Some(prev)
         } else {
             eprintln!(
                 "gwb: {} does not exist yet; collecting everything",

@@ -207,6 +207,48 @@ impl Collected {
         c
     }
 
+    /// Read a previous `tenant.json` from its text without building the whole document:
+    /// members stay raw JSON text and are stored once each.
+    pub fn from_json_text(text: &str) -> Result<Collected, serde_json::Error> {
+        let doc: PrevDoc<'_> = serde_json::from_str(text)?;
+        let mut c = Collected {
+            tenant_id: doc.tenant_id,
+            collected_at: doc.collected_at,
+            onprem: doc.on_premises_synchronization.filter(|v| !v.is_null()),
+            settings: doc.settings,
+            skus: doc.subscribed_skus,
+            deleted: doc.deleted_groups,
+            incomplete: doc.incomplete_sections,
+            delta_link: doc.groups_delta_link,
+            ..Collected::default()
+        };
+        if let Some(groups) = doc.groups {
+            let mut out = Vec::with_capacity(groups.len());
+            for g in groups {
+                let mut obj = Map::new();
+                let mut members: Option<Vec<&serde_json::value::RawValue>> = None;
+                for (k, raw) in g.0 {
+                    if k == "members" {
+                        members = serde_json::from_str(raw.get())?;
+                    } else {
+                        obj.insert(k, serde_json::from_str(raw.get())?);
+                    }
+                }
+                let Some(mut rec) = GroupRec::from_object(obj) else {
+                    continue;
+                };
+                rec.members = members.map(|ms| {
+                    ms.iter()
+                        .filter_map(|m| c.table.intern_raw(m, false))
+                        .collect()
+                });
+                out.push(rec);
+            }
+            c.groups = Some(out);
+        }
+        Ok(c)
+    }
+
     /// The whole document as a JSON value (for small tenants and tests).
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
@@ -375,6 +417,50 @@ impl Serialize for CollectedHead<'_> {
     }
 }
 
+/// `tenant.json` as read back for an incremental collection.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PrevDoc<'a> {
+    tenant_id: Option<String>,
+    collected_at: Option<String>,
+    on_premises_synchronization: Option<Value>,
+    settings: Option<Vec<Value>>,
+    subscribed_skus: Option<Vec<Value>>,
+    #[serde(borrow)]
+    groups: Option<Vec<PrevGroup<'a>>>,
+    deleted_groups: Option<Vec<Value>>,
+    #[serde(default)]
+    incomplete_sections: Vec<String>,
+    groups_delta_link: Option<String>,
+}
+
+/// A group's properties in document order, each still raw JSON text.
+struct PrevGroup<'a>(Vec<(String, &'a serde_json::value::RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for PrevGroup<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = PrevGroup<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a group object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    let v: &'de serde_json::value::RawValue = map.next_value()?;
+                    fields.push((k, v));
+                }
+                Ok(PrevGroup(fields))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
 struct GroupOut<'a> {
     g: &'a GroupRec,
     table: &'a MemberTable,
@@ -483,6 +569,10 @@ mod tests {
         });
         let c = Collected::from_value(doc.clone());
         assert_eq!(c.table.len(), 1);
+        let from_text =
+            Collected::from_json_text(&serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+        assert_eq!(from_text.to_value(), c.to_value());
+        assert!(Collected::from_json_text(r#"{"groups": [1]}"#).is_err());
         let back = c.to_value();
         assert_eq!(back["groups"][0], doc["groups"][0]);
         assert_eq!(back["groups"][1]["members"][0]["id"], "u1");
