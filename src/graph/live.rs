@@ -21,7 +21,7 @@ onPremisesSamAccountName,onPremisesDomainName,onPremisesNetBiosName,onPremisesLa
 visibility,createdDateTime,deletedDateTime,writebackConfiguration";
 
 /// Member properties gwb reads (users, groups and devices in one `$select`).
-pub const MEMBER_SELECT: &str = "id,displayName,onPremisesSyncEnabled,onPremisesSecurityIdentifier,\
+pub const MEMBER_SELECT: &str = "id,displayName,userPrincipalName,onPremisesSyncEnabled,onPremisesSecurityIdentifier,\
 onPremisesObjectIdentifier,onPremisesImmutableId,onPremisesDistinguishedName,deviceId,trustType,groupTypes,\
 securityEnabled,mailEnabled";
 

@@ -96,6 +96,10 @@ pub fn generate(spec: &GenSpec) -> Store {
         u.insert("@odata.type".into(), json!("#microsoft.graph.user"));
         u.insert("id".into(), json!(id));
         u.insert("displayName".into(), json!(format!("User {i:06}")));
+        u.insert(
+            "userPrincipalName".into(),
+            json!(format!("user{i:06}@contoso.com")),
+        );
         if synced {
             let og = guid(&mut rng);
             u.insert("onPremisesSyncEnabled".into(), json!(true));
