@@ -250,7 +250,7 @@ fn persistent_failure_is_reported_incomplete() {
 }
 
 #[test]
-fn truncated_members_page_marks_groups_incomplete() {
+fn failing_members_pages_mark_groups_incomplete() {
     let cfg = SimConfig {
         fail: vec![("/beta/groups/".into(), 503)],
         retry_after: 0,
@@ -894,4 +894,90 @@ fn incremental_over_a_damaged_bundle_names_the_file_and_place() {
         0,
         "nothing is collected over a damaged bundle"
     );
+}
+
+#[test]
+fn bodies_that_stay_truncated_make_the_collection_incomplete() {
+    let cfg = SimConfig {
+        fault_truncate: 100.0,
+        ..SimConfig::default()
+    };
+    let s = server(
+        GenSpec {
+            groups: 5,
+            members: 50,
+            seed: 2,
+            big: 0,
+        },
+        cfg,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = collect_cmd(&s, dir.path())
+        .args(["--max-attempts", "2"])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let doc = read_json(&dir.path().join("tenant.json"));
+    let incomplete: Vec<&str> = doc["incompleteSections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for section in [
+        "onPremisesSynchronization",
+        "settings",
+        "subscribedSkus",
+        "deletedGroups",
+        "groups",
+    ] {
+        assert!(
+            incomplete.contains(&section),
+            "{section} missing from {incomplete:?}"
+        );
+    }
+    assert!(doc.get("groups").is_none());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not complete JSON"), "{err}");
+}
+
+#[test]
+fn headers_are_sent_again_on_every_page() {
+    let s = server(
+        GenSpec {
+            groups: 12,
+            members: 30,
+            seed: 1,
+            big: 0,
+        },
+        SimConfig::default(),
+    );
+    let args = gwb::graph::args::GraphArgs {
+        graph_url: Some(s.url()),
+        tenant: Some("t".into()),
+        client_id: Some("c".into()),
+        client_secret: Some("x".parse().unwrap()),
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (client, _) = gwb::graph::connect(&args).await.unwrap();
+        // $count needs ConsistencyLevel on the nextLink pages too (the simulator refuses otherwise).
+        let all = client
+            .get_all(
+                "/beta/groups?$select=id&$top=5&$count=true",
+                &[("ConsistencyLevel", "eventual")],
+            )
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 12);
+        let err = client.get("/beta/groups?$top=1000", &[]).await.unwrap_err();
+        assert_eq!(err.status, Some(400));
+        assert_eq!(err.attempts, 1, "a 400 is not retried");
+    });
+    assert_eq!(s.shared.stats()["byRoute"]["GET /beta/groups"], 4);
 }
