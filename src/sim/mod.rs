@@ -873,6 +873,36 @@ mod tests {
         assert!(parse_fail("nothing").is_err());
     }
 
+    #[tokio::test]
+    async fn spawns_inside_a_runtime_and_requires_tokens() {
+        let store = generate::generate(&generate::GenSpec {
+            groups: 2,
+            members: 5,
+            seed: 1,
+            big: 0,
+        });
+        let (addr, task, shared) = spawn(store, SimConfig::default()).await.unwrap();
+        let http = reqwest::Client::new();
+        let r = http
+            .get(format!("http://{addr}/beta/groups"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        let token = shared.issue_token();
+        let r = http
+            .get(format!("http://{addr}/beta/groups?$select=id"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["value"].as_array().unwrap().len(), 2);
+        assert_eq!(shared.stats()["requests"], 2);
+        task.abort();
+    }
+
     #[test]
     fn labels_hide_ids() {
         assert_eq!(
