@@ -981,3 +981,30 @@ fn headers_are_sent_again_on_every_page() {
     });
     assert_eq!(s.shared.stats()["byRoute"]["GET /beta/groups"], 4);
 }
+
+#[test]
+fn a_bundle_with_differing_member_copies_is_served_and_collected_faithfully() {
+    let doc = serde_json::json!({
+        "format": "gwb-tenant/1",
+        "tenantId": "4a7b1c2d-0000-4000-8000-000000000001",
+        "groups": [
+            {"id": "0b5d3f2e-6a1e-4c59-9f6c-1a2b3c4d5e61", "displayName": "A",
+             "members": [{"@odata.type": "#microsoft.graph.user", "id": "1b5d3f2e-6a1e-4c59-9f6c-1a2b3c4d5e61", "displayName": "U", "onPremisesSecurityIdentifier": "S-1-5-21-1-2-3-1001"}]},
+            {"id": "0b5d3f2e-6a1e-4c59-9f6c-1a2b3c4d5e62", "displayName": "B",
+             "members": [{"@odata.type": "#microsoft.graph.user", "id": "1b5d3f2e-6a1e-4c59-9f6c-1a2b3c4d5e61", "displayName": "U", "onPremisesObjectIdentifier": "2b5d3f2e-6a1e-4c59-9f6c-1a2b3c4d5e61"}]}
+        ],
+        "deletedGroups": [],
+        "settings": [],
+        "subscribedSkus": []
+    });
+    let store = sim::Store::from_tenant(&doc).unwrap();
+    let s = sim::start(store, SimConfig::default(), 0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    collect_cmd(&s, dir.path()).assert().success();
+    let got = read_json(&dir.path().join("tenant.json"));
+    let mut want = doc.clone();
+    want.as_object_mut().unwrap().remove("format");
+    let mut got_cmp = got.clone();
+    got_cmp.as_object_mut().unwrap().remove("format");
+    assert_same(&got_cmp, &want);
+}

@@ -580,12 +580,12 @@ pub async fn incremental(client: &Arc<GraphClient>, mut prev: Collected) -> Incr
                 let Some(mid) = m.get("id").and_then(Value::as_str) else {
                     continue;
                 };
-                let Some(ti) = prev.table.lookup(mid) else {
-                    continue;
-                };
                 if removed {
-                    list.retain(|&x| x != ti);
-                } else if !list.contains(&ti) {
+                    let copies = prev.table.lookup_all(mid);
+                    list.retain(|x| !copies.contains(x));
+                } else if let Some(ti) = prev.table.lookup(mid)
+                    && !list.contains(&ti)
+                {
                     list.push(ti);
                 }
             }

@@ -11,28 +11,23 @@ use serde_json::{Map, Value};
 
 use crate::bundle::tenant::TENANT_FORMAT;
 
-/// Distinct member objects (users, groups, devices) by id.
+/// Distinct member objects (users, groups, devices) by id. Graph returns one object per id;
+/// should two copies of one id differ (hand-edited bundles), each copy is kept.
 #[derive(Debug, Default)]
 pub struct MemberTable {
     objs: Vec<String>,
     index: HashMap<String, u32>,
+    /// Further distinct copies, only for ids that have more than one.
+    variants: HashMap<String, Vec<u32>>,
 }
 
 impl MemberTable {
-    /// Store a member object (first copy wins unless `replace`); returns its index.
+    /// Store a member object; `replace` updates the stored copy (fresh data for that id).
     pub fn intern(&mut self, v: &Value, replace: bool) -> Option<u32> {
         let id = v.get("id")?.as_str()?.to_ascii_lowercase();
-        if let Some(&i) = self.index.get(&id) {
-            if replace && let Some(slot) = self.objs.get_mut(i as usize) {
-                *slot = v.to_string();
-            }
-            return Some(i);
-        }
-        let i = u32::try_from(self.objs.len()).ok()?;
-        self.objs.push(v.to_string());
-        self.index.insert(id, i);
-        Some(i)
+        self.intern_text(id, v.to_string(), replace)
     }
+
     /// Store a member from its raw JSON text (kept verbatim when it is compact).
     pub fn intern_raw(&mut self, raw: &serde_json::value::RawValue, replace: bool) -> Option<u32> {
         #[derive(serde::Deserialize)]
@@ -45,19 +40,50 @@ impl MemberTable {
             .ok()?
             .id
             .to_ascii_lowercase();
-        if let Some(&i) = self.index.get(&id) {
-            if replace && let Some(slot) = self.objs.get_mut(i as usize) {
-                *slot = compact(text);
+        self.intern_text(id, compact(text), replace)
+    }
+
+    fn intern_text(&mut self, id: String, text: String, replace: bool) -> Option<u32> {
+        let Some(&i) = self.index.get(&id) else {
+            let i = u32::try_from(self.objs.len()).ok()?;
+            self.objs.push(text);
+            self.index.insert(id, i);
+            return Some(i);
+        };
+        if self.objs.get(i as usize).is_some_and(|t| *t == text) {
+            return Some(i);
+        }
+        if replace {
+            if let Some(slot) = self.objs.get_mut(i as usize) {
+                *slot = text;
             }
             return Some(i);
         }
-        let i = u32::try_from(self.objs.len()).ok()?;
-        self.objs.push(compact(text));
-        self.index.insert(id, i);
-        Some(i)
+        if let Some(found) = self.variants.get(&id).and_then(|v| {
+            v.iter()
+                .copied()
+                .find(|&j| self.objs.get(j as usize).is_some_and(|t| *t == text))
+        }) {
+            return Some(found);
+        }
+        let j = u32::try_from(self.objs.len()).ok()?;
+        self.objs.push(text);
+        self.variants.entry(id).or_insert_with(|| vec![i]).push(j);
+        Some(j)
     }
+
+    /// The current copy of a member.
     pub fn lookup(&self, id: &str) -> Option<u32> {
         self.index.get(&id.to_ascii_lowercase()).copied()
+    }
+
+    /// Every stored copy of a member.
+    pub fn lookup_all(&self, id: &str) -> Vec<u32> {
+        let id = id.to_ascii_lowercase();
+        match self.variants.get(&id) {
+            Some(v) => v.clone(),
+            None => self.index.get(&id).copied().into_iter().collect(),
+        }
     }
     pub fn get(&self, i: u32) -> Option<Value> {
         serde_json::from_str(self.objs.get(i as usize)?).ok()
@@ -561,7 +587,7 @@ mod tests {
             "format": TENANT_FORMAT, "tenantId": "t",
             "groups": [
                 {"id": "g1", "displayName": "A", "futureProperty": {"x": 1}, "members": [{"@odata.type": "#microsoft.graph.user", "id": "u1", "onPremisesSecurityIdentifier": "S-1-5-21-1-2-3-1001"}]},
-                {"id": "g2", "members": [{"@odata.type": "#microsoft.graph.user", "id": "U1", "onPremisesSecurityIdentifier": "S-1-5-21-1-2-3-1001"}]},
+                {"id": "g2", "members": [{"@odata.type": "#microsoft.graph.user", "id": "u1", "onPremisesSecurityIdentifier": "S-1-5-21-1-2-3-1001"}]},
                 {"id": "g3"}
             ],
             "incompleteSections": ["settings"],
@@ -569,6 +595,13 @@ mod tests {
         });
         let c = Collected::from_value(doc.clone());
         assert_eq!(c.table.len(), 1);
+        let mut t = MemberTable::default();
+        let a = t.intern(&json!({"id": "X", "n": 1}), false).unwrap();
+        let b = t.intern(&json!({"id": "x", "n": 2}), false).unwrap();
+        assert_ne!(a, b, "differing copies are both kept");
+        assert_eq!(t.intern(&json!({"id": "x", "n": 2}), false), Some(b));
+        assert_eq!(t.lookup_all("X"), vec![a, b]);
+        assert_eq!(t.intern(&json!({"id": "x", "n": 3}), true), Some(a));
         let from_text =
             Collected::from_json_text(&serde_json::to_string_pretty(&doc).unwrap()).unwrap();
         assert_eq!(from_text.to_value(), c.to_value());

@@ -114,6 +114,8 @@ pub struct Store {
     generation: u64,
     /// Compact JSON of projected directory objects, by `$select` text, then object id.
     json_cache: HashMap<String, HashMap<String, String>>,
+    /// Per-group copies of members that differ from the first copy in a loaded bundle.
+    overrides: HashMap<(usize, String), Map<String, Value>>,
 }
 
 fn key(id: &str) -> String {
@@ -194,7 +196,17 @@ impl Store {
                     anyhow::bail!("$.groups[{i}].members[{j}].id is missing")
                 };
                 ids.push(mid.to_string());
-                s.objects.entry(key(mid)).or_insert_with(|| mo.clone());
+                match s.objects.get(&key(mid)) {
+                    None => {
+                        s.objects.insert(key(mid), mo.clone());
+                    }
+                    // A bundle may hold different copies of one member in different groups
+                    // (hand-made fixtures do); each group serves its own copy.
+                    Some(first) if first != mo => {
+                        s.overrides.insert((s.groups.len(), key(mid)), mo.clone());
+                    }
+                    Some(_) => {}
+                }
             }
             s.add_group(obj, ids, &id);
         }
@@ -264,7 +276,12 @@ impl Store {
                 .get(i)
                 .into_iter()
                 .flatten()
-                .filter_map(|id| self.member_object(id))
+                .filter_map(|id| {
+                    self.overrides
+                        .get(&(i, key(id)))
+                        .cloned()
+                        .or_else(|| self.member_object(id))
+                })
                 .map(Value::Object)
                 .collect();
             g.insert("members".into(), Value::Array(members));
@@ -495,7 +512,9 @@ impl Store {
         let cache = self.json_cache.entry(sel_key).or_default();
         for m in ids.get(offset.min(end)..end).unwrap_or(&[]) {
             let k = key(m);
-            if let Some(text) = cache.get(&k) {
+            if let Some(o) = self.overrides.get(&(gi, k.clone())) {
+                page.push(project(o, sel.as_deref(), &["@odata.type", "id"]).to_string());
+            } else if let Some(text) = cache.get(&k) {
                 page.push(text.clone());
             } else if let Some(o) = self.objects.get(&k) {
                 let text = project(o, sel.as_deref(), &["@odata.type", "id"]).to_string();
