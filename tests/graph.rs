@@ -1008,3 +1008,43 @@ fn a_bundle_with_differing_member_copies_is_served_and_collected_faithfully() {
     got_cmp.as_object_mut().unwrap().remove("format");
     assert_same(&got_cmp, &want);
 }
+
+#[test]
+fn a_refused_delta_bookmark_means_the_next_run_is_full() {
+    let cfg = SimConfig {
+        fail: vec![("/beta/groups/delta".into(), 400)],
+        ..SimConfig::default()
+    };
+    let s = server(
+        GenSpec {
+            groups: 4,
+            members: 20,
+            seed: 1,
+            big: 0,
+        },
+        cfg,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = collect_cmd(&s, dir.path())
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("groups delta bookmark"));
+    let doc = read_json(&dir.path().join("tenant.json"));
+    assert!(doc.get("groupsDeltaLink").is_none());
+    assert!(
+        doc.get("incompleteSections").is_none(),
+        "the bundle itself is complete"
+    );
+    let out = collect_cmd(&s, dir.path())
+        .arg("--incremental")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no groupsDeltaLink; collecting everything")
+    );
+    assert_same(&read_json(&dir.path().join("tenant.json")), &served(&s));
+}
