@@ -51,7 +51,7 @@ fn normalise(v: &Value) -> Value {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort();
             for k in keys {
-                if k == "collectedAt" || k == "groupsDeltaLink" {
+                if k == "collectedAt" || k.ends_with("DeltaLink") {
                     continue;
                 }
                 out.insert(k.clone(), normalise(&m[k]));
@@ -1047,4 +1047,74 @@ fn a_refused_delta_bookmark_means_the_next_run_is_full() {
         String::from_utf8_lossy(&out.stderr).contains("no groupsDeltaLink; collecting everything")
     );
     assert_same(&read_json(&dir.path().join("tenant.json")), &served(&s));
+}
+
+#[test]
+fn incremental_sees_changes_to_members_themselves() {
+    let s = server(
+        GenSpec {
+            groups: 20,
+            members: 300,
+            seed: 6,
+            big: 0,
+        },
+        SimConfig::default(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    collect_cmd(&s, dir.path()).assert().success();
+    let doc = read_json(&dir.path().join("tenant.json"));
+    assert!(doc["usersDeltaLink"].is_string() && doc["devicesDeltaLink"].is_string());
+    // A cloud-only user becomes synced: only /users/delta can tell.
+    let t = served(&s);
+    let user = t["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["members"].as_array().unwrap().iter())
+        .find(|m| {
+            m["@odata.type"] == "#microsoft.graph.user" && m["onPremisesSyncEnabled"].is_null()
+        })
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let patch = serde_json::json!({"onPremisesSyncEnabled": true, "onPremisesSecurityIdentifier": "S-1-5-21-7-7-7-4242"});
+    assert_eq!(
+        s.shared
+            .call("PATCH", &format!("/beta/users/{user}"), Some(patch))
+            .0,
+        204
+    );
+    s.shared.reset_stats();
+    collect_cmd(&s, dir.path())
+        .arg("--incremental")
+        .assert()
+        .success();
+    assert!(requests(&s) <= 3, "{}", s.shared.stats());
+    let doc = read_json(&dir.path().join("tenant.json"));
+    assert_same(&doc, &served(&s));
+    let copies: Vec<&Value> = doc["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["members"].as_array().unwrap().iter())
+        .filter(|m| m["id"] == user.as_str())
+        .collect();
+    assert!(!copies.is_empty());
+    assert!(
+        copies
+            .iter()
+            .all(|m| m["onPremisesSecurityIdentifier"] == "S-1-5-21-7-7-7-4242")
+    );
+    // A bundle without the users bookmark cannot be refreshed safely: everything is collected.
+    let mut old = doc.clone();
+    old.as_object_mut().unwrap().remove("usersDeltaLink");
+    std::fs::write(dir.path().join("tenant.json"), old.to_string()).unwrap();
+    let out = collect_cmd(&s, dir.path())
+        .arg("--incremental")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no usersDeltaLink"));
 }

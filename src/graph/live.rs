@@ -25,6 +25,14 @@ pub const MEMBER_SELECT: &str = "id,displayName,userPrincipalName,onPremisesSync
 onPremisesObjectIdentifier,onPremisesImmutableId,onPremisesDistinguishedName,deviceId,trustType,groupTypes,\
 securityEnabled,mailEnabled";
 
+/// User properties tracked with `/users/delta` (what members carry).
+pub const USER_SELECT: &str = "id,displayName,userPrincipalName,onPremisesSyncEnabled,onPremisesSecurityIdentifier,\
+onPremisesObjectIdentifier,onPremisesImmutableId,onPremisesDistinguishedName";
+
+/// Device properties tracked with `/devices/delta`.
+pub const DEVICE_SELECT: &str =
+    "id,displayName,deviceId,trustType,onPremisesSyncEnabled,onPremisesSecurityIdentifier";
+
 /// What an administrator should do about a failed section.
 pub fn explain(section: &str, e: &GraphError) -> String {
     let perm = match section {
@@ -80,7 +88,33 @@ fn progress(len: u64, msg: &'static str) -> indicatif::ProgressBar {
 }
 
 /// The small sections (one `$batch`) and subscribedSkus; optionally the delta bookmark.
-async fn sections(client: &Arc<GraphClient>, c: &mut Collected, with_delta_latest: bool) {
+/// The small sections (one `$batch`) and subscribedSkus. A full collection also takes the
+/// delta bookmarks (groups, users, devices); an incremental one replays the users and devices
+/// deltas into the stored members and fails (to fall back to a full collection) when it cannot.
+async fn sections(
+    client: &Arc<GraphClient>,
+    c: &mut Collected,
+    with_delta_latest: bool,
+) -> Result<(), String> {
+    let beta_root = format!("{}/beta", client.root);
+    let object_links: Vec<(&'static str, Option<String>)> = if with_delta_latest {
+        Vec::new()
+    } else {
+        vec![
+            ("users", c.users_delta_link.clone()),
+            ("devices", c.devices_delta_link.clone()),
+        ]
+    };
+    let mut object_urls = Vec::new();
+    for (kind, link) in &object_links {
+        let Some(link) = link else {
+            return Err(format!("the bundle has no {kind}DeltaLink"));
+        };
+        let Some(rel) = link.strip_prefix(&beta_root) else {
+            return Err(format!("the {kind} delta link is not for {beta_root}"));
+        };
+        object_urls.push(rel.to_string());
+    }
     let mut urls = vec![
         "/directory/onPremisesSynchronization".to_string(),
         "/settings".to_string(),
@@ -91,7 +125,14 @@ async fn sections(client: &Arc<GraphClient>, c: &mut Collected, with_delta_lates
         urls.push(format!(
             "/groups/delta?$select={GROUP_SELECT},members&$deltatoken=latest"
         ));
+        urls.push(format!(
+            "/users/delta?$select={USER_SELECT}&$deltatoken=latest"
+        ));
+        urls.push(format!(
+            "/devices/delta?$select={DEVICE_SELECT}&$deltatoken=latest"
+        ));
     }
+    urls.extend(object_urls);
     let (results, skus) = tokio::join!(
         async {
             client
@@ -148,22 +189,97 @@ async fn sections(client: &Arc<GraphClient>, c: &mut Collected, with_delta_lates
         c.tenant_id = Some(id.to_string());
     }
     if with_delta_latest {
-        match it.next() {
-            Some(Ok(body)) => {
-                c.delta_link = body
-                    .get("@odata.deltaLink")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
+        let bookmark = |r: Option<Result<Value, GraphError>>, what: &str| match r {
+            Some(Ok(body)) => body
+                .get("@odata.deltaLink")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            Some(Err(e)) => {
+                tracing::warn!(
+                    "{what} delta bookmark: {e}; the next --incremental run will collect everything again"
+                );
+                None
             }
-            Some(Err(e)) => tracing::warn!(
-                "groups delta bookmark: {e}; the next --incremental run will collect everything again"
-            ),
-            None => {}
+            None => None,
+        };
+        c.delta_link = bookmark(it.next(), "groups");
+        c.users_delta_link = bookmark(it.next(), "users");
+        c.devices_delta_link = bookmark(it.next(), "devices");
+    }
+    let mut failure = None;
+    for (kind, _) in &object_links {
+        match replay_objects(client, it.next(), &mut c.table).await {
+            Ok(link) => {
+                if *kind == "users" {
+                    c.users_delta_link = Some(link);
+                } else {
+                    c.devices_delta_link = Some(link);
+                }
+            }
+            Err(e) => failure = Some(format!("the {kind} delta failed ({e})")),
         }
     }
     match skus {
         Ok(v) => c.skus = Some(v),
         Err(e) => warn_section(c, "subscribedSkus", &e),
+    }
+    match failure {
+        Some(f) => Err(f),
+        None => Ok(()),
+    }
+}
+
+/// Apply one users or devices delta round to the stored members; returns the new deltaLink.
+async fn replay_objects(
+    client: &GraphClient,
+    first: Option<Result<Value, GraphError>>,
+    table: &mut MemberTable,
+) -> Result<String, GraphError> {
+    let mut page = match first {
+        Some(r) => r?,
+        None => {
+            return Err(GraphError {
+                what: "delta".into(),
+                status: None,
+                code: None,
+                message: "no answer".into(),
+                attempts: 0,
+            });
+        }
+    };
+    loop {
+        for obj in page
+            .get("value")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if obj.get("@removed").is_some() {
+                continue; // memberships of deleted objects arrive through the groups delta
+            }
+            if let (Some(id), Some(props)) =
+                (obj.get("id").and_then(Value::as_str), obj.as_object())
+            {
+                table.update_props(id, props);
+            }
+        }
+        if let Some(next) = page
+            .get("@odata.nextLink")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        {
+            page = client.get(&next, &[]).await?;
+        } else if let Some(link) = page.get("@odata.deltaLink").and_then(Value::as_str) {
+            return Ok(link.to_string());
+        } else {
+            return Err(GraphError {
+                what: "delta".into(),
+                status: None,
+                code: None,
+                message: "a delta page had neither nextLink nor deltaLink".into(),
+                attempts: 1,
+            });
+        }
     }
 }
 
@@ -381,7 +497,7 @@ pub async fn full(
         ..Collected::default()
     };
     // The delta bookmark is taken first, so changes made during the collection show up next time.
-    sections(client, &mut c, true).await;
+    let _ = sections(client, &mut c, true).await;
     let (groups, table, errors) = groups_and_members(client, concurrency).await;
     c.table = table;
     match groups {
@@ -499,7 +615,9 @@ pub async fn incremental(client: &Arc<GraphClient>, mut prev: Collected) -> Incr
                 .map(str::to_string);
         }
     };
-    sections(client, &mut prev, false).await;
+    if let Err(why) = sections(client, &mut prev, false).await {
+        return Incremental::Expired(why);
+    }
 
     // Members added since the last run: fetch their on-premises fields (20 per $batch).
     let mut to_fetch: Vec<String> = Vec::new();

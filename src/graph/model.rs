@@ -72,6 +72,27 @@ impl MemberTable {
         Some(j)
     }
 
+    /// Apply changed properties (from a users or devices delta) to every stored copy of `id`.
+    /// Returns whether the id was known.
+    pub fn update_props(&mut self, id: &str, props: &Map<String, Value>) -> bool {
+        let copies = self.lookup_all(id);
+        for i in &copies {
+            let Some(slot) = self.objs.get_mut(*i as usize) else {
+                continue;
+            };
+            let Ok(Value::Object(mut obj)) = serde_json::from_str::<Value>(slot) else {
+                continue;
+            };
+            for (k, v) in props {
+                if k != "id" && !k.starts_with('@') {
+                    obj.insert(k.clone(), v.clone());
+                }
+            }
+            *slot = Value::Object(obj).to_string();
+        }
+        !copies.is_empty()
+    }
+
     /// The current copy of a member.
     pub fn lookup(&self, id: &str) -> Option<u32> {
         self.index.get(&id.to_ascii_lowercase()).copied()
@@ -150,6 +171,9 @@ pub struct Collected {
     pub deleted: Option<Vec<Value>>,
     pub incomplete: Vec<String>,
     pub delta_link: Option<String>,
+    /// Bookmarks of `/users/delta` and `/devices/delta`, so members' own changes are seen too.
+    pub users_delta_link: Option<String>,
+    pub devices_delta_link: Option<String>,
     pub table: MemberTable,
 }
 
@@ -212,6 +236,14 @@ impl Collected {
                 .get("groupsDeltaLink")
                 .and_then(Value::as_str)
                 .map(str::to_string),
+            users_delta_link: doc
+                .get("usersDeltaLink")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            devices_delta_link: doc
+                .get("devicesDeltaLink")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             ..Collected::default()
         };
         if let Some(Value::Array(groups)) = doc.remove("groups") {
@@ -246,6 +278,8 @@ impl Collected {
             deleted: doc.deleted_groups,
             incomplete: doc.incomplete_sections,
             delta_link: doc.groups_delta_link,
+            users_delta_link: doc.users_delta_link,
+            devices_delta_link: doc.devices_delta_link,
             ..Collected::default()
         };
         if let Some(groups) = doc.groups {
@@ -439,6 +473,12 @@ impl Serialize for CollectedHead<'_> {
         if let Some(l) = &c.delta_link {
             map.serialize_entry("groupsDeltaLink", l)?;
         }
+        if let Some(l) = &c.users_delta_link {
+            map.serialize_entry("usersDeltaLink", l)?;
+        }
+        if let Some(l) = &c.devices_delta_link {
+            map.serialize_entry("devicesDeltaLink", l)?;
+        }
         map.end()
     }
 }
@@ -458,6 +498,8 @@ struct PrevDoc<'a> {
     #[serde(default)]
     incomplete_sections: Vec<String>,
     groups_delta_link: Option<String>,
+    users_delta_link: Option<String>,
+    devices_delta_link: Option<String>,
 }
 
 /// A group's properties in document order, each still raw JSON text.
@@ -571,6 +613,12 @@ impl Serialize for Collected {
         }
         if let Some(l) = &self.delta_link {
             map.serialize_entry("groupsDeltaLink", l)?;
+        }
+        if let Some(l) = &self.users_delta_link {
+            map.serialize_entry("usersDeltaLink", l)?;
+        }
+        if let Some(l) = &self.devices_delta_link {
+            map.serialize_entry("devicesDeltaLink", l)?;
         }
         map.end()
     }

@@ -116,6 +116,8 @@ pub struct Store {
     json_cache: HashMap<String, HashMap<String, String>>,
     /// Per-group copies of members that differ from the first copy in a loaded bundle.
     overrides: HashMap<(usize, String), Map<String, Value>>,
+    /// Changes to users and devices: (sequence number, object id, "users" or "devices").
+    obj_log: Vec<(u64, String, &'static str)>,
 }
 
 fn key(id: &str) -> String {
@@ -347,7 +349,11 @@ impl Store {
         match (m, segs.as_slice()) {
             ("GET", ["groups"]) => self.list_groups(req),
             ("GET", ["groups", "$count"]) => self.count(req, self.groups.iter().flatten().count()),
-            ("GET", ["groups", "delta"]) => self.delta(req),
+            ("GET", ["groups", "delta"]) => self.delta(req, "groups"),
+            ("GET", ["users", "delta"]) => self.delta(req, "users"),
+            ("GET", ["devices", "delta"]) => self.delta(req, "devices"),
+            ("PATCH", ["users", id]) => self.patch_object(id, "users", req.body.as_ref()),
+            ("PATCH", ["devices", id]) => self.patch_object(id, "devices", req.body.as_ref()),
             ("GET", ["groups", id]) => match self
                 .group_idx(id)
                 .and_then(|i| self.groups.get(i).cloned().flatten())
@@ -866,7 +872,8 @@ impl Store {
     }
 
     /// `GET /groups/delta`: initial round, `$deltatoken=latest`, and changes since a token.
-    fn delta(&self, req: &Req) -> Resp {
+    fn delta(&self, req: &Req, kind: &'static str) -> Resp {
+        let path = format!("/{kind}/delta");
         let max_page = req
             .headers
             .get("prefer")
@@ -888,20 +895,29 @@ impl Store {
         } else if let Some(tok) = req.query.get("deltatoken") {
             if tok == "latest" {
                 let sel = req.query.get("select").unwrap_or("");
-                let t = encode_token(&json!({"g": self.generation, "s": self.seq, "sel": sel}));
+                let t = encode_token(
+                    &json!({"g": self.generation, "s": self.seq, "sel": sel, "k": kind}),
+                );
                 return Resp::json(
                     200,
-                    json!({"value": [], "@odata.deltaLink": self.link(&req.version, "/groups/delta", &format!("$deltatoken={t}"))}),
+                    json!({"value": [], "@odata.deltaLink": self.link(&req.version, &path, &format!("$deltatoken={t}"))}),
                 );
             }
             match decode_token(tok) {
-                Some(s) => {
-                    json!({"g": s.get("g"), "since": s.get("s"), "upto": self.seq, "sel": s.get("sel"), "o": 0})
+                Some(s) if s.get("k").and_then(Value::as_str).unwrap_or("groups") == kind => {
+                    json!({"g": s.get("g"), "since": s.get("s"), "upto": self.seq, "sel": s.get("sel"), "o": 0, "k": kind})
+                }
+                Some(_) => {
+                    return error(
+                        400,
+                        "Request_BadRequest",
+                        "The delta token belongs to another resource.",
+                    );
                 }
                 None => return sync_state_not_found(),
             }
         } else {
-            json!({"g": self.generation, "since": null, "upto": self.seq, "sel": req.query.get("select").unwrap_or(""), "o": 0})
+            json!({"g": self.generation, "since": null, "upto": self.seq, "sel": req.query.get("select").unwrap_or(""), "o": 0, "k": kind})
         };
         if state.get("g").and_then(Value::as_u64) != Some(self.generation) {
             return sync_state_not_found();
@@ -931,9 +947,13 @@ impl Store {
             .get("upto")
             .and_then(Value::as_u64)
             .unwrap_or(self.seq);
-        let items = match state.get("since").and_then(Value::as_u64) {
-            None => self.delta_initial(props.as_deref(), with_members),
-            Some(since) => self.delta_since(since, upto, props.as_deref(), with_members),
+        let since = state.get("since").and_then(Value::as_u64);
+        let items = match (kind, since) {
+            ("groups", None) => self.delta_initial(props.as_deref(), with_members),
+            ("groups", Some(since)) => {
+                self.delta_since(since, upto, props.as_deref(), with_members)
+            }
+            (_, since) => self.objects_delta(kind, since, upto, props.as_deref()),
         };
         let offset = state.get("o").and_then(Value::as_u64).unwrap_or(0) as usize;
         let end = offset.saturating_add(max_page).min(items.len());
@@ -949,19 +969,102 @@ impl Store {
                 "@odata.nextLink".into(),
                 json!(self.link(
                     &req.version,
-                    "/groups/delta",
+                    &path,
                     &format!("$skiptoken={}", encode_token(&next))
                 )),
             );
         } else {
-            let t = encode_token(&json!({"g": self.generation, "s": upto, "sel": sel_s}));
+            let t =
+                encode_token(&json!({"g": self.generation, "s": upto, "sel": sel_s, "k": kind}));
             out.insert(
                 "@odata.deltaLink".into(),
-                json!(self.link(&req.version, "/groups/delta", &format!("$deltatoken={t}"))),
+                json!(self.link(&req.version, &path, &format!("$deltatoken={t}"))),
             );
         }
         out.insert("value".into(), Value::Array(page));
         Resp::json(200, Value::Object(out))
+    }
+
+    /// Users or devices changed since `since` (all of them when `None`), projected.
+    fn objects_delta(
+        &self,
+        kind: &str,
+        since: Option<u64>,
+        upto: u64,
+        props: Option<&[String]>,
+    ) -> Vec<Value> {
+        let odata_type = if kind == "users" {
+            USER
+        } else {
+            "#microsoft.graph.device"
+        };
+        let of_kind = |o: &Map<String, Value>| {
+            o.get("@odata.type").and_then(Value::as_str) == Some(odata_type)
+        };
+        match since {
+            None => {
+                let mut all: Vec<&Map<String, Value>> =
+                    self.objects.values().filter(|o| of_kind(o)).collect();
+                all.sort_by(|a, b| {
+                    a.get("id")
+                        .and_then(Value::as_str)
+                        .cmp(&b.get("id").and_then(Value::as_str))
+                });
+                all.into_iter()
+                    .map(|o| project(o, props, &["id"]))
+                    .collect()
+            }
+            Some(since) => {
+                let start = self.obj_log.partition_point(|e| e.0 <= since);
+                let mut seen = std::collections::HashSet::new();
+                let mut out = Vec::new();
+                for (seq, id, k) in self.obj_log.get(start..).unwrap_or(&[]) {
+                    if *seq > upto || *k != kind || !seen.insert(id.clone()) {
+                        continue;
+                    }
+                    if let Some(o) = self.objects.get(id) {
+                        out.push(project(o, props, &["id"]));
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    /// `PATCH /users/{id}` or `/devices/{id}`: visible to later reads and deltas.
+    fn patch_object(&mut self, id: &str, kind: &'static str, body: Option<&Value>) -> Resp {
+        let Some(patch) = body.and_then(Value::as_object) else {
+            return error(400, "BadRequest", "Empty Payload. JSON content expected.");
+        };
+        let odata_type = if kind == "users" {
+            USER
+        } else {
+            "#microsoft.graph.device"
+        };
+        let k = key(id);
+        let Some(obj) = self
+            .objects
+            .get_mut(&k)
+            .filter(|o| o.get("@odata.type").and_then(Value::as_str) == Some(odata_type))
+        else {
+            return not_found(id);
+        };
+        if patch.keys().any(|p| p == "id" || p.starts_with('@')) {
+            return error(
+                400,
+                "Request_BadRequest",
+                "Property 'id' is read-only and cannot be set.",
+            );
+        }
+        for (pk, pv) in patch {
+            obj.insert(pk.clone(), pv.clone());
+        }
+        for cache in self.json_cache.values_mut() {
+            cache.remove(&k);
+        }
+        self.seq += 1;
+        self.obj_log.push((self.seq, k, kind));
+        Resp::empty(204)
     }
 
     fn member_ref(&self, id: &str, removed: bool) -> Value {
