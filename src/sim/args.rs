@@ -7,7 +7,8 @@ pub struct SimArgs {
     /// Serve the tenant.json of this snapshot bundle.
     #[arg(long, value_name = "DIR", conflicts_with = "generate")]
     pub bundle: Option<PathBuf>,
-    /// Serve a generated tenant: `groups=N,members=M,seed=S[,big=B]` (B: members of one extra large group).
+    /// Serve a generated tenant: `groups=N,members=M,seed=S[,big=B]` (B: members of one extra
+    /// large group). Without --bundle or --generate: groups=100,members=2000,seed=1.
     #[arg(long, value_name = "SPEC")]
     pub generate: Option<String>,
     /// Port on 127.0.0.1 (0 picks a free one). The first stdout line is `listening on http://127.0.0.1:PORT`.
@@ -29,7 +30,7 @@ pub struct SimArgs {
     #[arg(long, value_name = "PCT", default_value_t = 0.0)]
     pub fault_truncate: f64,
     /// Seed of the fault injector.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1)]
     pub fault_seed: u64,
     /// Retry-After seconds sent with injected 429 and 503 answers.
     #[arg(long, value_name = "SECS", default_value_t = 1)]
