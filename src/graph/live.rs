@@ -715,3 +715,62 @@ pub async fn incremental(client: &Arc<GraphClient>, mut prev: Collected) -> Incr
     prev.collected_at = Some(crate::collect::now_rfc3339());
     Incremental::Done(Box::new(prev))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(status: Option<u16>, code: Option<&str>) -> GraphError {
+        GraphError {
+            what: "GET /beta/x".into(),
+            status,
+            code: code.map(str::to_string),
+            message: "m".into(),
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn explanations_name_the_permission_and_the_fallback() {
+        let e = explain(
+            "onPremisesSynchronization",
+            &err(Some(403), Some("Authorization_RequestDenied")),
+        );
+        assert!(
+            e.contains("OnPremDirectorySynchronization.Read.All")
+                && e.contains("Get-ADSyncAADCompanyFeature")
+        );
+        assert!(explain("settings", &err(Some(403), None)).contains("GroupSettings.Read.All"));
+        assert!(explain("members", &err(Some(403), None)).contains("User.Read.All"));
+        assert!(explain("groups", &err(Some(401), None)).contains("another resource or cloud"));
+        assert!(explain("groups", &err(Some(429), None)).contains("--concurrency"));
+        assert!(explain("groups", &err(None, None)).contains("network"));
+        assert_eq!(
+            explain("groups", &err(Some(400), Some("Request_BadRequest"))),
+            "groups: GET /beta/x: HTTP 400 Request_BadRequest: m"
+        );
+    }
+
+    #[test]
+    fn selects_cover_what_the_bundle_model_reads() {
+        for p in [
+            "writebackConfiguration",
+            "groupTypes",
+            "onPremisesSyncEnabled",
+            "onPremisesSecurityIdentifier",
+            "membershipRule",
+        ] {
+            assert!(GROUP_SELECT.split(',').any(|s| s == p), "{p}");
+        }
+        for p in [
+            "onPremisesObjectIdentifier",
+            "onPremisesImmutableId",
+            "deviceId",
+            "trustType",
+            "onPremisesDistinguishedName",
+        ] {
+            assert!(MEMBER_SELECT.split(',').any(|s| s == p), "{p}");
+        }
+        assert!(!GROUP_SELECT.contains(' ') && !MEMBER_SELECT.contains(' '));
+    }
+}
