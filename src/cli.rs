@@ -162,6 +162,9 @@ pub struct CollectArgs {
     /// The single OU groups are written back into.
     #[arg(long, value_name = "DN")]
     pub target_ou: Option<String>,
+    /// Update DIR/tenant.json from the groups delta since its last collection (full collection if that is not possible).
+    #[arg(long)]
+    pub incremental: bool,
     #[command(flatten)]
     pub graph: crate::graph::args::GraphArgs,
     #[command(flatten)]

@@ -3,7 +3,7 @@
 use anyhow::Context;
 
 use crate::ad::ldif;
-use crate::bundle::{BUNDLE_FORMAT, Manifest, tenant::TENANT_FORMAT};
+use crate::bundle::{BUNDLE_FORMAT, Manifest};
 use crate::cli::CollectArgs;
 use crate::ldap::MemberRefs;
 
@@ -51,18 +51,15 @@ pub fn run(args: &CollectArgs) -> anyhow::Result<bool> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let mut complete = true;
-    let mut tenant = None;
+    let mut refs = None;
     if args.graph.is_live() {
-        let mut value = crate::graph::collect(&args.graph)?;
-        if let Some(obj) = value.as_object_mut() {
-            obj.insert("format".into(), TENANT_FORMAT.into());
-        }
-        let doc: crate::bundle::TenantDoc = serde_json::from_value(value.clone())
-            .context("the collected tenant has an unexpected shape")?;
-        complete &= doc.incomplete_sections.is_empty();
-        let text = serde_json::to_string_pretty(&value)?;
-        write_atomic(&args.out.join("tenant.json"), text.as_bytes())?;
-        tenant = Some(doc);
+        // The Graph collector streams tenant.json to disk (a million memberships are never
+        // held as one JSON document) and updates it in place with --incremental.
+        let want_refs = args.ldap.ldap_url.is_some();
+        let outcome =
+            crate::graph::collect_bundle(&args.graph, &args.out, args.incremental, want_refs)?;
+        complete &= outcome.complete;
+        refs = Some(outcome.refs);
     }
     let mut manifest = Manifest {
         format: Some(BUNDLE_FORMAT.into()),
@@ -70,11 +67,11 @@ pub fn run(args: &CollectArgs) -> anyhow::Result<bool> {
         ..Manifest::default()
     };
     if args.ldap.ldap_url.is_some() {
-        let refs = tenant.as_ref().map(member_refs).unwrap_or_default();
+        let refs = refs.clone().unwrap_or_default();
         let entries = crate::ldap::collect(&args.ldap, args.target_ou.as_deref(), &refs)?;
         write_atomic(&args.out.join("ad.ldif"), ldif::write(&entries).as_bytes())?;
     }
-    if tenant.is_none() && args.ldap.ldap_url.is_none() {
+    if refs.is_none() && args.ldap.ldap_url.is_none() {
         anyhow::bail!(
             "nothing to collect: give Graph options (--tenant/--client-id or --graph-url) and/or --ldap-url"
         );
