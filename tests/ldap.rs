@@ -2,6 +2,7 @@
 //! Every test seeds its own uniquely named OUs, so tests run in parallel and can be re-run.
 //! Without a DC they print a loud "skipped" line, unless GWB_REQUIRE_SAMBA=1 makes them fail.
 
+mod e2e;
 mod lab;
 mod proxy;
 
@@ -550,6 +551,7 @@ fn tls_and_bind_failures_are_explained() {
 #[test]
 fn exchange_prepared_and_not_prepared() {
     let Some(lab) = lab::lab() else { return };
+    let _exchange = lab::EXCHANGE.lock().unwrap_or_else(|e| e.into_inner());
     let config = lab.var("GWB_TEST_LDAP_CONFIG_DN").to_string();
     let schema = lab.var("GWB_TEST_LDAP_SCHEMA_DN").to_string();
     let base = lab.base().to_string();

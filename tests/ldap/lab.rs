@@ -9,6 +9,9 @@ use gwb::ldap::args::LdapArgs;
 use ldap3::controls::RawControl;
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, Mod, Scope};
 
+/// Tests that change or depend on the lab's Exchange preparation take this lock.
+pub static EXCHANGE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 pub struct Lab {
     pub vars: HashMap<String, String>,
     pub dir: tempfile::TempDir,
