@@ -98,8 +98,24 @@ fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
     }
 }
 
+/// The served tenant as gwb collects it: members of groups no target writes back (synced,
+/// distribution lists, mail-enabled security) are skipped by default.
+fn as_collected(served: &Value) -> Value {
+    let mut v = served.clone();
+    if let Some(groups) = v.get_mut("groups").and_then(Value::as_array_mut) {
+        for g in groups {
+            if let Some(o) = g.as_object_mut()
+                && gwb::graph::model::members_irrelevant(o)
+            {
+                o.remove("members");
+            }
+        }
+    }
+    v
+}
+
 fn assert_same(collected: &Value, served: &Value) {
-    let (a, b) = (normalise(collected), normalise(served));
+    let (a, b) = (normalise(collected), normalise(&as_collected(served)));
     if let Some(d) = first_difference(&a, &b, "$") {
         panic!("collected and served tenants differ at {d}");
     }
@@ -115,6 +131,31 @@ fn served(s: &SimServer) -> Value {
 
 fn requests(s: &SimServer) -> u64 {
     s.shared.stats()["requests"].as_u64().unwrap()
+}
+
+/// With --all-members every group's members are collected, those no target writes back too.
+#[test]
+fn all_members_collects_every_group() {
+    let s = server(small(), SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    collect_cmd(&s, dir.path())
+        .arg("--all-members")
+        .assert()
+        .success();
+    let doc = read_json(&dir.path().join("tenant.json"));
+    let (a, b) = (normalise(&doc), normalise(&served(&s)));
+    if let Some(d) = first_difference(&a, &b, "$") {
+        panic!("collected and served tenants differ at {d}");
+    }
+    assert!(
+        doc["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["members"].is_array())
+    );
+    // One more member batch than the default collection.
+    assert_eq!(s.shared.stats()["requests"], 8, "{}", s.shared.stats());
 }
 
 #[test]
@@ -146,8 +187,11 @@ fn full_collection_equals_served_tenant() {
     // The bundle loads with gwb's own reader.
     gwb::bundle::load_dir(dir.path(), &[]).expect("bundle loads");
     let stats = s.shared.stats();
-    // 46 groups: 3 member batches, 1 groups page, 2 extra pages of the big group, 1 sections batch, 1 SKU request.
-    assert_eq!(stats["requests"], 8, "{stats}");
+    // 46 groups, 34 of which can be written back: 2 member batches (members of synced groups,
+    // distribution lists and mail-enabled security groups are not needed), 1 groups page,
+    // 2 extra pages of the big group, 1 sections batch, 1 SKU request.
+    assert_eq!(stats["requests"], 7, "{stats}");
+    assert_eq!(stats["batchItems"], 41, "{stats}");
     assert_eq!(stats["tokensIssued"], 1);
     let all = format!(
         "{}{}",
@@ -1070,7 +1114,7 @@ fn incremental_sees_changes_to_members_themselves() {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|g| g["members"].as_array().unwrap().iter())
+        .flat_map(|g| g["members"].as_array().into_iter().flatten())
         .find(|m| {
             m["@odata.type"] == "#microsoft.graph.user" && m["onPremisesSyncEnabled"].is_null()
         })
@@ -1097,7 +1141,7 @@ fn incremental_sees_changes_to_members_themselves() {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|g| g["members"].as_array().unwrap().iter())
+        .flat_map(|g| g["members"].as_array().into_iter().flatten())
         .filter(|m| m["id"] == user.as_str())
         .collect();
     assert!(!copies.is_empty());

@@ -115,6 +115,10 @@ pub struct GraphArgs {
     /// Login authority URL (overrides --cloud; default for a loopback --graph-url: the same URL).
     #[arg(long, value_name = "URL", env = "AZURE_AUTHORITY_HOST")]
     pub authority_url: Option<String>,
+    /// Also collect the members of groups no target writes back (groups synced from AD, cloud
+    /// distribution lists, mail-enabled security groups); by default their members are skipped.
+    #[arg(long)]
+    pub all_members: bool,
     /// Graph requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub concurrency: usize,

@@ -340,6 +340,7 @@ type MemberResults = Vec<(usize, Result<Vec<u32>, GraphError>)>;
 async fn groups_and_members(
     client: &Arc<GraphClient>,
     concurrency: usize,
+    all_members: bool,
 ) -> (
     Result<Vec<GroupRec>, GraphError>,
     MemberTable,
@@ -347,10 +348,13 @@ async fn groups_and_members(
 ) {
     let table = Arc::new(Mutex::new(MemberTable::default()));
     let pb = progress(0, "groups");
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<(usize, Vec<String>)>();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<(Vec<usize>, Vec<String>)>();
     let producer = async {
         let mut groups: Vec<GroupRec> = Vec::new();
+        // Indices of groups whose members are fetched; `sent` of them are already queued.
+        let mut queue: Vec<usize> = Vec::new();
         let mut sent = 0usize;
+        let mut seen = 0usize;
         let mut url = format!("/beta/groups?$select={GROUP_SELECT}&$top=999");
         // On a terminal the bar shows a total: $count rides on the first page, which needs
         // ConsistencyLevel: eventual on that page and on every nextLink page after it.
@@ -372,26 +376,37 @@ async fn groups_and_members(
                 Some(Value::Array(a)) => a,
                 _ => Vec::new(),
             };
-            groups.extend(list.into_iter().filter_map(|g| match g {
-                Value::Object(o) => GroupRec::from_object(o),
-                _ => None,
-            }));
+            for g in list {
+                if let Value::Object(o) = g {
+                    // Members of groups no target writes back are never needed (unless asked for).
+                    let wanted = all_members || !crate::graph::model::members_irrelevant(&o);
+                    if let Some(rec) = GroupRec::from_object(o) {
+                        if wanted {
+                            queue.push(groups.len());
+                        } else {
+                            pb.inc(1);
+                        }
+                        groups.push(rec);
+                    }
+                }
+            }
             let next = page
                 .get("@odata.nextLink")
                 .and_then(Value::as_str)
                 .map(str::to_string);
             if !counted {
-                pb.inc_length((groups.len() - sent) as u64);
+                pb.inc_length((groups.len() - seen) as u64);
             }
-            while sent < groups.len() && (groups.len() - sent >= 20 || next.is_none()) {
-                let end = (sent + 20).min(groups.len());
-                let urls = groups
-                    .get(sent..end)
-                    .unwrap_or(&[])
+            seen = groups.len();
+            while queue.len() - sent >= 20 || (next.is_none() && sent < queue.len()) {
+                let end = (sent + 20).min(queue.len());
+                let idx: Vec<usize> = queue.get(sent..end).unwrap_or(&[]).to_vec();
+                let urls = idx
                     .iter()
+                    .filter_map(|&i| groups.get(i))
                     .map(|g| format!("/groups/{}/members?$select={MEMBER_SELECT}&$top=999", g.id))
                     .collect();
-                let _ = tx.send((sent, urls));
+                let _ = tx.send((idx, urls));
                 sent = end;
             }
             match next {
@@ -410,19 +425,22 @@ async fn groups_and_members(
             // Each batch runs as its own task, so parsing responses uses every worker thread
             // while other requests are in flight.
             let stream = chunks
-                .map(|(start, urls): (usize, Vec<String>)| {
+                .map(|(idx, urls): (Vec<usize>, Vec<String>)| {
                     let client = client.clone();
                     let table = table.clone();
                     let pb = pb.clone();
                     tokio::spawn(async move {
+                        let start = idx.first().copied().unwrap_or(0);
                         let results = client.batch_chunk("beta", start, &urls, &[]).await;
+                        let idx = &idx;
                         let (client_ref, table_ref) = (&client, &table);
                         let follow = results.into_iter().enumerate().map(|(k, r)| async move {
                             match r {
-                                Ok(body) => {
-                                    (start + k, member_pages(client_ref, body, table_ref).await)
-                                }
-                                Err(e) => (start + k, Err(e)),
+                                Ok(body) => (
+                                    idx.get(k).copied().unwrap_or(usize::MAX),
+                                    member_pages(client_ref, body, table_ref).await,
+                                ),
+                                Err(e) => (idx.get(k).copied().unwrap_or(usize::MAX), Err(e)),
                             }
                         });
                         let out: MemberResults = futures_util::future::join_all(follow).await;
@@ -491,6 +509,7 @@ pub async fn full(
     client: &Arc<GraphClient>,
     tenant_hint: Option<String>,
     concurrency: usize,
+    all_members: bool,
 ) -> Collected {
     let mut c = Collected {
         tenant_id: tenant_hint,
@@ -498,7 +517,7 @@ pub async fn full(
     };
     // The delta bookmark is taken first, so changes made during the collection show up next time.
     let _ = sections(client, &mut c, true).await;
-    let (groups, table, errors) = groups_and_members(client, concurrency).await;
+    let (groups, table, errors) = groups_and_members(client, concurrency, all_members).await;
     c.table = table;
     match groups {
         Ok(groups) => {

@@ -110,10 +110,10 @@ pub async fn collect_model(
             live::Incremental::Done(c) => *c,
             live::Incremental::Expired(why) => {
                 eprintln!("gwb: incremental collection not possible: {why}; collecting everything");
-                live::full(&client, tenant, concurrency).await
+                live::full(&client, tenant, concurrency, args.all_members).await
             }
         },
-        None => live::full(&client, tenant, concurrency).await,
+        None => live::full(&client, tenant, concurrency, args.all_members).await,
     };
     tracing::info!(
         "Graph: {} requests ({} retried)",

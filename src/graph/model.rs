@@ -141,6 +141,23 @@ pub struct GroupRec {
     pub members: Option<Vec<u32>>,
 }
 
+/// True for groups no writeback target writes back whatever their members are: synced from AD,
+/// cloud distribution lists and mail-enabled security groups. Collection skips their members.
+pub fn members_irrelevant(obj: &Map<String, Value>) -> bool {
+    let synced = obj.get("onPremisesSyncEnabled").and_then(Value::as_bool) == Some(true);
+    let unified = obj
+        .get("groupTypes")
+        .and_then(Value::as_array)
+        .is_some_and(|t| {
+            t.iter().any(|x| {
+                x.as_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("Unified"))
+            })
+        });
+    let mail = obj.get("mailEnabled").and_then(Value::as_bool) == Some(true);
+    synced || (mail && !unified)
+}
+
 impl GroupRec {
     pub fn from_object(mut obj: Map<String, Value>) -> Option<GroupRec> {
         obj.remove("members");
