@@ -53,7 +53,31 @@ pub fn read_file(path: &Path) -> Result<Decoded, InputError> {
     }
     let bytes =
         std::fs::read(path).map_err(|e| InputError::new(path, "", format!("cannot read: {e}")))?;
-    Ok(decode(&bytes))
+    Ok(decode_owned(bytes))
+}
+
+/// [`decode`] that reuses the buffer when the bytes are already plain UTF-8 without carriage
+/// returns (the common case for large collected bundles): no copy of a big file.
+pub fn decode_owned(bytes: Vec<u8>) -> Decoded {
+    let plain = !bytes.starts_with(&[0xEF, 0xBB, 0xBF])
+        && !bytes.starts_with(&[0xFF, 0xFE])
+        && !bytes.starts_with(&[0xFE, 0xFF])
+        && !bytes.starts_with(&[0x00, 0x00, 0xFE, 0xFF])
+        && utf16_without_bom(&bytes).is_none()
+        && !bytes.contains(&b'\r');
+    if plain {
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                return Decoded {
+                    text,
+                    encoding: Encoding::Utf8,
+                    warnings: Vec::new(),
+                };
+            }
+            Err(e) => return decode(e.as_bytes()),
+        }
+    }
+    decode(&bytes)
 }
 
 /// Decode bytes: BOM first, then a UTF-16 heuristic, then UTF-8, then Windows-1252.

@@ -46,7 +46,8 @@ pub enum AdKind {
 #[derive(Debug, Clone)]
 pub struct AdObject {
     pub dn: Dn,
-    pub dn_text: String,
+    /// The DN as AD wrote it; shared with every forecast that names this object.
+    pub dn_text: std::sync::Arc<str>,
     pub guid: Option<Uuid>,
     pub sid: Option<String>,
     pub kind: AdKind,
@@ -201,7 +202,7 @@ impl AdSnapshot {
                 AdKind::Other
             };
             let obj = AdObject {
-                dn_text: e.dn.clone(),
+                dn_text: e.dn.as_str().into(),
                 dn,
                 guid: e.first("objectGUID").and_then(ids::guid_from_bytes),
                 sid: e.first("objectSid").and_then(ids::sid_from_bytes),

@@ -136,7 +136,8 @@ pub struct WritebackConfiguration {
 pub struct Member {
     #[serde(rename = "@odata.type")]
     pub odata_type: Option<String>,
-    pub id: String,
+    /// Shared, so forecasts of every target can point at it without copying.
+    pub id: std::sync::Arc<str>,
     pub display_name: Option<String>,
     pub on_premises_sync_enabled: Option<bool>,
     pub on_premises_security_identifier: Option<String>,

@@ -171,9 +171,9 @@ impl OnPremGroupType {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResolvedMember {
-    pub id: String,
+    pub id: std::sync::Arc<str>,
     /// DN of the AD object (for a nested cloud group: the DN it will get).
-    pub dn: String,
+    pub dn: std::sync::Arc<str>,
     pub guid: Option<Uuid>,
     /// `member-resolved`, or `member-unverified` when no AD evidence was given.
     pub reason: MemberReason,
@@ -562,7 +562,7 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
             on_premises_group_type: gtype,
             cn,
             dn,
-            existing_dn: existing.map(|o| o.dn_text.clone()),
+            existing_dn: existing.map(|o| o.dn_text.to_string()),
             mail_attributes,
             members: MemberForecast {
                 collected: g.members.is_some(),
@@ -572,10 +572,10 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
         });
     }
     // Second pass: members, now that every group's outcome and DN are known.
-    let written: HashMap<String, String> = out
+    let written: HashMap<String, std::sync::Arc<str>> = out
         .iter()
         .filter(|f| f.outcome == Outcome::Writeback)
-        .map(|f| (f.id.clone(), f.dn.clone().unwrap_or_default()))
+        .map(|f| (f.id.clone(), f.dn.as_deref().unwrap_or_default().into()))
         .collect();
     let by_id: HashMap<String, &Group> = groups_all
         .iter()
@@ -614,7 +614,7 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
             on_premises_group_type: None,
             cn: None,
             dn: None,
-            existing_dn: existing.map(|o| o.dn_text.clone()),
+            existing_dn: existing.map(|o| o.dn_text.to_string()),
             mail_attributes: None,
             members: MemberForecast::default(),
         });
@@ -658,7 +658,7 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
                 on_premises_group_type: None,
                 cn: o.dn.rdn_value().map(str::to_string),
                 dn: None,
-                existing_dn: Some(o.dn_text.clone()),
+                existing_dn: Some(o.dn_text.to_string()),
                 mail_attributes: None,
                 members: MemberForecast::default(),
             });
@@ -689,7 +689,7 @@ fn soft_deleted_outcome(
         ),
         _ => {
             let what = existing.map_or("any AD group written back for it".to_string(), |o| {
-                o.dn_text.clone()
+                o.dn_text.to_string()
             });
             if policy.deletion == DeletionBehavior::Modified && target != Target::CloudSync {
                 (
@@ -714,7 +714,7 @@ fn skipped(
     detail: impl Into<String>,
 ) -> Result<ResolvedMember, SkippedMember> {
     Err(SkippedMember {
-        id: m.id.clone(),
+        id: m.id.to_string(),
         display_name: m.display_name.clone(),
         reason,
         detail: detail.into(),
@@ -747,7 +747,11 @@ fn resolved(m: &Member, o: &AdObject) -> Result<ResolvedMember, SkippedMember> {
 fn unverified(m: &Member) -> Result<ResolvedMember, SkippedMember> {
     Ok(ResolvedMember {
         id: m.id.clone(),
-        dn: m.on_premises_distinguished_name.clone().unwrap_or_default(),
+        dn: m
+            .on_premises_distinguished_name
+            .as_deref()
+            .unwrap_or_default()
+            .into(),
         guid: None,
         reason: MemberReason::MemberUnverified,
     })
@@ -843,7 +847,7 @@ fn resolve_member(
     target: Target,
     m: &Member,
     inputs: &Inputs,
-    written: &HashMap<String, String>,
+    written: &HashMap<String, std::sync::Arc<str>>,
     groups: &HashMap<String, &Group>,
 ) -> Result<ResolvedMember, SkippedMember> {
     match m.member_type() {

@@ -623,7 +623,7 @@ fn members_resolve_by_sid_then_guid_then_immutable_id() {
         member_outcome(Target::Gwb, m, Some(&ad), Flags::default())
             .unwrap()
             .dn,
-        "CN=Alice,OU=Users,DC=lab,DC=test"
+        "CN=Alice,OU=Users,DC=lab,DC=test".into()
     );
     let mut m = user("m3");
     use base64::Engine;
@@ -708,7 +708,7 @@ fn devices_need_device_writeback_unless_hybrid_joined() {
         member_outcome(Target::Gwb, hybrid.clone(), Some(&ad), Flags::default())
             .unwrap()
             .dn,
-        "CN=PC1,OU=Computers,DC=lab,DC=test"
+        "CN=PC1,OU=Computers,DC=lab,DC=test".into()
     );
     let registered = Member {
         odata_type: Some("#microsoft.graph.device".into()),
@@ -765,12 +765,12 @@ fn nested_cloud_groups_must_themselves_be_written_back() {
     parent.members = Some(vec![
         Member {
             odata_type: Some("#microsoft.graph.group".into()),
-            id: child_on.id.clone(),
+            id: child_on.id.as_str().into(),
             ..Member::default()
         },
         Member {
             odata_type: Some("#microsoft.graph.group".into()),
-            id: child_off.id.clone(),
+            id: child_off.id.as_str().into(),
             ..Member::default()
         },
     ]);
@@ -779,7 +779,7 @@ fn nested_cloud_groups_must_themselves_be_written_back() {
     let p = f.group(GID).unwrap();
     assert_eq!(p.members.resolved.len(), 1);
     assert_eq!(
-        p.members.resolved[0].dn,
+        p.members.resolved[0].dn.to_string(),
         format!("CN=Group_00000000-0000-0000-0000-00000000000a,{OU}")
     );
     assert_eq!(

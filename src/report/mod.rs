@@ -17,20 +17,32 @@ use crate::core::{GroupForecast, Outcome, Target};
 
 /// Render a report in a format. Returns bytes so CSV can carry its BOM.
 pub fn render(report: &Report, format: Format, width: Option<u16>) -> anyhow::Result<Vec<u8>> {
-    Ok(match format {
+    let mut buf = Vec::new();
+    write(report, format, width, &mut buf)?;
+    Ok(buf)
+}
+
+/// Render a report straight into a writer (JSON is streamed, never held whole in memory).
+pub fn write(
+    report: &Report,
+    format: Format,
+    width: Option<u16>,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
+    match format {
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(report)?;
-            s.push('\n');
-            s.into_bytes()
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            out.write_all(b"\n")?;
         }
-        Format::Csv => csv(report)?,
-        Format::Markdown => markdown(report).into_bytes(),
-        Format::Table => table(report, width).into_bytes(),
-        Format::Clixml => {
+        Format::Csv => out.write_all(&csv(report)?)?,
+        Format::Markdown => out.write_all(markdown(report).as_bytes())?,
+        Format::Table => out.write_all(table(report, width).as_bytes())?,
+        Format::Clixml => out.write_all(
             crate::ps::clixml::to_clixml(&serde_json::to_value(report)?, "gwb.AuditReport")
-                .into_bytes()
-        }
-    })
+                .as_bytes(),
+        )?,
+    }
+    Ok(())
 }
 
 fn outcome_cell(g: &GroupForecast) -> String {
