@@ -183,10 +183,11 @@ pub struct ResolvedMember {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SkippedMember {
-    pub id: String,
+    pub id: std::sync::Arc<str>,
     pub display_name: Option<String>,
     pub reason: MemberReason,
-    pub detail: String,
+    /// Most details are fixed sentences: borrowed, so a million skipped members stay cheap.
+    pub detail: std::borrow::Cow<'static, str>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -711,10 +712,10 @@ fn soft_deleted_outcome(
 fn skipped(
     m: &Member,
     reason: MemberReason,
-    detail: impl Into<String>,
+    detail: impl Into<std::borrow::Cow<'static, str>>,
 ) -> Result<ResolvedMember, SkippedMember> {
     Err(SkippedMember {
-        id: m.id.to_string(),
+        id: m.id.clone(),
         display_name: m.display_name.clone(),
         reason,
         detail: detail.into(),
