@@ -37,13 +37,7 @@ pub fn member_refs(tenant: &crate::bundle::TenantDoc) -> MemberRefs {
             }
         }
     }
-    refs.sids.sort();
-    refs.sids.dedup();
-    refs.guids.sort();
-    refs.guids.dedup();
-    refs.device_ids.sort();
-    refs.device_ids.dedup();
-    refs
+    refs.normalize()
 }
 
 /// Run the collectors and write the bundle. Returns whether every section completed.

@@ -336,12 +336,8 @@ impl Collected {
     pub fn member_refs(&self) -> crate::ldap::MemberRefs {
         use crate::bundle::tenant::{Group, Member};
         let mut refs = crate::ldap::MemberRefs::default();
-        let mut absorb = |doc: crate::bundle::TenantDoc| {
-            let r = crate::collect::member_refs(&doc);
-            refs.sids.extend(r.sids);
-            refs.guids.extend(r.guids);
-            refs.device_ids.extend(r.device_ids);
-        };
+        let mut absorb =
+            |doc: crate::bundle::TenantDoc| refs.extend(crate::collect::member_refs(&doc));
         if let Some(groups) = &self.groups {
             for chunk in groups.chunks(5000) {
                 let gs: Vec<Group> = chunk
@@ -374,13 +370,7 @@ impl Collected {
             });
             start = end;
         }
-        refs.sids.sort();
-        refs.sids.dedup();
-        refs.guids.sort();
-        refs.guids.dedup();
-        refs.device_ids.sort();
-        refs.device_ids.dedup();
-        refs
+        refs.normalize()
     }
 }
 

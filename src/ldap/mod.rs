@@ -25,6 +25,26 @@ pub struct MemberRefs {
     pub device_ids: Vec<uuid::Uuid>,
 }
 
+impl MemberRefs {
+    /// Add another set of references.
+    pub fn extend(&mut self, other: MemberRefs) {
+        self.sids.extend(other.sids);
+        self.guids.extend(other.guids);
+        self.device_ids.extend(other.device_ids);
+    }
+
+    /// Sort and de-duplicate, so discovery asks for each object once and in a stable order.
+    pub fn normalize(mut self) -> MemberRefs {
+        self.sids.sort();
+        self.sids.dedup();
+        self.guids.sort();
+        self.guids.dedup();
+        self.device_ids.sort();
+        self.device_ids.dedup();
+        self
+    }
+}
+
 /// Entries plus the request counters of the run.
 #[derive(Debug, Clone)]
 pub struct Collected {
