@@ -164,8 +164,13 @@ cmd_up() {
         return
     fi
     install_packages
-    if [[ ! -f "$DIR/etc/smb.conf" ]]; then
+    # Not running: whatever state a killed DC left behind is not trusted (ldb:nosync means an
+    # interrupted write can leave the database torn); provision afresh.
+    if [[ -e "$DIR" ]]; then
+        log "removing stale state in $DIR"
         rm -rf "$DIR"
+    fi
+    if [[ ! -f "$DIR/etc/smb.conf" ]]; then
         mkdir -p "$DIR"
         chmod 700 "$DIR"
         printf '%s' "$ADMINPASS" > "$DIR/adminpass"

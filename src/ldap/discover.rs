@@ -230,6 +230,10 @@ impl Collector {
 }
 
 fn progress() -> ProgressBar {
+    // --quiet raises the log level to errors: no spinner then either.
+    if !tracing::enabled!(tracing::Level::WARN) {
+        return ProgressBar::hidden();
+    }
     let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     pb.set_style(
         ProgressStyle::with_template("{spinner} LDAP: {msg} [{elapsed}]")
