@@ -341,11 +341,16 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
             }),
         );
     }
+    // Members matter only for groups some target can write back.
     let no_members: Vec<&str> = t
         .groups
         .iter()
         .flatten()
         .filter(|g| g.members.is_none())
+        .filter(|g| {
+            g.on_premises_sync_enabled != Some(true)
+                && matches!(g.kind(), GroupKind::Microsoft365 | GroupKind::Security)
+        })
         .map(|g| g.id.as_str())
         .collect();
     if !no_members.is_empty() {

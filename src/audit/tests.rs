@@ -373,3 +373,33 @@ fn gate_respects_severity_and_targets() {
     assert!(only_gwb.gate_fails(Some(Severity::Warning)));
     assert!(!only_gwb.gate_fails(None));
 }
+
+#[test]
+fn members_of_groups_no_target_writes_back_need_not_be_collected() {
+    let mut dl = m365("00000000-0000-0000-0000-000000000001", None);
+    dl.group_types.clear();
+    dl.members = None;
+    let mut synced = m365("00000000-0000-0000-0000-000000000002", None);
+    synced.group_types.clear();
+    synced.mail_enabled = Some(false);
+    synced.security_enabled = Some(true);
+    synced.on_premises_sync_enabled = Some(true);
+    synced.members = None;
+    let t = TenantDoc {
+        groups: Some(vec![dl, synced]),
+        ..TenantDoc::default()
+    };
+    let r = audit(&snap(t), &opts()).unwrap();
+    assert!(!codes(&r).contains(&Code::MembersNotCollected));
+    let mut m = m365("00000000-0000-0000-0000-000000000003", None);
+    m.members = None;
+    let r = audit(
+        &snap(TenantDoc {
+            groups: Some(vec![m]),
+            ..TenantDoc::default()
+        }),
+        &opts(),
+    )
+    .unwrap();
+    assert!(codes(&r).contains(&Code::MembersNotCollected));
+}
