@@ -665,12 +665,7 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
             });
         }
     }
-    out.sort_by(|a, b| {
-        a.display_name
-            .to_lowercase()
-            .cmp(&b.display_name.to_lowercase())
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    out.sort_by_cached_key(|g| (g.display_name.to_lowercase(), g.id.clone()));
     Forecast {
         target,
         groups: out,
