@@ -629,9 +629,15 @@ fn account_without_rights_on_the_ou() {
     let ou = format!("OU={name},{}", lab.base());
     let user = format!("CN=Reader,{ou}");
     let password = "Gwb-Lab-Reader-42!";
+    let anchor = uuid::Uuid::new_v4();
+    let written = format!("CN=Group_{anchor},{ou}");
     lab.run(async |a| {
         a.add_ou(&ou).await;
         a.add_user(&user, &format!("r{}", short(&name)), Some(password))
+            .await;
+        a.add_group(&written, &format!("w{}", short(&name)), UNIVERSAL_SECURITY)
+            .await;
+        a.replace(&written, "adminDescription", &format!("Group_{anchor}"))
             .await;
     });
 
@@ -656,6 +662,15 @@ fn account_without_rights_on_the_ou() {
             .iter()
             .any(|c| c.eq_ignore_ascii_case("group"))
     );
+    // Nor change the members of written-back groups (read on one of them).
+    let reader_allowed = snap
+        .by_dn(&dn(&written))
+        .and_then(|o| o.allowed_attributes.clone())
+        .expect("allowedAttributesEffective captured on the written-back group");
+    assert!(
+        !reader_allowed.iter().any(|a| a.eq_ignore_ascii_case("member")),
+        "{reader_allowed:?}"
+    );
     // The administrator, for contrast, may.
     let admin = snapshot(
         &gwb::ldap::collect(&lab.admin_args(), Some(&ou), &MemberRefs::default()).expect("collect"),
@@ -663,6 +678,14 @@ fn account_without_rights_on_the_ou() {
     assert_eq!(
         admin.ou_rights(&dn(&ou)).map(|r| r.can_create_groups),
         Some(true)
+    );
+    let admin_allowed = admin
+        .by_dn(&dn(&written))
+        .and_then(|o| o.allowed_attributes.clone())
+        .expect("captured for the administrator too");
+    assert!(
+        admin_allowed.iter().any(|a| a.eq_ignore_ascii_case("member")),
+        "{admin_allowed:?}"
     );
 
     // A target OU that does not exist is reported by its absence, not as an error.

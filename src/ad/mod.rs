@@ -59,6 +59,8 @@ pub struct AdObject {
     pub description: Option<String>,
     pub mail: Option<String>,
     pub members: Vec<String>,
+    /// `allowedAttributesEffective` when it was captured (on one written-back group per OU).
+    pub allowed_attributes: Option<Vec<String>>,
 }
 
 impl AdObject {
@@ -220,6 +222,13 @@ impl AdSnapshot {
                 description: e.text("description").map(str::to_string),
                 mail: e.text("mail").map(str::to_string),
                 members: e.texts("member").into_iter().map(str::to_string).collect(),
+                allowed_attributes: e.has("allowedAttributesEffective").then(|| {
+                    e.texts("allowedAttributesEffective")
+                        .into_iter()
+                        .filter(|a| !a.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                }),
             };
             snap.insert(obj);
         }

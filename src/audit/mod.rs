@@ -670,6 +670,26 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
                         )
                         .evidence(ou.as_ref().map(|o| o.1).unwrap_or_default()),
                     );
+                    // Changing written-back groups: sampled on one of them.
+                    if let Some(o) = ad
+                        .children(dn)
+                        .find(|o| o.cloud_anchor().is_some() && o.allowed_attributes.is_some())
+                    {
+                        let allowed = o.allowed_attributes.clone().unwrap_or_default();
+                        if !allowed.iter().any(|a| a.eq_ignore_ascii_case("member")) {
+                            findings.push(
+                                Finding::new(
+                                    Code::TargetOuRightsInsufficient,
+                                    Severity::Error,
+                                    dn.to_string(),
+                                    "the bind account cannot change the members of groups written back in the target OU",
+                                )
+                                .evidence(format!("allowedAttributesEffective on {} = [{}]", o.dn_text, allowed.join(", ")))
+                                .fix("Grant Read/Write all properties on group objects in the OU (as Set-ADSyncUnifiedGroupWritebackPermissions does)")
+                                .only(&[Target::Gwb]),
+                            );
+                        }
+                    }
                     match ad.ou_rights(dn) {
                         Some(r) if !r.can_create_groups => findings.push(
                             Finding::new(Code::TargetOuRightsInsufficient, Severity::Error, dn.to_string(), "the bind account cannot create groups in the target OU")

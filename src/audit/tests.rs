@@ -403,3 +403,30 @@ fn members_of_groups_no_target_writes_back_need_not_be_collected() {
     .unwrap();
     assert!(codes(&r).contains(&Code::MembersNotCollected));
 }
+
+#[test]
+fn change_rights_are_read_on_a_written_back_group() {
+    let mut s = snap(TenantDoc::default());
+    s.manifest.target_ou = Some("OU=WB,DC=lab".into());
+    let base = format!(
+        "{SCHEMA}dn: OU=WB,DC=lab\nobjectClass: organizationalUnit\nallowedChildClassesEffective: group\n\n\
+         dn: CN=Group_3a5c3221-c465-48c0-95b8-e9305786a271,OU=WB,DC=lab\nobjectClass: group\nadminDescription: Group_3a5c3221-c465-48c0-95b8-e9305786a271\n"
+    );
+    s.ad = Some(ad_with(&format!(
+        "{base}allowedAttributesEffective: description\n"
+    )));
+    let r = audit(&s, &opts()).unwrap();
+    let f = find(&r, Code::TargetOuRightsInsufficient);
+    assert!(
+        f.message.contains("cannot change the members"),
+        "{}",
+        f.message
+    );
+    s.ad = Some(ad_with(&format!(
+        "{base}allowedAttributesEffective: member\nallowedAttributesEffective: description\n"
+    )));
+    assert!(!codes(&audit(&s, &opts()).unwrap()).contains(&Code::TargetOuRightsInsufficient));
+    // Not captured: no claim either way.
+    s.ad = Some(ad_with(&base));
+    assert!(!codes(&audit(&s, &opts()).unwrap()).contains(&Code::TargetOuRightsInsufficient));
+}

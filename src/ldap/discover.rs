@@ -108,6 +108,20 @@ const REF_OBJECT_ATTRS: &[&str] = &[
 /// The first range window, as Windows DCs hand it out (MaxValRange 1500).
 pub const FIRST_MEMBER_WINDOW: &str = "member;range=0-1499";
 
+/// Attributes writeback writes on a group; their `allowedAttributesEffective` is recorded.
+const WRITEBACK_ATTRS: &[&str] = &[
+    "member",
+    "description",
+    "displayName",
+    "adminDescription",
+    "msDS-ExternalDirectoryObjectId",
+    "mail",
+    "mailNickname",
+    "proxyAddresses",
+    "groupType",
+    "sAMAccountName",
+];
+
 /// How many values go into one OR filter when looking objects up by SID, GUID or deviceId.
 pub const FILTER_BATCH: usize = 50;
 
@@ -445,7 +459,46 @@ async fn discover_inner(
                     .search(ou, Scope::Subtree, "(objectClass=*)", &attrs)
                     .await?;
                 let total = objects.len();
+                // The bind account's right to change written-back groups, read on one of them
+                // (rights on an OU's groups are normally inherited alike): only the attributes
+                // writeback writes are kept, so the bundle stays small.
+                let sample = objects.iter().position(|e| {
+                    e.values("objectClass")
+                        .any(|c| c.eq_ignore_ascii_case(b"group"))
+                        && e.text("adminDescription")
+                            .is_some_and(|a| a.starts_with("Group_"))
+                });
+                let mut sample_rights: Option<Vec<Vec<u8>>> = None;
+                if let Some(i) = sample
+                    && let Some(dn) = objects.get(i).map(|e| e.dn.clone())
+                {
+                    let allowed = conn
+                        .read(&dn, &["allowedAttributesEffective"])
+                        .await?
+                        .map(|r| {
+                            r.values("allowedAttributesEffective")
+                                .filter(|v| {
+                                    WRITEBACK_ATTRS
+                                        .iter()
+                                        .any(|w| w.as_bytes().eq_ignore_ascii_case(v))
+                                })
+                                .map(<[u8]>::to_vec)
+                                .collect::<Vec<_>>()
+                        })
+                        .unwrap_or_default();
+                    // Captured but empty stays visible as one empty value.
+                    sample_rights = Some(if allowed.is_empty() {
+                        vec![Vec::new()]
+                    } else {
+                        allowed
+                    });
+                }
                 for (i, mut e) in objects.into_iter().enumerate() {
+                    if Some(i) == sample
+                        && let Some(v) = sample_rights.take()
+                    {
+                        e.attrs.push(("allowedAttributesEffective".to_string(), v));
+                    }
                     if e.attrs.iter().any(|(n, _)| {
                         n.split(';')
                             .next()
