@@ -668,7 +668,9 @@ fn account_without_rights_on_the_ou() {
         .and_then(|o| o.allowed_attributes.clone())
         .expect("allowedAttributesEffective captured on the written-back group");
     assert!(
-        !reader_allowed.iter().any(|a| a.eq_ignore_ascii_case("member")),
+        !reader_allowed
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case("member")),
         "{reader_allowed:?}"
     );
     // The administrator, for contrast, may.
@@ -684,7 +686,9 @@ fn account_without_rights_on_the_ou() {
         .and_then(|o| o.allowed_attributes.clone())
         .expect("captured for the administrator too");
     assert!(
-        admin_allowed.iter().any(|a| a.eq_ignore_ascii_case("member")),
+        admin_allowed
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case("member")),
         "{admin_allowed:?}"
     );
 
