@@ -5,6 +5,9 @@
 //! per-member outcomes; [`audit`] adds readiness findings and verdicts; [`report`]
 //! renders them. Only `main.rs` knows exit codes; only `report` and `app` print.
 
+// No panics on input: unwrap and panic! are errors outside tests (expect stays, as it names the invariant).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
 pub mod ad;
 pub mod app;
 pub mod audit;
