@@ -692,6 +692,42 @@ fn account_without_rights_on_the_ou() {
         "{admin_allowed:?}"
     );
 
+    // --probe-rights tries it for real: the reader is denied, the administrator may create,
+    // change and delete, and the probe leaves nothing behind.
+    let mut reader_args = lab.args_as(&user, password);
+    reader_args.probe_rights = true;
+    let probed = snapshot(
+        &gwb::ldap::collect(&reader_args, Some(&ou), &MemberRefs::default())
+            .expect("probe as reader"),
+    );
+    let results = probed
+        .ou_probe
+        .get(&dn(&ou).key())
+        .expect("probe results recorded")
+        .clone();
+    assert!(results[0].starts_with("create=denied"), "{results:?}");
+    assert_eq!(results[1..], ["modify=not tried", "delete=not tried"]);
+    let mut admin_args = lab.admin_args();
+    admin_args.probe_rights = true;
+    let probed = snapshot(
+        &gwb::ldap::collect(&admin_args, Some(&ou), &MemberRefs::default())
+            .expect("probe as admin"),
+    );
+    assert_eq!(
+        probed.ou_probe.get(&dn(&ou).key()).expect("recorded"),
+        &["create=ok", "modify=ok", "delete=ok"]
+    );
+    let after = snapshot(
+        &gwb::ldap::collect(&lab.admin_args(), Some(&ou), &MemberRefs::default()).expect("collect"),
+    );
+    assert!(
+        !after.objects.iter().any(|o| o
+            .dn
+            .rdn_value()
+            .is_some_and(|v| v.starts_with("gwb-rights-probe-"))),
+        "the probe group was deleted"
+    );
+
     // A target OU that does not exist is reported by its absence, not as an error.
     let missing = format!("OU=missing-{name},{}", lab.base());
     let snap = snapshot(

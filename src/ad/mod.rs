@@ -19,6 +19,10 @@ use uuid::Uuid;
 pub use dn::Dn;
 use ldif::Entry;
 
+/// Attribute on the target OU's entry in ad.ldif that records `--probe-rights` results
+/// (`create=ok`, `modify=denied: …`, `delete=…`). Not an AD attribute: gwb's own.
+pub const RIGHTS_PROBE_ATTR: &str = "x-gwb-rights-probe";
+
 /// AD group scope from `groupType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -102,6 +106,8 @@ pub struct AdSnapshot {
     pub objects: Vec<AdObject>,
     /// Constructed attributes of OUs, keyed by DN key: `allowedChildClassesEffective`.
     pub ou_child_classes: HashMap<String, Vec<String>>,
+    /// `--probe-rights` results per OU, keyed by DN key.
+    pub ou_probe: HashMap<String, Vec<String>>,
     by_guid: HashMap<Uuid, usize>,
     by_sid: HashMap<String, usize>,
     by_dn: HashMap<String, usize>,
@@ -165,6 +171,13 @@ impl AdSnapshot {
             }
             if lower_dn.starts_with("cn=recycle bin feature,cn=optional features,") {
                 snap.recycle_bin_enabled = Some(e.has("msDS-EnabledFeatureBL"));
+            }
+            let probe = e.texts(RIGHTS_PROBE_ATTR);
+            if !probe.is_empty() {
+                snap.ou_probe.insert(
+                    lower_dn.clone(),
+                    probe.iter().map(|s| s.to_string()).collect(),
+                );
             }
             let child_classes = e.texts("allowedChildClassesEffective");
             if !child_classes.is_empty() || e.has("allowedChildClassesEffective") {

@@ -670,6 +670,23 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
                         )
                         .evidence(ou.as_ref().map(|o| o.1).unwrap_or_default()),
                     );
+                    // --probe-rights: create, change and delete tried for real.
+                    for result in ad.ou_probe.get(&dn.key()).into_iter().flatten() {
+                        let (op, outcome) = result.split_once('=').unwrap_or((result.as_str(), ""));
+                        if outcome != "ok" {
+                            findings.push(
+                                Finding::new(
+                                    Code::TargetOuRightsInsufficient,
+                                    Severity::Error,
+                                    dn.to_string(),
+                                    format!("the rights probe could not {op} a group in the target OU"),
+                                )
+                                .evidence(format!("{}: {result}", crate::ad::RIGHTS_PROBE_ATTR))
+                                .fix("Grant Create/Delete group objects and Read/Write all properties on group objects in the OU (as Set-ADSyncUnifiedGroupWritebackPermissions does)")
+                                .only(&[Target::Gwb]),
+                            );
+                        }
+                    }
                     // Changing written-back groups: sampled on one of them.
                     if let Some(o) = ad
                         .children(dn)

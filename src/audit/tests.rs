@@ -430,3 +430,22 @@ fn change_rights_are_read_on_a_written_back_group() {
     s.ad = Some(ad_with(&base));
     assert!(!codes(&audit(&s, &opts()).unwrap()).contains(&Code::TargetOuRightsInsufficient));
 }
+
+#[test]
+fn rights_probe_results_become_findings() {
+    let mut s = snap(TenantDoc::default());
+    s.manifest.target_ou = Some("OU=WB,DC=lab".into());
+    let ou =
+        "dn: OU=WB,DC=lab\nobjectClass: organizationalUnit\nallowedChildClassesEffective: group\n";
+    s.ad = Some(ad_with(&format!(
+        "{SCHEMA}{ou}x-gwb-rights-probe: create=ok\nx-gwb-rights-probe: modify=ok\nx-gwb-rights-probe: delete=ok\n"
+    )));
+    assert!(!codes(&audit(&s, &opts()).unwrap()).contains(&Code::TargetOuRightsInsufficient));
+    s.ad = Some(ad_with(&format!(
+        "{SCHEMA}{ou}x-gwb-rights-probe: create=ok\nx-gwb-rights-probe: modify=ok\nx-gwb-rights-probe: delete=denied: LDAP 50 insufficient rights\n"
+    )));
+    let r = audit(&s, &opts()).unwrap();
+    let f = find(&r, Code::TargetOuRightsInsufficient);
+    assert!(f.message.contains("could not delete"), "{}", f.message);
+    assert!(f.evidence.contains("LDAP 50"));
+}

@@ -34,6 +34,11 @@ pub struct LdapArgs {
     /// (builds with the `kerberos` feature only).
     #[arg(long)]
     pub kerberos: bool,
+    /// Test the bind account's rights on the target OU for real: create a temporary group
+    /// (gwb-rights-probe-…) there, change it and delete it. Off by default: discovery is
+    /// otherwise read-only.
+    #[arg(long)]
+    pub probe_rights: bool,
     /// Seconds to wait for the connection and for each LDAP operation.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub ldap_timeout: u64,
@@ -50,6 +55,7 @@ impl Default for LdapArgs {
             insecure_skip_tls_verify: false,
             allow_insecure_bind: false,
             kerberos: false,
+            probe_rights: false,
             ldap_timeout: 30,
         }
     }

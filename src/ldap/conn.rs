@@ -455,6 +455,73 @@ impl Conn {
         }
     }
 
+    /// Test the bind account's rights on an OU for real: create a temporary group there, change
+    /// it, delete it. Returns `create=…`, `modify=…`, `delete=…` values (`ok`, or `denied: …`
+    /// with AD's result), which discovery records on the OU entry as `x-gwb-rights-probe`.
+    /// Only the probe's own object is ever touched.
+    pub async fn probe_rights(&mut self, ou: &str) -> Vec<String> {
+        use std::collections::HashSet;
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        let tag = tag.get(..8).unwrap_or("00000000");
+        let dn = format!("CN=gwb-rights-probe-{tag},{ou}");
+        let timeout = self.settings.timeout;
+        let set = |v: &str| HashSet::from([v.to_string()]);
+        let outcome = |r: Result<ldap3::LdapResult, LdapError>| match r.map(|r| r.success()) {
+            Ok(Ok(_)) => "ok".to_string(),
+            Ok(Err(LdapError::LdapResult { result })) => {
+                format!(
+                    "denied: LDAP {} {}",
+                    result.rc,
+                    result.text.trim_matches(char::from(0)).trim()
+                )
+            }
+            Ok(Err(e)) | Err(e) => format!("failed: {e}"),
+        };
+        let attrs = vec![
+            (
+                "objectClass".to_string(),
+                HashSet::from(["top".to_string(), "group".to_string()]),
+            ),
+            ("groupType".to_string(), set("-2147483640")),
+            ("sAMAccountName".to_string(), set(&format!("gwbprobe{tag}"))),
+            (
+                "description".to_string(),
+                set("gwb rights probe: created and deleted at once"),
+            ),
+        ];
+        let create = outcome(self.ldap.with_timeout(timeout).add(&dn, attrs).await);
+        if create != "ok" {
+            return vec![
+                format!("create={create}"),
+                "modify=not tried".into(),
+                "delete=not tried".into(),
+            ];
+        }
+        let modify = outcome(
+            self.ldap
+                .with_timeout(timeout)
+                .modify(
+                    &dn,
+                    vec![ldap3::Mod::Replace(
+                        "description".to_string(),
+                        set("gwb rights probe: changed"),
+                    )],
+                )
+                .await,
+        );
+        let delete = outcome(self.ldap.with_timeout(timeout).delete(&dn).await);
+        if delete != "ok" {
+            tracing::warn!(
+                "the rights probe group {dn} could not be deleted ({delete}); delete it by hand"
+            );
+        }
+        vec![
+            format!("create={create}"),
+            format!("modify={modify}"),
+            format!("delete={delete}"),
+        ]
+    }
+
     /// Read one object (base scope). `Ok(None)` when it does not exist.
     pub async fn read(&mut self, dn: &str, attrs: &[&str]) -> anyhow::Result<Option<Entry>> {
         match self.search(dn, Scope::Base, "(objectClass=*)", attrs).await {

@@ -70,7 +70,18 @@ pub fn collect_with_stats(
     let settings = conn::Settings::from_args(args)?;
     conn::block_on(async move {
         let mut c = conn::Conn::open(settings).await?;
-        let entries = discover::discover(&mut c, target_ou, refs).await?;
+        let mut entries = discover::discover(&mut c, target_ou, refs).await?;
+        if args.probe_rights
+            && let Some(ou) = target_ou
+            && let Ok(ou_dn) = crate::ad::Dn::parse(ou)
+            && let Some(entry) = entries
+                .iter_mut()
+                .find(|e| crate::ad::Dn::parse(&e.dn).is_ok_and(|d| d == ou_dn))
+        {
+            for v in c.probe_rights(&entry.dn.clone()).await {
+                entry.push(crate::ad::RIGHTS_PROBE_ATTR, v);
+            }
+        }
         Ok(Collected {
             entries,
             stats: c.stats.clone(),
