@@ -45,6 +45,7 @@ pub fn write(
     Ok(())
 }
 
+/// A compact cell: `+` create, `~` update, `-` delete, `=` keep untouched, `·` skip.
 fn outcome_cell(g: &GroupForecast) -> String {
     use crate::core::OnPremGroupType as T;
     match g.outcome {
@@ -55,14 +56,17 @@ fn outcome_cell(g: &GroupForecast) -> String {
                 Some(T::UniversalMailEnabledSecurity) => "mail-enabled security",
                 None => "?",
             };
+            let sign = if g.existing_dn.is_some() { '~' } else { '+' };
             let skipped = g.members.skipped.len();
             if skipped > 0 {
-                format!("writeback as {t} ({skipped} member(s) skipped)")
+                format!("{sign} {t} ({skipped} skipped)")
             } else {
-                format!("writeback as {t}")
+                format!("{sign} {t}")
             }
         }
-        o => format!("{}: {}", o.as_str(), g.reason.code()),
+        Outcome::Delete => format!("- {}", g.reason.code()),
+        Outcome::Keep => format!("= {}", g.reason.code()),
+        Outcome::Skip => format!("· {}", g.reason.code()),
     }
 }
 
@@ -74,15 +78,32 @@ fn matrix(report: &Report) -> Vec<(String, String, String, Vec<String>)> {
     for (i, f) in report.forecast.iter().enumerate() {
         for g in &f.groups {
             let key = (g.display_name.to_lowercase(), g.id.clone());
-            let e = rows
-                .entry(key)
-                .or_insert_with(|| (g.display_name.clone(), kind_name(g), vec![String::new(); n]));
+            let e = rows.entry(key).or_insert_with(|| {
+                (
+                    g.display_name.clone(),
+                    short_kind(g),
+                    vec![String::new(); n],
+                )
+            });
             e.2[i] = outcome_cell(g);
         }
     }
     rows.into_iter()
         .map(|((_, id), (name, kind, cells))| (id, name, kind, cells))
         .collect()
+}
+
+/// Short kind labels for the matrix.
+fn short_kind(g: &GroupForecast) -> String {
+    use crate::bundle::tenant::GroupKind as K;
+    match g.kind {
+        Some(K::Microsoft365) => "m365",
+        Some(K::Security) => "security",
+        Some(K::MailEnabledSecurity) => "mail-sec",
+        Some(K::Distribution) => "dist-list",
+        None => "(AD only)",
+    }
+    .to_string()
 }
 
 fn kind_name(g: &GroupForecast) -> String {
@@ -144,14 +165,7 @@ fn table(r: &Report, width: Option<u16>) -> String {
     out.push_str("\nVerdicts\n");
     let mut t = new_table(width);
     t.set_header(vec![
-        "target",
-        "verdict",
-        "errors",
-        "warnings",
-        "written back",
-        "skipped",
-        "kept",
-        "deleted",
+        "target", "verdict", "err", "warn", "write", "skip", "keep", "delete",
     ]);
     for (v, f) in r.verdicts.iter().zip(&r.forecast) {
         let c = f.counts();
@@ -168,37 +182,40 @@ fn table(r: &Report, width: Option<u16>) -> String {
         ]);
     }
     out.push_str(&t.to_string());
+    // Findings as blocks, most severe first: readable at any terminal width.
     out.push_str("\n\nFindings\n");
-    let mut t = new_table(width);
-    t.set_header(vec!["severity", "code", "subject", "message / remediation"]);
+    let wrap_at = usize::from(width.unwrap_or(120)).clamp(60, 160) - 4;
     for f in r
         .findings
         .iter()
         .filter(|f| f.code != Code::ForecastSummary)
     {
-        let mut msg = f.message.clone();
+        let mut head = format!(
+            "{:<7} {}",
+            f.severity.as_str().to_uppercase(),
+            f.code.as_str()
+        );
         if !f.targets.is_empty() {
-            msg = format!(
-                "[{}] {msg}",
-                f.targets
-                    .iter()
-                    .map(|t| t.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            let ts: Vec<&str> = f.targets.iter().map(|t| t.as_str()).collect();
+            head.push_str(&format!(" [{}]", ts.join(", ")));
+        }
+        out.push_str(&head);
+        out.push('\n');
+        for line in wrap(&format!("{}: {}", f.subject, f.message), wrap_at) {
+            out.push_str(&format!("    {line}\n"));
         }
         if !f.remediation.is_empty() {
-            msg.push_str(&format!("\n→ {}", f.remediation));
+            for (i, line) in wrap(&f.remediation, wrap_at - 2).into_iter().enumerate() {
+                out.push_str(if i == 0 { "    → " } else { "      " });
+                out.push_str(&line);
+                out.push('\n');
+            }
         }
-        t.add_row(vec![
-            f.severity.as_str().to_string(),
-            f.code.as_str().to_string(),
-            f.subject.clone(),
-            msg,
-        ]);
     }
-    out.push_str(&t.to_string());
-    out.push_str("\n\nForecast (group × target)\n");
+    out.push('\n');
+    out.push_str(
+        "Forecast (group × target): + create, ~ update, - delete, = keep untouched, · skip\n",
+    );
     let mut t = new_table(width);
     let mut header = vec!["group".to_string(), "kind".to_string()];
     header.extend(r.forecast.iter().map(|f| f.target.as_str().to_string()));
@@ -211,6 +228,25 @@ fn table(r: &Report, width: Option<u16>) -> String {
     out.push_str(&t.to_string());
     out.push_str("\n\nDetails per group and member: --format json. Codes: gwb codes.\n");
     out
+}
+
+/// Greedy word wrap for the plain-text report.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 fn md_escape(s: &str) -> String {
@@ -327,15 +363,11 @@ fn csv(r: &Report) -> anyhow::Result<Vec<u8>> {
                     .iter()
                     .filter(|m| m.reason == crate::core::MemberReason::MemberUnverified)
                     .count();
-                let kind = g
-                    .kind
-                    .map(|k| {
-                        serde_json::to_value(k)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string))
-                            .unwrap_or_default()
-                    })
-                    .unwrap_or_default();
+                let kind = if g.kind.is_some() {
+                    kind_name(g)
+                } else {
+                    String::new()
+                };
                 w.write_record([
                     f.target.as_str().to_string(),
                     g.id.clone(),
