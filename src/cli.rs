@@ -42,14 +42,50 @@ pub enum Command {
     #[command(long_about = AUDIT_LONG)]
     Audit(Box<AuditArgs>),
     /// Collect a snapshot bundle from Microsoft Graph and/or AD over LDAP.
+    #[command(long_about = COLLECT_LONG)]
     Collect(Box<CollectArgs>),
     /// Recognise PowerShell exports and show what evidence they hold.
+    #[command(long_about = INSPECT_LONG)]
     Inspect(crate::ps::args::InspectArgs),
     /// List every finding code and reason code with its meaning (stable API).
     Codes(CodesArgs),
     /// Serve a bundle or a generated tenant with Microsoft Graph's semantics on loopback.
+    #[command(long_about = SIM_LONG)]
     GraphSim(crate::sim::args::SimArgs),
 }
+
+const COLLECT_LONG: &str = "\
+Writes a snapshot bundle (tenant.json, ad.ldif, bundle.json) that `gwb audit --snapshot` reads
+offline. Graph collection needs application permissions (see docs/graph.md); LDAP discovery only
+reads, unless --probe-rights is given. A section that cannot be collected is recorded as incomplete
+and the command exits 3.
+
+Examples:
+  export AZURE_CLIENT_SECRET=…  GWB_LDAP_PASSWORD=…
+  gwb collect --out bundle/ --tenant contoso.onmicrosoft.com --client-id <app id> \\
+      --ldap-url ldaps://dc1.corp.example.com --bind-dn 'CORP\\svc-gwb' \\
+      --ca-file corp-ca.pem --target-ou 'OU=Cloud Groups,DC=corp,DC=example,DC=com'
+  gwb collect --out bundle/ --incremental --tenant … --client-id …   # only what changed";
+
+const INSPECT_LONG: &str = "\
+Says what each file is (Get-ADSyncAADCompanyFeature, Get-MgBetaGroup, Export-Clixml of Get-ADGroup,
+…), prints the objects gwb read from it and any data-quality problems (ConvertTo-Json depth
+truncation, lost CSV values). Reads Windows PowerShell 5.1 and PowerShell 7 output in any encoding.
+An unreadable file is reported with its line or element and the command exits 2.
+
+Examples:
+  gwb inspect connect/company-feature.json
+  gwb inspect --format json exports/*.xml | ConvertFrom-Json";
+
+const SIM_LONG: &str = "\
+A local Microsoft Graph for trying gwb without a tenant, for tests and for benchmarks: serves a
+bundle's tenant.json or a generated tenant on 127.0.0.1 with paging, $batch, delta, deleted
+items, writes visible to later reads, injectable latency and faults, and request counters
+(GET /_sim/stats). The first line on stdout is `listening on http://127.0.0.1:PORT`.
+
+Examples:
+  gwb graph-sim --bundle fixtures/contoso --port 0
+  gwb graph-sim --generate groups=10000,members=200000,seed=1 --fault-429 10 --latency-ms 20";
 
 const AUDIT_LONG: &str = "\
 Reads a snapshot bundle (--snapshot DIR) or a live tenant, checks the prerequisites of group
