@@ -126,26 +126,6 @@ pub fn load_snapshot(
     Ok(snap)
 }
 
-/// Write a file through a temporary sibling and a rename, so a failure never leaves half a report.
-fn write_file_atomic(
-    path: &std::path::Path,
-    f: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    use anyhow::Context;
-    let tmp = path.with_extension("tmp~");
-    let file =
-        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    let mut w = std::io::BufWriter::new(file);
-    let result = f(&mut w).and_then(|()| w.flush().map_err(anyhow::Error::from));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e.context(format!("writing {}", path.display())));
-    }
-    drop(w);
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
-    Ok(())
-}
-
 fn default_format(output: Option<&std::path::Path>) -> Format {
     use std::io::IsTerminal;
     if let Some(ext) = output.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
@@ -204,7 +184,7 @@ fn audit(args: &AuditArgs) -> anyhow::Result<RunOutcome> {
         Ok(())
     };
     match &args.output {
-        Some(path) => write_file_atomic(path, render)?,
+        Some(path) => crate::collect::write_atomic_with(path, render)?,
         None => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());

@@ -89,8 +89,27 @@ pub fn now_rfc3339() -> String {
 
 /// Write a file so a crash never leaves it half-written.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_atomic_with(path, |w| Ok(w.write_all(bytes)?))
+}
+
+/// Write a file through a temporary sibling and a rename, streaming into it: a failure never
+/// leaves half a file behind.
+pub fn write_atomic_with(
+    path: &std::path::Path,
+    f: impl FnOnce(&mut dyn std::io::Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    use std::io::Write;
     let tmp = path.with_extension("tmp~");
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    let result = f(&mut w).and_then(|()| w.flush().map_err(anyhow::Error::from));
+    if let Err(e) = result {
+        drop(w);
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.context(format!("writing {}", path.display())));
+    }
+    drop(w);
     std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
     Ok(())
 }

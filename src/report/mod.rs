@@ -11,17 +11,11 @@ use std::collections::BTreeMap;
 
 use comfy_table::{ContentArrangement, Table, presets};
 
-use crate::audit::{Code, Report, Severity};
+use crate::audit::{Code, Report};
 use crate::cli::Format;
-use crate::core::{GroupForecast, Outcome, Target};
+use crate::core::{GroupForecast, Outcome};
 
 /// Render a report in a format. Returns bytes so CSV can carry its BOM.
-pub fn render(report: &Report, format: Format, width: Option<u16>) -> anyhow::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    write(report, format, width, &mut buf)?;
-    Ok(buf)
-}
-
 /// Render a report straight into a writer (JSON is streamed, never held whole in memory).
 pub fn write(
     report: &Report,
@@ -397,28 +391,27 @@ fn csv(r: &Report) -> anyhow::Result<Vec<u8>> {
 /// `gwb codes`: every finding and reason code with its meaning.
 pub fn codes(format: Format) -> anyhow::Result<String> {
     use crate::core::{GroupReason, MemberReason};
-    let mut rows: Vec<(&str, &str, String, &str)> = Vec::new();
+    let mut rows: Vec<(&str, &str, &str)> = Vec::new();
     for c in Code::ALL {
-        rows.push(("finding", c.as_str(), String::new(), c.description()));
+        rows.push(("finding", c.as_str(), c.description()));
     }
     for r in GroupReason::ALL {
-        rows.push(("group-reason", r.code(), String::new(), r.description()));
+        rows.push(("group-reason", r.code(), r.description()));
     }
     for r in MemberReason::ALL {
-        rows.push(("member-reason", r.code(), String::new(), r.description()));
+        rows.push(("member-reason", r.code(), r.description()));
     }
-    let _ = Severity::Info;
     Ok(match format {
         Format::Json => {
             let v: Vec<serde_json::Value> = rows
                 .iter()
-                .map(|(k, c, _, d)| serde_json::json!({"kind": k, "code": c, "description": d}))
+                .map(|(k, c, d)| serde_json::json!({"kind": k, "code": c, "description": d}))
                 .collect();
             serde_json::to_string_pretty(&v)? + "\n"
         }
         Format::Markdown => {
             let mut o = String::from("| Kind | Code | Meaning |\n|---|---|---|\n");
-            for (k, c, _, d) in &rows {
+            for (k, c, d) in &rows {
                 o.push_str(&format!("| {k} | `{c}` | {} |\n", md_escape(d)));
             }
             o
@@ -426,15 +419,10 @@ pub fn codes(format: Format) -> anyhow::Result<String> {
         _ => {
             let mut t = new_table(Some(120));
             t.set_header(vec!["kind", "code", "meaning"]);
-            for (k, c, _, d) in &rows {
+            for (k, c, d) in &rows {
                 t.add_row(vec![k.to_string(), c.to_string(), d.to_string()]);
             }
             t.to_string() + "\n"
         }
     })
-}
-
-/// The targets a report covers, for messages.
-pub fn target_list(r: &Report) -> Vec<Target> {
-    r.verdicts.iter().map(|v| v.target).collect()
 }
