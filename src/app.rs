@@ -104,7 +104,6 @@ pub fn load_snapshot(
         snap.tenant = serde_json::from_value(value).map_err(|e| {
             anyhow::anyhow!("the tenant collected from Graph has an unexpected shape: {e}")
         })?;
-        snap.tenant_present = true;
     }
     let mut entries = Vec::new();
     if ldap.ldap_url.is_some() {

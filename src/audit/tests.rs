@@ -20,7 +20,6 @@ fn snap(t: TenantDoc) -> Snapshot {
     Snapshot {
         origin: "test".into(),
         tenant: t,
-        tenant_present: true,
         ..Snapshot::default()
     }
 }

@@ -104,8 +104,6 @@ pub struct Snapshot {
     pub origin: String,
     pub manifest: Manifest,
     pub tenant: TenantDoc,
-    /// `true` when tenant.json (or a tenant export) was present at all.
-    pub tenant_present: bool,
     pub ad: Option<AdSnapshot>,
     pub connect: ConnectEvidence,
     pub quality: Vec<DataQuality>,
@@ -264,7 +262,6 @@ pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, Inpu
     let tenant_path = dir.join("tenant.json");
     if tenant_path.exists() {
         snap.tenant = load_tenant(&tenant_path)?;
-        snap.tenant_present = true;
     }
     let mut ad_entries = Vec::new();
     let ldif_path = dir.join("ad.ldif");
@@ -305,7 +302,6 @@ pub fn merge_evidence(snap: &mut Snapshot, ad_entries: &mut Vec<ldif::Entry>, ev
     macro_rules! fill {
         ($field:ident) => {
             if t.$field.is_some() {
-                snap.tenant_present = true;
                 match (&mut snap.tenant.$field, t.$field) {
                     (Some(existing), Some(more)) => existing.extend(more),
                     (slot @ None, more) => *slot = more,
@@ -320,7 +316,6 @@ pub fn merge_evidence(snap: &mut Snapshot, ad_entries: &mut Vec<ldif::Entry>, ev
     fill!(subscribed_skus);
     if t.on_premises_synchronization.is_some() && snap.tenant.on_premises_synchronization.is_none()
     {
-        snap.tenant_present = true;
         snap.tenant.on_premises_synchronization = t.on_premises_synchronization;
     }
     for sec in t.incomplete_sections {
