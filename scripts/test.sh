@@ -7,5 +7,8 @@ if [ -x scripts/samba-dc.sh ]; then
   scripts/samba-dc.sh up
   trap 'scripts/samba-dc.sh down' EXIT
   export GWB_REQUIRE_SAMBA=1
+  # The tests read the DC's settings from its env file (a non-default GWB_SAMBA_DIR moves it).
+  GWB_SAMBA_ENV="$(scripts/samba-dc.sh env)"
+  export GWB_SAMBA_ENV
 fi
 cargo test --all-targets "$@"
