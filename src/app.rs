@@ -67,6 +67,8 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             out.flush()?;
             Ok(RunOutcome::Pass)
         }
+        Command::Plan(args) => crate::plan::run_plan(&args).map(|_| RunOutcome::Pass),
+        Command::Show(args) => crate::plan::run_show(&args).map(|_| RunOutcome::Pass),
         Command::GraphSim(args) => {
             crate::sim::run(&args)?;
             Ok(RunOutcome::Pass)
