@@ -18,6 +18,7 @@ pub mod core;
 pub mod error;
 pub mod graph;
 pub mod ldap;
+pub mod plan;
 pub mod ps;
 pub mod report;
 pub mod sim;
