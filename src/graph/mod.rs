@@ -6,6 +6,7 @@ pub mod auth;
 pub mod client;
 pub mod live;
 pub mod model;
+pub mod write;
 
 use std::path::Path;
 use std::sync::Arc;
