@@ -217,6 +217,8 @@ fn load_password(args: &LdapArgs) -> anyhow::Result<SecretString> {
             ),
         }
     };
+    // A server echoing the bind request in a diagnostic must not print it.
+    crate::redact::register(&pw);
     Ok(SecretString::from(pw))
 }
 
