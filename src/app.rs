@@ -38,6 +38,7 @@ pub fn init_logging(verbose: u8, quiet: bool) {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
+    let quiet = cli.quiet;
     if let Some(n) = cli.max_input_size {
         crate::fsio::set_max_input_bytes(n);
     }
@@ -76,6 +77,11 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             crate::sim::run(&args)?;
             Ok(RunOutcome::Pass)
         }
+        Command::Apply(args) => Ok(if crate::apply::command::run(&args, quiet)? {
+            RunOutcome::Pass
+        } else {
+            RunOutcome::GateFailed
+        }),
     }
 }
 
