@@ -4,5 +4,6 @@ mod util;
 
 mod audit;
 mod graph;
+mod harden_graph;
 mod ldap;
 mod ps;
