@@ -1,7 +1,6 @@
 //! Integration tests: live Graph collection against the in-process Graph simulator.
 
 use std::path::Path;
-use std::time::Duration;
 
 use gwb::sim::{self, SimConfig, SimServer, generate::GenSpec};
 use serde_json::Value;
