@@ -99,7 +99,7 @@ pub fn load_snapshot(
                 "give either --snapshot DIR or live options (Graph / --ldap-url), not both"
             );
         }
-        return Ok(crate::bundle::load_dir(dir, evidence)?);
+        return Ok(crate::snapshot::load_dir(dir, evidence)?);
     }
     if !graph.is_live() && ldap.ldap_url.is_none() && evidence.is_empty() {
         anyhow::bail!(

@@ -25,4 +25,5 @@ pub mod ps;
 pub mod redact;
 pub mod report;
 pub mod sim;
+pub mod snapshot;
 pub mod text;

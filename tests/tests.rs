@@ -5,5 +5,6 @@ mod util;
 mod apply;
 mod audit;
 mod graph;
+mod harden_graph;
 mod ldap;
 mod ps;
