@@ -71,6 +71,7 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             crate::sim::run(&args)?;
             Ok(RunOutcome::Pass)
         }
+        Command::Tenant(args) => crate::tenant::run(&args),
     }
 }
 

@@ -52,6 +52,9 @@ pub enum Command {
     /// Serve a bundle or a generated tenant with Microsoft Graph's semantics on loopback.
     #[command(long_about = SIM_LONG)]
     GraphSim(crate::sim::args::SimArgs),
+    /// Plan and apply the tenant-side changes to make before enabling writeback (reversible).
+    #[command(long_about = crate::tenant::args::TENANT_LONG)]
+    Tenant(crate::tenant::args::TenantArgs),
 }
 
 const COLLECT_LONG: &str = "\

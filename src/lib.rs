@@ -21,4 +21,5 @@ pub mod ldap;
 pub mod ps;
 pub mod report;
 pub mod sim;
+pub mod tenant;
 pub mod text;
