@@ -6,3 +6,4 @@ mod audit;
 mod graph;
 mod ldap;
 mod ps;
+mod tenant;
