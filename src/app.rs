@@ -82,6 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
         } else {
             RunOutcome::GateFailed
         }),
+        Command::Tenant(args) => crate::tenant::run(&args),
     }
 }
 

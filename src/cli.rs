@@ -64,6 +64,9 @@ pub enum Command {
     /// Carry out a saved plan in Active Directory (journalled, retried, stale plans refused).
     #[command(long_about = APPLY_LONG)]
     Apply(Box<crate::apply::args::ApplyArgs>),
+    /// Plan and apply the tenant-side changes to make before enabling writeback (reversible).
+    #[command(long_about = crate::tenant::args::TENANT_LONG)]
+    Tenant(crate::tenant::args::TenantArgs),
 }
 
 const APPLY_LONG: &str = "\

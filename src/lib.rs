@@ -26,4 +26,5 @@ pub mod redact;
 pub mod report;
 pub mod sim;
 pub mod snapshot;
+pub mod tenant;
 pub mod text;

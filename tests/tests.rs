@@ -8,3 +8,4 @@ mod graph;
 mod harden_graph;
 mod ldap;
 mod ps;
+mod tenant;
