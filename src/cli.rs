@@ -52,6 +52,9 @@ pub enum Command {
     /// Serve a bundle or a generated tenant with Microsoft Graph's semantics on loopback.
     #[command(long_about = SIM_LONG)]
     GraphSim(crate::sim::args::SimArgs),
+    /// Write a commented configuration template (gwb.toml).
+    #[command(long_about = crate::config::INIT_LONG)]
+    Init(crate::config::InitArgs),
 }
 
 const COLLECT_LONG: &str = "\
@@ -184,6 +187,8 @@ pub struct AuditArgs {
     pub shape: Option<Shape>,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub config: crate::config::ConfigArgs,
     #[command(flatten)]
     pub graph: crate::graph::args::GraphArgs,
     #[command(flatten)]
