@@ -38,6 +38,9 @@ pub fn init_logging(verbose: u8, quiet: bool) {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
+    if let Some(n) = cli.max_input_size {
+        crate::fsio::set_max_input_bytes(n);
+    }
     match cli.command {
         Command::Audit(mut args) => {
             let cfg = crate::config::load_into_audit(&mut args)?;

@@ -32,6 +32,9 @@ pub struct Cli {
     /// Only errors on stderr; no progress bars.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Largest input file gwb reads (K, M, G suffixes; default 1G). Inputs must be regular files.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = crate::fsio::parse_size, env = "GWB_MAX_INPUT_SIZE")]
+    pub max_input_size: Option<u64>,
     #[command(subcommand)]
     pub command: Command,
 }

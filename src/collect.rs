@@ -87,29 +87,5 @@ pub fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-/// Write a file so a crash never leaves it half-written.
-pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    write_atomic_with(path, |w| Ok(w.write_all(bytes)?))
-}
-
-/// Write a file through a temporary sibling and a rename, streaming into it: a failure never
-/// leaves half a file behind.
-pub fn write_atomic_with(
-    path: &std::path::Path,
-    f: impl FnOnce(&mut dyn std::io::Write) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp~");
-    let file =
-        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    let mut w = std::io::BufWriter::new(file);
-    let result = f(&mut w).and_then(|()| w.flush().map_err(anyhow::Error::from));
-    if let Err(e) = result {
-        drop(w);
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e.context(format!("writing {}", path.display())));
-    }
-    drop(w);
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
-    Ok(())
-}
+// The durable atomic writer lives in `fsio`; these names stay for existing callers.
+pub use crate::fsio::{write_atomic, write_atomic_with};

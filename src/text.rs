@@ -31,28 +31,10 @@ pub struct Decoded {
     pub warnings: Vec<String>,
 }
 
-/// Upper bound on any single input file (hostile inputs must not exhaust memory).
-pub const MAX_INPUT_BYTES: u64 = 2 * 1024 * 1024 * 1024;
-
-/// Read and decode a file.
+/// Read and decode a file through the one input boundary ([`crate::fsio::read_bytes`]:
+/// regular files only, at most `--max-input-size` bytes).
 pub fn read_file(path: &Path) -> Result<Decoded, InputError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| InputError::new(path, "", format!("cannot read: {e}")))?;
-    if meta.is_dir() {
-        return Err(InputError::new(path, "", "is a directory, expected a file"));
-    }
-    if meta.len() > MAX_INPUT_BYTES {
-        return Err(InputError::new(
-            path,
-            "",
-            format!(
-                "file is {} bytes, larger than the {MAX_INPUT_BYTES}-byte limit",
-                meta.len()
-            ),
-        ));
-    }
-    let bytes =
-        std::fs::read(path).map_err(|e| InputError::new(path, "", format!("cannot read: {e}")))?;
+    let bytes = crate::fsio::read_bytes(path)?;
     Ok(decode_owned(bytes))
 }
 

@@ -4,10 +4,12 @@
 //! all call this one core, so they cannot disagree.
 
 use clap::ValueEnum;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What writes cloud groups into AD.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Target {
     /// Entra Connect original writeback (v1), as if enabled.
@@ -37,7 +39,7 @@ impl Target {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeletionBehavior {
     /// Disabled or soft-deleted groups stay in AD, untouched, until hard-deleted.
@@ -47,7 +49,7 @@ pub enum DeletionBehavior {
     Modified,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum MemberLimitBehavior {
     /// Microsoft 365 groups up to 50,000 members, security groups up to 250,000.
@@ -57,7 +59,7 @@ pub enum MemberLimitBehavior {
     Raised,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum CnFormat {
     /// `Group_<objectId>`.
@@ -67,7 +69,7 @@ pub enum CnFormat {
     DisplayName,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum FeatureState {
     /// Forecast each target as if it were enabled now.

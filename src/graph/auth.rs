@@ -71,6 +71,7 @@ fn read_secret_file(path: &Path) -> Result<SecretString, InputError> {
     if s.is_empty() {
         return Err(InputError::new(path, "", "the file is empty"));
     }
+    crate::redact::register(s);
     Ok(SecretString::from(s.to_string()))
 }
 
@@ -82,6 +83,7 @@ pub fn credential_from_args(args: &GraphArgs) -> anyhow::Result<Credential> {
     if let Ok(t) = std::env::var(ACCESS_TOKEN_ENV)
         && !t.trim().is_empty()
     {
+        crate::redact::register(&t);
         return Ok(Credential::Token(Arc::new(SecretString::from(
             t.trim().to_string(),
         ))));
@@ -96,6 +98,7 @@ pub fn credential_from_args(args: &GraphArgs) -> anyhow::Result<Credential> {
         tracing::warn!(
             "--client-secret puts the secret in the process list and shell history; prefer {CLIENT_SECRET_ENV} or --client-secret-file"
         );
+        crate::redact::register(s.expose());
         return Ok(Credential::Secret {
             client_id,
             secret: SecretString::from(s.expose().to_string()),
@@ -110,6 +113,7 @@ pub fn credential_from_args(args: &GraphArgs) -> anyhow::Result<Credential> {
     if let Ok(s) = std::env::var(CLIENT_SECRET_ENV)
         && !s.is_empty()
     {
+        crate::redact::register(&s);
         return Ok(Credential::Secret {
             client_id,
             secret: SecretString::from(s),
@@ -222,8 +226,10 @@ pub fn client_assertion(cred: &Credential, aud: &str) -> anyhow::Result<String> 
         iat: now,
         exp: now + 600,
     };
-    jsonwebtoken::encode(&header, &claims, key)
-        .map_err(|e| anyhow::anyhow!("signing the client assertion: {e}"))
+    let jwt = jsonwebtoken::encode(&header, &claims, key)
+        .map_err(|e| anyhow::anyhow!("signing the client assertion: {e}"))?;
+    crate::redact::register(&jwt);
+    Ok(jwt)
 }
 
 /// Explain a token endpoint error (`AADSTSnnnnn`) in terms an administrator can act on.
@@ -396,6 +402,7 @@ impl TokenProvider {
                     .get("expires_in")
                     .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
                     .unwrap_or(3599);
+                crate::redact::register(tok);
                 return Ok((
                     SecretString::from(tok.to_string()),
                     Duration::from_secs(secs.max(1)),
@@ -409,7 +416,9 @@ impl TokenProvider {
                 .get("error_description")
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            let first_line = desc.lines().next().unwrap_or("");
+            // Server text: the endpoint may echo the request (client_secret=…, the assertion).
+            let err = crate::redact::redact_string(err);
+            let first_line = crate::redact::redact_string(desc.lines().next().unwrap_or(""));
             if status == 429 || status >= 500 {
                 last = format!(
                     "token endpoint {} answered HTTP {status} {err}: {first_line}",

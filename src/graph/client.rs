@@ -36,7 +36,8 @@ impl std::fmt::Display for GraphError {
         if let Some(c) = &self.code {
             write!(f, "{c}: ")?;
         }
-        write!(f, "{}", self.message)?;
+        // Server text: redacted here too, whoever built the error.
+        write!(f, "{}", crate::redact::redact(&self.message))?;
         if self.attempts > 1 {
             write!(f, " (after {} attempts)", self.attempts)?;
         }
@@ -156,8 +157,8 @@ fn error_from_body(what: String, status: u16, body: &Value, attempts: u32) -> Gr
     GraphError {
         what,
         status: Some(status),
-        code,
-        message,
+        code: code.map(|c| crate::redact::redact_string(&c)),
+        message: crate::redact::redact_string(&message),
         attempts,
     }
 }
