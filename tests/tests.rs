@@ -5,4 +5,5 @@ mod util;
 mod audit;
 mod graph;
 mod ldap;
+mod ops;
 mod ps;
