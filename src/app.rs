@@ -41,6 +41,7 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
     if let Some(n) = cli.max_input_size {
         crate::fsio::set_max_input_bytes(n);
     }
+    let quiet = cli.quiet;
     match cli.command {
         Command::Audit(mut args) => {
             let cfg = crate::config::load_into_audit(&mut args)?;
@@ -85,6 +86,11 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             out.flush()?;
             Ok(RunOutcome::Pass)
         }
+        Command::Apply(args) => Ok(if crate::apply::command::run(&args, quiet)? {
+            RunOutcome::Pass
+        } else {
+            RunOutcome::GateFailed
+        }),
     }
 }
 

@@ -10,6 +10,7 @@
 
 pub mod ad;
 pub mod app;
+pub mod apply;
 pub mod audit;
 pub mod bundle;
 pub mod cli;
