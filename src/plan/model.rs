@@ -233,17 +233,8 @@ impl Action {
     }
 }
 
-/// Which attribute(s) carry the ownership stamp `Group_<objectId>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StampSource {
-    /// `adminDescription` only (Entra Connect, or gwb without the schema attribute).
-    AdminDescription,
-    /// `msDS-ExternalDirectoryObjectId` only (Cloud Sync).
-    ExternalDirectoryObjectId,
-    /// Both (gwb, or a group migrated from Connect to Cloud Sync).
-    Both,
-}
+/// Which attribute(s) carry the ownership stamp `Group_<objectId>` (the core's type).
+pub use crate::core::ownership::StampSource;
 
 /// The AD object as it was at planning time (absent for `create` and `skip`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
