@@ -61,6 +61,9 @@ pub enum Command {
     /// Serve a bundle or a generated tenant with Microsoft Graph's semantics on loopback.
     #[command(long_about = SIM_LONG)]
     GraphSim(crate::sim::args::SimArgs),
+    /// Write a commented configuration template (gwb.toml).
+    #[command(long_about = crate::config::INIT_LONG)]
+    Init(crate::config::InitArgs),
     /// Carry out a saved plan in Active Directory (journalled, retried, stale plans refused).
     #[command(long_about = APPLY_LONG)]
     Apply(Box<crate::apply::args::ApplyArgs>),
@@ -228,6 +231,8 @@ pub struct AuditArgs {
     pub shape: Option<Shape>,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub config: crate::config::ConfigArgs,
     #[command(flatten)]
     pub graph: crate::graph::args::GraphArgs,
     #[command(flatten)]

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod bundle;
 pub mod cli;
 pub mod collect;
+pub mod config;
 pub mod core;
 pub mod error;
 pub mod fsio;

@@ -7,5 +7,6 @@ mod audit;
 mod graph;
 mod harden_graph;
 mod ldap;
+mod ops;
 mod ps;
 mod tenant;
