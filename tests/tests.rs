@@ -2,8 +2,12 @@
 
 mod util;
 
+mod apply;
 mod audit;
 mod graph;
+mod harden_graph;
 mod ldap;
+mod ops;
 mod plan;
 mod ps;
+mod tenant;

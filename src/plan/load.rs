@@ -87,7 +87,7 @@ pub fn load(args: &PlanInputArgs) -> anyhow::Result<Loaded> {
                 "give either --snapshot DIR or live options (Graph / --ldap-url), not both"
             );
         }
-        let snapshot = crate::bundle::load_dir(dir, &args.evidence)?;
+        let snapshot = crate::snapshot::load_dir(dir, &args.evidence)?;
         let tenant = file_fingerprint(&dir.join("tenant.json"), InputSource::Snapshot)?;
         let ad = file_fingerprint(&dir.join("ad.ldif"), InputSource::Ldif)?;
         Loaded {
