@@ -40,9 +40,10 @@ fn merge(a: &Group, b: &Group) -> Option<Group> {
                     return None;
                 }
             }
-            _ => {
+            _ if !absent(&vb) => {
                 x.insert(k, vb);
             }
+            _ => {}
         }
     }
     serde_json::from_value(serde_json::Value::Object(x)).ok()
