@@ -34,16 +34,15 @@ fn merge(a: &Group, b: &Group) -> Option<Group> {
         return None;
     };
     for (k, vb) in y {
+        if absent(&vb) {
+            continue;
+        }
         match x.get(&k) {
-            Some(va) if !absent(va) => {
-                if !absent(&vb) && *va != vb {
-                    return None;
-                }
-            }
-            _ if !absent(&vb) => {
+            Some(va) if !absent(va) && *va != vb => return None,
+            Some(va) if !absent(va) => {}
+            _ => {
                 x.insert(k, vb);
             }
-            _ => {}
         }
     }
     serde_json::from_value(serde_json::Value::Object(x)).ok()
