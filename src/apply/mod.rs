@@ -26,20 +26,9 @@ use crate::plan::model::{Action, Plan};
 use journal::{AttrRecord, BeginRecord, EndRecord, Journal, Outcome, RunRecord, SummaryRecord};
 use steps::{Phase, Step};
 
-/// The attributes gwb ever writes (issue 8 item 4; entra-group-writeback-facts.md §2), besides
-/// `objectClass` on create and the CN through the DN. A plan naming any other is refused.
-pub const WRITTEN_ATTRIBUTES: &[&str] = &[
-    "groupType",
-    "displayName",
-    "description",
-    "adminDescription",
-    "msDS-ExternalDirectoryObjectId",
-    "member",
-    "mail",
-    "mailNickname",
-    "proxyAddresses",
-    "sAMAccountName",
-];
+/// The attributes gwb ever writes (the core's list), besides `objectClass` on create and the
+/// CN through the DN. A plan naming any other is refused.
+pub use crate::core::desired::WRITTEN_ATTRIBUTES;
 
 /// What the run may do beyond the plan.
 #[derive(Debug, Clone)]
@@ -256,24 +245,21 @@ pub fn preflight(plan: &Plan, opts: &Options) -> Result<(), Refused> {
 
 /// The stamp gwb writes and recognises: `Group_<objectId>`.
 pub fn stamp(id: &str) -> String {
-    format!("Group_{}", id.to_ascii_lowercase())
+    crate::core::ownership::stamp_value(id)
 }
 
-/// Whether an entry read from AD is the object gwb owns for group `id`: it carries the stamp
-/// `Group_<id>` (in `adminDescription`, or `msDS-ExternalDirectoryObjectId` for groups Cloud
-/// Sync wrote).
+/// Whether an entry read from AD is the object gwb owns for group `id` (the core's ownership
+/// test on its `adminDescription` and `msDS-ExternalDirectoryObjectId`).
 fn carries_stamp(e: &crate::ad::ldif::Entry, id: &str) -> bool {
+    use crate::core::ownership::{ADMIN_DESCRIPTION, EXTERNAL_DIRECTORY_OBJECT_ID};
     let Some(want) = crate::ad::ids::parse_guid(id) else {
         return false;
     };
-    ["adminDescription", "msDS-ExternalDirectoryObjectId"]
-        .iter()
-        .filter_map(|a| e.text(a))
-        .any(|v| {
-            v.strip_prefix("Group_")
-                .and_then(crate::ad::ids::parse_guid)
-                .is_some_and(|g| g == want)
-        })
+    crate::core::ownership::stamp(
+        e.text(ADMIN_DESCRIPTION),
+        e.text(EXTERNAL_DIRECTORY_OBJECT_ID),
+    )
+    .is_some_and(|s| s.object_id == want)
 }
 
 const REREAD_ATTRS: &[&str] = &[
