@@ -399,13 +399,15 @@ fn creates_nested_groups_journals_them_and_reapplying_writes_nothing() {
         matches!(recs.last(), Some(apply::journal::Record::Summary(s)) if s.applied == 2 && s.failed == 0)
     );
 
-    // The same plan again: everything is already there; no LDAP write succeeds or changes anything.
+    // The same plan again: the re-read shows everything in place; no request is sent.
     let usn = e.highest_usn();
     let r2 = e.apply(&plan).expect("re-applied");
     assert_eq!(
         statuses(&r2),
         vec![Status::AlreadyDone, Status::AlreadyDone]
     );
+    assert_eq!(r2.writes, 0);
+    assert!(r2.journal.is_none());
     assert_eq!(e.highest_usn(), usn);
     assert_eq!(e.groups().len(), 2, "no duplicates");
 
