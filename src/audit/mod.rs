@@ -221,6 +221,15 @@ fn parse_bool_setting(v: &str) -> Option<bool> {
 
 /// Run the audit. Pure: the same snapshot and options give the same report.
 pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
+    audit_with(s, opts, &core::overrides::Overrides::default())
+}
+
+/// [`audit`] with the configuration's per-group overrides.
+pub fn audit_with(
+    s: &Snapshot,
+    opts: &Options,
+    overrides: &core::overrides::Overrides,
+) -> anyhow::Result<Report> {
     let mut findings: Vec<Finding> = Vec::new();
     let t = &s.tenant;
     // --- evidence ------------------------------------------------------------------------
@@ -725,7 +734,7 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
     };
     let mut forecasts = Vec::new();
     for &target in &targets {
-        let f = core::forecast(target, &inputs, &opts.policy);
+        let f = core::forecast_with(target, &inputs, &opts.policy, overrides);
         forecast_findings(&f, &inputs, &mut findings);
         forecasts.push(f);
     }
