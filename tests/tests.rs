@@ -8,5 +8,6 @@ mod graph;
 mod harden_graph;
 mod ldap;
 mod ops;
+mod plan;
 mod ps;
 mod tenant;
