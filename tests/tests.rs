@@ -5,5 +5,6 @@ mod util;
 mod audit;
 mod graph;
 mod harden_graph;
+mod harden_ldap;
 mod ldap;
 mod ps;

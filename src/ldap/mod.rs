@@ -10,6 +10,7 @@ pub mod ber;
 pub mod conn;
 pub mod discover;
 pub mod explain;
+pub mod proto;
 
 use crate::ad::ldif::Entry;
 
