@@ -38,6 +38,7 @@ pub fn init_logging(verbose: u8, quiet: bool) {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
+    let quiet = cli.quiet;
     if let Some(n) = cli.max_input_size {
         crate::fsio::set_max_input_bytes(n);
     }
@@ -70,10 +71,17 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             out.flush()?;
             Ok(RunOutcome::Pass)
         }
+        Command::Plan(args) => crate::plan::run_plan(&args).map(|_| RunOutcome::Pass),
+        Command::Show(args) => crate::plan::run_show(&args).map(|_| RunOutcome::Pass),
         Command::GraphSim(args) => {
             crate::sim::run(&args)?;
             Ok(RunOutcome::Pass)
         }
+        Command::Apply(args) => Ok(if crate::apply::command::run(&args, quiet)? {
+            RunOutcome::Pass
+        } else {
+            RunOutcome::GateFailed
+        }),
     }
 }
 

@@ -10,6 +10,7 @@
 
 pub mod ad;
 pub mod app;
+pub mod apply;
 pub mod audit;
 pub mod bundle;
 pub mod cli;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod fsio;
 pub mod graph;
 pub mod ldap;
+pub mod plan;
 pub mod ps;
 pub mod redact;
 pub mod report;

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod apply;
 mod audit;
 mod graph;
 mod harden_graph;

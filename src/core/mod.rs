@@ -4,10 +4,12 @@
 //! all call this one core, so they cannot disagree.
 
 use clap::ValueEnum;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What writes cloud groups into AD.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Target {
     /// Entra Connect original writeback (v1), as if enabled.
@@ -37,7 +39,7 @@ impl Target {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeletionBehavior {
     /// Disabled or soft-deleted groups stay in AD, untouched, until hard-deleted.
@@ -47,7 +49,7 @@ pub enum DeletionBehavior {
     Modified,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum MemberLimitBehavior {
     /// Microsoft 365 groups up to 50,000 members, security groups up to 250,000.
@@ -57,7 +59,7 @@ pub enum MemberLimitBehavior {
     Raised,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum CnFormat {
     /// `Group_<objectId>`.
@@ -67,7 +69,7 @@ pub enum CnFormat {
     DisplayName,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum FeatureState {
     /// Forecast each target as if it were enabled now.
@@ -77,7 +79,11 @@ pub enum FeatureState {
     Current,
 }
 
+pub mod desired;
+pub mod exchange;
+pub mod inputs;
 pub mod naming;
+pub mod ownership;
 pub mod reason;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -158,8 +164,8 @@ impl OnPremGroupType {
     /// AD `groupType` (signed 32-bit): universal, with the security bit when security-enabled.
     pub fn ad_group_type(self) -> i32 {
         match self {
-            OnPremGroupType::UniversalDistribution => 8,
-            _ => i32::MIN | 8,
+            OnPremGroupType::UniversalDistribution => desired::GROUP_TYPE_UNIVERSAL_DISTRIBUTION,
+            _ => desired::GROUP_TYPE_UNIVERSAL_SECURITY,
         }
     }
     pub fn carries_mail(self) -> bool {
@@ -262,8 +268,10 @@ impl Forecast {
     }
 }
 
-/// Owned AD objects (written back earlier) in the target OU, by cloud objectId.
-fn owned_objects<'a>(inputs: &Inputs<'a>) -> HashMap<Uuid, &'a AdObject> {
+/// Owned AD objects (written back earlier) in the target OU, by cloud objectId, as the target
+/// matches them: Cloud Sync joins on `msDS-ExternalDirectoryObjectId` only, so a group stamped
+/// only in `adminDescription` (written by Entra Connect) is not its own.
+fn owned_objects<'a>(target: Target, inputs: &Inputs<'a>) -> HashMap<Uuid, &'a AdObject> {
     let mut map = HashMap::new();
     if let (Some(ad), Some(ou)) = (inputs.ad, inputs.target_ou) {
         for o in ad
@@ -271,12 +279,30 @@ fn owned_objects<'a>(inputs: &Inputs<'a>) -> HashMap<Uuid, &'a AdObject> {
             .iter()
             .filter(|o| o.dn.is_child_of(ou) && matches!(o.kind, AdKind::Group { .. }))
         {
-            if let Some(id) = o.cloud_anchor() {
-                map.insert(id, o);
+            if let Some(st) = o.stamp()
+                && (target != Target::CloudSync || st.source.cloud_sync_matches())
+            {
+                map.insert(st.object_id, o);
             }
         }
     }
     map
+}
+
+/// Groups in the target OU that Entra Connect wrote (stamped in `adminDescription` only),
+/// which Cloud Sync's join does not match: Cloud Sync creates a second group next to each and
+/// never deletes the old one. Sorted by DN.
+pub fn unmatched_by_cloud_sync<'a>(inputs: &Inputs<'a>) -> Vec<&'a AdObject> {
+    let mut v: Vec<&AdObject> = match (inputs.ad, inputs.target_ou) {
+        (Some(ad), Some(ou)) => ad
+            .children(ou)
+            .filter(|o| matches!(o.kind, AdKind::Group { .. }))
+            .filter(|o| o.stamp().is_some_and(|s| !s.source.cloud_sync_matches()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    v.sort_by_key(|o| o.dn.key());
+    v
 }
 
 fn member_limit(target: Target, kind: GroupKind, policy: &Policy) -> usize {
@@ -474,7 +500,15 @@ fn classify(
 
 /// Forecast every group for one target. Pure: same inputs, same answer.
 pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
-    let owned = owned_objects(inputs);
+    let owned = owned_objects(target, inputs);
+    let unmatched: HashMap<Uuid, &AdObject> = if target == Target::CloudSync {
+        unmatched_by_cloud_sync(inputs)
+            .into_iter()
+            .filter_map(|o| o.cloud_anchor().map(|a| (a, o)))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let groups_all: Vec<&Group> = inputs.tenant.groups.iter().flatten().collect();
     let mut out: Vec<GroupForecast> = Vec::new();
     let mut taken: HashMap<String, String> = HashMap::new(); // DN key -> group id
@@ -485,6 +519,14 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
         let (mut outcome, mut reason, gtype, mut detail) = classify(target, g, inputs, policy);
         let id = g.id.to_ascii_lowercase();
         let existing = ids::parse_guid(&id).and_then(|u| owned.get(&u).copied());
+        if outcome == Outcome::Writeback
+            && let Some(old) = ids::parse_guid(&id).and_then(|u| unmatched.get(&u))
+        {
+            detail = format!(
+                "{detail}; Cloud Sync does not match {} (stamped in adminDescription only) and creates a second group next to it",
+                old.dn_text
+            );
+        }
         let cn_format = if target == Target::CloudSync {
             CnFormat::DisplayName
         } else {

@@ -1,7 +1,7 @@
 //! Stable reason codes (kebab-case, documented API) for group and member outcomes.
 //! Renaming or removing one is a breaking change: the full list is snapshot-tested.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 macro_rules! codes {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $code:literal, $desc:literal;)* }) => {
@@ -22,6 +22,17 @@ macro_rules! codes {
         impl Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.code())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|r| r.code() == s)
+                    .ok_or_else(|| serde::de::Error::custom(format!("unknown reason code {s:?}")))
             }
         }
 
@@ -66,7 +77,7 @@ codes! {
 }
 
 /// What happens to a group's AD object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// Created or updated in AD.

@@ -7,6 +7,7 @@ pub mod client;
 pub mod live;
 pub mod model;
 pub mod retry;
+pub mod write;
 
 use std::path::Path;
 use std::sync::Arc;
