@@ -122,24 +122,9 @@ fn digest(bytes: &[u8]) -> String {
     d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Write a file atomically and make it durable (file and directory flushed) before returning.
+/// Write a file atomically and durably (fsynced file and directory) before returning.
 fn write_durable(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    crate::collect::write_atomic(path, bytes)?;
-    std::fs::File::open(path)
-        .and_then(|f| f.sync_all())
-        .with_context(|| format!("flushing {}", path.display()))?;
-    #[cfg(unix)]
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        std::fs::File::open(dir)
-            .and_then(|f| f.sync_all())
-            .with_context(|| format!("flushing {}", dir.display()))?;
-    }
-    Ok(())
+    crate::fsio::write_atomic(path, bytes)
 }
 
 fn live_snapshot(graph: &crate::graph::args::GraphArgs) -> anyhow::Result<Snapshot> {
