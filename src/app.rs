@@ -38,11 +38,15 @@ pub fn init_logging(verbose: u8, quiet: bool) {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
+    let quiet = cli.quiet;
     if let Some(n) = cli.max_input_size {
         crate::fsio::set_max_input_bytes(n);
     }
     match cli.command {
-        Command::Audit(args) => audit(&args),
+        Command::Audit(mut args) => {
+            let cfg = crate::config::load_into_audit(&mut args)?;
+            audit(&args, &cfg)
+        }
         Command::Collect(args) => {
             let complete = crate::collect::run(&args)?;
             Ok(if complete {
@@ -70,10 +74,25 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             out.flush()?;
             Ok(RunOutcome::Pass)
         }
+        Command::Plan(args) => crate::plan::run_plan(&args).map(|_| RunOutcome::Pass),
+        Command::Show(args) => crate::plan::run_show(&args).map(|_| RunOutcome::Pass),
         Command::GraphSim(args) => {
             crate::sim::run(&args)?;
             Ok(RunOutcome::Pass)
         }
+        Command::Init(args) => {
+            let text = crate::config::init(&args)?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            writeln!(out, "{}", text.trim_end())?;
+            out.flush()?;
+            Ok(RunOutcome::Pass)
+        }
+        Command::Apply(args) => Ok(if crate::apply::command::run(&args, quiet)? {
+            RunOutcome::Pass
+        } else {
+            RunOutcome::GateFailed
+        }),
         Command::Tenant(args) => crate::tenant::run(&args),
     }
 }
@@ -92,7 +111,7 @@ pub fn load_snapshot(
                 "give either --snapshot DIR or live options (Graph / --ldap-url), not both"
             );
         }
-        return Ok(crate::bundle::load_dir(dir, evidence)?);
+        return Ok(crate::snapshot::load_dir(dir, evidence)?);
     }
     if !graph.is_live() && ldap.ldap_url.is_none() && evidence.is_empty() {
         anyhow::bail!(
@@ -151,7 +170,7 @@ fn terminal_width() -> Option<u16> {
     std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
 }
 
-fn audit(args: &AuditArgs) -> anyhow::Result<RunOutcome> {
+fn audit(args: &AuditArgs, cfg: &crate::config::Config) -> anyhow::Result<RunOutcome> {
     let snap = load_snapshot(
         args.snapshot.as_deref(),
         &args.evidence,
@@ -173,7 +192,7 @@ fn audit(args: &AuditArgs) -> anyhow::Result<RunOutcome> {
         target_ou: args.policy.target_ou.clone(),
         generated_at: crate::collect::now_rfc3339(),
     };
-    let report = crate::audit::audit(&snap, &opts)?;
+    let report = crate::audit::audit_with(&snap, &opts, &cfg.overrides)?;
     let format = args
         .format
         .unwrap_or_else(|| default_format(args.output.as_deref()));

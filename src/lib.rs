@@ -10,10 +10,12 @@
 
 pub mod ad;
 pub mod app;
+pub mod apply;
 pub mod audit;
 pub mod bundle;
 pub mod cli;
 pub mod collect;
+pub mod config;
 pub mod core;
 pub mod error;
 pub mod fsio;
@@ -24,5 +26,6 @@ pub mod ps;
 pub mod redact;
 pub mod report;
 pub mod sim;
+pub mod snapshot;
 pub mod tenant;
 pub mod text;

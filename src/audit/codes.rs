@@ -81,6 +81,7 @@ finding_codes! {
     TargetOuRightsInsufficient => "target-ou-rights-insufficient", "The bind account cannot create groups in the target OU.";
     TargetOuRightsUnknown => "target-ou-rights-unknown", "The bind account's effective rights on the target OU were not captured.";
     SchemaExternalIdMissing => "schema-external-id-missing", "The AD schema lacks msDS-ExternalDirectoryObjectId (Windows Server 2016 schema), which Cloud Sync requires.";
+    CloudSyncJoinUnmatched => "cloud-sync-join-unmatched", "Groups in the target OU that Entra Connect wrote back (stamped in adminDescription only) are not matched by Cloud Sync, which joins on msDS-ExternalDirectoryObjectId: it would create a second group next to each.";
     RecycleBinDisabled => "recycle-bin-disabled", "The AD Recycle Bin is off; Microsoft recommends it before deletion behaviour changes.";
     DomainLocalNesting => "domain-local-nesting", "A written-back group nests a domain-local AD group: export fails with \"A universal group cannot have a local group as a member.\"";
     NameCollision => "name-collision", "The CN a group would get is already taken in the target OU by an object gwb does not own.";
@@ -136,6 +137,7 @@ mod tests {
             "target-ou-rights-insufficient",
             "target-ou-rights-unknown",
             "schema-external-id-missing",
+            "cloud-sync-join-unmatched",
             "recycle-bin-disabled",
             "domain-local-nesting",
             "name-collision",

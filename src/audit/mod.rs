@@ -2,14 +2,13 @@
 //! forecast from the decision core, gathered into one [`Report`]. Pure: no I/O, no printing.
 
 pub mod codes;
-pub mod exchange;
+pub use crate::core::exchange;
 pub mod version;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::ad::Dn;
 use crate::bundle::Snapshot;
 use crate::bundle::tenant::GroupKind;
 use crate::core::{
@@ -165,43 +164,22 @@ pub struct Options {
     pub generated_at: String,
 }
 
-/// Resolve the feature flags from Graph and the Connect export; the tenant view wins on conflict.
-pub fn resolve_flags(s: &Snapshot) -> (Flags, Vec<Finding>) {
-    let sync = s.tenant.on_premises_synchronization.as_ref();
-    let pairs = [
-        ("unifiedGroupWritebackEnabled", "UnifiedGroupWriteback"),
-        ("groupWriteBackEnabled", "GroupWritebackV2"),
-        ("deviceWritebackEnabled", "DeviceWriteback"),
-    ];
-    let mut findings = Vec::new();
-    let mut vals = [None; 3];
-    for (i, (graph, connect)) in pairs.iter().enumerate() {
-        let g = sync.and_then(|x| x.feature(graph));
-        let c = s.connect.feature(connect);
-        if let (Some(a), Some(b)) = (g, c)
-            && a != b
-        {
-            findings.push(
-                Finding::new(
-                    Code::FeatureFlagsConflict,
-                    Severity::Warning,
-                    *connect,
-                    format!("Graph says {graph} = {a} but the Connect server says {connect} = {b}; gwb uses the tenant's value"),
-                )
-                .evidence(format!("tenant.json features.{graph}; {}", s.connect.sources.join(", ")))
-                .fix("Run a sync cycle (Start-ADSyncSyncCycle -PolicyType Delta) and re-export both, or check that the export comes from the active (non-staging) server"),
-            );
-        }
-        vals[i] = g.or(c);
-    }
-    (
-        Flags {
-            v1: vals[0],
-            v2: vals[1],
-            device_writeback: vals[2],
-        },
-        findings,
-    )
+/// Feature-flag conflicts between Graph and the Connect export, as findings.
+fn flag_findings(s: &Snapshot, conflicts: &[core::inputs::FlagConflict]) -> Vec<Finding> {
+    conflicts
+        .iter()
+        .map(|c| {
+            let (graph, connect, a, b) = (c.graph, c.connect, c.graph_value, c.connect_value);
+            Finding::new(
+                Code::FeatureFlagsConflict,
+                Severity::Warning,
+                connect,
+                format!("Graph says {graph} = {a} but the Connect server says {connect} = {b}; gwb uses the tenant's value"),
+            )
+            .evidence(format!("tenant.json features.{graph}; {}", s.connect.sources.join(", ")))
+            .fix("Run a sync cycle (Start-ADSyncSyncCycle -PolicyType Delta) and re-export both, or check that the export comes from the active (non-staging) server")
+        })
+        .collect()
 }
 
 fn connect_version(s: &Snapshot) -> Option<(String, String)> {
@@ -230,30 +208,7 @@ fn connect_version(s: &Snapshot) -> Option<(String, String)> {
 
 /// Where the target OU comes from, in order: flag, manifest, tenant, Connect export.
 pub fn target_ou(s: &Snapshot, flag: Option<&str>) -> Option<(String, &'static str)> {
-    if let Some(f) = flag {
-        return Some((f.to_string(), "--target-ou"));
-    }
-    if let Some(m) = &s.manifest.target_ou {
-        return Some((m.clone(), "bundle.json targetOu"));
-    }
-    if let Some(c) = s
-        .tenant
-        .on_premises_synchronization
-        .as_ref()
-        .and_then(|x| x.configuration.as_ref())
-        .and_then(|c| c.writeback_configuration.as_ref())
-        .and_then(|w| w.unified_group_container.clone())
-        .filter(|c| !c.trim().is_empty())
-    {
-        return Some((
-            c,
-            "configuration.writebackConfiguration.unifiedGroupContainer",
-        ));
-    }
-    s.connect
-        .writeback_container
-        .clone()
-        .map(|c| (c, "Connect export writeback container"))
+    core::inputs::target_ou(s, flag).map(|(t, src)| (t, src.label()))
 }
 
 fn parse_bool_setting(v: &str) -> Option<bool> {
@@ -266,6 +221,15 @@ fn parse_bool_setting(v: &str) -> Option<bool> {
 
 /// Run the audit. Pure: the same snapshot and options give the same report.
 pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
+    audit_with(s, opts, &core::overrides::Overrides::default())
+}
+
+/// [`audit`] with the configuration's per-group overrides.
+pub fn audit_with(
+    s: &Snapshot,
+    opts: &Options,
+    overrides: &core::overrides::Overrides,
+) -> anyhow::Result<Report> {
     let mut findings: Vec<Finding> = Vec::new();
     let t = &s.tenant;
     // --- evidence ------------------------------------------------------------------------
@@ -367,8 +331,9 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
         missing.push("members".into());
     }
     // --- feature flags -----------------------------------------------------------------------
-    let (flags, mut flag_findings) = resolve_flags(s);
-    findings.append(&mut flag_findings);
+    let prepared = core::inputs::prepare(s, opts.target_ou.as_deref())?;
+    let flags = prepared.flags;
+    findings.extend(flag_findings(s, &prepared.flag_conflicts));
     let m365: Vec<&crate::bundle::tenant::Group> = t
         .groups
         .iter()
@@ -617,22 +582,18 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
         }
     }
     // --- AD ------------------------------------------------------------------------------------
-    let ou = target_ou(s, opts.target_ou.as_deref());
-    let ou_dn = match &ou {
-        Some((text, src)) => Some(Dn::parse(text).map_err(|e| {
-            anyhow::anyhow!("target OU {text:?} (from {src}) is not a valid DN: {e}")
-        })?),
-        None => None,
-    };
-    let mut exchange_prepared = None;
+    let ou = prepared
+        .target_ou
+        .as_ref()
+        .map(|(dn, src)| (dn.to_string(), src.label()));
+    let ou_dn = prepared.target_ou.as_ref().map(|(dn, _)| dn.clone());
     if let Some(ad) = &s.ad {
-        match exchange::preparation(&ad.exchange, ad.schema_captured) {
+        match prepared.exchange.clone().unwrap_or(Preparation::Unknown) {
             Preparation::Unknown => findings.push(
                 Finding::new(Code::ExchangeUnknown, Severity::Info, "Exchange", "the Exchange schema objects were not captured; Exchange preparation is unknown")
                     .fix("Include CN=Schema,CN=Configuration (dMD) and CN=ms-Exch-Schema-Version-Pt in ad.ldif"),
             ),
             Preparation::NotPrepared { what } => {
-                exchange_prepared = Some(false);
                 findings.push(
                     Finding::new(Code::ExchangeNotPrepared, Severity::Warning, "Exchange", "AD is not prepared for Exchange: mail attributes of written-back groups are not written")
                         .evidence(what)
@@ -640,7 +601,6 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
                 );
             }
             Preparation::Prepared { label, meets_2016_cu15 } => {
-                exchange_prepared = Some(true);
                 let e = format!(
                     "rangeUpper {}, domain objectVersion {}, organization objectVersion {}",
                     ad.exchange.schema_range_upper.unwrap_or_default(),
@@ -737,6 +697,16 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
                     .only(&[Target::CloudSync]),
             );
         }
+        let unmatched = core::unmatched_by_cloud_sync(&prepared.inputs(s));
+        if !unmatched.is_empty() {
+            let dns: Vec<&str> = unmatched.iter().map(|o| &*o.dn_text).collect();
+            findings.push(
+                Finding::new(Code::CloudSyncJoinUnmatched, Severity::Warning, "groups", format!("{} group(s) written back by Entra Connect are not matched by Cloud Sync (it joins on msDS-ExternalDirectoryObjectId only): it would create a second group next to each and never delete the old one: {}", unmatched.len(), abbreviate(&dns)))
+                    .evidence("adminDescription = Group_<objectId>, msDS-ExternalDirectoryObjectId empty")
+                    .fix("Before moving to Cloud Sync, copy adminDescription into msDS-ExternalDirectoryObjectId on each group (Microsoft's migration from Connect group writeback v2), e.g. Get-ADGroup -SearchBase <OU> -Filter * -Properties adminDescription | ForEach-Object { Set-ADGroup $_ -Replace @{'msDS-ExternalDirectoryObjectId'=$_.adminDescription} }")
+                    .only(&[Target::CloudSync]),
+            );
+        }
         if ad.recycle_bin_enabled == Some(false) {
             findings.push(
                 Finding::new(Code::RecycleBinDisabled, Severity::Warning, "Recycle Bin", "the AD Recycle Bin is off: a deleted written-back group cannot be restored with its SID")
@@ -756,13 +726,7 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
         );
     }
     // --- forecast --------------------------------------------------------------------------------
-    let inputs = Inputs {
-        tenant: t,
-        ad: s.ad.as_ref(),
-        target_ou: ou_dn.as_ref(),
-        flags,
-        exchange_prepared,
-    };
+    let inputs = prepared.inputs(s);
     let targets = if opts.targets.is_empty() {
         Target::ALL.to_vec()
     } else {
@@ -770,7 +734,7 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
     };
     let mut forecasts = Vec::new();
     for &target in &targets {
-        let f = core::forecast(target, &inputs, &opts.policy);
+        let f = core::forecast_with(target, &inputs, &opts.policy, overrides);
         forecast_findings(&f, &inputs, &mut findings);
         forecasts.push(f);
     }

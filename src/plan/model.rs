@@ -123,6 +123,8 @@ pub enum TargetOuSource {
     Bundle,
     /// The tenant's `writebackConfiguration.unifiedGroupContainer`.
     Tenant,
+    /// The writeback container named in an Entra Connect export.
+    Connect,
 }
 
 /// The target OU as seen at planning time.
@@ -233,17 +235,8 @@ impl Action {
     }
 }
 
-/// Which attribute(s) carry the ownership stamp `Group_<objectId>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StampSource {
-    /// `adminDescription` only (Entra Connect, or gwb without the schema attribute).
-    AdminDescription,
-    /// `msDS-ExternalDirectoryObjectId` only (Cloud Sync).
-    ExternalDirectoryObjectId,
-    /// Both (gwb, or a group migrated from Connect to Cloud Sync).
-    Both,
-}
+/// Which attribute(s) carry the ownership stamp `Group_<objectId>` (the core's type).
+pub use crate::core::ownership::StampSource;
 
 /// The AD object as it was at planning time (absent for `create` and `skip`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -177,7 +177,7 @@ pub fn run_plan(a: &PlanArgs) -> anyhow::Result<RunOutcome> {
             if a.graph.is_live() {
                 anyhow::bail!("give either --snapshot DIR or live Graph options, not both");
             }
-            crate::bundle::load_dir(dir, &[])?
+            crate::snapshot::load_dir(dir, &[])?
         }
         None if a.graph.is_live() => live_snapshot(&a.graph)?,
         None => anyhow::bail!(
@@ -849,7 +849,7 @@ pub async fn undo_plan(
     }
     let after = super::apply_to_snapshot(snap, &changes);
     let (forecast_before, forecast_after, outcome_changes) = super::forecast_diff(snap, &after)?;
-    let flags = crate::audit::resolve_flags(snap).0;
+    let flags = crate::core::inputs::resolve_flags(snap).0;
     Ok(Plan {
         format: super::PLAN_FORMAT.into(),
         gwb_version: env!("CARGO_PKG_VERSION").into(),

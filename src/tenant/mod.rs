@@ -409,7 +409,7 @@ pub fn plan_changes(
             .copied()
             .find(|g| g.id.eq_ignore_ascii_case(id))
     };
-    let flags = crate::audit::resolve_flags(snap).0;
+    let flags = crate::core::inputs::resolve_flags(snap).0;
     let v1_only = flags.v1 == Some(true) && flags.v2 != Some(true);
     let mut changes = Vec::new();
     let mut refused = Vec::new();
@@ -650,15 +650,16 @@ pub fn apply_to_snapshot(snap: &Snapshot, changes: &[Change]) -> Snapshot {
     s
 }
 
-/// The audit's forecast of every target for a snapshot.
+/// The decision core's forecast of every target for a snapshot (the same inputs and core as
+/// `gwb audit`, default policy).
 fn forecasts(snap: &Snapshot) -> anyhow::Result<Vec<crate::core::Forecast>> {
-    let opts = crate::audit::Options {
-        targets: Target::ALL.to_vec(),
-        policy: crate::core::Policy::default(),
-        target_ou: None,
-        generated_at: String::new(),
-    };
-    Ok(crate::audit::audit(snap, &opts)?.forecast)
+    let prepared = crate::core::inputs::prepare(snap, None)?;
+    let inputs = prepared.inputs(snap);
+    let policy = crate::core::Policy::default();
+    Ok(Target::ALL
+        .iter()
+        .map(|&t| crate::core::forecast(t, &inputs, &policy))
+        .collect())
 }
 
 fn count(f: &crate::core::Forecast) -> ForecastCounts {
@@ -708,7 +709,7 @@ pub fn plan(snap: &Snapshot, req: &PlanRequest, generated_at: &str) -> anyhow::R
     let (changes, refused, unchanged, notes) = plan_changes(snap, req);
     let after = apply_to_snapshot(snap, &changes);
     let (forecast_before, forecast_after, outcome_changes) = forecast_diff(snap, &after)?;
-    let flags = crate::audit::resolve_flags(snap).0;
+    let flags = crate::core::inputs::resolve_flags(snap).0;
     Ok(Plan {
         format: PLAN_FORMAT.into(),
         gwb_version: env!("CARGO_PKG_VERSION").into(),
@@ -758,7 +759,7 @@ mod tests {
 
     fn contoso() -> Snapshot {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/contoso");
-        crate::bundle::load_dir(&dir, &[]).unwrap()
+        crate::snapshot::load_dir(&dir, &[]).unwrap()
     }
 
     #[test]
