@@ -27,3 +27,4 @@ pub mod redact;
 pub mod report;
 pub mod sim;
 pub mod text;
+pub mod undo;
