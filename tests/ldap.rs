@@ -3,7 +3,7 @@
 //! Without a DC they print a loud "skipped" line, unless GWB_REQUIRE_SAMBA=1 makes them fail.
 
 mod e2e;
-mod lab;
+pub mod lab;
 mod proxy;
 
 use std::collections::HashSet;

@@ -6,4 +6,5 @@ mod audit;
 mod graph;
 mod ldap;
 mod ops;
+mod ops_undo;
 mod ps;
