@@ -294,7 +294,7 @@ fn undo_returns_the_directory_to_its_prior_state_and_undo_of_undo_back() {
 
     // Undo: the inverse plan, rendered, saved, applied with gwb apply.
     let inv = undo(&j1, &dir.path().join("undo.json"));
-    let action = |p: &Plan, id: &str| p.groups.iter().find(|g| &g.id == id).unwrap().action;
+    let action = |p: &Plan, id: &str| p.groups.iter().find(|g| g.id == id).unwrap().action;
     assert_eq!(action(&inv, new_id), Action::Delete);
     assert_eq!(action(&inv, upd_id), Action::Update);
     assert_eq!(action(&inv, ren_id), Action::Rename);
