@@ -38,10 +38,10 @@ pub fn init_logging(verbose: u8, quiet: bool) {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
+    let quiet = cli.quiet;
     if let Some(n) = cli.max_input_size {
         crate::fsio::set_max_input_bytes(n);
     }
-    let quiet = cli.quiet;
     match cli.command {
         Command::Audit(mut args) => {
             let cfg = crate::config::load_into_audit(&mut args)?;
@@ -74,6 +74,8 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             out.flush()?;
             Ok(RunOutcome::Pass)
         }
+        Command::Plan(args) => crate::plan::run_plan(&args).map(|_| RunOutcome::Pass),
+        Command::Show(args) => crate::plan::run_show(&args).map(|_| RunOutcome::Pass),
         Command::GraphSim(args) => {
             crate::sim::run(&args)?;
             Ok(RunOutcome::Pass)
@@ -111,6 +113,7 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
         } else {
             RunOutcome::GateFailed
         }),
+        Command::Tenant(args) => crate::tenant::run(&args),
     }
 }
 
@@ -128,7 +131,7 @@ pub fn load_snapshot(
                 "give either --snapshot DIR or live options (Graph / --ldap-url), not both"
             );
         }
-        return Ok(crate::bundle::load_dir(dir, evidence)?);
+        return Ok(crate::snapshot::load_dir(dir, evidence)?);
     }
     if !graph.is_live() && ldap.ldap_url.is_none() && evidence.is_empty() {
         anyhow::bail!(

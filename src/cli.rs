@@ -52,6 +52,12 @@ pub enum Command {
     Inspect(crate::ps::args::InspectArgs),
     /// List every finding code and reason code with its meaning (stable API).
     Codes(CodesArgs),
+    /// Show what `gwb apply` would change in AD (nothing is written).
+    #[command(long_about = crate::plan::args::PLAN_LONG)]
+    Plan(Box<crate::plan::args::PlanArgs>),
+    /// Render a saved plan (gwb-plan/1) in any plan format.
+    #[command(long_about = crate::plan::args::SHOW_LONG)]
+    Show(crate::plan::args::ShowArgs),
     /// Serve a bundle or a generated tenant with Microsoft Graph's semantics on loopback.
     #[command(long_about = SIM_LONG)]
     GraphSim(crate::sim::args::SimArgs),
@@ -64,6 +70,9 @@ pub enum Command {
     /// Carry out a saved plan in Active Directory (journalled, retried, stale plans refused).
     #[command(long_about = APPLY_LONG)]
     Apply(Box<crate::apply::args::ApplyArgs>),
+    /// Plan and apply the tenant-side changes to make before enabling writeback (reversible).
+    #[command(long_about = crate::tenant::args::TENANT_LONG)]
+    Tenant(crate::tenant::args::TenantArgs),
 }
 
 const APPLY_LONG: &str = "\
@@ -183,6 +192,18 @@ pub struct PolicyArgs {
     /// as-if-enabled: forecast each target as if it were enabled now; current: honour the tenant's feature flags.
     #[arg(long, value_enum, default_value = "as-if-enabled")]
     pub feature_state: FeatureState,
+}
+
+impl PolicyArgs {
+    /// The decision core's policy.
+    pub fn policy(&self) -> crate::core::Policy {
+        crate::core::Policy {
+            deletion: self.deletion,
+            member_limit: self.member_limit,
+            cn_format: self.cn_format,
+            feature_state: self.feature_state,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -5,40 +5,9 @@ use anyhow::Context;
 use crate::ad::ldif;
 use crate::bundle::{BUNDLE_FORMAT, Manifest};
 use crate::cli::CollectArgs;
-use crate::ldap::MemberRefs;
 
-/// Gather the member references LDAP discovery must resolve from collected groups.
-pub fn member_refs(tenant: &crate::bundle::TenantDoc) -> MemberRefs {
-    let mut refs = MemberRefs::default();
-    for g in tenant.groups.iter().flatten() {
-        if let Some(s) = &g.on_premises_security_identifier {
-            refs.sids.push(s.clone());
-        }
-        for m in g.members.iter().flatten() {
-            if let Some(s) = &m.on_premises_security_identifier {
-                refs.sids.push(s.clone());
-            }
-            if let Some(g) = m
-                .on_premises_object_identifier
-                .as_deref()
-                .and_then(crate::ad::ids::parse_guid)
-            {
-                refs.guids.push(g);
-            }
-            if let Some(g) = m
-                .on_premises_immutable_id
-                .as_deref()
-                .and_then(crate::ad::ids::guid_from_immutable_id)
-            {
-                refs.guids.push(g);
-            }
-            if let Some(d) = m.device_id.as_deref().and_then(crate::ad::ids::parse_guid) {
-                refs.device_ids.push(d);
-            }
-        }
-    }
-    refs.normalize()
-}
+// Derivations that live with the bundle, kept under these names for existing callers.
+pub use crate::bundle::{member_refs, now_rfc3339};
 
 /// Run the collectors and write the bundle. Returns whether every section completed.
 pub fn run(args: &CollectArgs) -> anyhow::Result<bool> {
@@ -79,12 +48,6 @@ pub fn run(args: &CollectArgs) -> anyhow::Result<bool> {
         serde_json::to_string_pretty(&manifest)?.as_bytes(),
     )?;
     Ok(complete)
-}
-
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 // The durable atomic writer lives in `fsio`; these names stay for existing callers.

@@ -26,5 +26,7 @@ pub mod ps;
 pub mod redact;
 pub mod report;
 pub mod sim;
+pub mod snapshot;
+pub mod tenant;
 pub mod text;
 pub mod undo;

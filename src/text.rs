@@ -38,6 +38,38 @@ pub fn read_file(path: &Path) -> Result<Decoded, InputError> {
     Ok(decode_owned(bytes))
 }
 
+/// Longest excerpt of a value quoted in an error message, in characters.
+pub const EXCERPT_CHARS: usize = 60;
+
+/// Quote a value for an error message: in full when short, otherwise its first
+/// [`EXCERPT_CHARS`] characters, an ellipsis and its length, so a 10 MB value never puts
+/// 10 MB on stderr. Control characters are escaped (`{:?}` style).
+pub fn excerpt(value: &str) -> String {
+    excerpt_n(value, EXCERPT_CHARS)
+}
+
+/// [`excerpt`] with a chosen length (longer for server messages).
+pub fn excerpt_n(value: &str, max_chars: usize) -> String {
+    let mut chars = value.char_indices();
+    match chars.nth(max_chars) {
+        None => format!("{value:?}"),
+        Some((cut, _)) => {
+            let head = &value[..cut];
+            format!("{head:?}… ({} bytes)", value.len())
+        }
+    }
+}
+
+/// A server's message for an error: redacted, then cut to a readable length.
+pub fn server_message(msg: &str) -> String {
+    let red = crate::redact::redact(msg);
+    let mut chars = red.char_indices();
+    match chars.nth(500) {
+        None => red.into_owned(),
+        Some((cut, _)) => format!("{}… ({} bytes in all)", &red[..cut], red.len()),
+    }
+}
+
 /// [`decode`] that reuses the buffer when the bytes are already plain UTF-8 without carriage
 /// returns (the common case for large collected bundles): no copy of a big file.
 pub fn decode_owned(bytes: Vec<u8>) -> Decoded {

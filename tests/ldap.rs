@@ -4,7 +4,7 @@
 
 mod e2e;
 pub mod lab;
-mod proxy;
+pub mod proxy;
 
 use std::collections::HashSet;
 use std::path::Path;

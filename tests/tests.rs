@@ -2,9 +2,12 @@
 
 mod util;
 
+mod apply;
 mod audit;
 mod graph;
+mod harden_graph;
 mod ldap;
 mod ops;
 mod ops_undo;
 mod ps;
+mod tenant;

@@ -559,12 +559,17 @@ pub async fn run(
     let total = steps.len();
     on(Event::Start { total });
     let mut guids: HashMap<usize, Uuid> = HashMap::new();
+    let mut down: Option<String> = None;
     for (i, step) in steps.iter().enumerate() {
         let entry = state
             .get_mut(&step.group)
             .expect("every step's group has a state");
         entry.2 -= 1;
-        if !matches!(entry.0, Status::Failed(_)) {
+        if let Some(why) = &down {
+            if !matches!(entry.0, Status::Failed(_)) {
+                entry.0 = Status::Failed(format!("not attempted: {why}"));
+            }
+        } else if !matches!(entry.0, Status::Failed(_)) {
             let j = journal
                 .as_mut()
                 .expect("a journal exists when there are steps");
@@ -621,7 +626,14 @@ pub async fn run(
             match res {
                 Ok(w) if w.done == Done::Applied => entry.0 = Status::Applied,
                 Ok(_) => {}
-                Err(e) => entry.0 = Status::Failed(e.message),
+                Err(e) => {
+                    // Attempts ran out without an answer from the DC: the connection is gone
+                    // for good; the remaining steps are not attempted (the journal says so).
+                    if e.class == crate::ldap::write::Class::Transient && e.rc.is_none() {
+                        down = Some(format!("the DC could not be reached again ({})", e.message));
+                    }
+                    entry.0 = Status::Failed(e.message)
+                }
             }
         }
         on(Event::Step { done: i + 1, total });

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod client;
 pub mod live;
 pub mod model;
+pub mod retry;
 pub mod write;
 
 use std::path::Path;
@@ -14,8 +15,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use client::{GraphClient, RetryPolicy};
+use client::GraphClient;
 use model::Collected;
+use retry::RetryPolicy;
 
 fn is_loopback(url: &str) -> bool {
     url::Url::parse(url)

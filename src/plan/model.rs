@@ -123,6 +123,8 @@ pub enum TargetOuSource {
     Bundle,
     /// The tenant's `writebackConfiguration.unifiedGroupContainer`.
     Tenant,
+    /// The writeback container named in an Entra Connect export.
+    Connect,
 }
 
 /// The target OU as seen at planning time.
