@@ -9,5 +9,6 @@ mod harden_graph;
 mod ldap;
 mod ops;
 mod ops_undo;
+mod plan;
 mod ps;
 mod tenant;

@@ -201,14 +201,29 @@ fn check_duplicates(snap: &mut Snapshot, args: &PlanInputArgs) -> anyhow::Result
                 Some(_) => 0,
                 None => snap.tenant.groups.as_ref().map_or(0, |g| g.len()),
             };
+            let export = args
+                .evidence
+                .iter()
+                .find(|f| {
+                    crate::ps::load_evidence_path(f).is_ok_and(|evs| {
+                        evs.iter().any(|ev| {
+                            ev.tenant
+                                .groups
+                                .iter()
+                                .flatten()
+                                .any(|g| g.id.eq_ignore_ascii_case(&id))
+                        })
+                    })
+                })
+                .map(|f| f.display().to_string());
             let place = |i: usize| {
                 if i < n0 {
                     format!("tenant.json $.groups[{i}]")
                 } else {
-                    format!(
-                        "an evidence export (group record {} after tenant.json)",
-                        i - n0
-                    )
+                    match &export {
+                        Some(f) => format!("the export {f}"),
+                        None => "an evidence export".to_string(),
+                    }
                 }
             };
             anyhow::bail!(

@@ -1,0 +1,1 @@
+//! Against the Samba lab DC (filled in below).
