@@ -80,6 +80,10 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             crate::sim::run(&args)?;
             Ok(RunOutcome::Pass)
         }
+        Command::Sync(args) => Ok(match crate::sync::run(*args)? {
+            crate::sync::SyncOutcome::Done => RunOutcome::Pass,
+            crate::sync::SyncOutcome::SomeFailed => RunOutcome::GateFailed,
+        }),
         Command::Undo(args) => {
             let plan = crate::undo::plan_from_args(&args)?;
             let text = serde_json::to_string_pretty(&plan)? + "\n";
