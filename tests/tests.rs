@@ -9,6 +9,7 @@ mod harden_graph;
 mod harden_ldap;
 mod ldap;
 mod ops;
+mod ops_undo;
 mod plan;
 mod ps;
 mod tenant;
