@@ -396,7 +396,20 @@ fn delta_after_changes_updates_the_bundle_cheaply() {
     // Change the tenant through Graph: writeback setting, memberships, a deleted group.
     let t = served(&s);
     let groups = t["groups"].as_array().unwrap();
-    let g0 = groups[0]["id"].as_str().unwrap().to_string();
+    // Graph accepts writebackConfiguration only on cloud Microsoft 365 and security groups.
+    let g0 = groups
+        .iter()
+        .find(|g| {
+            g["groupTypes"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t == "Unified"))
+                && g["onPremisesSyncEnabled"] != true
+                && ![&groups[1]["id"], &groups[2]["id"]].contains(&&g["id"])
+        })
+        .expect("a cloud Microsoft 365 group")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let g1 = groups[1]["id"].as_str().unwrap().to_string();
     let gone = groups[2]["id"].as_str().unwrap().to_string();
     let removed_member = groups[1]["members"][0]["id"].as_str().unwrap().to_string();
