@@ -20,7 +20,7 @@ pub struct World {
 impl World {
     pub fn contoso() -> World {
         let dir = fixture("contoso");
-        let snap = gwb::bundle::load_dir(&dir, &[]).unwrap();
+        let snap = gwb::snapshot::load_dir(&dir, &[]).unwrap();
         let (entries, _) = gwb::bundle::load_ldif(&dir.join("ad.ldif")).unwrap();
         World { snap, entries }
     }
