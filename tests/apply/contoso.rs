@@ -154,13 +154,17 @@ fn highest_committed_usn(e: &Env) -> u64 {
     })
 }
 
-#[test]
-fn contoso_into_an_empty_ou_creates_the_forecast_set_and_then_nothing() {
-    // Alone on the DC: highestCommittedUSN is DC-wide.
-    let Some(lab) = lab::lab_exclusive() else {
-        return;
-    };
-    let e = env_in(Arc::new(lab), "contoso");
+/// The test's contoso: seeded, served, collected into `b1`.
+struct Contoso {
+    e: Env,
+    target: String,
+    work: tempfile::TempDir,
+    sim: gwb::sim::SimServer,
+    b1: std::path::PathBuf,
+}
+
+fn contoso(lab: Arc<lab::Lab>, name: &str) -> Contoso {
+    let e = env_in(lab, name);
     let target = format!("OU=Cloud Groups,{}", e.ou);
     let tenant = seed(&e);
     let work = tempfile::tempdir().expect("tmp");
@@ -173,11 +177,126 @@ fn contoso_into_an_empty_ou_creates_the_forecast_set_and_then_nothing() {
     .expect("simulator");
     let b1 = work.path().join("b1");
     collect(&e, &sim, &target, &b1);
-    let p1 = plan(&b1, &work.path().join("plan1.json"));
-    assert_eq!(p1.target_ou.dn, target);
+    Contoso {
+        e,
+        target,
+        work,
+        sim,
+        b1,
+    }
+}
+
+/// Every object in `ou` (one level): DN key -> sorted (attribute, value) pairs of what gwb writes.
+fn state(e: &Env, ou: &str) -> BTreeMap<String, BTreeSet<(String, String)>> {
+    e.admin(async |a| {
+        let attrs = vec![
+            "cn",
+            "displayName",
+            "description",
+            "groupType",
+            "adminDescription",
+            "msDS-ExternalDirectoryObjectId",
+            "mail",
+            "mailNickname",
+            "proxyAddresses",
+            "member",
+        ];
+        let res = a
+            .ldap
+            .search(ou, ldap3::Scope::OneLevel, "(objectClass=*)", attrs)
+            .await
+            .expect("search")
+            .success()
+            .expect("ok");
+        res.0
+            .into_iter()
+            .map(|r| gwb::ldap::ber::entry_from_tag(&r.0).expect("entry"))
+            .map(|x| {
+                let vals = x
+                    .attrs
+                    .iter()
+                    .flat_map(|(n, vs)| {
+                        let n = n.to_ascii_lowercase();
+                        vs.iter().map(move |v| {
+                            let v = String::from_utf8_lossy(v).to_string();
+                            let v = if n == "member" { key(&v) } else { v };
+                            (n.clone(), v)
+                        })
+                    })
+                    .collect();
+                (key(&x.dn), vals)
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn the_plan_as_ldif_imported_with_ldapmodify_equals_gwb_apply() {
+    let Some(lab) = lab::lab() else { return };
+    let c = contoso(Arc::new(lab), "ldif");
+    let e = &c.e;
+    let plan_file = c.work.path().join("plan.json");
+    let p = plan(&c.b1, &plan_file);
+    let (code, ldif_text, err) = run(gwb()
+        .args(["show"])
+        .arg(&plan_file)
+        .args(["--format", "ldif"]));
+    assert_eq!(code, 0, "{err}");
+    let ldif_file = c.work.path().join("plan.ldif");
+    std::fs::write(&ldif_file, &ldif_text).expect("ldif");
+    // ldapmodify as the writeback account, the file as it is.
+    let out = std::process::Command::new("ldapmodify")
+        .env("LDAPTLS_CACERT", e.lab.var("GWB_TEST_LDAP_CA_FILE"))
+        .args(["-x", "-H", e.lab.var("GWB_TEST_LDAP_URL")])
+        .args(["-D", e.lab.var("GWB_TEST_LDAP_WRITER_DN")])
+        .args(["-w", e.lab.var("GWB_TEST_LDAP_WRITER_PASSWORD")])
+        .arg("-f")
+        .arg(&ldif_file)
+        .output()
+        .expect("ldapmodify");
+    assert!(
+        out.status.success(),
+        "ldapmodify: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let by_ldif = state(e, &c.target);
+    assert_eq!(
+        by_ldif.len(),
+        p.groups
+            .iter()
+            .filter(|g| g.action == Action::Create)
+            .count()
+    );
+    // The same OU seeded the same way again (the imported groups removed), then gwb apply.
+    e.admin(async |a| {
+        for dn in by_ldif.keys() {
+            let r = a.ldap.delete(dn).await.expect("delete");
+            assert_eq!(r.rc, 0, "{dn}: {r:?}");
+        }
+    });
+    assert!(state(e, &c.target).is_empty());
+    let mut cmd = e.cmd(&plan_file);
+    if p.refusal(&[]).is_some() {
+        cmd.arg("--takeover");
+    }
+    let (code, out, err) = run(&mut cmd);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(state(e, &c.target), by_ldif, "the same directory");
+}
+
+#[test]
+fn contoso_into_an_empty_ou_creates_the_forecast_set_and_then_nothing() {
+    // Alone on the DC: highestCommittedUSN is DC-wide.
+    let Some(lab) = lab::lab_exclusive() else {
+        return;
+    };
+    let c = contoso(Arc::new(lab), "contoso");
+    let (e, target, work, sim, b1) = (&c.e, &c.target, &c.work, &c.sim, &c.b1);
+    let p1 = plan(b1, &work.path().join("plan1.json"));
+    assert_eq!(&p1.target_ou.dn, target);
 
     // The forecast for target gwb from the same bundle.
-    let (code, audit, err) = run(gwb().args(["audit", "--snapshot"]).arg(&b1).args([
+    let (code, audit, err) = run(gwb().args(["audit", "--snapshot"]).arg(b1).args([
         "--target",
         "gwb",
         "--format",
@@ -217,11 +336,11 @@ fn contoso_into_an_empty_ou_creates_the_forecast_set_and_then_nothing() {
     let plan_file = work.path().join("plan1.json");
     let takeover = p1.refusal(&[]).is_some();
     if takeover {
-        let usn = highest_committed_usn(&e);
+        let usn = highest_committed_usn(e);
         let (code, _, err) = run(&mut e.cmd(&plan_file));
         assert_eq!(code, 2, "{err}");
         assert!(err.contains("--takeover"), "{err}");
-        assert_eq!(highest_committed_usn(&e), usn);
+        assert_eq!(highest_committed_usn(e), usn);
     }
     let mut c = e.cmd(&plan_file);
     if takeover {
@@ -239,7 +358,7 @@ fn contoso_into_an_empty_ou_creates_the_forecast_set_and_then_nothing() {
         let res = a
             .ldap
             .search(
-                &target,
+                target,
                 ldap3::Scope::OneLevel,
                 "(objectClass=*)",
                 vec![
@@ -294,23 +413,23 @@ fn contoso_into_an_empty_ou_creates_the_forecast_set_and_then_nothing() {
 
     // The next plan is all noop; applying it writes nothing anywhere on the DC.
     let b2 = work.path().join("b2");
-    collect(&e, &sim, &target, &b2);
+    collect(e, sim, target, &b2);
     let p2 = plan(&b2, &work.path().join("plan2.json"));
     assert!(p2.summary.is_empty(), "{:?}", p2.summary);
     assert_eq!(p2.summary.noop, creates.len());
-    let usn = highest_committed_usn(&e);
+    let usn = highest_committed_usn(e);
     let mut c = gwb();
     c.args(["apply", "--snapshot"]).arg(&b2).arg("--yes");
     c.arg("--journal-dir").arg(e.journal.path());
     if takeover {
         c.arg("--takeover");
     }
-    admin_ldap(&e, &mut c);
+    admin_ldap(e, &mut c);
     let (code, out, err) = run(&mut c);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("nothing to do"), "{out}");
     assert_eq!(
-        highest_committed_usn(&e),
+        highest_committed_usn(e),
         usn,
         "highestCommittedUSN unchanged"
     );
@@ -323,8 +442,61 @@ fn contoso_into_an_empty_ou_creates_the_forecast_set_and_then_nothing() {
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("; 0 LDAP writes"), "{out}");
     assert_eq!(
-        highest_committed_usn(&e),
+        highest_committed_usn(e),
         usn,
         "highestCommittedUSN unchanged"
+    );
+
+    // Switching --cn-format renames every group in place: same objectGUIDs, no new objects.
+    let guids = |e: &Env| -> BTreeSet<Vec<u8>> {
+        e.admin(async |a| {
+            let res = a
+                .ldap
+                .search(
+                    target,
+                    ldap3::Scope::OneLevel,
+                    "(objectClass=*)",
+                    vec!["objectGUID"],
+                )
+                .await
+                .expect("search")
+                .success()
+                .expect("ok");
+            res.0
+                .into_iter()
+                .map(|r| gwb::ldap::ber::entry_from_tag(&r.0).expect("entry"))
+                .map(|x| x.first("objectGUID").expect("guid").to_vec())
+                .collect()
+        })
+    };
+    let before = guids(e);
+    let b3 = work.path().join("b3");
+    collect(e, sim, target, &b3);
+    let p3_file = work.path().join("plan3.json");
+    let (code, _, err) = run(gwb()
+        .args(["plan", "--snapshot"])
+        .arg(&b3)
+        .args(["--cn-format", "display-name", "--format", "json", "--out"])
+        .arg(&p3_file));
+    assert_eq!(code, 0, "{err}");
+    let p3 = Plan::from_json(&std::fs::read_to_string(&p3_file).expect("plan"), "p3").expect("p3");
+    assert_eq!(p3.summary.rename, creates.len(), "{:?}", p3.summary);
+    assert_eq!(p3.summary.create + p3.summary.delete, 0);
+    let mut c3 = e.cmd(&p3_file);
+    if takeover {
+        c3.arg("--takeover");
+    }
+    let (code, out, err) = run(&mut c3);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(guids(e), before, "renamed in place, never re-created");
+    let renamed: BTreeSet<String> = p3
+        .groups
+        .iter()
+        .filter(|g| g.action == Action::Rename)
+        .map(|g| key(g.dn.as_deref().expect("dn")))
+        .collect();
+    assert_eq!(
+        state(e, target).keys().cloned().collect::<BTreeSet<_>>(),
+        renamed
     );
 }
