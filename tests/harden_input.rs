@@ -167,7 +167,8 @@ fn a_ten_megabyte_id_is_quoted_as_an_excerpt_with_its_length() {
 
 #[test]
 fn invalid_ids_are_refused_by_one_rule() {
-    let cases: [(&str, fn(&mut serde_json::Value)); 4] = [
+    type Damage = fn(&mut serde_json::Value);
+    let cases: [(&str, Damage); 4] = [
         ("braces", |v| {
             let id = v["groups"][0]["id"].as_str().unwrap().to_string();
             v["groups"][0]["id"] = format!("{{{id}}}").into();
