@@ -5,6 +5,7 @@
 //! stays `None` for the audit to report.
 
 pub mod tenant;
+pub mod zip;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
