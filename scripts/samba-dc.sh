@@ -9,6 +9,9 @@
 #   scripts/samba-dc.sh exchange-unprepare remove them again
 #   scripts/samba-dc.sh down               stop the DC this script started and delete its state
 #
+# The env file names an administrator and a writeback account (GWB_TEST_LDAP_WRITER_*) that
+# may only create, change and delete groups under GWB_TEST_LDAP_WRITER_OU.
+#
 # State lives in ${GWB_SAMBA_DIR:-/tmp/gwb-samba}. `up` is idempotent. Needs root (ports 389/636).
 # Only one Samba DC can run per machine: the LDAP ports are not configurable.
 set -euo pipefail
@@ -26,6 +29,13 @@ BASE="DC=$(echo "$realm_lower" | sed 's/\./,DC=/g')"
 CONFIG="CN=Configuration,$BASE"
 SCHEMA="CN=Schema,$CONFIG"
 BIND_DN="CN=Administrator,CN=Users,$BASE"
+# The writeback account: write rights on WRITER_OU's subtree only (create/delete group objects,
+# read/write the properties of groups, delete groups); nothing anywhere else.
+WRITER="gwb-writer"
+WRITER_DN="CN=$WRITER,CN=Users,$BASE"
+WRITER_PASS="${GWB_SAMBA_WRITERPASS:-Writer!Lab1}"
+WRITER_OU="OU=gwb-writeback,$BASE"
+GROUP_CLASS_GUID="bf967a9c-0de6-11d0-a285-00aa003049e2"
 
 log() { echo "samba-dc: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -135,6 +145,24 @@ load_schema() {
     sed -e "s/@SCHEMA@/$SCHEMA/g" "$HERE/samba/lab-schema.ldif" | ldap_tool ldapmodify >/dev/null
 }
 
+setup_writer() {
+    local conf="$DIR/etc/smb.conf" sid
+    if ! samba-tool user show "$WRITER" --configfile="$conf" >/dev/null 2>&1; then
+        log "creating $WRITER_DN with delegated write rights on $WRITER_OU"
+        samba-tool user create "$WRITER" "$WRITER_PASS" --configfile="$conf" >/dev/null
+    fi
+    local ous
+    ous="$(samba-tool ou list --configfile="$conf" 2>/dev/null || true)"
+    grep -qix "${WRITER_OU%%,DC=*}" <<<"$ous" \
+        || samba-tool ou add "${WRITER_OU%%,DC=*}" --configfile="$conf" >/dev/null
+    sid="$(samba-tool user show "$WRITER" --configfile="$conf" --attributes=objectSid | awk '/^objectSid:/{print $2}')"
+    [[ -n "$sid" ]] || die "no objectSid for $WRITER"
+    # CI: create/delete group children here and in sub-OUs; CIIO on groups: read/write
+    # properties and delete. Rights on nothing else.
+    samba-tool dsacl set --configfile="$conf" --objectdn="$WRITER_OU" \
+        --sddl="(OA;CI;CCDC;$GROUP_CLASS_GUID;;$sid)(OA;CIIO;RPWPSD;;$GROUP_CLASS_GUID;$sid)" >/dev/null
+}
+
 write_env() {
     cat > "$ENVFILE.tmp" <<EOF
 GWB_TEST_LDAP_URL=ldaps://127.0.0.1
@@ -151,6 +179,9 @@ GWB_TEST_LDAP_SCHEMA_DN=$SCHEMA
 GWB_TEST_LDAP_REALM=$REALM
 GWB_TEST_LDAP_DOMAIN=$DOMAIN
 GWB_TEST_SAMBA_DIR=$DIR
+GWB_TEST_LDAP_WRITER_DN=$WRITER_DN
+GWB_TEST_LDAP_WRITER_PASSWORD=$WRITER_PASS
+GWB_TEST_LDAP_WRITER_OU=$WRITER_OU
 EOF
     chmod 600 "$ENVFILE.tmp"
     mv "$ENVFILE.tmp" "$ENVFILE"
@@ -159,6 +190,7 @@ EOF
 cmd_up() {
     if is_running && answers; then
         log "already up (pid $(cat "$PIDFILE"))"
+        setup_writer
         write_env
         echo "$ENVFILE"
         return
@@ -180,6 +212,7 @@ cmd_up() {
     fi
     start
     load_schema
+    setup_writer
     write_env
     log "up: pid $(cat "$PIDFILE"), settings in $ENVFILE"
     echo "$ENVFILE"

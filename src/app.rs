@@ -60,8 +60,15 @@ pub fn init_logging(verbose: u8, quiet: bool) {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
+    let quiet = cli.quiet;
+    if let Some(n) = cli.max_input_size {
+        crate::fsio::set_max_input_bytes(n);
+    }
     match cli.command {
-        Command::Audit(args) => audit(&args, cli.quiet),
+        Command::Audit(mut args) => {
+            let cfg = crate::config::load_into_audit(&mut args)?;
+            audit(&args, &cfg, quiet)
+        }
         Command::Collect(args) => {
             let complete = crate::collect::run(&args)?;
             Ok(if complete {
@@ -86,10 +93,26 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             write_stdout(text.as_bytes())?;
             Ok(RunOutcome::Pass)
         }
+        Command::Plan(args) => crate::plan::run_plan(&args).map(|_| RunOutcome::Pass),
+        Command::Show(args) => crate::plan::run_show(&args).map(|_| RunOutcome::Pass),
         Command::GraphSim(args) => {
             crate::sim::run(&args)?;
             Ok(RunOutcome::Pass)
         }
+        Command::Init(args) => {
+            let text = crate::config::init(&args)?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            writeln!(out, "{}", text.trim_end())?;
+            out.flush()?;
+            Ok(RunOutcome::Pass)
+        }
+        Command::Apply(args) => Ok(if crate::apply::command::run(&args, quiet)? {
+            RunOutcome::Pass
+        } else {
+            RunOutcome::GateFailed
+        }),
+        Command::Tenant(args) => crate::tenant::run(&args),
     }
 }
 
@@ -107,10 +130,10 @@ pub fn load_snapshot(
                 "give either --snapshot DIR or live options (Graph / --ldap-url), not both"
             );
         }
-        if crate::bundle::zip::is_zip(dir) {
-            return Ok(crate::bundle::zip::load(dir, evidence)?);
+        if crate::report::evidence::is_zip(dir) {
+            return Ok(crate::report::evidence::load(dir, evidence)?);
         }
-        return Ok(crate::bundle::load_dir(dir, evidence)?);
+        return Ok(crate::snapshot::load_dir(dir, evidence)?);
     }
     if !graph.is_live() && ldap.ldap_url.is_none() && evidence.is_empty() {
         anyhow::bail!(
@@ -169,7 +192,7 @@ fn terminal_width(is_terminal: bool) -> u16 {
         .unwrap_or(120)
 }
 
-fn audit(args: &AuditArgs, quiet: bool) -> anyhow::Result<RunOutcome> {
+fn audit(args: &AuditArgs, cfg: &crate::config::Config, quiet: bool) -> anyhow::Result<RunOutcome> {
     use std::io::IsTerminal;
     let terminal = std::io::stdout().is_terminal();
     // Usage errors first, before any work.
@@ -247,7 +270,7 @@ fn audit(args: &AuditArgs, quiet: bool) -> anyhow::Result<RunOutcome> {
             require_complete: args.require_complete,
         },
     };
-    let report = crate::audit::audit(&snap, &opts)?;
+    let report = crate::audit::audit_with(&snap, &opts, &cfg.overrides)?;
     for o in &outputs {
         write_output(&snap, &report, args, o, terminal)?;
     }

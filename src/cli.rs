@@ -33,6 +33,9 @@ pub struct Cli {
     /// Only errors on stderr; no progress bars.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Largest input file gwb reads (K, M, G suffixes; default 1G). Inputs must be regular files.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = crate::fsio::parse_size, env = "GWB_MAX_INPUT_SIZE")]
+    pub max_input_size: Option<u64>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -50,10 +53,42 @@ pub enum Command {
     Inspect(crate::ps::args::InspectArgs),
     /// List every finding code and reason code with its meaning (stable API).
     Codes(CodesArgs),
+    /// Show what `gwb apply` would change in AD (nothing is written).
+    #[command(long_about = crate::plan::args::PLAN_LONG)]
+    Plan(Box<crate::plan::args::PlanArgs>),
+    /// Render a saved plan (gwb-plan/1) in any plan format.
+    #[command(long_about = crate::plan::args::SHOW_LONG)]
+    Show(crate::plan::args::ShowArgs),
     /// Serve a bundle or a generated tenant with Microsoft Graph's semantics on loopback.
     #[command(long_about = SIM_LONG)]
     GraphSim(crate::sim::args::SimArgs),
+    /// Write a commented configuration template (gwb.toml).
+    #[command(long_about = crate::config::INIT_LONG)]
+    Init(crate::config::InitArgs),
+    /// Carry out a saved plan in Active Directory (journalled, retried, stale plans refused).
+    #[command(long_about = APPLY_LONG)]
+    Apply(Box<crate::apply::args::ApplyArgs>),
+    /// Plan and apply the tenant-side changes to make before enabling writeback (reversible).
+    #[command(long_about = crate::tenant::args::TENANT_LONG)]
+    Tenant(crate::tenant::args::TenantArgs),
 }
+
+const APPLY_LONG: &str = "\
+Applies a plan made by `gwb plan --out plan.json` to the target OU over LDAP, exactly as
+reviewed. Before the first write it re-reads every object the plan touches and refuses a stale
+plan (an object changed since planning, the target OU moved, another tenant snapshot), honours
+the plan's takeover guard (--takeover) and the deletion threshold (--max-deletes). Every write
+is journalled in --journal-dir before and after it is sent. Prints one line per object and a
+summary line.
+
+Exit codes: 0 everything applied, 1 some objects failed (the rest applied), 2 input error or
+refused plan (nothing written).
+
+Examples:
+  export GWB_LDAP_PASSWORD=…
+  gwb apply plan.json --ldap-url ldaps://dc1.corp.example.com --bind-dn 'CORP\\svc-gwb' \\
+      --ca-file corp-ca.pem
+  gwb apply plan.json --snapshot bundle/ …   # also refuse if bundle/tenant.json changed";
 
 const COLLECT_LONG: &str = "\
 Writes a snapshot bundle (tenant.json, ad.ldif, bundle.json) that `gwb audit --snapshot` reads
@@ -214,6 +249,18 @@ pub struct PolicyArgs {
     /// as-if-enabled: forecast each target as if it were enabled now; current: honour the tenant's feature flags.
     #[arg(long, value_enum, default_value = "as-if-enabled")]
     pub feature_state: FeatureState,
+}
+
+impl PolicyArgs {
+    /// The decision core's policy.
+    pub fn policy(&self) -> crate::core::Policy {
+        crate::core::Policy {
+            deletion: self.deletion,
+            member_limit: self.member_limit,
+            cn_format: self.cn_format,
+            feature_state: self.feature_state,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

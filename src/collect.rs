@@ -5,40 +5,9 @@ use anyhow::Context;
 use crate::ad::ldif;
 use crate::bundle::{BUNDLE_FORMAT, Manifest};
 use crate::cli::CollectArgs;
-use crate::ldap::MemberRefs;
 
-/// Gather the member references LDAP discovery must resolve from collected groups.
-pub fn member_refs(tenant: &crate::bundle::TenantDoc) -> MemberRefs {
-    let mut refs = MemberRefs::default();
-    for g in tenant.groups.iter().flatten() {
-        if let Some(s) = &g.on_premises_security_identifier {
-            refs.sids.push(s.clone());
-        }
-        for m in g.members.iter().flatten() {
-            if let Some(s) = &m.on_premises_security_identifier {
-                refs.sids.push(s.clone());
-            }
-            if let Some(g) = m
-                .on_premises_object_identifier
-                .as_deref()
-                .and_then(crate::ad::ids::parse_guid)
-            {
-                refs.guids.push(g);
-            }
-            if let Some(g) = m
-                .on_premises_immutable_id
-                .as_deref()
-                .and_then(crate::ad::ids::guid_from_immutable_id)
-            {
-                refs.guids.push(g);
-            }
-            if let Some(d) = m.device_id.as_deref().and_then(crate::ad::ids::parse_guid) {
-                refs.device_ids.push(d);
-            }
-        }
-    }
-    refs.normalize()
-}
+// Derivations that live with the bundle, kept under these names for existing callers.
+pub use crate::bundle::{member_refs, now_rfc3339};
 
 /// Run the collectors and write the bundle. Returns whether every section completed.
 pub fn run(args: &CollectArgs) -> anyhow::Result<bool> {
@@ -81,35 +50,5 @@ pub fn run(args: &CollectArgs) -> anyhow::Result<bool> {
     Ok(complete)
 }
 
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-/// Write a file so a crash never leaves it half-written.
-pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    write_atomic_with(path, |w| Ok(w.write_all(bytes)?))
-}
-
-/// Write a file through a temporary sibling and a rename, streaming into it: a failure never
-/// leaves half a file behind.
-pub fn write_atomic_with(
-    path: &std::path::Path,
-    f: impl FnOnce(&mut dyn std::io::Write) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp~");
-    let file =
-        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    let mut w = std::io::BufWriter::new(file);
-    let result = f(&mut w).and_then(|()| w.flush().map_err(anyhow::Error::from));
-    if let Err(e) = result {
-        drop(w);
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e.context(format!("writing {}", path.display())));
-    }
-    drop(w);
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
-    Ok(())
-}
+// The durable atomic writer lives in `fsio`; these names stay for existing callers.
+pub use crate::fsio::{write_atomic, write_atomic_with};

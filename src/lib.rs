@@ -10,15 +10,22 @@
 
 pub mod ad;
 pub mod app;
+pub mod apply;
 pub mod audit;
 pub mod bundle;
 pub mod cli;
 pub mod collect;
+pub mod config;
 pub mod core;
 pub mod error;
+pub mod fsio;
 pub mod graph;
 pub mod ldap;
+pub mod plan;
 pub mod ps;
+pub mod redact;
 pub mod report;
 pub mod sim;
+pub mod snapshot;
+pub mod tenant;
 pub mod text;

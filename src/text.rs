@@ -31,29 +31,43 @@ pub struct Decoded {
     pub warnings: Vec<String>,
 }
 
-/// Upper bound on any single input file (hostile inputs must not exhaust memory).
-pub const MAX_INPUT_BYTES: u64 = 2 * 1024 * 1024 * 1024;
-
-/// Read and decode a file.
+/// Read and decode a file through the one input boundary ([`crate::fsio::read_bytes`]:
+/// regular files only, at most `--max-input-size` bytes).
 pub fn read_file(path: &Path) -> Result<Decoded, InputError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| InputError::new(path, "", format!("cannot read: {e}")))?;
-    if meta.is_dir() {
-        return Err(InputError::new(path, "", "is a directory, expected a file"));
-    }
-    if meta.len() > MAX_INPUT_BYTES {
-        return Err(InputError::new(
-            path,
-            "",
-            format!(
-                "file is {} bytes, larger than the {MAX_INPUT_BYTES}-byte limit",
-                meta.len()
-            ),
-        ));
-    }
-    let bytes =
-        std::fs::read(path).map_err(|e| InputError::new(path, "", format!("cannot read: {e}")))?;
+    let bytes = crate::fsio::read_bytes(path)?;
     Ok(decode_owned(bytes))
+}
+
+/// Longest excerpt of a value quoted in an error message, in characters.
+pub const EXCERPT_CHARS: usize = 60;
+
+/// Quote a value for an error message: in full when short, otherwise its first
+/// [`EXCERPT_CHARS`] characters, an ellipsis and its length, so a 10 MB value never puts
+/// 10 MB on stderr. Control characters are escaped (`{:?}` style).
+pub fn excerpt(value: &str) -> String {
+    excerpt_n(value, EXCERPT_CHARS)
+}
+
+/// [`excerpt`] with a chosen length (longer for server messages).
+pub fn excerpt_n(value: &str, max_chars: usize) -> String {
+    let mut chars = value.char_indices();
+    match chars.nth(max_chars) {
+        None => format!("{value:?}"),
+        Some((cut, _)) => {
+            let head = &value[..cut];
+            format!("{head:?}… ({} bytes)", value.len())
+        }
+    }
+}
+
+/// A server's message for an error: redacted, then cut to a readable length.
+pub fn server_message(msg: &str) -> String {
+    let red = crate::redact::redact(msg);
+    let mut chars = red.char_indices();
+    match chars.nth(500) {
+        None => red.into_owned(),
+        Some((cut, _)) => format!("{}… ({} bytes in all)", &red[..cut], red.len()),
+    }
 }
 
 /// [`decode`] that reuses the buffer when the bytes are already plain UTF-8 without carriage

@@ -3,8 +3,8 @@
 //! Without a DC they print a loud "skipped" line, unless GWB_REQUIRE_SAMBA=1 makes them fail.
 
 mod e2e;
-mod lab;
-mod proxy;
+pub mod lab;
+pub mod proxy;
 
 use std::collections::HashSet;
 use std::path::Path;

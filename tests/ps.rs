@@ -485,7 +485,7 @@ fn bundle_connect_folder_reads_powershell_exports() {
     for f in ["company-feature.ps51.json", "adsync-global-settings.json"] {
         std::fs::copy(ps(f), connect.join(f)).expect("copy");
     }
-    let snap = gwb::bundle::load_dir(
+    let snap = gwb::snapshot::load_dir(
         dir.path(),
         &[ps("exchange-schema.json"), ps("groups.depth1.json")],
     )

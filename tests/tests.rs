@@ -2,7 +2,11 @@
 
 mod util;
 
+mod apply;
 mod audit;
 mod graph;
+mod harden_graph;
 mod ldap;
+mod ops;
 mod ps;
+mod tenant;

@@ -62,6 +62,12 @@ pub struct AdObject {
     pub display_name: Option<String>,
     pub description: Option<String>,
     pub mail: Option<String>,
+    pub mail_nickname: Option<String>,
+    pub proxy_addresses: Vec<String>,
+    /// `groupType` as written (signed 32-bit), for groups.
+    pub group_type: Option<i32>,
+    /// `uSNChanged`, when captured (apply refuses a plan whose objects changed since).
+    pub usn_changed: Option<u64>,
     pub members: Vec<String>,
     /// `allowedAttributesEffective` when it was captured (on one written-back group per OU).
     pub allowed_attributes: Option<Vec<String>>,
@@ -71,13 +77,15 @@ impl AdObject {
     /// The Entra objectId this object was written back from (`adminDescription` or
     /// `msDS-ExternalDirectoryObjectId` = `Group_<objectId>`).
     pub fn cloud_anchor(&self) -> Option<Uuid> {
-        [
-            self.external_directory_object_id.as_deref(),
+        self.stamp().map(|s| s.object_id)
+    }
+
+    /// The ownership stamp (the one test, in `core::ownership`).
+    pub fn stamp(&self) -> Option<crate::core::ownership::Stamp> {
+        crate::core::ownership::stamp(
             self.admin_description.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .find_map(|v| v.strip_prefix("Group_").and_then(ids::parse_guid))
+            self.external_directory_object_id.as_deref(),
+        )
     }
 }
 
@@ -234,6 +242,14 @@ impl AdSnapshot {
                 display_name: e.text("displayName").map(str::to_string),
                 description: e.text("description").map(str::to_string),
                 mail: e.text("mail").map(str::to_string),
+                mail_nickname: e.text("mailNickname").map(str::to_string),
+                proxy_addresses: e
+                    .texts("proxyAddresses")
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
+                group_type: int(e, "groupType").map(|v| v as i32),
+                usn_changed: e.text("uSNChanged").and_then(|s| s.trim().parse().ok()),
                 members: e.texts("member").into_iter().map(str::to_string).collect(),
                 allowed_attributes: e.has("allowedAttributesEffective").then(|| {
                     e.texts("allowedAttributesEffective")

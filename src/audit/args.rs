@@ -82,6 +82,8 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
     #[command(flatten)]
+    pub config: crate::config::ConfigArgs,
+    #[command(flatten)]
     pub graph: crate::graph::args::GraphArgs,
     #[command(flatten)]
     pub ldap: crate::ldap::args::LdapArgs,

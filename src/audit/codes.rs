@@ -142,6 +142,7 @@ finding_codes! {
     TargetOuRightsInsufficient => "target-ou-rights-insufficient", Error, [Gwb], [AD, TARGET_OU, RIGHTS], "The bind account cannot create groups in the target OU, or cannot change the groups written back there.", "Grant Create/Delete group objects and Read/Write all properties on group objects in the OU (as Set-ADSyncUnifiedGroupWritebackPermissions does).";
     TargetOuRightsUnknown => "target-ou-rights-unknown", Info, [Gwb], [], "The bind account's effective rights on the target OU were not captured.", "Collect with gwb collect --ldap-url (it reads allowedChildClassesEffective).";
     SchemaExternalIdMissing => "schema-external-id-missing", Error, [CloudSync], [AD, SCHEMA], "The AD schema lacks msDS-ExternalDirectoryObjectId (Windows Server 2016 schema), which Cloud Sync requires.", "Extend the schema to Windows Server 2016 or later (adprep /forestprep from a 2016+ DC).";
+    CloudSyncJoinUnmatched => "cloud-sync-join-unmatched", Warning, [CloudSync], [AD], "A group in the target OU that Entra Connect wrote back (stamped in adminDescription only) is not matched by Cloud Sync, which joins on msDS-ExternalDirectoryObjectId: it would create a second group next to it (one finding per group).", "Before moving to Cloud Sync, copy adminDescription into msDS-ExternalDirectoryObjectId on each group (Microsoft's migration from Connect group writeback v2).";
     RecycleBinDisabled => "recycle-bin-disabled", Warning, [], [AD], "The AD Recycle Bin is off; Microsoft recommends it before deletion behaviour changes.", "Enable-ADOptionalFeature 'Recycle Bin Feature' -Scope ForestOrConfigurationSet -Target <forest>.";
     DomainLocalNesting => "domain-local-nesting", Error, [], [AD, GROUPS, MEMBERS], "A written-back group nests a domain-local AD group: export fails with \"A universal group cannot have a local group as a member.\"", "Remove the member from the cloud group, or change the AD group's scope to Global or Universal.";
     NameCollision => "name-collision", Error, [], [AD, GROUPS, TARGET_OU], "The CN a group would get is already taken in the target OU by an object gwb does not own.", "Rename or move the existing object, rename the cloud group, or use the other --cn-format.";
@@ -199,6 +200,7 @@ mod tests {
             "target-ou-rights-insufficient",
             "target-ou-rights-unknown",
             "schema-external-id-missing",
+            "cloud-sync-join-unmatched",
             "recycle-bin-disabled",
             "domain-local-nesting",
             "name-collision",

@@ -3,7 +3,7 @@
 
 pub mod args;
 pub mod codes;
-pub mod exchange;
+pub use crate::core::exchange;
 pub mod gate;
 pub mod severity;
 pub mod version;
@@ -13,7 +13,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::ad::Dn;
 use crate::bundle::Snapshot;
 use crate::bundle::tenant::GroupKind;
 use crate::core::{
@@ -212,42 +211,21 @@ pub struct Options {
     pub gate: GatePolicy,
 }
 
-/// Resolve the feature flags from Graph and the Connect export; the tenant view wins on conflict.
-pub fn resolve_flags(s: &Snapshot) -> (Flags, Vec<Finding>) {
-    let sync = s.tenant.on_premises_synchronization.as_ref();
-    let pairs = [
-        ("unifiedGroupWritebackEnabled", "UnifiedGroupWriteback"),
-        ("groupWriteBackEnabled", "GroupWritebackV2"),
-        ("deviceWritebackEnabled", "DeviceWriteback"),
-    ];
-    let mut findings = Vec::new();
-    let mut vals = [None; 3];
-    for (i, (graph, connect)) in pairs.iter().enumerate() {
-        let g = sync.and_then(|x| x.feature(graph));
-        let c = s.connect.feature(connect);
-        if let (Some(a), Some(b)) = (g, c)
-            && a != b
-        {
-            findings.push(
-                Finding::new(
-                    Code::FeatureFlagsConflict,
-                    *connect,
-                    format!("Graph says {graph} = {a} but the Connect server says {connect} = {b}; gwb uses the tenant's value"),
-                )
-                .evidence(format!("tenant.json features.{graph}; {}", s.connect.sources.join(", ")))
-                .fix("Run a sync cycle (Start-ADSyncSyncCycle -PolicyType Delta) and re-export both, or check that the export comes from the active (non-staging) server"),
-            );
-        }
-        vals[i] = g.or(c);
-    }
-    (
-        Flags {
-            v1: vals[0],
-            v2: vals[1],
-            device_writeback: vals[2],
-        },
-        findings,
-    )
+/// Feature-flag conflicts between Graph and the Connect export, as findings.
+fn flag_findings(s: &Snapshot, conflicts: &[core::inputs::FlagConflict]) -> Vec<Finding> {
+    conflicts
+        .iter()
+        .map(|c| {
+            let (graph, connect, a, b) = (c.graph, c.connect, c.graph_value, c.connect_value);
+            Finding::new(
+                Code::FeatureFlagsConflict,
+                connect,
+                format!("Graph says {graph} = {a} but the Connect server says {connect} = {b}; gwb uses the tenant's value"),
+            )
+            .evidence(format!("tenant.json features.{graph}; {}", s.connect.sources.join(", ")))
+            .fix("Run a sync cycle (Start-ADSyncSyncCycle -PolicyType Delta) and re-export both, or check that the export comes from the active (non-staging) server")
+        })
+        .collect()
 }
 
 fn connect_version(s: &Snapshot) -> Option<(String, String)> {
@@ -276,30 +254,7 @@ fn connect_version(s: &Snapshot) -> Option<(String, String)> {
 
 /// Where the target OU comes from, in order: flag, manifest, tenant, Connect export.
 pub fn target_ou(s: &Snapshot, flag: Option<&str>) -> Option<(String, &'static str)> {
-    if let Some(f) = flag {
-        return Some((f.to_string(), "--target-ou"));
-    }
-    if let Some(m) = &s.manifest.target_ou {
-        return Some((m.clone(), "bundle.json targetOu"));
-    }
-    if let Some(c) = s
-        .tenant
-        .on_premises_synchronization
-        .as_ref()
-        .and_then(|x| x.configuration.as_ref())
-        .and_then(|c| c.writeback_configuration.as_ref())
-        .and_then(|w| w.unified_group_container.clone())
-        .filter(|c| !c.trim().is_empty())
-    {
-        return Some((
-            c,
-            "configuration.writebackConfiguration.unifiedGroupContainer",
-        ));
-    }
-    s.connect
-        .writeback_container
-        .clone()
-        .map(|c| (c, "Connect export writeback container"))
+    core::inputs::target_ou(s, flag).map(|(t, src)| (t, src.label()))
 }
 
 fn parse_bool_setting(v: &str) -> Option<bool> {
@@ -312,6 +267,15 @@ fn parse_bool_setting(v: &str) -> Option<bool> {
 
 /// Run the audit. Pure: the same snapshot and options give the same report.
 pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
+    audit_with(s, opts, &core::overrides::Overrides::default())
+}
+
+/// [`audit`] with the configuration's per-group overrides.
+pub fn audit_with(
+    s: &Snapshot,
+    opts: &Options,
+    overrides: &core::overrides::Overrides,
+) -> anyhow::Result<Report> {
     let mut findings: Vec<Finding> = Vec::new();
     // Evidence a check needs but does not have: (section, targets; empty = all).
     let mut gaps: Vec<(String, Vec<Target>)> = Vec::new();
@@ -408,8 +372,9 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
         );
     }
     // --- feature flags -----------------------------------------------------------------------
-    let (flags, mut flag_findings) = resolve_flags(s);
-    findings.append(&mut flag_findings);
+    let prepared = core::inputs::prepare(s, opts.target_ou.as_deref())?;
+    let flags = prepared.flags;
+    findings.extend(flag_findings(s, &prepared.flag_conflicts));
     let m365: Vec<&crate::bundle::tenant::Group> = t
         .groups
         .iter()
@@ -650,22 +615,18 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
         }
     }
     // --- AD ------------------------------------------------------------------------------------
-    let ou = target_ou(s, opts.target_ou.as_deref());
-    let ou_dn = match &ou {
-        Some((text, src)) => Some(Dn::parse(text).map_err(|e| {
-            anyhow::anyhow!("target OU {text:?} (from {src}) is not a valid DN: {e}")
-        })?),
-        None => None,
-    };
-    let mut exchange_prepared = None;
+    let ou = prepared
+        .target_ou
+        .as_ref()
+        .map(|(dn, src)| (dn.to_string(), src.label()));
+    let ou_dn = prepared.target_ou.as_ref().map(|(dn, _)| dn.clone());
     if let Some(ad) = &s.ad {
-        match exchange::preparation(&ad.exchange, ad.schema_captured) {
+        match prepared.exchange.clone().unwrap_or(Preparation::Unknown) {
             Preparation::Unknown => findings.push(
                 Finding::new(Code::ExchangeUnknown, "Exchange", "the Exchange schema objects were not captured; Exchange preparation is unknown")
                     .fix("Include CN=Schema,CN=Configuration (dMD) and CN=ms-Exch-Schema-Version-Pt in ad.ldif"),
             ),
             Preparation::NotPrepared { what } => {
-                exchange_prepared = Some(false);
                 findings.push(
                     Finding::new(Code::ExchangeNotPrepared, "Exchange", "AD is not prepared for Exchange: mail attributes of written-back groups are not written")
                         .evidence(what)
@@ -673,7 +634,6 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
                 );
             }
             Preparation::Prepared { label, meets_2016_cu15 } => {
-                exchange_prepared = Some(true);
                 let e = format!(
                     "rangeUpper {}, domain objectVersion {}, organization objectVersion {}",
                     ad.exchange.schema_range_upper.unwrap_or_default(),
@@ -782,6 +742,15 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
                     .only(&[Target::CloudSync]),
             );
         }
+        let unmatched = core::unmatched_by_cloud_sync(&prepared.inputs(s));
+        for o in &unmatched {
+            findings.push(
+                Finding::new(Code::CloudSyncJoinUnmatched, o.dn_text.to_string(), "written back by Entra Connect but not matched by Cloud Sync (it joins on msDS-ExternalDirectoryObjectId only): Cloud Sync would create a second group next to it and never delete this one")
+                    .evidence("adminDescription = Group_<objectId>, msDS-ExternalDirectoryObjectId empty")
+                    .fix("Before moving to Cloud Sync, copy adminDescription into msDS-ExternalDirectoryObjectId on each group (Microsoft's migration from Connect group writeback v2), e.g. Get-ADGroup -SearchBase <OU> -Filter * -Properties adminDescription | ForEach-Object { Set-ADGroup $_ -Replace @{'msDS-ExternalDirectoryObjectId'=$_.adminDescription} }")
+                    .only(&[Target::CloudSync]),
+            );
+        }
         if ad.recycle_bin_enabled == Some(false) {
             findings.push(
                 Finding::new(Code::RecycleBinDisabled, "Recycle Bin", "the AD Recycle Bin is off: a deleted written-back group cannot be restored with its SID")
@@ -801,17 +770,11 @@ pub fn audit(s: &Snapshot, opts: &Options) -> anyhow::Result<Report> {
         );
     }
     // --- forecast --------------------------------------------------------------------------------
-    let inputs = Inputs {
-        tenant: t,
-        ad: s.ad.as_ref(),
-        target_ou: ou_dn.as_ref(),
-        flags,
-        exchange_prepared,
-    };
+    let inputs = prepared.inputs(s);
     let targets = forecast_targets(&opts.targets, &opts.gate.targets);
     let mut forecasts = Vec::new();
     for &target in &targets {
-        let f = core::forecast(target, &inputs, &opts.policy);
+        let f = core::forecast_with(target, &inputs, &opts.policy, overrides);
         forecast_findings(&f, &inputs, &mut findings);
         // Members matter only for groups this target writes back.
         for g in &f.groups {

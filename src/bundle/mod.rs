@@ -5,7 +5,6 @@
 //! stays `None` for the audit to report.
 
 pub mod tenant;
-pub mod zip;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +16,46 @@ use crate::error::InputError;
 pub use tenant::TenantDoc;
 
 pub const BUNDLE_FORMAT: &str = "gwb-bundle/1";
+
+/// The current time as RFC 3339, as bundles record it (`collectedAt`).
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The member references LDAP discovery must resolve, derived from a tenant's groups.
+pub fn member_refs(tenant: &TenantDoc) -> crate::ldap::MemberRefs {
+    let mut refs = crate::ldap::MemberRefs::default();
+    for g in tenant.groups.iter().flatten() {
+        if let Some(s) = &g.on_premises_security_identifier {
+            refs.sids.push(s.clone());
+        }
+        for m in g.members.iter().flatten() {
+            if let Some(s) = &m.on_premises_security_identifier {
+                refs.sids.push(s.clone());
+            }
+            if let Some(g) = m
+                .on_premises_object_identifier
+                .as_deref()
+                .and_then(crate::ad::ids::parse_guid)
+            {
+                refs.guids.push(g);
+            }
+            if let Some(g) = m
+                .on_premises_immutable_id
+                .as_deref()
+                .and_then(crate::ad::ids::guid_from_immutable_id)
+            {
+                refs.guids.push(g);
+            }
+            if let Some(d) = m.device_id.as_deref().and_then(crate::ad::ids::parse_guid) {
+                refs.device_ids.push(d);
+            }
+        }
+    }
+    refs.normalize()
+}
 
 /// Optional `bundle.json`: facts about the collection that are not Graph or LDAP objects.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -227,74 +266,6 @@ pub fn load_ldif(path: &Path) -> Result<(Vec<ldif::Entry>, AdSnapshot), InputErr
     let snap = AdSnapshot::from_entries(&entries)
         .map_err(|e| InputError::new(path, format!("line {}", e.line), e.message))?;
     Ok((entries, snap))
-}
-
-/// Load a bundle directory, plus any extra evidence files given with `--evidence`.
-pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, InputError> {
-    if !dir.exists() {
-        return Err(InputError::new(dir, "", "no such directory"));
-    }
-    if !dir.is_dir() {
-        return Err(InputError::new(
-            dir,
-            "",
-            "is not a directory (a snapshot bundle is a directory)",
-        ));
-    }
-    let mut snap = Snapshot {
-        origin: dir.display().to_string(),
-        ..Snapshot::default()
-    };
-    let manifest_path = dir.join("bundle.json");
-    if manifest_path.exists() {
-        let text = crate::text::read_file(&manifest_path)?.text;
-        let m: Manifest = parse_json(&manifest_path, &text)?;
-        if let Some(f) = &m.format
-            && f != BUNDLE_FORMAT
-        {
-            return Err(InputError::new(
-                &manifest_path,
-                "$.format",
-                format!("unknown format {f:?}; this gwb reads {BUNDLE_FORMAT:?}"),
-            ));
-        }
-        snap.manifest = m;
-    }
-    let tenant_path = dir.join("tenant.json");
-    if tenant_path.exists() {
-        snap.tenant = load_tenant(&tenant_path)?;
-    }
-    let mut ad_entries = Vec::new();
-    let ldif_path = dir.join("ad.ldif");
-    if ldif_path.exists() {
-        let (entries, _) = load_ldif(&ldif_path)?;
-        ad_entries = entries;
-    }
-    let mut evidence = Vec::new();
-    let connect_dir = dir.join("connect");
-    if connect_dir.is_dir() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&connect_dir)
-            .map_err(|e| InputError::new(&connect_dir, "", format!("cannot list: {e}")))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        files.sort();
-        for f in files {
-            evidence.extend(crate::ps::load_evidence_path(&f)?);
-        }
-    }
-    for f in evidence_files {
-        evidence.extend(crate::ps::load_evidence_path(f)?);
-    }
-    let had_ldif = ldif_path.exists();
-    for ev in evidence {
-        merge_evidence(&mut snap, &mut ad_entries, ev);
-    }
-    if had_ldif || !ad_entries.is_empty() {
-        let ad = AdSnapshot::from_entries(&ad_entries)
-            .map_err(|e| InputError::new(&ldif_path, format!("line {}", e.line), e.message))?;
-        snap.ad = Some(ad);
-    }
-    Ok(snap)
 }
 
 /// Fold one file's evidence into the snapshot: tenant sections fill gaps, AD entries add.

@@ -4,10 +4,12 @@
 //! all call this one core, so they cannot disagree.
 
 use clap::ValueEnum;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What writes cloud groups into AD.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Target {
     /// Entra Connect original writeback (v1), as if enabled.
@@ -37,7 +39,7 @@ impl Target {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeletionBehavior {
     /// Disabled or soft-deleted groups stay in AD, untouched, until hard-deleted.
@@ -47,7 +49,7 @@ pub enum DeletionBehavior {
     Modified,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum MemberLimitBehavior {
     /// Microsoft 365 groups up to 50,000 members, security groups up to 250,000.
@@ -57,7 +59,7 @@ pub enum MemberLimitBehavior {
     Raised,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum CnFormat {
     /// `Group_<objectId>`.
@@ -67,7 +69,7 @@ pub enum CnFormat {
     DisplayName,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum FeatureState {
     /// Forecast each target as if it were enabled now.
@@ -77,7 +79,12 @@ pub enum FeatureState {
     Current,
 }
 
+pub mod desired;
+pub mod exchange;
+pub mod inputs;
 pub mod naming;
+pub mod overrides;
+pub mod ownership;
 pub mod reason;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -158,8 +165,8 @@ impl OnPremGroupType {
     /// AD `groupType` (signed 32-bit): universal, with the security bit when security-enabled.
     pub fn ad_group_type(self) -> i32 {
         match self {
-            OnPremGroupType::UniversalDistribution => 8,
-            _ => i32::MIN | 8,
+            OnPremGroupType::UniversalDistribution => desired::GROUP_TYPE_UNIVERSAL_DISTRIBUTION,
+            _ => desired::GROUP_TYPE_UNIVERSAL_SECURITY,
         }
     }
     pub fn carries_mail(self) -> bool {
@@ -262,8 +269,10 @@ impl Forecast {
     }
 }
 
-/// Owned AD objects (written back earlier) in the target OU, by cloud objectId.
-fn owned_objects<'a>(inputs: &Inputs<'a>) -> HashMap<Uuid, &'a AdObject> {
+/// Owned AD objects (written back earlier) in the target OU, by cloud objectId, as the target
+/// matches them: Cloud Sync joins on `msDS-ExternalDirectoryObjectId` only, so a group stamped
+/// only in `adminDescription` (written by Entra Connect) is not its own.
+fn owned_objects<'a>(target: Target, inputs: &Inputs<'a>) -> HashMap<Uuid, &'a AdObject> {
     let mut map = HashMap::new();
     if let (Some(ad), Some(ou)) = (inputs.ad, inputs.target_ou) {
         for o in ad
@@ -271,12 +280,30 @@ fn owned_objects<'a>(inputs: &Inputs<'a>) -> HashMap<Uuid, &'a AdObject> {
             .iter()
             .filter(|o| o.dn.is_child_of(ou) && matches!(o.kind, AdKind::Group { .. }))
         {
-            if let Some(id) = o.cloud_anchor() {
-                map.insert(id, o);
+            if let Some(st) = o.stamp()
+                && (target != Target::CloudSync || st.source.cloud_sync_matches())
+            {
+                map.insert(st.object_id, o);
             }
         }
     }
     map
+}
+
+/// Groups in the target OU that Entra Connect wrote (stamped in `adminDescription` only),
+/// which Cloud Sync's join does not match: Cloud Sync creates a second group next to each and
+/// never deletes the old one. Sorted by DN.
+pub fn unmatched_by_cloud_sync<'a>(inputs: &Inputs<'a>) -> Vec<&'a AdObject> {
+    let mut v: Vec<&AdObject> = match (inputs.ad, inputs.target_ou) {
+        (Some(ad), Some(ou)) => ad
+            .children(ou)
+            .filter(|o| matches!(o.kind, AdKind::Group { .. }))
+            .filter(|o| o.stamp().is_some_and(|s| !s.source.cloud_sync_matches()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    v.sort_by_key(|o| o.dn.key());
+    v
 }
 
 fn member_limit(target: Target, kind: GroupKind, policy: &Policy) -> usize {
@@ -474,7 +501,25 @@ fn classify(
 
 /// Forecast every group for one target. Pure: same inputs, same answer.
 pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
-    let owned = owned_objects(inputs);
+    forecast_with(target, inputs, policy, &overrides::Overrides::default())
+}
+
+/// [`forecast`] with the configuration's per-group overrides (exclude, CN, protected).
+pub fn forecast_with(
+    target: Target,
+    inputs: &Inputs,
+    policy: &Policy,
+    overrides: &overrides::Overrides,
+) -> Forecast {
+    let owned = owned_objects(target, inputs);
+    let unmatched: HashMap<Uuid, &AdObject> = if target == Target::CloudSync {
+        unmatched_by_cloud_sync(inputs)
+            .into_iter()
+            .filter_map(|o| o.cloud_anchor().map(|a| (a, o)))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let groups_all: Vec<&Group> = inputs.tenant.groups.iter().flatten().collect();
     let mut out: Vec<GroupForecast> = Vec::new();
     let mut taken: HashMap<String, String> = HashMap::new(); // DN key -> group id
@@ -485,6 +530,27 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
         let (mut outcome, mut reason, gtype, mut detail) = classify(target, g, inputs, policy);
         let id = g.id.to_ascii_lowercase();
         let existing = ids::parse_guid(&id).and_then(|u| owned.get(&u).copied());
+        if overrides.is_excluded(&id) {
+            (outcome, reason) = match existing {
+                Some(_) => (Outcome::Keep, GroupReason::Excluded),
+                None => (Outcome::Skip, GroupReason::Excluded),
+            };
+            detail = match existing {
+                Some(o) => format!(
+                    "excluded by the configuration; its AD group {} is left untouched",
+                    o.dn_text
+                ),
+                None => "excluded by the configuration".into(),
+            };
+        }
+        if outcome == Outcome::Writeback
+            && let Some(old) = ids::parse_guid(&id).and_then(|u| unmatched.get(&u))
+        {
+            detail = format!(
+                "{detail}; Cloud Sync does not match {} (stamped in adminDescription only) and creates a second group next to it",
+                old.dn_text
+            );
+        }
         let cn_format = if target == Target::CloudSync {
             CnFormat::DisplayName
         } else {
@@ -493,7 +559,10 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
         let mut cn = None;
         let mut dn = None;
         if outcome == Outcome::Writeback {
-            let c = naming::group_cn(cn_format, &id, g.name());
+            let c = overrides
+                .cn_for(&id)
+                .map(str::to_string)
+                .unwrap_or_else(|| naming::group_cn(cn_format, &id, g.name()));
             if let Some(ou) = inputs.target_ou {
                 let d = ou.child("CN", &c);
                 let key = d.key();
@@ -663,6 +732,21 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
                 mail_attributes: None,
                 members: MemberForecast::default(),
             });
+        }
+    }
+    for g in out.iter_mut().filter(|g| g.outcome == Outcome::Delete) {
+        if overrides.is_protected(&g.id) {
+            g.outcome = Outcome::Keep;
+            g.detail = format!(
+                "{}; protected by the configuration: never deleted, left untouched",
+                g.detail
+            );
+        } else if overrides.is_excluded(&g.id) {
+            g.outcome = Outcome::Keep;
+            g.detail = format!(
+                "{}; excluded by the configuration: left untouched",
+                g.detail
+            );
         }
     }
     out.sort_by_cached_key(|g| (g.display_name.to_lowercase(), g.id.clone()));

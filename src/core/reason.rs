@@ -1,7 +1,7 @@
 //! Stable reason codes (kebab-case, documented API) for group and member outcomes.
 //! Renaming or removing one is a breaking change: the full list is snapshot-tested.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 macro_rules! codes {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $code:literal, $desc:literal;)* }) => {
@@ -22,6 +22,17 @@ macro_rules! codes {
         impl Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.code())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|r| r.code() == s)
+                    .ok_or_else(|| serde::de::Error::custom(format!("unknown reason code {s:?}")))
             }
         }
 
@@ -48,6 +59,7 @@ codes! {
         SoftDeleted => "soft-deleted", "The group is soft-deleted in Entra ID: by default its AD group stays untouched; with modified deletion it is deleted.";
         HardDeleted => "hard-deleted", "An AD group written back earlier whose cloud group no longer exists: it is deleted from AD.";
         NameCollision => "name-collision", "Another AD object in the target OU already has the CN this group would get.";
+        Excluded => "excluded", "The configuration excludes the group (gwb.toml, [group.\"<id>\"] exclude = true): it is not written, and an AD object written earlier is left untouched.";
     }
 }
 
@@ -66,7 +78,7 @@ codes! {
 }
 
 /// What happens to a group's AD object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// Created or updated in AD.
@@ -113,6 +125,7 @@ mod tests {
                 "soft-deleted",
                 "hard-deleted",
                 "name-collision",
+                "excluded",
             ]
         );
         let members: Vec<&str> = MemberReason::ALL.iter().map(|r| r.code()).collect();

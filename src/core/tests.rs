@@ -833,3 +833,65 @@ fn forecast_is_deterministic() {
     );
     assert_eq!(a, b);
 }
+
+/// Issue 9 item 7: Cloud Sync joins on msDS-ExternalDirectoryObjectId only.
+#[test]
+fn cloud_sync_does_not_match_groups_stamped_only_in_admin_description() {
+    let other = "00000000-0000-4000-8000-0000000000aa";
+    let ad = ad(vec![
+        written_back(GID, &[("displayName", "Sec")]),
+        written_back(other, &[("displayName", "Gone")]),
+    ]);
+    let t = tenant(vec![security(GID, Some(true))]);
+    let cs = run(
+        Target::CloudSync,
+        &t,
+        Some(&ad),
+        Flags::default(),
+        Policy::default(),
+    );
+    // The live group: a second group is created, the old one is not its own.
+    let g = cs.group(GID).unwrap();
+    assert_eq!(g.outcome, Outcome::Writeback);
+    assert_eq!(g.existing_dn, None);
+    assert!(g.detail.contains("creates a second group"), "{}", g.detail);
+    // The orphan: Cloud Sync never deletes it.
+    assert!(cs.group(other).is_none());
+    // Entra Connect (and gwb) adopt both.
+    let v2 = run(
+        Target::Gwb,
+        &t,
+        Some(&ad),
+        Flags::default(),
+        Policy::default(),
+    );
+    assert!(v2.group(GID).unwrap().existing_dn.is_some());
+    assert_eq!(v2.group(other).unwrap().outcome, Outcome::Delete);
+    // Once msDS-ExternalDirectoryObjectId carries the stamp, Cloud Sync matches it.
+    let stamp = format!("Group_{GID}");
+    let migrated = ad_with_external_id(&stamp);
+    let cs2 = run(
+        Target::CloudSync,
+        &t,
+        Some(&migrated),
+        Flags::default(),
+        Policy::default(),
+    );
+    assert!(cs2.group(GID).unwrap().existing_dn.is_some());
+    let ou = Dn::parse(OU).unwrap();
+    let inputs = Inputs {
+        tenant: &t,
+        ad: Some(&ad),
+        target_ou: Some(&ou),
+        flags: Flags::default(),
+        exchange_prepared: None,
+    };
+    assert_eq!(unmatched_by_cloud_sync(&inputs).len(), 2);
+}
+
+fn ad_with_external_id(stamp: &str) -> AdSnapshot {
+    ad(vec![written_back(
+        GID,
+        &[("msDS-ExternalDirectoryObjectId", stamp)],
+    )])
+}

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::args::{ACCESS_TOKEN_ENV, AssertionAlg, CLIENT_SECRET_ENV, GraphArgs};
+use super::retry::RetryPolicy;
 use crate::error::InputError;
 
 /// How gwb proves who it is.
@@ -71,6 +72,7 @@ fn read_secret_file(path: &Path) -> Result<SecretString, InputError> {
     if s.is_empty() {
         return Err(InputError::new(path, "", "the file is empty"));
     }
+    crate::redact::register(s);
     Ok(SecretString::from(s.to_string()))
 }
 
@@ -82,6 +84,7 @@ pub fn credential_from_args(args: &GraphArgs) -> anyhow::Result<Credential> {
     if let Ok(t) = std::env::var(ACCESS_TOKEN_ENV)
         && !t.trim().is_empty()
     {
+        crate::redact::register(&t);
         return Ok(Credential::Token(Arc::new(SecretString::from(
             t.trim().to_string(),
         ))));
@@ -96,6 +99,7 @@ pub fn credential_from_args(args: &GraphArgs) -> anyhow::Result<Credential> {
         tracing::warn!(
             "--client-secret puts the secret in the process list and shell history; prefer {CLIENT_SECRET_ENV} or --client-secret-file"
         );
+        crate::redact::register(s.expose());
         return Ok(Credential::Secret {
             client_id,
             secret: SecretString::from(s.expose().to_string()),
@@ -110,6 +114,7 @@ pub fn credential_from_args(args: &GraphArgs) -> anyhow::Result<Credential> {
     if let Ok(s) = std::env::var(CLIENT_SECRET_ENV)
         && !s.is_empty()
     {
+        crate::redact::register(&s);
         return Ok(Credential::Secret {
             client_id,
             secret: SecretString::from(s),
@@ -222,8 +227,10 @@ pub fn client_assertion(cred: &Credential, aud: &str) -> anyhow::Result<String> 
         iat: now,
         exp: now + 600,
     };
-    jsonwebtoken::encode(&header, &claims, key)
-        .map_err(|e| anyhow::anyhow!("signing the client assertion: {e}"))
+    let jwt = jsonwebtoken::encode(&header, &claims, key)
+        .map_err(|e| anyhow::anyhow!("signing the client assertion: {e}"))?;
+    crate::redact::register(&jwt);
+    Ok(jwt)
 }
 
 /// Explain a token endpoint error (`AADSTSnnnnn`) in terms an administrator can act on.
@@ -280,6 +287,17 @@ pub struct TokenProvider {
     scope: String,
     cred: Credential,
     cache: tokio::sync::Mutex<Option<Cached>>,
+    /// The same policy as every Graph request (429/5xx and resets retried, Retry-After honoured).
+    policy: RetryPolicy,
+    /// Added to the monotonic clock: lets tests step through a token's lifetime without waiting.
+    clock_skew_ms: std::sync::atomic::AtomicU64,
+}
+
+/// When a token of this lifetime is refreshed, counted from when it was issued: five minutes
+/// before it expires, or halfway through lifetimes shorter than ten minutes.
+pub fn refresh_after(lifetime: Duration) -> Duration {
+    let early = Duration::from_secs(300).min(lifetime / 2);
+    lifetime.saturating_sub(early)
 }
 
 impl std::fmt::Debug for TokenProvider {
@@ -309,7 +327,28 @@ impl TokenProvider {
             scope: format!("{}/.default", graph_root.trim_end_matches('/')),
             cred,
             cache: tokio::sync::Mutex::new(None),
+            policy: RetryPolicy::default(),
+            clock_skew_ms: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Move this provider's clock forward (tests of the refresh rule; never needed otherwise).
+    pub fn advance_clock(&self, by: Duration) {
+        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        self.clock_skew_ms
+            .fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn now(&self) -> Instant {
+        let skew = self
+            .clock_skew_ms
+            .load(std::sync::atomic::Ordering::Relaxed);
+        Instant::now() + Duration::from_millis(skew)
+    }
+
+    /// Use this retry policy for token requests (the Graph client passes its own).
+    pub fn set_policy(&mut self, policy: RetryPolicy) {
+        self.policy = policy;
     }
 
     pub fn is_static(&self) -> bool {
@@ -328,16 +367,17 @@ impl TokenProvider {
         }
         let mut cache = self.cache.lock().await;
         if let Some(c) = cache.as_ref()
-            && Instant::now() < c.refresh_at
+            && self.now() < c.refresh_at
         {
             return Ok(c.token.clone());
         }
+        // The lifetime counts from the request, not the answer: a slow answer never makes
+        // gwb hold a token past its expiry.
+        let issued = self.now();
         let (token, lifetime) = self.fetch().await?;
-        // Refresh five minutes early (or halfway through short lifetimes).
-        let early = Duration::from_secs(300).min(lifetime / 2);
         let c = Cached {
             token: Arc::new(token),
-            refresh_at: Instant::now() + lifetime.saturating_sub(early),
+            refresh_at: issued + refresh_after(lifetime),
         };
         let t = c.token.clone();
         *cache = Some(c);
@@ -367,66 +407,101 @@ impl TokenProvider {
             }
             Credential::Token(_) => anyhow::bail!("a ready-made access token cannot be refreshed"),
         }
-        let mut last = String::new();
-        for attempt in 0..4u32 {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt))).await;
-            }
-            let resp = match self.http.post(&self.token_url).form(&form).send().await {
-                Ok(r) => r,
-                Err(e) => {
-                    last = format!(
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let (last, retry_after) = match self.http.post(&self.token_url).form(&form).send().await
+            {
+                Err(e) => (
+                    format!(
                         "cannot reach the token endpoint {}: {}",
                         self.token_url,
-                        super::client::transport_message(&e)
-                    );
-                    continue;
+                        crate::redact::redact(&super::retry::transport_message(&e))
+                    ),
+                    None,
+                ),
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let retry_after = super::retry::retry_after_of(resp.headers());
+                    let body: Value = match resp.bytes().await {
+                        Ok(b) => serde_json::from_slice(&b).unwrap_or(Value::Null),
+                        Err(e) => {
+                            let msg = format!(
+                                "the token endpoint {} answer was cut off: {}",
+                                self.token_url,
+                                crate::redact::redact(&super::retry::transport_message(&e))
+                            );
+                            match self.policy.next_delay(attempt, None, started.elapsed()) {
+                                Some(d) => {
+                                    tracing::debug!("{msg}; retrying in {d:?}");
+                                    tokio::time::sleep(d).await;
+                                    continue;
+                                }
+                                None => anyhow::bail!("{msg} (after {attempt} attempts)"),
+                            }
+                        }
+                    };
+                    if (200..300).contains(&status) {
+                        return token_from_body(&self.token_url, &body);
+                    }
+                    let err = body
+                        .get("error")
+                        .and_then(Value::as_str)
+                        .unwrap_or("unknown_error");
+                    let desc = body
+                        .get("error_description")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    // Server text: the endpoint may echo the request (client_secret=…, the assertion).
+                    let err = crate::text::server_message(err);
+                    let first_line = crate::text::server_message(desc.lines().next().unwrap_or(""));
+                    if !super::retry::retryable_status(status) {
+                        let hint = explain_aadsts(desc)
+                            .map(|h| format!("\n  hint: {h}"))
+                            .unwrap_or_default();
+                        anyhow::bail!(
+                            "authentication with {} failed: HTTP {status} {err}: {first_line}{hint}",
+                            self.cred.describe()
+                        );
+                    }
+                    (
+                        format!(
+                            "token endpoint {} answered HTTP {status} {err}: {first_line}",
+                            self.token_url
+                        ),
+                        retry_after,
+                    )
                 }
             };
-            let status = resp.status().as_u16();
-            let body: Value = resp.json().await.unwrap_or(Value::Null);
-            if (200..300).contains(&status) {
-                let Some(tok) = body.get("access_token").and_then(Value::as_str) else {
-                    anyhow::bail!(
-                        "the token endpoint {} answered without an access_token",
-                        self.token_url
-                    );
-                };
-                let secs = body
-                    .get("expires_in")
-                    .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
-                    .unwrap_or(3599);
-                return Ok((
-                    SecretString::from(tok.to_string()),
-                    Duration::from_secs(secs.max(1)),
-                ));
+            match self
+                .policy
+                .next_delay(attempt, retry_after, started.elapsed())
+            {
+                Some(d) => {
+                    tracing::debug!("{last}; retrying in {d:?}");
+                    tokio::time::sleep(d).await;
+                }
+                None => anyhow::bail!("{last} (after {attempt} attempts)"),
             }
-            let err = body
-                .get("error")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown_error");
-            let desc = body
-                .get("error_description")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            let first_line = desc.lines().next().unwrap_or("");
-            if status == 429 || status >= 500 {
-                last = format!(
-                    "token endpoint {} answered HTTP {status} {err}: {first_line}",
-                    self.token_url
-                );
-                continue;
-            }
-            let hint = explain_aadsts(desc)
-                .map(|h| format!("\n  hint: {h}"))
-                .unwrap_or_default();
-            anyhow::bail!(
-                "authentication with {} failed: HTTP {status} {err}: {first_line}{hint}",
-                self.cred.describe()
-            );
         }
-        anyhow::bail!("{last}")
     }
+}
+
+/// The access token and its lifetime from a successful token endpoint answer.
+fn token_from_body(token_url: &str, body: &Value) -> anyhow::Result<(SecretString, Duration)> {
+    let Some(tok) = body.get("access_token").and_then(Value::as_str) else {
+        anyhow::bail!("the token endpoint {token_url} answered without an access_token");
+    };
+    let secs = body
+        .get("expires_in")
+        .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+        .unwrap_or(3599);
+    crate::redact::register(tok);
+    Ok((
+        SecretString::from(tok.to_string()),
+        Duration::from_secs(secs.max(1)),
+    ))
 }
 
 /// The `tid` claim of a JWT access token (no signature check: only to name the tenant).

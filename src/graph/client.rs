@@ -8,8 +8,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use rand::Rng;
-use reqwest::header::HeaderMap;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -36,7 +34,8 @@ impl std::fmt::Display for GraphError {
         if let Some(c) = &self.code {
             write!(f, "{c}: ")?;
         }
-        write!(f, "{}", self.message)?;
+        // Server text: redacted here too, whoever built the error.
+        write!(f, "{}", crate::redact::redact(&self.message))?;
         if self.attempts > 1 {
             write!(f, " (after {} attempts)", self.attempts)?;
         }
@@ -46,85 +45,8 @@ impl std::fmt::Display for GraphError {
 
 impl std::error::Error for GraphError {}
 
-/// Describe a reqwest error without its URL's query (which may carry tokens in other APIs).
-pub fn transport_message(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "the response body was cut off"
-    } else {
-        "transport error"
-    };
-    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    let mut detail = String::new();
-    while let Some(s) = src {
-        detail = s.to_string();
-        src = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind} ({detail})")
-    }
-}
-
-/// Retry bounds.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    pub max_attempts: u32,
-    pub budget: Duration,
-    pub base: Duration,
-    pub cap: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 6,
-            budget: Duration::from_secs(300),
-            base: Duration::from_millis(250),
-            cap: Duration::from_secs(60),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Exponential backoff with ±50 % jitter.
-    pub fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .base
-            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1).min(16)))
-            .min(self.cap);
-        let f: f64 = rand::rng().random_range(0.5..1.5);
-        exp.mul_f64(f).min(self.cap)
-    }
-}
-
-/// Parse Retry-After: delta-seconds or an HTTP-date.
-pub fn parse_retry_after(v: &str) -> Option<Duration> {
-    let v = v.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let fmt = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    let when = time::PrimitiveDateTime::parse(v, &fmt).ok()?.assume_utc();
-    let delta = when - time::OffsetDateTime::now_utc();
-    Some(Duration::try_from(delta).unwrap_or(Duration::ZERO))
-}
-
-fn retry_after_of(h: &HeaderMap) -> Option<Duration> {
-    h.get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_retry_after)
-}
-
-fn retryable_status(s: u16) -> bool {
-    matches!(s, 429 | 500 | 502 | 503 | 504)
-}
+pub use super::retry::{RetryPolicy, parse_retry_after, transport_message};
+use super::retry::{retry_after_of, retryable_status};
 
 /// What a URL is, for messages: method and path without the query string.
 fn what(method: &reqwest::Method, url: &str) -> String {
@@ -156,8 +78,8 @@ fn error_from_body(what: String, status: u16, body: &Value, attempts: u32) -> Gr
     GraphError {
         what,
         status: Some(status),
-        code,
-        message,
+        code: code.map(|c| crate::text::server_message(&c)),
+        message: crate::text::server_message(&message),
         attempts,
     }
 }
@@ -187,10 +109,11 @@ impl GraphClient {
     pub fn new(
         http: reqwest::Client,
         root: &str,
-        auth: TokenProvider,
+        mut auth: TokenProvider,
         concurrency: usize,
         policy: RetryPolicy,
     ) -> GraphClient {
+        auth.set_policy(policy);
         GraphClient {
             http,
             root: root.trim_end_matches('/').to_string(),

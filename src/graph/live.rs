@@ -540,7 +540,7 @@ pub async fn full(
     {
         c.tenant_id = Some(onprem_id.to_string());
     }
-    c.collected_at = Some(crate::collect::now_rfc3339());
+    c.collected_at = Some(crate::bundle::now_rfc3339());
     c
 }
 
@@ -731,7 +731,7 @@ pub async fn incremental(client: &Arc<GraphClient>, mut prev: Collected) -> Incr
     groups.retain(|g| !drop_ids.contains(&g.id.to_ascii_lowercase()));
     prev.groups = Some(groups);
     prev.delta_link = new_link;
-    prev.collected_at = Some(crate::collect::now_rfc3339());
+    prev.collected_at = Some(crate::bundle::now_rfc3339());
     Incremental::Done(Box::new(prev))
 }
 

@@ -6,6 +6,8 @@ pub mod auth;
 pub mod client;
 pub mod live;
 pub mod model;
+pub mod retry;
+pub mod write;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,8 +15,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use client::{GraphClient, RetryPolicy};
+use client::GraphClient;
 use model::Collected;
+use retry::RetryPolicy;
 
 fn is_loopback(url: &str) -> bool {
     url::Url::parse(url)
@@ -170,16 +173,7 @@ pub fn collect_bundle(
     let started = std::time::Instant::now();
     let c = runtime()?.block_on(collect_model(args, previous))?;
     tracing::info!("collected in {:.2?}", started.elapsed());
-    let tmp = path.with_extension("tmp~");
-    {
-        let f =
-            std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
-        let mut w = std::io::BufWriter::new(f);
-        c.write_json(&mut w)
-            .with_context(|| format!("writing {}", tmp.display()))?;
-        std::io::Write::flush(&mut w)?;
-    }
-    std::fs::rename(&tmp, &path).with_context(|| format!("renaming to {}", path.display()))?;
+    crate::fsio::write_atomic_with(&path, |mut w| Ok(c.write_json(&mut w)?))?;
     tracing::info!("{} written after {:.2?}", path.display(), started.elapsed());
     // Only LDAP discovery needs the member references.
     let refs = if want_refs {

@@ -337,7 +337,7 @@ impl Collected {
         use crate::bundle::tenant::{Group, Member};
         let mut refs = crate::ldap::MemberRefs::default();
         let mut absorb =
-            |doc: crate::bundle::TenantDoc| refs.extend(crate::collect::member_refs(&doc));
+            |doc: crate::bundle::TenantDoc| refs.extend(crate::bundle::member_refs(&doc));
         if let Some(groups) = &self.groups {
             for chunk in groups.chunks(5000) {
                 let gs: Vec<Group> = chunk

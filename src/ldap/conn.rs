@@ -217,6 +217,8 @@ fn load_password(args: &LdapArgs) -> anyhow::Result<SecretString> {
             ),
         }
     };
+    // A server echoing the bind request in a diagnostic must not print it.
+    crate::redact::register(&pw);
     Ok(SecretString::from(pw))
 }
 
@@ -350,6 +352,8 @@ pub struct Stats {
     /// Requests for a `member;range=` window after the first one.
     pub range_requests: usize,
     pub reconnects: usize,
+    /// Write requests sent (add, modify, modrdn, delete; retries count).
+    pub writes: usize,
 }
 
 /// Why an operation failed.
@@ -400,7 +404,17 @@ impl Conn {
         })
     }
 
-    async fn reconnect(&mut self) -> anyhow::Result<()> {
+    /// The bound handle and the operation timeout, for the one write path in `ldap::write`.
+    pub(super) fn handle(&mut self) -> (&mut Ldap, Duration) {
+        (&mut self.ldap, self.settings.timeout)
+    }
+
+    /// The DC's URL, for messages.
+    pub fn url(&self) -> &str {
+        &self.settings.url
+    }
+
+    pub(super) async fn reconnect(&mut self) -> anyhow::Result<()> {
         tracing::warn!(
             "the connection to {} was lost; reconnecting once",
             self.settings.url

@@ -108,19 +108,9 @@ const REF_OBJECT_ATTRS: &[&str] = &[
 /// The first range window, as Windows DCs hand it out (MaxValRange 1500).
 pub const FIRST_MEMBER_WINDOW: &str = "member;range=0-1499";
 
-/// Attributes writeback writes on a group; their `allowedAttributesEffective` is recorded.
-const WRITEBACK_ATTRS: &[&str] = &[
-    "member",
-    "description",
-    "displayName",
-    "adminDescription",
-    "msDS-ExternalDirectoryObjectId",
-    "mail",
-    "mailNickname",
-    "proxyAddresses",
-    "groupType",
-    "sAMAccountName",
-];
+/// Attributes writeback writes on a group (the core's list); their
+/// `allowedAttributesEffective` is recorded.
+const WRITEBACK_ATTRS: &[&str] = crate::core::desired::WRITTEN_ATTRIBUTES;
 
 /// How many values go into one OR filter when looking objects up by SID, GUID or deviceId.
 pub const FILTER_BATCH: usize = 50;
@@ -465,8 +455,11 @@ async fn discover_inner(
                 let sample = objects.iter().position(|e| {
                     e.values("objectClass")
                         .any(|c| c.eq_ignore_ascii_case(b"group"))
-                        && e.text("adminDescription")
-                            .is_some_and(|a| a.starts_with("Group_"))
+                        && crate::core::ownership::stamp(
+                            e.text(crate::core::ownership::ADMIN_DESCRIPTION),
+                            e.text(crate::core::ownership::EXTERNAL_DIRECTORY_OBJECT_ID),
+                        )
+                        .is_some()
                 });
                 let mut sample_rights: Option<Vec<Vec<u8>>> = None;
                 if let Some(i) = sample

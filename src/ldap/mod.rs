@@ -3,6 +3,7 @@
 //!
 //! `conn` owns the connection (TLS policy, binds, timeouts, reconnect, paging, ranges),
 //! `ber` the defensive decoding of server data, `explain` admin-facing error messages, and
+//! `write` the one write path (add, modify, modrdn, delete, result classification, retries), and
 //! `discover` what is read and how it is shaped for [`crate::ad::AdSnapshot::from_entries`].
 
 pub mod args;
@@ -10,6 +11,7 @@ pub mod ber;
 pub mod conn;
 pub mod discover;
 pub mod explain;
+pub mod write;
 
 use crate::ad::ldif::Entry;
 

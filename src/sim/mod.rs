@@ -10,6 +10,7 @@ pub mod args;
 pub mod generate;
 pub mod odata;
 pub mod store;
+pub mod write;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -87,6 +88,7 @@ pub struct Shared {
     rng: Mutex<ChaCha8Rng>,
     stats: Mutex<Stats>,
     tokens: Mutex<HashMap<String, Instant>>,
+    writes: Mutex<write::WriteState>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -101,6 +103,7 @@ impl Shared {
             cfg: Mutex::new(cfg),
             stats: Mutex::new(Stats::default()),
             tokens: Mutex::new(HashMap::new()),
+            writes: Mutex::new(write::WriteState::default()),
         }
     }
     /// Request counts as JSON (what `GET /_sim/stats` returns).
@@ -123,6 +126,23 @@ impl Shared {
     pub fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
         f(&mut lock(&self.store))
     }
+    /// Write faults, permissions and the accepted writes (see [`write::WriteState`]).
+    pub fn with_writes<R>(&self, f: impl FnOnce(&mut write::WriteState) -> R) -> R {
+        f(&mut lock(&self.writes))
+    }
+    /// Answer one Graph request: the writes in [`write`] first, then the store.
+    fn dispatch(&self, req: &Req) -> Resp {
+        let (resp, revoke) = {
+            let mut store = lock(&self.store);
+            let mut w = lock(&self.writes);
+            let resp = write::handle(&mut store, &mut w, req).unwrap_or_else(|| store.handle(req));
+            (resp, w.take_revoke())
+        };
+        if revoke {
+            lock(&self.tokens).clear();
+        }
+        resp
+    }
     /// Change fault injection and latency at run time.
     pub fn with_config<R>(&self, f: impl FnOnce(&mut SimConfig) -> R) -> R {
         f(&mut lock(&self.cfg))
@@ -138,7 +158,7 @@ impl Shared {
             headers: HashMap::new(),
             body,
         };
-        let resp = lock(&self.store).handle(&req);
+        let resp = self.dispatch(&req);
         let body = match resp.body {
             store::Body::Json(v) => v,
             store::Body::Raw(t) => serde_json::from_str(&t).unwrap_or(Value::Null),
@@ -621,7 +641,7 @@ async fn graph_handler(
             headers: hdrs,
             body: body_json,
         };
-        lock(&sh.store).handle(&req)
+        sh.dispatch(&req)
     };
     if reset || truncate {
         let bytes = match &resp.body {
@@ -729,7 +749,7 @@ fn batch(sh: &Shared, cfg: &SimConfig, version: &str, body: Option<Value>) -> Re
                 headers,
                 body: r.get("body").cloned(),
             };
-            lock(&sh.store).handle(&req)
+            sh.dispatch(&req)
         };
         let hdrs: serde_json::Map<String, Value> = resp
             .headers

@@ -771,6 +771,35 @@ impl Store {
         Resp::empty(204)
     }
 
+    /// A live group by id (for the write validation in `sim::write`).
+    pub fn group(&self, id: &str) -> Option<&Map<String, Value>> {
+        self.group_idx(id)
+            .and_then(|i| self.groups.get(i))
+            .and_then(Option::as_ref)
+    }
+
+    /// A directory setting by id, to change in place (`sim::write` replaces its values).
+    pub fn setting_mut(&mut self, id: &str) -> Option<&mut Value> {
+        let pos = self.setting_pos(id)?;
+        self.settings.as_mut()?.get_mut(pos)
+    }
+
+    /// The directory settings (empty when none exist).
+    pub fn settings(&self) -> &[Value] {
+        self.settings.as_deref().unwrap_or(&[])
+    }
+
+    /// Delete a directory setting; false when there is none with this id.
+    pub fn remove_setting(&mut self, id: &str) -> bool {
+        match (self.setting_pos(id), self.settings.as_mut()) {
+            (Some(p), Some(s)) => {
+                s.remove(p);
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn setting_pos(&self, id: &str) -> Option<usize> {
         self.settings.as_ref()?.iter().position(|s| {
             s.get("id")

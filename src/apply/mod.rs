@@ -1,0 +1,673 @@
+//! `gwb apply`: carries out a `gwb-plan/1` plan against Active Directory over LDAP.
+//!
+//! Before the first write it honours the plan's safety decisions (refusals, the takeover
+//! guard, the deletion threshold, the written attribute set) and re-reads every object it
+//! will touch, refusing a stale plan (changed uSNChanged, a moved target OU, another tenant
+//! snapshot, an object no longer owned). Then it writes in dependency order ([`steps`]):
+//! creates, renames, attribute and member changes (batched), deletes; every write journalled
+//! ([`journal`]) before and after, retried or confirmed as `ldap::write` classifies it.
+//! It reports through [`Event`]s; printing is the renderer's ([`render`]).
+
+pub mod args;
+pub mod command;
+pub mod journal;
+pub mod render;
+pub mod steps;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use uuid::Uuid;
+
+use crate::ad::Dn;
+use crate::ldap::conn::{self, Conn};
+use crate::ldap::write::{Done, Retry, WriteOp};
+use crate::plan::model::{Action, Plan};
+use journal::{AttrRecord, BeginRecord, EndRecord, Journal, Outcome, RunRecord, SummaryRecord};
+use steps::{Phase, Step};
+
+/// The attributes gwb ever writes (issue 8 item 4; entra-group-writeback-facts.md §2), besides
+/// `objectClass` on create and the CN through the DN. A plan naming any other is refused.
+pub const WRITTEN_ATTRIBUTES: &[&str] = &[
+    "groupType",
+    "displayName",
+    "description",
+    "adminDescription",
+    "msDS-ExternalDirectoryObjectId",
+    "member",
+    "mail",
+    "mailNickname",
+    "proxyAddresses",
+    "sAMAccountName",
+];
+
+/// What the run may do beyond the plan.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `--takeover`: run although Entra Connect writes back into the same OU.
+    pub takeover: bool,
+    /// `--max-deletes`, overriding the plan's threshold.
+    pub max_deletes: Option<usize>,
+    /// Where the journal goes.
+    pub journal_dir: PathBuf,
+    /// The plan file, for the journal.
+    pub plan_path: Option<String>,
+    /// SHA-256 of the tenant snapshot given now, compared with the plan's.
+    pub tenant_sha256: Option<String>,
+    pub retry: Retry,
+    /// Member values per modify request.
+    pub batch: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            takeover: false,
+            max_deletes: None,
+            journal_dir: PathBuf::from(journal::DEFAULT_DIR),
+            plan_path: None,
+            tenant_sha256: None,
+            retry: Retry::default(),
+            batch: crate::ldap::write::MEMBER_BATCH,
+        }
+    }
+}
+
+/// Why apply refused to start (nothing was written). Input errors: exit 2.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error("refusing to apply: {0}")]
+    Safety(String),
+    #[error(
+        "refusing to apply: the plan deletes {deletes} objects, more than the threshold of {max} (--max-deletes); nothing was written"
+    )]
+    Threshold { deletes: usize, max: usize },
+    #[error(
+        "refusing to apply a stale plan (nothing was written; run gwb plan again):\n  {}",
+        .0.join("\n  ")
+    )]
+    Stale(Vec<String>),
+    #[error("refusing to apply: {0}")]
+    Invalid(String),
+}
+
+/// How one object fared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Every write for it succeeded.
+    Applied,
+    /// Its changes were already in the directory (confirmed by a re-read).
+    AlreadyDone,
+    /// A write for it failed (the message says which and why); later steps for it were skipped.
+    Failed(String),
+}
+
+/// The outcome for one group of the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectOutcome {
+    pub group_id: String,
+    pub display_name: String,
+    pub action: Action,
+    pub dn: String,
+    pub status: Status,
+    /// LDAP write requests sent for it.
+    pub writes: u32,
+}
+
+/// What the renderer hears about, as it happens.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// The journal file of this run.
+    Journal(&'a std::path::Path),
+    /// Writes are about to start: `total` steps.
+    Start { total: usize },
+    /// One step finished.
+    Step { done: usize, total: usize },
+    /// One object is finished.
+    Object(&'a ObjectOutcome),
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub outcomes: Vec<ObjectOutcome>,
+    pub journal: Option<PathBuf>,
+    /// LDAP write requests sent (retries included).
+    pub writes: usize,
+    pub reconnects: usize,
+}
+
+impl Report {
+    pub fn failed(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o.status, Status::Failed(_)))
+            .count()
+    }
+    pub fn count(&self, action: Action) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| o.action == action && !matches!(o.status, Status::Failed(_)))
+            .count()
+    }
+    pub fn already_done(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| o.status == Status::AlreadyDone)
+            .count()
+    }
+}
+
+/// Lower-case hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The checks that need no directory: refusals, the takeover guard, the deletion threshold,
+/// the written attribute set, a sound plan.
+pub fn preflight(plan: &Plan, opts: &Options) -> Result<(), Refused> {
+    let overrides: Vec<&str> = if opts.takeover {
+        vec!["--takeover"]
+    } else {
+        vec![]
+    };
+    if let Some(r) = plan.refusal(&overrides) {
+        let how = r
+            .override_flag
+            .as_deref()
+            .map(|f| format!(" ({f} overrides this)"))
+            .unwrap_or_default();
+        return Err(Refused::Safety(format!("{}{how}", r.detail)));
+    }
+    let deletes = plan
+        .groups
+        .iter()
+        .filter(|g| g.action == Action::Delete)
+        .count();
+    let max = opts.max_deletes.unwrap_or(plan.policy.max_deletes);
+    if deletes > max {
+        return Err(Refused::Threshold { deletes, max });
+    }
+    if deletes > 0 && !plan.safety.delete_proof.complete {
+        return Err(Refused::Safety(format!(
+            "the plan deletes {deletes} objects but its evidence does not prove deletions ({})",
+            plan.safety
+                .delete_proof
+                .detail
+                .as_deref()
+                .unwrap_or("incomplete groups section")
+        )));
+    }
+    if let (Some(now), Some(then)) = (&opts.tenant_sha256, &plan.inputs.tenant.sha256)
+        && now != then
+    {
+        return Err(Refused::Stale(vec![format!(
+            "the tenant snapshot is not the one the plan was made from (tenant.json SHA-256 {now}, planned from {then})"
+        )]));
+    }
+    Dn::parse(&plan.target_ou.dn).map_err(|e| {
+        Refused::Invalid(format!(
+            "target OU {:?} is not a DN: {e}",
+            plan.target_ou.dn
+        ))
+    })?;
+    for g in plan.changes() {
+        for name in g.attributes.keys() {
+            if !WRITTEN_ATTRIBUTES
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(name))
+                || name.eq_ignore_ascii_case("member")
+            {
+                return Err(Refused::Invalid(format!(
+                    "group {} ({}): attribute {name:?} is not one gwb writes",
+                    g.id, g.display_name
+                )));
+            }
+        }
+        let needs_current = matches!(g.action, Action::Update | Action::Rename | Action::Delete);
+        if needs_current && g.current.is_none() {
+            return Err(Refused::Invalid(format!(
+                "group {} ({}): a {} without the object's current state",
+                g.id,
+                g.display_name,
+                g.action.as_str()
+            )));
+        }
+        if matches!(g.action, Action::Create | Action::Rename) && g.dn.is_none() {
+            return Err(Refused::Invalid(format!(
+                "group {} ({}): a {} without a DN",
+                g.id,
+                g.display_name,
+                g.action.as_str()
+            )));
+        }
+        if let Some(dn) = &g.dn {
+            Dn::parse(dn).map_err(|e| {
+                Refused::Invalid(format!(
+                    "group {} ({}): DN {dn:?}: {e}",
+                    g.id, g.display_name
+                ))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// The stamp gwb writes and recognises: `Group_<objectId>`.
+pub fn stamp(id: &str) -> String {
+    format!("Group_{}", id.to_ascii_lowercase())
+}
+
+/// Whether an entry read from AD is the object gwb owns for group `id`: it carries the stamp
+/// `Group_<id>` (in `adminDescription`, or `msDS-ExternalDirectoryObjectId` for groups Cloud
+/// Sync wrote).
+fn carries_stamp(e: &crate::ad::ldif::Entry, id: &str) -> bool {
+    let Some(want) = crate::ad::ids::parse_guid(id) else {
+        return false;
+    };
+    ["adminDescription", "msDS-ExternalDirectoryObjectId"]
+        .iter()
+        .filter_map(|a| e.text(a))
+        .any(|v| {
+            v.strip_prefix("Group_")
+                .and_then(crate::ad::ids::parse_guid)
+                .is_some_and(|g| g == want)
+        })
+}
+
+const REREAD_ATTRS: &[&str] = &[
+    "objectGUID",
+    "uSNChanged",
+    "adminDescription",
+    "msDS-ExternalDirectoryObjectId",
+];
+
+/// Re-read every object the plan touches and the target OU; refuse a stale plan. Returns the
+/// full before-state (written attributes and members) of the objects to delete, for the
+/// journal.
+async fn check_stale(
+    c: &mut Conn,
+    plan: &Plan,
+) -> anyhow::Result<Result<HashMap<String, crate::ad::ldif::Entry>, Refused>> {
+    let mut stale = Vec::new();
+    let ou = &plan.target_ou;
+    let ou_dn = Dn::parse(&ou.dn)?;
+    let found = match &ou.object_guid {
+        Some(g) => c.read_guid(g, &["objectGUID"]).await?,
+        None => c.read(&ou.dn, &["objectGUID"]).await?,
+    };
+    match found {
+        None => stale.push(format!("the target OU {} no longer exists", ou.dn)),
+        Some(e) if Dn::parse(&e.dn).map(|d| d.key()).ok() != Some(ou_dn.key()) => {
+            stale.push(format!("the target OU {} has moved to {}", ou.dn, e.dn))
+        }
+        Some(_) => {}
+    }
+    let mut deleted_state = HashMap::new();
+    for g in plan.changes() {
+        let Some(cur) = &g.current else { continue };
+        let mut attrs: Vec<&str> = REREAD_ATTRS.to_vec();
+        if g.action == Action::Delete {
+            attrs.extend(WRITTEN_ATTRIBUTES.iter().copied());
+            attrs.push("cn");
+        }
+        let e = match &cur.object_guid {
+            Some(guid) => c.read_guid(guid, &attrs).await?,
+            None => c.read(&cur.dn, &attrs).await?,
+        };
+        let name = format!("{} ({}, {})", g.display_name, g.id, cur.dn);
+        let Some(e) = e else {
+            stale.push(format!("{name}: the object no longer exists"));
+            continue;
+        };
+        if let Some(want) = cur.usn_changed {
+            let have = e
+                .text("uSNChanged")
+                .and_then(|s| s.trim().parse::<u64>().ok());
+            if have != Some(want) {
+                stale.push(format!(
+                    "{name}: changed since planning (uSNChanged {} now, {want} in the plan)",
+                    have.map_or("unknown".to_string(), |h| h.to_string())
+                ));
+                continue;
+            }
+        }
+        let now = Dn::parse(&e.dn)?;
+        if now.key() != Dn::parse(&cur.dn)?.key() {
+            stale.push(format!("{name}: now at {}", e.dn));
+            continue;
+        }
+        if !carries_stamp(&e, &g.id) {
+            stale.push(format!(
+                "{name}: does not carry gwb's stamp {}; gwb never changes objects it does not own",
+                stamp(&g.id)
+            ));
+            continue;
+        }
+        // Only objects directly in the target OU; a rename may bring an owned object back.
+        if g.action != Action::Rename && !now.is_child_of(&ou_dn) {
+            stale.push(format!(
+                "{name}: not directly in the target OU {}; gwb never changes objects elsewhere",
+                ou.dn
+            ));
+            continue;
+        }
+        if g.action == Action::Delete {
+            let mut full = crate::ad::ldif::Entry::new(e.dn.clone());
+            for (n, v) in &e.attrs {
+                if n.eq_ignore_ascii_case("member") || n.to_ascii_lowercase().starts_with("member;")
+                {
+                    continue;
+                }
+                for x in v {
+                    full.push(n, x.clone());
+                }
+            }
+            for m in c.ranged_values(&e.dn, "member", &e).await? {
+                full.push("member", m);
+            }
+            deleted_state.insert(g.id.clone(), full);
+        }
+    }
+    Ok(if stale.is_empty() {
+        Ok(deleted_state)
+    } else {
+        Err(Refused::Stale(stale))
+    })
+}
+
+fn text_values(v: &[Vec<u8>]) -> Vec<String> {
+    v.iter()
+        .map(|x| String::from_utf8_lossy(x).into_owned())
+        .collect()
+}
+
+/// The journal's description of a step.
+fn begin_record(
+    plan: &Plan,
+    step: &Step,
+    deleted: &HashMap<String, crate::ad::ldif::Entry>,
+) -> BeginRecord {
+    let g = &plan.groups[step.group];
+    let mut changes = Vec::new();
+    let (guid, new_dn) = match &step.op {
+        WriteOp::Add { attrs, .. } => {
+            for (n, v) in attrs {
+                let member = n.eq_ignore_ascii_case("member");
+                changes.push(AttrRecord {
+                    attr: n.clone(),
+                    kind: "add".into(),
+                    before: None,
+                    after: (!member).then(|| text_values(v)),
+                    values: if member { text_values(v) } else { vec![] },
+                });
+            }
+            (None, None)
+        }
+        WriteOp::Modify { changes: cs, .. } => {
+            for c in cs {
+                let member = c.attr.eq_ignore_ascii_case("member");
+                let planned = g
+                    .attributes
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(&c.attr));
+                let vals = |v: &Option<crate::plan::model::AttrValue>| {
+                    v.as_ref()
+                        .map(|v| v.values().iter().map(|s| s.to_string()).collect())
+                        .or(Some(vec![]))
+                };
+                changes.push(AttrRecord {
+                    attr: c.attr.clone(),
+                    kind: c.kind.as_str().into(),
+                    before: if member {
+                        None
+                    } else {
+                        planned.and_then(|(_, p)| vals(&p.before))
+                    },
+                    after: if member {
+                        None
+                    } else {
+                        Some(text_values(&c.values))
+                    },
+                    values: if member {
+                        text_values(&c.values)
+                    } else {
+                        vec![]
+                    },
+                });
+            }
+            (g.current.as_ref().and_then(|c| c.object_guid), None)
+        }
+        WriteOp::ModRdn { guid, .. } => {
+            let cn_before = g
+                .current
+                .as_ref()
+                .and_then(|c| Dn::parse(&c.dn).ok())
+                .and_then(|d| d.rdn_value().map(str::to_string));
+            changes.push(AttrRecord {
+                attr: "cn".into(),
+                kind: "replace".into(),
+                before: cn_before.map(|c| vec![c]),
+                after: g.cn.clone().map(|c| vec![c]),
+                values: vec![],
+            });
+            (*guid, step.op.dn_after())
+        }
+        WriteOp::Delete { guid, .. } => {
+            if let Some(e) = deleted.get(&g.id) {
+                for (n, v) in &e.attrs {
+                    if n.eq_ignore_ascii_case("objectGUID") || n.eq_ignore_ascii_case("uSNChanged")
+                    {
+                        continue;
+                    }
+                    let member = n.eq_ignore_ascii_case("member");
+                    changes.push(AttrRecord {
+                        attr: n.clone(),
+                        kind: "delete".into(),
+                        before: (!member).then(|| text_values(v)),
+                        after: None,
+                        values: if member { text_values(v) } else { vec![] },
+                    });
+                }
+            }
+            (*guid, None)
+        }
+    };
+    BeginRecord {
+        seq: 0,
+        at: String::new(),
+        op: step.op.name().into(),
+        group_id: g.id.clone(),
+        dn: step.op.dn().to_string(),
+        new_dn,
+        object_guid: guid,
+        changes,
+    }
+}
+
+/// Apply `plan` on a connection opened from `settings`. `Err(Refused)` inside `Ok` when the
+/// plan is refused before any write; `Err` for everything else that stops the run (the
+/// journal records what happened up to then).
+pub fn apply(
+    plan: &Plan,
+    settings: conn::Settings,
+    opts: &Options,
+    on: &mut (dyn FnMut(Event<'_>) + Send),
+) -> anyhow::Result<Result<Report, Refused>> {
+    if let Err(r) = preflight(plan, opts) {
+        return Ok(Err(r));
+    }
+    conn::block_on(async move {
+        let mut c = Conn::open(settings).await?;
+        run(&mut c, plan, opts, on).await
+    })?
+}
+
+/// [`apply`] on an open connection.
+pub async fn run(
+    c: &mut Conn,
+    plan: &Plan,
+    opts: &Options,
+    on: &mut (dyn FnMut(Event<'_>) + Send),
+) -> anyhow::Result<Result<Report, Refused>> {
+    if let Err(r) = preflight(plan, opts) {
+        return Ok(Err(r));
+    }
+    let deleted = match check_stale(c, plan).await? {
+        Ok(d) => d,
+        Err(r) => return Ok(Err(r)),
+    };
+    let steps = steps::steps(plan, opts.batch);
+    let writes_before = c.stats.writes;
+    let reconnects_before = c.stats.reconnects;
+    let plan_json = serde_json::to_vec(plan)?;
+    let mut report = Report::default();
+    let mut journal = if steps.is_empty() {
+        None
+    } else {
+        let j = Journal::create(
+            &opts.journal_dir,
+            RunRecord {
+                format: String::new(),
+                gwb_version: env!("CARGO_PKG_VERSION").into(),
+                started_at: crate::collect::now_rfc3339(),
+                plan_path: opts.plan_path.clone(),
+                plan_sha256: sha256_hex(&plan_json),
+                target_ou: plan.target_ou.dn.clone(),
+                dc: c.url().to_string(),
+            },
+        )
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot write the journal in {} ({e}); nothing was written to AD",
+                opts.journal_dir.display()
+            )
+        })?;
+        on(Event::Journal(j.path()));
+        report.journal = Some(j.path().to_path_buf());
+        Some(j)
+    };
+    // Per group: status so far, writes, and how many steps remain.
+    let mut state: BTreeMap<usize, (Status, u32, usize)> = BTreeMap::new();
+    for s in &steps {
+        state
+            .entry(s.group)
+            .or_insert((Status::AlreadyDone, 0, 0))
+            .2 += 1;
+    }
+    let total = steps.len();
+    on(Event::Start { total });
+    let mut guids: HashMap<usize, Uuid> = HashMap::new();
+    let mut down: Option<String> = None;
+    for (i, step) in steps.iter().enumerate() {
+        let entry = state
+            .get_mut(&step.group)
+            .expect("every step's group has a state");
+        entry.2 -= 1;
+        if let Some(why) = &down {
+            if !matches!(entry.0, Status::Failed(_)) {
+                entry.0 = Status::Failed(format!("not attempted: {why}"));
+            }
+        } else if !matches!(entry.0, Status::Failed(_)) {
+            let j = journal
+                .as_mut()
+                .expect("a journal exists when there are steps");
+            let seq = j.begin(begin_record(plan, step, &deleted))?;
+            let before = c.stats.writes;
+            let res = c.write(&step.op, &opts.retry).await;
+            let sent = (c.stats.writes - before) as u32;
+            let mut guid = match &step.op {
+                WriteOp::Add { .. } => None,
+                _ => plan.groups[step.group]
+                    .current
+                    .as_ref()
+                    .and_then(|c| c.object_guid)
+                    .or_else(|| guids.get(&step.group).copied()),
+            };
+            let end = match &res {
+                Ok(w) => {
+                    if step.phase == Phase::Create {
+                        // The new object's objectGUID, for the journal and later steps.
+                        if let Ok(Some(e)) = c.read(step.op.dn(), &["objectGUID"]).await
+                            && let Some(g) = e
+                                .first("objectGUID")
+                                .and_then(crate::ad::ids::guid_from_bytes)
+                        {
+                            guids.insert(step.group, g);
+                            guid = Some(g);
+                        }
+                    }
+                    EndRecord {
+                        seq,
+                        at: String::new(),
+                        outcome: match w.done {
+                            Done::Applied => Outcome::Applied,
+                            Done::AlreadyDone => Outcome::AlreadyDone,
+                        },
+                        object_guid: guid,
+                        rc: None,
+                        error: None,
+                        attempts: w.attempts,
+                    }
+                }
+                Err(e) => EndRecord {
+                    seq,
+                    at: String::new(),
+                    outcome: Outcome::Failed,
+                    object_guid: guid,
+                    rc: e.rc,
+                    error: Some(e.message.clone()),
+                    attempts: sent,
+                },
+            };
+            j.end(end)?;
+            entry.1 += sent;
+            match res {
+                Ok(w) if w.done == Done::Applied => entry.0 = Status::Applied,
+                Ok(_) => {}
+                Err(e) => {
+                    // Attempts ran out without an answer from the DC: the connection is gone
+                    // for good; the remaining steps are not attempted (the journal says so).
+                    if e.class == crate::ldap::write::Class::Transient && e.rc.is_none() {
+                        down = Some(format!("the DC could not be reached again ({})", e.message));
+                    }
+                    entry.0 = Status::Failed(e.message)
+                }
+            }
+        }
+        on(Event::Step { done: i + 1, total });
+        if entry.2 == 0 {
+            let g = &plan.groups[step.group];
+            let o = ObjectOutcome {
+                group_id: g.id.clone(),
+                display_name: g.display_name.clone(),
+                action: g.action,
+                dn: g
+                    .dn
+                    .clone()
+                    .or_else(|| g.current.as_ref().map(|c| c.dn.clone()))
+                    .unwrap_or_default(),
+                status: entry.0.clone(),
+                writes: entry.1,
+            };
+            on(Event::Object(&o));
+            report.outcomes.push(o);
+        }
+    }
+    report.writes = c.stats.writes - writes_before;
+    report.reconnects = c.stats.reconnects - reconnects_before;
+    if let Some(j) = journal.as_mut() {
+        j.finish(SummaryRecord {
+            finished_at: String::new(),
+            applied: report
+                .outcomes
+                .iter()
+                .filter(|o| o.status == Status::Applied)
+                .count(),
+            already_done: report.already_done(),
+            failed: report.failed(),
+        })?;
+    }
+    Ok(Ok(report))
+}

@@ -1,0 +1,187 @@
+//! The desired AD state for target `gwb`: per written-back group the typed DN, the anchor
+//! (stamp), every attribute value gwb writes and the member set, derived from the core's
+//! forecast. Pure. What gwb writes (entra-group-writeback-facts.md §2): `objectClass: group`,
+//! `cn`, `groupType`, `displayName`, `description` (first 448 characters, trimmed),
+//! `adminDescription` and, where the schema has it, `msDS-ExternalDirectoryObjectId` =
+//! `Group_<objectId>`, `member`, and `mail`, `mailNickname`, `proxyAddresses` (primary SMTP
+//! only) when AD is prepared for Exchange and the group is mail-enabled in AD terms.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::ad::Dn;
+use crate::bundle::tenant::Group;
+
+use super::ownership::{self, ADMIN_DESCRIPTION, EXTERNAL_DIRECTORY_OBJECT_ID};
+use super::{Forecast, GroupForecast, Inputs, Outcome, Policy, Target};
+
+/// The attributes gwb ever writes on a group besides `objectClass` and `cn` (which a create
+/// sets and a rename changes). Discovery reads the bind account's rights on exactly these.
+pub const WRITTEN_ATTRIBUTES: &[&str] = &[
+    "member",
+    "description",
+    "displayName",
+    ADMIN_DESCRIPTION,
+    EXTERNAL_DIRECTORY_OBJECT_ID,
+    "mail",
+    "mailNickname",
+    "proxyAddresses",
+    "groupType",
+    "sAMAccountName",
+];
+
+/// The attributes a plan compares and writes (single- or multi-valued), in write order.
+/// `sAMAccountName` is left to AD; `member` is handled as the member set.
+pub const COMPARED_ATTRIBUTES: &[&str] = &[
+    "groupType",
+    "displayName",
+    "description",
+    ADMIN_DESCRIPTION,
+    EXTERNAL_DIRECTORY_OBJECT_ID,
+    "mail",
+    "mailNickname",
+    "proxyAddresses",
+];
+
+/// Multi-valued attributes among [`COMPARED_ATTRIBUTES`].
+pub fn is_multi_valued(attr: &str) -> bool {
+    attr.eq_ignore_ascii_case("proxyAddresses")
+}
+
+/// `description` as written: trimmed, at most 448 characters.
+pub const DESCRIPTION_MAX: usize = 448;
+
+/// `groupType` of a universal security group (signed 32-bit, as AD stores it).
+pub const GROUP_TYPE_UNIVERSAL_SECURITY: i32 = i32::MIN | 8;
+/// `groupType` of a universal distribution group.
+pub const GROUP_TYPE_UNIVERSAL_DISTRIBUTION: i32 = 8;
+
+/// One group as it should be in AD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredGroup {
+    /// Lower-case objectId.
+    pub id: String,
+    pub dn: Dn,
+    /// The CN (unescaped).
+    pub cn: String,
+    pub group_type: i32,
+    /// Every attribute value gwb writes, keyed by attribute name (an attribute that is not
+    /// present must be absent in AD). Never `member`, `objectClass` or `cn`.
+    pub attributes: BTreeMap<&'static str, Vec<String>>,
+    /// Member DNs (resolved members; nested groups by the DN they get).
+    pub members: Vec<Arc<str>>,
+}
+
+/// The desired state: the forecast for target `gwb` and the groups it writes.
+#[derive(Debug, Clone)]
+pub struct Desired {
+    pub forecast: Forecast,
+    /// By lower-case objectId, for groups with outcome `writeback`.
+    pub groups: HashMap<String, DesiredGroup>,
+}
+
+fn first_chars(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+/// The primary SMTP address: the `SMTP:` proxy address, else `mail`.
+pub fn primary_smtp(g: &Group) -> Option<String> {
+    g.proxy_addresses
+        .iter()
+        .find(|p| p.starts_with("SMTP:"))
+        .cloned()
+        .or_else(|| {
+            g.mail
+                .as_deref()
+                .filter(|m| !m.trim().is_empty())
+                .map(|m| format!("SMTP:{}", m.trim()))
+        })
+}
+
+/// Attribute values for one written-back group.
+pub fn attributes_of(
+    g: &Group,
+    f: &GroupForecast,
+    inputs: &Inputs,
+) -> (i32, BTreeMap<&'static str, Vec<String>>) {
+    let gtype = f
+        .on_premises_group_type
+        .map_or(GROUP_TYPE_UNIVERSAL_SECURITY, |t| t.ad_group_type());
+    let mut a: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    a.insert("groupType", vec![gtype.to_string()]);
+    let name = g.name().trim();
+    if !name.is_empty() {
+        a.insert("displayName", vec![g.name().to_string()]);
+    }
+    if let Some(d) = g.description.as_deref().map(str::trim)
+        && !d.is_empty()
+    {
+        a.insert("description", vec![first_chars(d, DESCRIPTION_MAX)]);
+    }
+    let stamp = ownership::stamp_value(&f.id);
+    a.insert(ADMIN_DESCRIPTION, vec![stamp.clone()]);
+    if inputs
+        .ad
+        .and_then(|ad| ad.has_schema_attribute(EXTERNAL_DIRECTORY_OBJECT_ID))
+        == Some(true)
+    {
+        a.insert(EXTERNAL_DIRECTORY_OBJECT_ID, vec![stamp]);
+    }
+    if f.mail_attributes == Some(true) {
+        if let Some(m) = g.mail.as_deref().filter(|m| !m.trim().is_empty()) {
+            a.insert("mail", vec![m.trim().to_string()]);
+        }
+        if let Some(n) = g.mail_nickname.as_deref().filter(|m| !m.trim().is_empty()) {
+            a.insert("mailNickname", vec![n.trim().to_string()]);
+        }
+        if let Some(p) = primary_smtp(g) {
+            a.insert("proxyAddresses", vec![p]);
+        }
+    }
+    (gtype, a)
+}
+
+/// The desired AD state for target `gwb` under a policy. Pure.
+pub fn desired(inputs: &Inputs, policy: &Policy) -> Desired {
+    desired_with(inputs, policy, &super::overrides::Overrides::default())
+}
+
+/// [`desired`] with the configuration's per-group overrides (exclude, CN, protected).
+pub fn desired_with(
+    inputs: &Inputs,
+    policy: &Policy,
+    overrides: &super::overrides::Overrides,
+) -> Desired {
+    let forecast = super::forecast_with(Target::Gwb, inputs, policy, overrides);
+    let by_id: HashMap<String, &Group> = inputs
+        .tenant
+        .groups
+        .iter()
+        .flatten()
+        .map(|g| (g.id.to_ascii_lowercase(), g))
+        .collect();
+    let mut groups = HashMap::new();
+    for f in forecast
+        .groups
+        .iter()
+        .filter(|f| f.outcome == Outcome::Writeback)
+    {
+        let (Some(g), Some(cn), Some(dn)) = (by_id.get(&f.id), &f.cn, &f.dn) else {
+            continue;
+        };
+        let Ok(dn) = Dn::parse(dn) else { continue };
+        let (group_type, attributes) = attributes_of(g, f, inputs);
+        groups.insert(
+            f.id.clone(),
+            DesiredGroup {
+                id: f.id.clone(),
+                dn,
+                cn: cn.clone(),
+                group_type,
+                attributes,
+                members: f.members.resolved.iter().map(|m| m.dn.clone()).collect(),
+            },
+        );
+    }
+    Desired { forecast, groups }
+}

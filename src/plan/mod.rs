@@ -1,0 +1,63 @@
+//! The writeback plan: the diff of the desired AD state (the decision core for target `gwb`)
+//! against the AD state read at planning time, and the planning-time safety decisions that
+//! apply and sync reuse (delete proof, the takeover guard, duplicate ids, the deletion
+//! threshold). [`model`] holds the saved format `gwb-plan/1`, [`diff`] the pure builder,
+//! [`load`] the inputs, [`render`] the formats.
+
+pub mod args;
+pub mod dedupe;
+pub mod diff;
+pub mod load;
+pub mod model;
+pub mod render;
+
+pub use diff::{PlanError, PlanOptions, ThresholdExceeded, build, check_delete_threshold};
+pub use model::{Action, Plan, PlannedGroup};
+
+use std::io::Write;
+
+use args::{PlanArgs, PlanFormat, ShowArgs};
+
+fn default_format() -> PlanFormat {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() {
+        PlanFormat::Table
+    } else {
+        PlanFormat::Json
+    }
+}
+
+fn emit(text: &str) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// `gwb plan`: make the plan, save it with `--out`, render it on stdout.
+pub fn run_plan(args: &PlanArgs) -> anyhow::Result<Plan> {
+    let plan = load::make_plan(&args.input)?;
+    let format = args.format.unwrap_or_else(default_format);
+    if let Some(path) = &args.out {
+        let json = render::render(&plan, PlanFormat::Json, true)?;
+        crate::collect::write_atomic(path, json.as_bytes())?;
+        tracing::info!("plan saved to {}", path.display());
+    }
+    // With --out and no explicit format, stdout shows the review table, not the JSON again.
+    let format = if args.out.is_some() && args.format.is_none() {
+        PlanFormat::Table
+    } else {
+        format
+    };
+    emit(&render::render(&plan, format, args.show_unchanged)?)?;
+    Ok(plan)
+}
+
+/// `gwb show`: render a saved plan.
+pub fn run_show(args: &ShowArgs) -> anyhow::Result<Plan> {
+    let plan = load::read_plan(&args.plan)?;
+    let format = args.format.unwrap_or_else(default_format);
+    emit(&render::render(&plan, format, args.show_unchanged)?)?;
+    Ok(plan)
+}

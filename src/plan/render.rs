@@ -1,0 +1,407 @@
+//! Plan renderers: Terraform-like table text, `gwb-plan/1` JSON, Markdown, and RFC 2849 LDIF
+//! change records that `ldapmodify` imports as they are. Pure: they return text.
+
+use std::fmt::Write as _;
+
+use crate::ad::ldif::write_attr;
+
+use super::args::PlanFormat;
+use super::model::*;
+
+/// How many member DNs a table or Markdown entry lists before `… and N more`.
+const MEMBER_LIST_MAX: usize = 20;
+
+/// Render a plan in a format.
+pub fn render(plan: &Plan, format: PlanFormat, show_unchanged: bool) -> anyhow::Result<String> {
+    Ok(match format {
+        PlanFormat::Json => serde_json::to_string_pretty(plan)? + "\n",
+        PlanFormat::Table => table(plan, show_unchanged),
+        PlanFormat::Markdown => markdown(plan, show_unchanged),
+        PlanFormat::Ldif => ldif(plan),
+    })
+}
+
+/// The closing line, e.g. `Plan: 12 to create, 3 to update, 1 to rename, 2 to delete, 40 unchanged.`
+pub fn summary_line(s: &Summary) -> String {
+    if s.is_empty() {
+        return format!(
+            "No changes. {} unchanged ({} up to date, {} kept, {} skipped).",
+            s.unchanged(),
+            s.noop,
+            s.keep,
+            s.skip
+        );
+    }
+    format!(
+        "Plan: {} to create, {} to update, {} to rename, {} to delete, {} unchanged.",
+        s.create,
+        s.update,
+        s.rename,
+        s.delete,
+        s.unchanged()
+    )
+}
+
+fn symbol(a: Action) -> &'static str {
+    match a {
+        Action::Create => "+",
+        Action::Update => "~",
+        Action::Rename => ">",
+        Action::Delete => "-",
+        Action::Keep => "=",
+        Action::Skip => "·",
+        Action::Noop => " ",
+    }
+}
+
+fn show(v: &Option<AttrValue>) -> String {
+    match v {
+        None => "(none)".to_string(),
+        Some(AttrValue::One(s)) => format!("{s:?}"),
+        Some(AttrValue::Many(v)) => format!(
+            "[{}]",
+            v.iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn members_text(out: &mut String, indent: &str, sign: &str, list: &[String]) {
+    for m in list.iter().take(MEMBER_LIST_MAX) {
+        let _ = writeln!(out, "{indent}member {sign} {m}");
+    }
+    if list.len() > MEMBER_LIST_MAX {
+        let _ = writeln!(
+            out,
+            "{indent}member {sign} … and {} more",
+            list.len() - MEMBER_LIST_MAX
+        );
+    }
+}
+
+fn header(plan: &Plan) -> String {
+    let mut out = String::new();
+    let ou = &plan.target_ou;
+    let _ = writeln!(
+        out,
+        "gwb plan ({}) for target OU {}{}",
+        plan.created_at,
+        ou.dn,
+        ou.object_guid
+            .map(|g| format!(" (objectGUID {g})"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        out,
+        "policy: --deletion {} --member-limit {} --cn-format {} --max-deletes {}",
+        enum_name(&plan.policy.deletion),
+        enum_name(&plan.policy.member_limit),
+        enum_name(&plan.policy.cn_format),
+        plan.policy.max_deletes
+    );
+    if !plan.safety.delete_proof.complete {
+        let _ = writeln!(
+            out,
+            "deletions are not proven: {}; groups that would be deleted are kept",
+            plan.safety
+                .delete_proof
+                .detail
+                .as_deref()
+                .unwrap_or("incomplete evidence")
+        );
+    }
+    out
+}
+
+fn enum_name<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn visible(g: &PlannedGroup, show_unchanged: bool) -> bool {
+    show_unchanged || g.action.writes()
+}
+
+/// Terraform-like text: one block per change, then refusals and the `Plan:` line.
+pub fn table(plan: &Plan, show_unchanged: bool) -> String {
+    let mut out = header(plan);
+    out.push('\n');
+    for g in plan.groups.iter().filter(|g| visible(g, show_unchanged)) {
+        let _ = writeln!(
+            out,
+            "  {} {:<7} {:?} ({})  [{}]",
+            symbol(g.action),
+            g.action.as_str(),
+            g.display_name,
+            g.id,
+            g.reason
+        );
+        let dn =
+            g.dn.as_deref()
+                .or(g.current.as_ref().map(|c| c.dn.as_str()));
+        match (g.action, &g.current) {
+            (Action::Rename, Some(c)) => {
+                let _ = writeln!(out, "      dn: {} -> {}", c.dn, dn.unwrap_or_default());
+            }
+            (_, _) => {
+                if let Some(d) = dn {
+                    let _ = writeln!(out, "      dn: {d}");
+                }
+            }
+        }
+        if !g.action.writes() || g.action == Action::Delete {
+            let _ = writeln!(out, "      {}", g.detail);
+        }
+        for (name, ch) in &g.attributes {
+            if ch.before.is_none() {
+                let _ = writeln!(out, "      {name}: {}", show(&ch.after));
+            } else {
+                let _ = writeln!(
+                    out,
+                    "      {name}: {} -> {}",
+                    show(&ch.before),
+                    show(&ch.after)
+                );
+            }
+        }
+        members_text(&mut out, "      ", "+", &g.members.add);
+        members_text(&mut out, "      ", "-", &g.members.remove);
+        if !g.members.skipped.is_empty() && g.action.writes() {
+            let _ = writeln!(
+                out,
+                "      {} member(s) not written (gwb codes: {})",
+                g.members.skipped.len(),
+                skipped_reasons(g)
+            );
+        }
+    }
+    if !plan.unowned.is_empty() {
+        let decoys = plan.unowned.iter().filter(|u| u.why == "decoy").count();
+        let _ = writeln!(
+            out,
+            "\n{} object(s) in the target OU carry no gwb stamp and are never touched ({decoys} look like written-back groups)",
+            plan.unowned.len()
+        );
+    }
+    for r in &plan.safety.refusals {
+        let _ = writeln!(
+            out,
+            "\nrefused ({}): {}{}",
+            enum_name(&r.code),
+            r.detail,
+            r.override_flag
+                .as_deref()
+                .map(|f| format!(" [override: {f}]"))
+                .unwrap_or_default()
+        );
+    }
+    let _ = writeln!(out, "\n{}", summary_line(&plan.summary));
+    out
+}
+
+fn skipped_reasons(g: &PlannedGroup) -> String {
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for s in &g.members.skipped {
+        *counts.entry(s.reason.code().to_string()).or_insert(0) += 1;
+    }
+    counts
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Markdown for change tickets.
+pub fn markdown(plan: &Plan, show_unchanged: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# gwb plan\n");
+    let _ = writeln!(out, "**{}**\n", summary_line(&plan.summary));
+    let _ = writeln!(
+        out,
+        "- Target OU: `{}`\n- Created: {}\n- gwb {}\n- Tenant input: {} `{}`\n- AD input: {} `{}`",
+        plan.target_ou.dn.replace('`', "'"),
+        plan.created_at,
+        plan.gwb_version,
+        enum_name(&plan.inputs.tenant.source),
+        plan.inputs.tenant.sha256.as_deref().unwrap_or("-"),
+        enum_name(&plan.inputs.ad.source),
+        plan.inputs.ad.sha256.as_deref().unwrap_or("-"),
+    );
+    for r in &plan.safety.refusals {
+        let _ = writeln!(
+            out,
+            "\n> **Refused** (`{}`): {}",
+            enum_name(&r.code),
+            md_escape(&r.detail)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n| Action | Group | Reason | DN | Changes |\n|---|---|---|---|---|"
+    );
+    for g in plan.groups.iter().filter(|g| visible(g, show_unchanged)) {
+        let mut changes: Vec<String> = g
+            .attributes
+            .iter()
+            .map(|(k, c)| {
+                format!(
+                    "{k}: {} → {}",
+                    md_escape(&show(&c.before)),
+                    md_escape(&show(&c.after))
+                )
+            })
+            .collect();
+        if !g.members.add.is_empty() {
+            changes.push(format!("+{} member(s)", g.members.add.len()));
+        }
+        if !g.members.remove.is_empty() {
+            changes.push(format!("−{} member(s)", g.members.remove.len()));
+        }
+        if let (Action::Rename, Some(c)) = (g.action, &g.current) {
+            changes.insert(0, format!("from {}", md_escape(&c.dn)));
+        }
+        let dn =
+            g.dn.as_deref()
+                .or(g.current.as_ref().map(|c| c.dn.as_str()))
+                .unwrap_or("");
+        let _ = writeln!(
+            out,
+            "| {} {} | {} | `{}` | {} | {} |",
+            symbol(g.action),
+            g.action.as_str(),
+            md_escape(&g.display_name),
+            g.reason,
+            md_escape(dn),
+            if changes.is_empty() {
+                md_escape(&g.detail)
+            } else {
+                changes.join("<br>")
+            }
+        );
+    }
+    out
+}
+
+/// One `modify` record's operations.
+fn modify_record(out: &mut String, dn: &str, ops: &[(&str, &str, Vec<&str>)]) {
+    if ops.is_empty() {
+        return;
+    }
+    write_attr(out, "dn", dn.as_bytes());
+    out.push_str("changetype: modify\n");
+    for (op, attr, values) in ops {
+        let _ = writeln!(out, "{op}: {attr}");
+        for v in values {
+            write_attr(out, attr, v.as_bytes());
+        }
+        out.push_str("-\n");
+    }
+    out.push('\n');
+}
+
+/// RFC 2849 change records in dependency order: renames, then creates (without members),
+/// then attribute and member modifications (so nested groups created by the plan exist),
+/// then deletes.
+pub fn ldif(plan: &Plan) -> String {
+    let mut out = String::from("version: 1\n\n");
+    let _ = writeln!(
+        out,
+        "# gwb plan {} for {}\n# {}\n",
+        plan.created_at,
+        plan.target_ou.dn.replace('\n', " "),
+        summary_line(&plan.summary)
+    );
+    for g in plan.groups.iter().filter(|g| g.action == Action::Rename) {
+        let (Some(c), Some(cn)) = (&g.current, &g.cn) else {
+            continue;
+        };
+        write_attr(&mut out, "dn", c.dn.as_bytes());
+        out.push_str("changetype: modrdn\n");
+        let rdn = format!("CN={}", crate::ad::dn::escape_value(cn));
+        write_attr(&mut out, "newrdn", rdn.as_bytes());
+        out.push_str("deleteoldrdn: 1\n");
+        let new_parent =
+            g.dn.as_deref()
+                .and_then(|d| crate::ad::Dn::parse(d).ok())
+                .and_then(|d| d.parent());
+        let old_parent = crate::ad::Dn::parse(&c.dn).ok().and_then(|d| d.parent());
+        if let Some(p) = new_parent
+            && Some(&p) != old_parent.as_ref()
+        {
+            write_attr(&mut out, "newsuperior", p.to_string().as_bytes());
+        }
+        out.push('\n');
+    }
+    for g in plan.groups.iter().filter(|g| g.action == Action::Create) {
+        let (Some(dn), Some(cn)) = (&g.dn, &g.cn) else {
+            continue;
+        };
+        write_attr(&mut out, "dn", dn.as_bytes());
+        out.push_str("changetype: add\nobjectClass: top\nobjectClass: group\n");
+        write_attr(&mut out, "cn", cn.as_bytes());
+        for (name, ch) in &g.attributes {
+            if let Some(v) = &ch.after {
+                for x in v.values() {
+                    write_attr(&mut out, name, x.as_bytes());
+                }
+            }
+        }
+        out.push('\n');
+    }
+    for g in plan
+        .groups
+        .iter()
+        .filter(|g| matches!(g.action, Action::Create | Action::Update | Action::Rename))
+    {
+        let Some(dn) = &g.dn else { continue };
+        let mut ops: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+        if g.action != Action::Create {
+            for (name, ch) in &g.attributes {
+                match &ch.after {
+                    Some(v) => ops.push(("replace", name, v.values())),
+                    None => ops.push(("delete", name, Vec::new())),
+                }
+            }
+        }
+        if !g.members.add.is_empty() {
+            ops.push((
+                "add",
+                "member",
+                g.members.add.iter().map(String::as_str).collect(),
+            ));
+        }
+        if !g.members.remove.is_empty() {
+            ops.push((
+                "delete",
+                "member",
+                g.members.remove.iter().map(String::as_str).collect(),
+            ));
+        }
+        modify_record(&mut out, dn, &ops);
+    }
+    for g in plan.groups.iter().filter(|g| g.action == Action::Delete) {
+        let Some(c) = &g.current else { continue };
+        write_attr(&mut out, "dn", c.dn.as_bytes());
+        out.push_str("changetype: delete\n\n");
+    }
+    out
+}

@@ -1,0 +1,79 @@
+//! Loading a snapshot bundle directory: the bundle's own files (read by [`crate::bundle`])
+//! plus Entra Connect evidence in `connect/` and `--evidence` files (read by [`crate::ps`]).
+//! It sits above both so that neither depends on the other's loader.
+
+use std::path::{Path, PathBuf};
+
+use crate::ad::AdSnapshot;
+use crate::bundle::{
+    BUNDLE_FORMAT, Manifest, Snapshot, load_ldif, load_tenant, merge_evidence, parse_json,
+};
+use crate::error::InputError;
+
+/// Load a bundle directory, plus any extra evidence files given with `--evidence`.
+pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, InputError> {
+    if !dir.exists() {
+        return Err(InputError::new(dir, "", "no such directory"));
+    }
+    if !dir.is_dir() {
+        return Err(InputError::new(
+            dir,
+            "",
+            "is not a directory (a snapshot bundle is a directory)",
+        ));
+    }
+    let mut snap = Snapshot {
+        origin: dir.display().to_string(),
+        ..Snapshot::default()
+    };
+    let manifest_path = dir.join("bundle.json");
+    if manifest_path.exists() {
+        let text = crate::text::read_file(&manifest_path)?.text;
+        let m: Manifest = parse_json(&manifest_path, &text)?;
+        if let Some(f) = &m.format
+            && f != BUNDLE_FORMAT
+        {
+            return Err(InputError::new(
+                &manifest_path,
+                "$.format",
+                format!("unknown format {f:?}; this gwb reads {BUNDLE_FORMAT:?}"),
+            ));
+        }
+        snap.manifest = m;
+    }
+    let tenant_path = dir.join("tenant.json");
+    if tenant_path.exists() {
+        snap.tenant = load_tenant(&tenant_path)?;
+    }
+    let mut ad_entries = Vec::new();
+    let ldif_path = dir.join("ad.ldif");
+    if ldif_path.exists() {
+        let (entries, _) = load_ldif(&ldif_path)?;
+        ad_entries = entries;
+    }
+    let mut evidence = Vec::new();
+    let connect_dir = dir.join("connect");
+    if connect_dir.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&connect_dir)
+            .map_err(|e| InputError::new(&connect_dir, "", format!("cannot list: {e}")))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        files.sort();
+        for f in files {
+            evidence.extend(crate::ps::load_evidence_path(&f)?);
+        }
+    }
+    for f in evidence_files {
+        evidence.extend(crate::ps::load_evidence_path(f)?);
+    }
+    let had_ldif = ldif_path.exists();
+    for ev in evidence {
+        merge_evidence(&mut snap, &mut ad_entries, ev);
+    }
+    if had_ldif || !ad_entries.is_empty() {
+        let ad = AdSnapshot::from_entries(&ad_entries)
+            .map_err(|e| InputError::new(&ldif_path, format!("line {}", e.line), e.message))?;
+        snap.ad = Some(ad);
+    }
+    Ok(snap)
+}
