@@ -170,6 +170,16 @@ pub fn load_snapshot(
     Ok(snap)
 }
 
+/// A closed pipe on stdout (`| head`), however the writer wrapped it.
+fn pipe_closed(e: &anyhow::Error) -> bool {
+    crate::error::is_broken_pipe(e)
+        || e.chain().any(|x| {
+            x.downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                == Some(std::io::ErrorKind::BrokenPipe)
+        })
+}
+
 /// Write to stdout; a closed pipe (`| head`) ends the output quietly.
 fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
@@ -348,7 +358,7 @@ fn write_output(
             let mut out = std::io::BufWriter::new(stdout.lock());
             let r = render(&mut out).and_then(|()| out.flush().map_err(anyhow::Error::from));
             match r {
-                Err(e) if crate::error::is_broken_pipe(&e) => {}
+                Err(e) if pipe_closed(&e) => {}
                 other => other?,
             }
         }

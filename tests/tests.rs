@@ -9,4 +9,6 @@ mod harden_graph;
 mod ldap;
 mod ops;
 mod ps;
+mod report_formats;
+mod report_gate;
 mod tenant;
