@@ -489,3 +489,49 @@ fn no_ansi_codes_when_redirected_and_no_rust_debug_text() {
         }
     }
 }
+
+/// The README's strict CI gate, run as written on a healthy tenant, passes and writes the reports.
+#[test]
+fn the_readmes_strict_ci_gate_passes_on_a_healthy_tenant() {
+    let readme = std::fs::read_to_string(crate::util::repo().join("README.md")).unwrap();
+    let line = readme
+        .lines()
+        .find(|l| l.contains("# strict CI gate"))
+        .expect("a strict CI gate example in the README");
+    let cmd = line.split('#').next().unwrap().trim();
+    let args: Vec<&str> = cmd.split_whitespace().collect();
+    assert_eq!(&args[..2], ["gwb", "audit"], "{cmd}");
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    std::fs::create_dir(&bundle).unwrap();
+    healthy_bundle(&bundle);
+    std::fs::write(
+        dir.path().join("waivers.toml"),
+        "# reviewed waivers go here\n",
+    )
+    .unwrap();
+    let args: Vec<String> = args[1..]
+        .iter()
+        .map(|a| {
+            if *a == "DIR" {
+                bundle.display().to_string()
+            } else {
+                a.to_string()
+            }
+        })
+        .collect();
+    let out = gwb().current_dir(dir.path()).args(&args).output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{cmd}: {err}");
+    assert!(err.starts_with("gate: passed"), "{err}");
+    for f in [
+        "audit.json",
+        "audit.html",
+        "audit.sarif",
+        "audit.junit.xml",
+        "audit.md",
+        "audit.csv",
+    ] {
+        assert!(dir.path().join("reports").join(f).exists(), "{f}");
+    }
+}

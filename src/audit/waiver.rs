@@ -21,7 +21,7 @@ struct RawWaiver {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
-    #[serde(alias = "waivers")]
+    #[serde(alias = "waivers", default)]
     waiver: Vec<RawWaiver>,
 }
 
