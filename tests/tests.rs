@@ -13,4 +13,6 @@ mod ops;
 mod ops_undo;
 mod plan;
 mod ps;
+mod report_formats;
+mod report_gate;
 mod tenant;
