@@ -389,11 +389,17 @@ fn throttled_and_denied_batch_items_are_reported_and_a_second_apply_converges() 
     };
     let s = server_with(&doc, cfg);
     let expected = m365_not_disabled(&doc);
-    let denied: Vec<String> = vec![expected[1].clone(), expected[5].clone()];
+    // Two groups answered 403, one 400.
+    let denied: Vec<String> = vec![
+        expected[1].clone(),
+        expected[5].clone(),
+        expected[8].clone(),
+    ];
     s.shared.with_writes(|w| {
-        for d in &denied {
+        for d in &denied[..2] {
             w.deny.insert(d.clone(), 403);
         }
+        w.deny.insert(denied[2].clone(), 400);
         // The access token stops working after the fourth write: gwb must get a new one.
         w.revoke_tokens_after = Some(4);
     });
@@ -414,6 +420,12 @@ fn throttled_and_denied_batch_items_are_reported_and_a_second_apply_converges() 
         .iter()
         .filter(|r| r["status"] == "failed")
     {
+        if r["id"] == denied[2].as_str() {
+            assert_eq!(r["httpStatus"], 400);
+            assert_eq!(r["code"], "Request_BadRequest");
+            assert!(r["message"].as_str().unwrap().contains("refused"), "{r}");
+            continue;
+        }
         assert_eq!(r["httpStatus"], 403);
         assert_eq!(r["code"], "Authorization_RequestDenied");
         assert_eq!(
@@ -474,6 +486,36 @@ fn throttled_and_denied_batch_items_are_reported_and_a_second_apply_converges() 
         .collect();
     undone.sort();
     assert_eq!(undone, expected);
+
+    // Someone changes one of the groups again: the undo plan refuses to overwrite it.
+    let moved = &expected[0];
+    let (st, _) = s.shared.call(
+        "PATCH",
+        &format!("/beta/groups/{moved}"),
+        Some(json!({"writebackConfiguration": {"isEnabled": true}})),
+    );
+    assert_eq!(st, 204);
+    let out = cmd()
+        .args(["tenant", "apply", "--undo"])
+        .arg(dir.path().join("plan.undo.json"))
+        .args(graph_args(&s))
+        .args(["--format", "json", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs = json_docs(&out.stdout);
+    let refused = docs[0]["refused"].as_array().unwrap();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0]["id"], moved.as_str());
+    assert_eq!(refused[0]["reason"], "changed-since-apply");
+    assert_eq!(
+        docs[0]["changes"].as_array().unwrap().len(),
+        expected.len() - 1
+    );
 }
 
 #[test]
