@@ -865,3 +865,36 @@ fn simulator_validates_writeback_configuration_like_graph() {
     );
     assert_eq!(s.shared.with_writes(|w| w.writes_to(m365)), 1);
 }
+
+#[test]
+fn an_edited_plan_that_would_write_anything_else_is_refused() {
+    let doc = contoso_doc();
+    let s = server_with(&doc, SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let plan_path = dir.path().join("plan.json");
+    let mut plan = plan_snapshot(&plan_path, &["--disable-existing-m365"]);
+    // Someone turns a planned change into a feature-flag write.
+    let sync_id = doc["onPremisesSynchronization"]["id"].as_str().unwrap();
+    plan["changes"][2]["request"] = json!({
+        "method": "PATCH",
+        "url": format!("/directory/onPremisesSynchronization/{sync_id}"),
+        "body": {"features": {"groupWriteBackEnabled": true}}
+    });
+    std::fs::write(&plan_path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    let (code, _, stderr) = apply(&s, &plan_path);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("$.changes[2].request"), "{stderr}");
+    // A body that does not match before/after is refused too.
+    let mut plan = plan_snapshot(&plan_path, &["--disable-existing-m365"]);
+    plan["changes"][0]["request"]["body"] = json!({"writebackConfiguration": {"isEnabled": true}});
+    std::fs::write(&plan_path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    let (code, _, stderr) = apply(&s, &plan_path);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("$.changes[0].request"), "{stderr}");
+    assert_eq!(s.shared.with_writes(|w| w.applied().len()), 0);
+    assert_eq!(
+        s.shared.stats()["byRoute"].get("POST /beta/$batch"),
+        None,
+        "nothing sent"
+    );
+}
