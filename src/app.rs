@@ -80,6 +80,30 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             crate::sim::run(&args)?;
             Ok(RunOutcome::Pass)
         }
+        Command::Sync(args) => Ok(match crate::sync::run(*args)? {
+            crate::sync::SyncOutcome::Done => RunOutcome::Pass,
+            crate::sync::SyncOutcome::SomeFailed => RunOutcome::GateFailed,
+        }),
+        Command::Undo(args) => {
+            let plan = crate::undo::plan_from_args(&args)?;
+            let text = serde_json::to_string_pretty(&plan)? + "\n";
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            match &args.out {
+                Some(path) => {
+                    crate::fsio::write_atomic(path, text.as_bytes())?;
+                    writeln!(
+                        out,
+                        "Undo plan saved to {} (apply it with: gwb apply {}).",
+                        path.display(),
+                        path.display()
+                    )?;
+                }
+                None => out.write_all(text.as_bytes())?,
+            }
+            out.flush()?;
+            Ok(RunOutcome::Pass)
+        }
         Command::Init(args) => {
             let text = crate::config::init(&args)?;
             let stdout = std::io::stdout();

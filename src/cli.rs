@@ -64,6 +64,12 @@ pub enum Command {
     /// Write a commented configuration template (gwb.toml).
     #[command(long_about = crate::config::INIT_LONG)]
     Init(crate::config::InitArgs),
+    /// The inverse plan of an apply run, from its journal (then: gwb apply).
+    #[command(long_about = crate::undo::UNDO_LONG)]
+    Undo(crate::undo::UndoArgs),
+    /// Plan and apply in one step from live Graph and LDAP; --watch keeps AD in step.
+    #[command(long_about = crate::sync::SYNC_LONG)]
+    Sync(Box<crate::sync::args::SyncArgs>),
     /// Carry out a saved plan in Active Directory (journalled, retried, stale plans refused).
     #[command(long_about = APPLY_LONG)]
     Apply(Box<crate::apply::args::ApplyArgs>),
