@@ -8,6 +8,7 @@ mod graph;
 mod harden_graph;
 mod ldap;
 mod ops;
+mod ops_sync;
 mod ops_undo;
 mod plan;
 mod ps;
