@@ -9,6 +9,8 @@ use gwb::app::{self, RunOutcome};
 use gwb::cli::Cli;
 
 fn main() -> ExitCode {
+    // A panic never prints its payload (it may hold bytes a server sent).
+    gwb::redact::install_panic_hook();
     // One crypto provider for both reqwest and ldap3 (rustls panics if it has to guess).
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = match Cli::try_parse() {

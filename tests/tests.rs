@@ -6,6 +6,7 @@ mod apply;
 mod audit;
 mod graph;
 mod harden_graph;
+mod harden_ldap;
 mod ldap;
 mod ops;
 mod ops_sync;

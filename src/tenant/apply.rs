@@ -122,24 +122,9 @@ fn digest(bytes: &[u8]) -> String {
     d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Write a file atomically and make it durable (file and directory flushed) before returning.
+/// Write a file atomically and durably (fsynced file and directory) before returning.
 fn write_durable(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    crate::collect::write_atomic(path, bytes)?;
-    std::fs::File::open(path)
-        .and_then(|f| f.sync_all())
-        .with_context(|| format!("flushing {}", path.display()))?;
-    #[cfg(unix)]
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        std::fs::File::open(dir)
-            .and_then(|f| f.sync_all())
-            .with_context(|| format!("flushing {}", dir.display()))?;
-    }
-    Ok(())
+    crate::fsio::write_atomic(path, bytes)
 }
 
 fn live_snapshot(graph: &crate::graph::args::GraphArgs) -> anyhow::Result<Snapshot> {
@@ -235,7 +220,7 @@ fn read_plan(path: &Path) -> anyhow::Result<(Plan, String)> {
     Ok((plan, digest(text.as_bytes())))
 }
 
-fn read_undo(path: &Path) -> anyhow::Result<UndoFile> {
+fn read_undo(path: &Path) -> anyhow::Result<(UndoFile, String)> {
     let text = crate::text::read_file(path)?.text;
     let u: UndoFile = crate::bundle::parse_json(path, &text)?;
     if u.format != super::UNDO_FORMAT {
@@ -246,7 +231,7 @@ fn read_undo(path: &Path) -> anyhow::Result<UndoFile> {
             u.format
         );
     }
-    Ok(u)
+    Ok((u, digest(text.as_bytes())))
 }
 
 /// `gwb tenant apply`.
@@ -258,9 +243,9 @@ pub fn run_apply(a: &ApplyArgs) -> anyhow::Result<RunOutcome> {
     }
     let rt = runtime()?;
     let format = format_of(a.format);
-    let (plan, plan_name, plan_digest, undo_path) = match (&a.plan, &a.undo) {
+    let (plan, plan_name, plan_digest, undo_path, client) = match (&a.plan, &a.undo) {
         (_, Some(undo)) => {
-            let u = read_undo(undo)?;
+            let (u, undo_digest) = read_undo(undo)?;
             let snap = live_snapshot(&a.graph)?;
             let (client, _) = rt.block_on(crate::graph::connect(&a.graph))?;
             let plan = rt.block_on(undo_plan(&client, &u, &snap, undo, a.force))?;
@@ -270,12 +255,12 @@ pub fn run_apply(a: &ApplyArgs) -> anyhow::Result<RunOutcome> {
                 TenantFormat::Table => super::render::plan_text(&plan, None),
             };
             print(&text)?;
-            let bytes = serde_json::to_vec(&plan)?;
             let redo = a
                 .undo_file
                 .clone()
                 .unwrap_or_else(|| sibling(undo, "redo.json"));
-            (plan, undo.display().to_string(), digest(&bytes), redo)
+            // Re-running the same undo extends the same redo file.
+            (plan, undo.display().to_string(), undo_digest, redo, client)
         }
         (Some(p), None) => {
             let (plan, d) = read_plan(p)?;
@@ -283,11 +268,11 @@ pub fn run_apply(a: &ApplyArgs) -> anyhow::Result<RunOutcome> {
                 .undo_file
                 .clone()
                 .unwrap_or_else(|| sibling(p, "undo.json"));
-            (plan, p.display().to_string(), d, u)
+            let (client, _) = rt.block_on(crate::graph::connect(&a.graph))?;
+            (plan, p.display().to_string(), d, u, client)
         }
         (None, None) => anyhow::bail!("give the PLAN file to apply, or --undo FILE"),
     };
-    let (client, _) = rt.block_on(crate::graph::connect(&a.graph))?;
     let report = rt.block_on(execute(
         &client,
         &plan,
@@ -484,7 +469,7 @@ pub async fn execute(
     if !pending.is_empty() && !dry_run {
         let mut undo = match undo_path.exists() {
             true => {
-                let u = read_undo(undo_path)?;
+                let (u, _) = read_undo(undo_path)?;
                 if u.plan_digest != plan_digest {
                     anyhow::bail!(
                         "{} holds the undo of another plan ({}); keep it and pass --undo-file NEW",
