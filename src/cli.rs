@@ -79,12 +79,14 @@ pub enum Command {
 }
 
 const APPLY_LONG: &str = "\
-Applies a plan made by `gwb plan --out plan.json` to the target OU over LDAP, exactly as
-reviewed. Before the first write it re-reads every object the plan touches and refuses a stale
-plan (an object changed since planning, the target OU moved, another tenant snapshot), honours
-the plan's takeover guard (--takeover) and the deletion threshold (--max-deletes). Every write
-is journalled in --journal-dir before and after it is sent. Prints one line per object and a
-summary line.
+Applies a plan to the target OU over LDAP: a saved plan (`gwb plan --out plan.json`) exactly as
+reviewed, or, without PLAN, a plan made now from the plan flags (shown and confirmed on a
+terminal; --yes otherwise). Before the first write it re-reads the target OU and every object
+the plan touches and refuses a stale plan (an object changed since planning, the target OU
+moved, another tenant snapshot), honours the takeover guard (--takeover) and the deletion
+threshold (--max-deletes). Writes are ordered (renames, creates, member and attribute changes
+in batches, deletes), retried when the DC is busy or the connection drops, and journalled in
+--journal-dir before and after each one. Prints one line per object and a summary line.
 
 Exit codes: 0 everything applied, 1 some objects failed (the rest applied), 2 input error or
 refused plan (nothing written).
@@ -93,7 +95,8 @@ Examples:
   export GWB_LDAP_PASSWORD=…
   gwb apply plan.json --ldap-url ldaps://dc1.corp.example.com --bind-dn 'CORP\\svc-gwb' \\
       --ca-file corp-ca.pem
-  gwb apply plan.json --snapshot bundle/ …   # also refuse if bundle/tenant.json changed";
+  gwb apply plan.json --snapshot bundle/ …   # also refuse if bundle/tenant.json changed
+  gwb apply --snapshot bundle/ --target-ou 'OU=Cloud Groups,DC=corp,DC=example,DC=com' --yes …";
 
 const COLLECT_LONG: &str = "\
 Writes a snapshot bundle (tenant.json, ad.ldif, bundle.json) that `gwb audit --snapshot` reads
