@@ -112,11 +112,14 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             out.flush()?;
             Ok(RunOutcome::Pass)
         }
-        Command::Apply(args) => Ok(if crate::apply::command::run(&args, quiet)? {
-            RunOutcome::Pass
-        } else {
-            RunOutcome::GateFailed
-        }),
+        Command::Apply(mut args) => {
+            crate::config::load_into_apply(&mut args)?;
+            Ok(if crate::apply::command::run(&args, quiet)? {
+                RunOutcome::Pass
+            } else {
+                RunOutcome::GateFailed
+            })
+        }
         Command::Tenant(args) => crate::tenant::run(&args),
     }
 }
