@@ -514,3 +514,97 @@ fn sync_dry_run_prints_the_plan_and_writes_nothing() {
         a.delete_tree(&seed.users_ou).await;
     });
 }
+
+#[test]
+fn a_config_file_drives_sync_and_flags_override_it() {
+    let Some(lab) = lab::lab() else { return };
+    let seed = seed(&lab, "cfgsync", &[]);
+    let group = uuid::Uuid::new_v4().to_string();
+    let s = simulator(&seed, &group, SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("ldap-pw");
+    std::fs::write(&pw, format!("{}\n", lab.var("GWB_TEST_LDAP_PASSWORD"))).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let cfg = format!(
+        r#"target-ou = "{target}"
+[ldap]
+url = "{url}"
+bind-dn = "{bind}"
+password-file = "{pw}"
+ca-file = "{ca}"
+timeout = 20
+[graph]
+tenant = "contoso.onmicrosoft.com"
+client-id = "11111111-2222-3333-4444-555555555555"
+client-secret-env = "GWB_TEST_APP_SECRET"
+url = "{graph}"
+[policy]
+deletion = "modified"
+max-deletes = 0
+cn-format = "display-name"
+[journal]
+dir = "audit-trail"
+"#,
+        target = seed.target,
+        url = lab.var("GWB_TEST_LDAP_URL"),
+        bind = lab.var("GWB_TEST_LDAP_BIND_DN").replace('\\', "\\\\"),
+        pw = pw.display(),
+        ca = lab.var("GWB_TEST_LDAP_CA_FILE"),
+        graph = s.url(),
+    );
+    std::fs::write(dir.path().join("gwb.toml"), cfg).unwrap();
+    let run = |extra: &[&str]| {
+        let mut c = gwb_cmd();
+        c.env_remove("AZURE_CLIENT_SECRET")
+            .env_remove("AZURE_TENANT_ID")
+            .env_remove("AZURE_CLIENT_ID")
+            .env("GWB_TEST_APP_SECRET", SECRET)
+            .current_dir(dir.path())
+            .arg("sync")
+            .args(extra);
+        c.output().unwrap()
+    };
+    // Everything from ./gwb.toml: LDAP, Graph (secret by reference), target OU, CN format,
+    // journal directory.
+    let out = run(&[]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tail = &group[group.len() - 12..];
+    assert!(groups(&lab, &seed.target).contains_key(&format!("Watch Team_{tail}")));
+    assert_eq!(journals(&dir.path().join("audit-trail")), 1);
+    // The group is deleted in the cloud; deletion = "modified" deletes it, but max-deletes = 0
+    // refuses before any write (exit 2).
+    let (st, _) = s
+        .shared
+        .call("DELETE", &format!("/v1.0/groups/{group}"), None);
+    assert_eq!(st, 204);
+    let out = run(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("threshold"));
+    assert_eq!(groups(&lab, &seed.target).len(), 1);
+    // A flag overrides the file.
+    let out = run(&["--max-deletes", "5"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(groups(&lab, &seed.target).is_empty());
+    lab.run(async |a| {
+        a.delete_tree(&seed.target).await;
+        a.delete_tree(&seed.users_ou).await;
+    });
+}
