@@ -104,21 +104,31 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             crate::sync::SyncOutcome::SomeFailed => RunOutcome::GateFailed,
         }),
         Command::Undo(args) => {
+            use crate::plan::args::PlanFormat;
+            use std::io::IsTerminal;
             let plan = crate::undo::plan_from_args(&args)?;
-            let text = serde_json::to_string_pretty(&plan)? + "\n";
+            if let Some(path) = &args.out {
+                let json = crate::plan::render::render(&plan, PlanFormat::Json, true)?;
+                crate::fsio::write_atomic(path, json.as_bytes())?;
+            }
+            let format =
+                args.format
+                    .unwrap_or(if args.out.is_some() || std::io::stdout().is_terminal() {
+                        PlanFormat::Table
+                    } else {
+                        PlanFormat::Json
+                    });
+            let text = crate::plan::render::render(&plan, format, args.show_unchanged)?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            match &args.out {
-                Some(path) => {
-                    crate::fsio::write_atomic(path, text.as_bytes())?;
-                    writeln!(
-                        out,
-                        "Undo plan saved to {} (apply it with: gwb apply {}).",
-                        path.display(),
-                        path.display()
-                    )?;
-                }
-                None => out.write_all(text.as_bytes())?,
+            out.write_all(text.as_bytes())?;
+            if let Some(path) = &args.out {
+                writeln!(
+                    out,
+                    "Undo plan saved to {}; apply it with: gwb apply {}",
+                    path.display(),
+                    path.display()
+                )?;
             }
             out.flush()?;
             Ok(RunOutcome::Pass)
@@ -131,11 +141,14 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             out.flush()?;
             Ok(RunOutcome::Pass)
         }
-        Command::Apply(args) => Ok(if crate::apply::command::run(&args, quiet)? {
-            RunOutcome::Pass
-        } else {
-            RunOutcome::GateFailed
-        }),
+        Command::Apply(mut args) => {
+            crate::config::load_into_apply(&mut args)?;
+            Ok(if crate::apply::command::run(&args, quiet)? {
+                RunOutcome::Pass
+            } else {
+                RunOutcome::GateFailed
+            })
+        }
         Command::Tenant(args) => crate::tenant::run(&args),
     }
 }

@@ -10,6 +10,7 @@ mod harden_input;
 mod harden_ldap;
 mod ldap;
 mod ops;
+mod ops_sync;
 mod ops_undo;
 mod plan;
 mod ps;
