@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use ldap3::controls::RawControl;
-use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError, Scope, SearchResult};
+use ldap3::{LdapError, Scope};
 use rustls::ClientConfig;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -19,6 +19,8 @@ use secrecy::{ExposeSecret, SecretString};
 use super::args::{LdapArgs, PASSWORD_ENV};
 use super::ber;
 use super::explain;
+/// The connection handle: gwb's own message layer, with ldap3's method names.
+pub use super::proto::Ldap;
 use crate::ad::ldif::Entry;
 
 /// RFC 2696 paged results.
@@ -594,19 +596,19 @@ impl Conn {
                 .with_controls(ctrls)
                 .search(base, scope, filter, attrs.to_vec())
                 .await;
-            let SearchResult(items, result) = res.map_err(|e| ldap_err(e, timeout))?;
+            let outcome = res.map_err(|e| ldap_err(e, timeout))?;
+            let Some(result) = outcome.result else {
+                return Err(OpError::Other(anyhow::anyhow!(
+                    "the search ended without a result"
+                )));
+            };
             if result.rc != 0 {
                 return Err(OpError::Result {
                     rc: result.rc,
                     text: result.text,
                 });
             }
-            for item in &items {
-                if item.is_ref() || item.is_intermediate() {
-                    continue;
-                }
-                out.push(ber::entry_from_tag(&item.0)?);
-            }
+            out.extend(outcome.entries);
             cookie.clear();
             if paged {
                 for c in &result.ctrls {
@@ -750,25 +752,21 @@ fn is_no_such_object(e: &anyhow::Error) -> bool {
 }
 
 async fn connect_and_bind(s: &Settings) -> anyhow::Result<Ldap> {
-    let mut cs = LdapConnSettings::new()
-        .set_conn_timeout(s.timeout)
-        .set_starttls(s.starttls);
-    if let Some(cfg) = &s.tls {
-        cs = cs.set_config(cfg.clone());
-    }
     let target = if s.starttls {
         format!("{} (StartTLS)", s.url)
     } else {
         s.url.clone()
     };
-    let (conn, mut ldap) = LdapConnAsync::with_settings(cs, &s.url)
-        .await
-        .map_err(|e| anyhow::anyhow!(explain::connect_failure(&e, &target, s.have_ca_file)))?;
-    tokio::spawn(async move {
-        if let Err(e) = conn.drive().await {
-            tracing::debug!("LDAP connection ended: {e}");
-        }
-    });
+    let url = url::Url::parse(&s.url).with_context(|| format!("{:?} is not a URL", s.url))?;
+    let mut ldap = Ldap::connect(super::proto::ConnectOpts {
+        url: &url,
+        host: &s.host,
+        starttls: s.starttls,
+        tls: s.tls.clone(),
+        timeout: s.timeout,
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!(explain::connect_failure(&e, &target, s.have_ca_file)))?;
     match &s.auth {
         Auth::Simple { name, password } => {
             let res = ldap
