@@ -102,6 +102,7 @@ provision() {
         --option="ntp signd socket directory=$DIR/run/ntp_signd" \
         --option="log file=$DIR/log/log.%m" \
         --option="server services = ldap kdc" \
+        --option="ldap server require strong auth = allow_sasl_over_tls" \
         --option="ldb:nosync = true" \
         --option="dsdb:schema update allowed = true" \
         --option="tls enabled = yes" --option="tls keyfile = $DIR/tls/key.pem" \
