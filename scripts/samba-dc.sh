@@ -7,6 +7,9 @@
 #   scripts/samba-dc.sh exchange-prepare [ORG_VERSION DOMAIN_VERSION RANGE_UPPER]
 #                                          create the Exchange organization + MESO objects
 #   scripts/samba-dc.sh exchange-unprepare remove them again
+#   scripts/samba-dc.sh stop               stop the DC cleanly and keep its state
+#   scripts/samba-dc.sh start              start it again on that state (no provisioning)
+#   scripts/samba-dc.sh crash-restart      kill the DC with SIGKILL and start it again on the same state
 #   scripts/samba-dc.sh down               stop the DC this script started and delete its state
 #
 # The env file names an administrator and a writeback account (GWB_TEST_LDAP_WRITER_*) that
@@ -268,6 +271,52 @@ cmd_down() {
     log "down"
 }
 
+# Kill the DC abruptly (SIGKILL, as a crash or power cut of the service would) and start it
+# again on the same database: the LMDB store survives a killed process (only an OS crash can
+# lose unsynced pages under ldb:nosync), so what was committed is there after the restart.
+cmd_crash_restart() {
+    is_running || die "the DC is not up (run: $0 up)"
+    local pid
+    pid="$(cat "$PIDFILE")"
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    # The listening sockets go with the process; wait until the ports are free.
+    for _ in $(seq 1 100); do
+        ss -ltn 2>/dev/null | awk '{print $4}' | grep -qE ':(389|636)$' || break
+        sleep 0.1
+    done
+    start
+    log "restarted after a kill: pid $(cat "$PIDFILE")"
+}
+
+# Stop the DC cleanly (SIGTERM) and keep its state, e.g. to copy it as a template.
+cmd_stop() {
+    is_running || { log "not running"; return; }
+    local pid
+    pid="$(cat "$PIDFILE")"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    rm -f "$PIDFILE"
+    log "stopped; state kept in $DIR"
+}
+
+# Start a DC on state that was stopped cleanly (or copied from such a state) without
+# provisioning again.
+cmd_start() {
+    is_running && { log "already up (pid $(cat "$PIDFILE"))"; return; }
+    [[ -f "$DIR/etc/smb.conf" ]] || die "no provisioned state in $DIR (run: $0 up)"
+    start
+    write_env
+    log "started on the existing state: pid $(cat "$PIDFILE")"
+}
+
 cmd_exchange_prepare() {
     local org="${1:-16223}" dom="${2:-13243}" range="${3:-15334}"
     is_running || die "the DC is not up (run: $0 up)"
@@ -291,7 +340,10 @@ case "${1:-}" in
     down) cmd_down ;;
     env) echo "$ENVFILE" ;;
     status) is_running && answers ;;
+    crash-restart) cmd_crash_restart ;;
+    stop) cmd_stop ;;
+    start) cmd_start ;;
     exchange-prepare) shift; cmd_exchange_prepare "$@" ;;
     exchange-unprepare) cmd_exchange_unprepare ;;
-    *) echo "usage: $0 up|down|env|status|exchange-prepare [ORG DOMAIN RANGEUPPER]|exchange-unprepare" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|env|status|stop|start|crash-restart|exchange-prepare [ORG DOMAIN RANGEUPPER]|exchange-unprepare" >&2; exit 2 ;;
 esac

@@ -2,6 +2,8 @@
 //! writeback account (scripts/samba-dc.sh: rights under OU=gwb-writeback only). Every test
 //! applies into its own OU under it, so tests run in parallel and can be re-run.
 
+mod contoso;
+mod crash;
 mod relay;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,24 +25,28 @@ const UNIVERSAL_SECURITY: i32 = -2147483640;
 
 /// One test's OU under the writeback OU.
 pub struct Env {
-    pub lab: Lab,
+    pub lab: std::sync::Arc<Lab>,
     pub ou: String,
     pub tag: String,
     pub journal: tempfile::TempDir,
 }
 
 pub fn env(test: &str) -> Option<Env> {
-    let lab = lab::lab()?;
+    Some(env_in(std::sync::Arc::new(lab::lab()?), test))
+}
+
+/// A fresh OU on a lab already held.
+pub fn env_in(lab: std::sync::Arc<Lab>, test: &str) -> Env {
     let name = lab.unique(test);
     let tag = name[name.len() - 12..].to_string();
     let ou = format!("OU={name},{}", lab.var("GWB_TEST_LDAP_WRITER_OU"));
     lab.run(async |a| a.add_ou(&ou).await);
-    Some(Env {
+    Env {
         lab,
         ou,
         tag,
         journal: tempfile::tempdir().expect("journal dir"),
-    })
+    }
 }
 
 impl Env {
@@ -394,13 +400,15 @@ fn creates_nested_groups_journals_them_and_reapplying_writes_nothing() {
         matches!(recs.last(), Some(apply::journal::Record::Summary(s)) if s.applied == 2 && s.failed == 0)
     );
 
-    // The same plan again: everything is already there; no LDAP write succeeds or changes anything.
+    // The same plan again: the re-read shows everything in place; no request is sent.
     let usn = e.highest_usn();
     let r2 = e.apply(&plan).expect("re-applied");
     assert_eq!(
         statuses(&r2),
         vec![Status::AlreadyDone, Status::AlreadyDone]
     );
+    assert_eq!(r2.writes, 0);
+    assert!(r2.journal.is_none());
     assert_eq!(e.highest_usn(), usn);
     assert_eq!(e.groups().len(), 2, "no duplicates");
 
@@ -725,11 +733,16 @@ fn hostile_names_are_escaped_and_read_back() {
     assert!(r.outcomes.iter().all(|o| o.status == Status::AlreadyDone));
 }
 
-/// The state an uninterrupted apply of `plan` gives, as (display name, member keys) by DN key.
+/// A plan of four nested groups with members (created by the admin first).
 fn plan_fixture(e: &Env) -> (Plan, Vec<PlannedGroup>) {
+    plan_fixture_n(e, 4)
+}
+
+/// A plan of `n` groups, each holding some of six users and the next group.
+pub fn plan_fixture_n(e: &Env, n: usize) -> (Plan, Vec<PlannedGroup>) {
     let users: Vec<String> = (0..6).map(|i| e.user(&format!("P{i}"))).collect();
     let mut groups = Vec::new();
-    let ids: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
+    let ids: Vec<Uuid> = (0..n).map(|_| Uuid::new_v4()).collect();
     let dn_of = |id: &Uuid| format!("CN=Group_{id},{}", e.ou);
     for (i, id) in ids.iter().enumerate() {
         let mut members: Vec<String> = users.iter().skip(i).step_by(2).cloned().collect();
@@ -747,7 +760,8 @@ fn plan_fixture(e: &Env) -> (Plan, Vec<PlannedGroup>) {
     (e.plan(groups.clone()), groups)
 }
 
-fn expected(groups: &[PlannedGroup]) -> BTreeMap<String, (Option<String>, BTreeSet<String>)> {
+/// The state an uninterrupted apply gives, as (display name, member keys) by DN key.
+pub fn expected(groups: &[PlannedGroup]) -> BTreeMap<String, (Option<String>, BTreeSet<String>)> {
     groups
         .iter()
         .map(|g| {

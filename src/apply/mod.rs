@@ -21,25 +21,14 @@ use uuid::Uuid;
 
 use crate::ad::Dn;
 use crate::ldap::conn::{self, Conn};
-use crate::ldap::write::{Done, Retry, WriteOp};
+use crate::ldap::write::{Change, Done, ModKind, Retry, WriteOp, residual_changes};
 use crate::plan::model::{Action, Plan};
 use journal::{AttrRecord, BeginRecord, EndRecord, Journal, Outcome, RunRecord, SummaryRecord};
 use steps::{Phase, Step};
 
-/// The attributes gwb ever writes (issue 8 item 4; entra-group-writeback-facts.md §2), besides
-/// `objectClass` on create and the CN through the DN. A plan naming any other is refused.
-pub const WRITTEN_ATTRIBUTES: &[&str] = &[
-    "groupType",
-    "displayName",
-    "description",
-    "adminDescription",
-    "msDS-ExternalDirectoryObjectId",
-    "member",
-    "mail",
-    "mailNickname",
-    "proxyAddresses",
-    "sAMAccountName",
-];
+/// The attributes gwb ever writes (the core's list), besides `objectClass` on create and the
+/// CN through the DN. A plan naming any other is refused.
+pub use crate::core::desired::WRITTEN_ATTRIBUTES;
 
 /// What the run may do beyond the plan.
 #[derive(Debug, Clone)]
@@ -158,11 +147,7 @@ impl Report {
     }
 }
 
-/// Lower-case hex SHA-256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::plan::load::sha256_hex;
 
 /// The checks that need no directory: refusals, the takeover guard, the deletion threshold,
 /// the written attribute set, a sound plan.
@@ -256,40 +241,73 @@ pub fn preflight(plan: &Plan, opts: &Options) -> Result<(), Refused> {
 
 /// The stamp gwb writes and recognises: `Group_<objectId>`.
 pub fn stamp(id: &str) -> String {
-    format!("Group_{}", id.to_ascii_lowercase())
+    crate::core::ownership::stamp_value(id)
 }
 
-/// Whether an entry read from AD is the object gwb owns for group `id`: it carries the stamp
-/// `Group_<id>` (in `adminDescription`, or `msDS-ExternalDirectoryObjectId` for groups Cloud
-/// Sync wrote).
+/// Whether an entry read from AD is the object gwb owns for group `id` (the core's ownership
+/// test on its `adminDescription` and `msDS-ExternalDirectoryObjectId`).
 fn carries_stamp(e: &crate::ad::ldif::Entry, id: &str) -> bool {
+    use crate::core::ownership::{ADMIN_DESCRIPTION, EXTERNAL_DIRECTORY_OBJECT_ID};
     let Some(want) = crate::ad::ids::parse_guid(id) else {
         return false;
     };
-    ["adminDescription", "msDS-ExternalDirectoryObjectId"]
-        .iter()
-        .filter_map(|a| e.text(a))
-        .any(|v| {
-            v.strip_prefix("Group_")
-                .and_then(crate::ad::ids::parse_guid)
-                .is_some_and(|g| g == want)
-        })
+    crate::core::ownership::stamp(
+        e.text(ADMIN_DESCRIPTION),
+        e.text(EXTERNAL_DIRECTORY_OBJECT_ID),
+    )
+    .is_some_and(|s| s.object_id == want)
 }
 
-const REREAD_ATTRS: &[&str] = &[
-    "objectGUID",
-    "uSNChanged",
-    "adminDescription",
-    "msDS-ExternalDirectoryObjectId",
-];
+/// What is read of every object in the target OU before the first write.
+fn reread_attrs() -> Vec<&'static str> {
+    let mut v = vec!["objectGUID", "uSNChanged", "cn"];
+    v.extend(WRITTEN_ATTRIBUTES.iter().copied());
+    v
+}
 
-/// Re-read every object the plan touches and the target OU; refuse a stale plan. Returns the
-/// full before-state (written attributes and members) of the objects to delete, for the
-/// journal.
-async fn check_stale(
+/// The directory as read just before the first write.
+#[derive(Debug, Default)]
+struct Before {
+    /// Objects directly in the target OU, by DN key (every value of every written attribute).
+    by_dn: HashMap<String, crate::ad::ldif::Entry>,
+    /// Objects the plan deletes, by group id (for the journal).
+    deleted: HashMap<String, crate::ad::ldif::Entry>,
+}
+
+/// An entry with its `member` values complete (ranged reads where the DC cut them).
+async fn complete_members(
     c: &mut Conn,
-    plan: &Plan,
-) -> anyhow::Result<Result<HashMap<String, crate::ad::ldif::Entry>, Refused>> {
+    e: crate::ad::ldif::Entry,
+) -> anyhow::Result<crate::ad::ldif::Entry> {
+    let ranged = e
+        .attrs
+        .iter()
+        .any(|(n, _)| crate::ldap::conn::parse_range(n, "member").is_some());
+    if !ranged {
+        return Ok(e);
+    }
+    let members = c.ranged_values(&e.dn, "member", &e).await?;
+    let mut full = crate::ad::ldif::Entry::new(e.dn.clone());
+    for (n, v) in &e.attrs {
+        if n.split(';')
+            .next()
+            .is_some_and(|b| b.eq_ignore_ascii_case("member"))
+        {
+            continue;
+        }
+        for x in v {
+            full.push(n, x.clone());
+        }
+    }
+    for m in members {
+        full.push("member", m);
+    }
+    Ok(full)
+}
+
+/// Re-read the target OU (one paged search) and every object the plan touches outside it (by
+/// objectGUID); refuse a stale plan naming each object.
+async fn check_stale(c: &mut Conn, plan: &Plan) -> anyhow::Result<Result<Before, Refused>> {
     let mut stale = Vec::new();
     let ou = &plan.target_ou;
     let ou_dn = Dn::parse(&ou.dn)?;
@@ -297,24 +315,55 @@ async fn check_stale(
         Some(g) => c.read_guid(g, &["objectGUID"]).await?,
         None => c.read(&ou.dn, &["objectGUID"]).await?,
     };
+    let mut before = Before::default();
+    let mut by_guid: HashMap<Uuid, String> = HashMap::new();
     match found {
         None => stale.push(format!("the target OU {} no longer exists", ou.dn)),
         Some(e) if Dn::parse(&e.dn).map(|d| d.key()).ok() != Some(ou_dn.key()) => {
             stale.push(format!("the target OU {} has moved to {}", ou.dn, e.dn))
         }
-        Some(_) => {}
+        Some(_) => {
+            let attrs = reread_attrs();
+            let entries = c
+                .search(&ou.dn, ldap3::Scope::OneLevel, "(objectClass=*)", &attrs)
+                .await?;
+            for e in entries {
+                let e = complete_members(c, e).await?;
+                let Ok(k) = Dn::parse(&e.dn).map(|d| d.key()) else {
+                    continue;
+                };
+                if let Some(g) = e
+                    .first("objectGUID")
+                    .and_then(crate::ad::ids::guid_from_bytes)
+                {
+                    by_guid.insert(g, k.clone());
+                }
+                before.by_dn.insert(k, e);
+            }
+        }
     }
-    let mut deleted_state = HashMap::new();
     for g in plan.changes() {
         let Some(cur) = &g.current else { continue };
-        let mut attrs: Vec<&str> = REREAD_ATTRS.to_vec();
-        if g.action == Action::Delete {
-            attrs.extend(WRITTEN_ATTRIBUTES.iter().copied());
-            attrs.push("cn");
-        }
-        let e = match &cur.object_guid {
-            Some(guid) => c.read_guid(guid, &attrs).await?,
-            None => c.read(&cur.dn, &attrs).await?,
+        let in_ou = match &cur.object_guid {
+            Some(guid) => by_guid.get(guid).and_then(|k| before.by_dn.get(k)).cloned(),
+            None => Dn::parse(&cur.dn)
+                .ok()
+                .and_then(|d| before.by_dn.get(&d.key()))
+                .cloned(),
+        };
+        let e = match in_ou {
+            Some(e) => Some(e),
+            None => {
+                let attrs = reread_attrs();
+                let e = match &cur.object_guid {
+                    Some(guid) => c.read_guid(guid, &attrs).await?,
+                    None => c.read(&cur.dn, &attrs).await?,
+                };
+                match e {
+                    Some(e) => Some(complete_members(c, e).await?),
+                    None => None,
+                }
+            }
         };
         let name = format!("{} ({}, {})", g.display_name, g.id, cur.dn);
         let Some(e) = e else {
@@ -354,27 +403,57 @@ async fn check_stale(
             continue;
         }
         if g.action == Action::Delete {
-            let mut full = crate::ad::ldif::Entry::new(e.dn.clone());
-            for (n, v) in &e.attrs {
-                if n.eq_ignore_ascii_case("member") || n.to_ascii_lowercase().starts_with("member;")
-                {
-                    continue;
-                }
-                for x in v {
-                    full.push(n, x.clone());
-                }
-            }
-            for m in c.ranged_values(&e.dn, "member", &e).await? {
-                full.push("member", m);
-            }
-            deleted_state.insert(g.id.clone(), full);
+            before.deleted.insert(g.id.clone(), e);
         }
     }
     Ok(if stale.is_empty() {
-        Ok(deleted_state)
+        Ok(before)
     } else {
         Err(Refused::Stale(stale))
     })
+}
+
+/// What of a step is still to do given the directory as read before the first write:
+/// `Ok(None)` when it is already there (no request is sent), `Err` when the step cannot be
+/// done (a create whose DN holds an object gwb does not own).
+fn pending_part(before: &Before, plan: &Plan, step: &Step) -> Result<Option<WriteOp>, String> {
+    let Ok(k) = Dn::parse(step.op.dn()).map(|d| d.key()) else {
+        return Ok(Some(step.op.clone()));
+    };
+    let Some(e) = before.by_dn.get(&k) else {
+        return Ok(Some(step.op.clone()));
+    };
+    let now = |a: &str| e.values(a).map(<[u8]>::to_vec).collect::<Vec<_>>();
+    match &step.op {
+        WriteOp::Add { dn, attrs } => {
+            let g = &plan.groups[step.group];
+            if !carries_stamp(e, &g.id) {
+                return Err(format!(
+                    "add {dn}: an object gwb did not create already has this name (it carries no stamp {}); it is left untouched",
+                    stamp(&g.id)
+                ));
+            }
+            // Created earlier (an interrupted run): only missing members remain.
+            let changes: Vec<Change> = attrs
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case("member"))
+                .map(|(n, v)| Change::new(ModKind::Add, n, v.clone()))
+                .collect();
+            let rest = residual_changes(&changes, now);
+            Ok((!rest.is_empty()).then(|| WriteOp::Modify {
+                dn: dn.clone(),
+                changes: rest,
+            }))
+        }
+        WriteOp::Modify { dn, changes } => {
+            let rest = residual_changes(changes, now);
+            Ok((!rest.is_empty()).then(|| WriteOp::Modify {
+                dn: dn.clone(),
+                changes: rest,
+            }))
+        }
+        _ => Ok(Some(step.op.clone())),
+    }
 }
 
 fn text_values(v: &[Vec<u8>]) -> Vec<String> {
@@ -514,7 +593,7 @@ pub async fn run(
     if let Err(r) = preflight(plan, opts) {
         return Ok(Err(r));
     }
-    let deleted = match check_stale(c, plan).await? {
+    let before = match check_stale(c, plan).await? {
         Ok(d) => d,
         Err(r) => return Ok(Err(r)),
     };
@@ -523,31 +602,17 @@ pub async fn run(
     let reconnects_before = c.stats.reconnects;
     let plan_json = serde_json::to_vec(plan)?;
     let mut report = Report::default();
-    let mut journal = if steps.is_empty() {
-        None
-    } else {
-        let j = Journal::create(
-            &opts.journal_dir,
-            RunRecord {
-                format: String::new(),
-                gwb_version: env!("CARGO_PKG_VERSION").into(),
-                started_at: crate::collect::now_rfc3339(),
-                plan_path: opts.plan_path.clone(),
-                plan_sha256: sha256_hex(&plan_json),
-                target_ou: plan.target_ou.dn.clone(),
-                dc: c.url().to_string(),
-            },
-        )
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot write the journal in {} ({e}); nothing was written to AD",
-                opts.journal_dir.display()
-            )
-        })?;
-        on(Event::Journal(j.path()));
-        report.journal = Some(j.path().to_path_buf());
-        Some(j)
+    let mut journal: Option<Journal> = None;
+    let run_record = || RunRecord {
+        format: String::new(),
+        gwb_version: env!("CARGO_PKG_VERSION").into(),
+        started_at: crate::collect::now_rfc3339(),
+        plan_path: opts.plan_path.clone(),
+        plan_sha256: sha256_hex(&plan_json),
+        target_ou: plan.target_ou.dn.clone(),
+        dc: c.url().to_string(),
     };
+    let run_record = run_record();
     // Per group: status so far, writes, and how many steps remain.
     let mut state: BTreeMap<usize, (Status, u32, usize)> = BTreeMap::new();
     for s in &steps {
@@ -570,69 +635,95 @@ pub async fn run(
                 entry.0 = Status::Failed(format!("not attempted: {why}"));
             }
         } else if !matches!(entry.0, Status::Failed(_)) {
-            let j = journal
-                .as_mut()
-                .expect("a journal exists when there are steps");
-            let seq = j.begin(begin_record(plan, step, &deleted))?;
-            let before = c.stats.writes;
-            let res = c.write(&step.op, &opts.retry).await;
-            let sent = (c.stats.writes - before) as u32;
-            let mut guid = match &step.op {
-                WriteOp::Add { .. } => None,
-                _ => plan.groups[step.group]
-                    .current
-                    .as_ref()
-                    .and_then(|c| c.object_guid)
-                    .or_else(|| guids.get(&step.group).copied()),
+            // Only what the directory does not hold yet is sent.
+            let op = match pending_part(&before, plan, step) {
+                Err(msg) => {
+                    entry.0 = Status::Failed(msg);
+                    None
+                }
+                Ok(op) => op,
             };
-            let end = match &res {
-                Ok(w) => {
-                    if step.phase == Phase::Create {
-                        // The new object's objectGUID, for the journal and later steps.
-                        if let Ok(Some(e)) = c.read(step.op.dn(), &["objectGUID"]).await
-                            && let Some(g) = e
-                                .first("objectGUID")
-                                .and_then(crate::ad::ids::guid_from_bytes)
-                        {
-                            guids.insert(step.group, g);
-                            guid = Some(g);
+            if let Some(op) = op {
+                let step = &Step {
+                    group: step.group,
+                    phase: step.phase,
+                    op,
+                };
+                if journal.is_none() {
+                    let j =
+                        Journal::create(&opts.journal_dir, run_record.clone()).map_err(|e| {
+                            anyhow::anyhow!(
+                                "cannot write the journal in {} ({e}); nothing was written to AD",
+                                opts.journal_dir.display()
+                            )
+                        })?;
+                    on(Event::Journal(j.path()));
+                    report.journal = Some(j.path().to_path_buf());
+                    journal = Some(j);
+                }
+                let j = journal.as_mut().expect("the journal was just created");
+                let seq = j.begin(begin_record(plan, step, &before.deleted))?;
+                let before_writes = c.stats.writes;
+                let res = c.write(&step.op, &opts.retry).await;
+                let sent = (c.stats.writes - before_writes) as u32;
+                let mut guid = match &step.op {
+                    WriteOp::Add { .. } => None,
+                    _ => plan.groups[step.group]
+                        .current
+                        .as_ref()
+                        .and_then(|c| c.object_guid)
+                        .or_else(|| guids.get(&step.group).copied()),
+                };
+                let end = match &res {
+                    Ok(w) => {
+                        if step.phase == Phase::Create {
+                            // The new object's objectGUID, for the journal and later steps.
+                            if let Ok(Some(e)) = c.read(step.op.dn(), &["objectGUID"]).await
+                                && let Some(g) = e
+                                    .first("objectGUID")
+                                    .and_then(crate::ad::ids::guid_from_bytes)
+                            {
+                                guids.insert(step.group, g);
+                                guid = Some(g);
+                            }
+                        }
+                        EndRecord {
+                            seq,
+                            at: String::new(),
+                            outcome: match w.done {
+                                Done::Applied => Outcome::Applied,
+                                Done::AlreadyDone => Outcome::AlreadyDone,
+                            },
+                            object_guid: guid,
+                            rc: None,
+                            error: None,
+                            attempts: w.attempts,
                         }
                     }
-                    EndRecord {
+                    Err(e) => EndRecord {
                         seq,
                         at: String::new(),
-                        outcome: match w.done {
-                            Done::Applied => Outcome::Applied,
-                            Done::AlreadyDone => Outcome::AlreadyDone,
-                        },
+                        outcome: Outcome::Failed,
                         object_guid: guid,
-                        rc: None,
-                        error: None,
-                        attempts: w.attempts,
+                        rc: e.rc,
+                        error: Some(e.message.clone()),
+                        attempts: sent,
+                    },
+                };
+                j.end(end)?;
+                entry.1 += sent;
+                match res {
+                    Ok(w) if w.done == Done::Applied => entry.0 = Status::Applied,
+                    Ok(_) => {}
+                    Err(e) => {
+                        // Attempts ran out without an answer from the DC: the connection is gone
+                        // for good; the remaining steps are not attempted (the journal says so).
+                        if e.class == crate::ldap::write::Class::Transient && e.rc.is_none() {
+                            down =
+                                Some(format!("the DC could not be reached again ({})", e.message));
+                        }
+                        entry.0 = Status::Failed(e.message)
                     }
-                }
-                Err(e) => EndRecord {
-                    seq,
-                    at: String::new(),
-                    outcome: Outcome::Failed,
-                    object_guid: guid,
-                    rc: e.rc,
-                    error: Some(e.message.clone()),
-                    attempts: sent,
-                },
-            };
-            j.end(end)?;
-            entry.1 += sent;
-            match res {
-                Ok(w) if w.done == Done::Applied => entry.0 = Status::Applied,
-                Ok(_) => {}
-                Err(e) => {
-                    // Attempts ran out without an answer from the DC: the connection is gone
-                    // for good; the remaining steps are not attempted (the journal says so).
-                    if e.class == crate::ldap::write::Class::Transient && e.rc.is_none() {
-                        down = Some(format!("the DC could not be reached again ({})", e.message));
-                    }
-                    entry.0 = Status::Failed(e.message)
                 }
             }
         }

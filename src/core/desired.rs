@@ -13,7 +13,7 @@ use crate::ad::Dn;
 use crate::bundle::tenant::Group;
 
 use super::ownership::{self, ADMIN_DESCRIPTION, EXTERNAL_DIRECTORY_OBJECT_ID};
-use super::{Forecast, GroupForecast, Inputs, Outcome, Policy, Target, forecast};
+use super::{Forecast, GroupForecast, Inputs, Outcome, Policy, Target};
 
 /// The attributes gwb ever writes on a group besides `objectClass` and `cn` (which a create
 /// sets and a rename changes). Discovery reads the bind account's rights on exactly these.
@@ -143,7 +143,16 @@ pub fn attributes_of(
 
 /// The desired AD state for target `gwb` under a policy. Pure.
 pub fn desired(inputs: &Inputs, policy: &Policy) -> Desired {
-    let forecast = forecast(Target::Gwb, inputs, policy);
+    desired_with(inputs, policy, &super::overrides::Overrides::default())
+}
+
+/// [`desired`] with the configuration's per-group overrides (exclude, CN, protected).
+pub fn desired_with(
+    inputs: &Inputs,
+    policy: &Policy,
+    overrides: &super::overrides::Overrides,
+) -> Desired {
+    let forecast = super::forecast_with(Target::Gwb, inputs, policy, overrides);
     let by_id: HashMap<String, &Group> = inputs
         .tenant
         .groups

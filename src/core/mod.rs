@@ -83,6 +83,7 @@ pub mod desired;
 pub mod exchange;
 pub mod inputs;
 pub mod naming;
+pub mod overrides;
 pub mod ownership;
 pub mod reason;
 
@@ -500,6 +501,16 @@ fn classify(
 
 /// Forecast every group for one target. Pure: same inputs, same answer.
 pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
+    forecast_with(target, inputs, policy, &overrides::Overrides::default())
+}
+
+/// [`forecast`] with the configuration's per-group overrides (exclude, CN, protected).
+pub fn forecast_with(
+    target: Target,
+    inputs: &Inputs,
+    policy: &Policy,
+    overrides: &overrides::Overrides,
+) -> Forecast {
     let owned = owned_objects(target, inputs);
     let unmatched: HashMap<Uuid, &AdObject> = if target == Target::CloudSync {
         unmatched_by_cloud_sync(inputs)
@@ -519,6 +530,19 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
         let (mut outcome, mut reason, gtype, mut detail) = classify(target, g, inputs, policy);
         let id = g.id.to_ascii_lowercase();
         let existing = ids::parse_guid(&id).and_then(|u| owned.get(&u).copied());
+        if overrides.is_excluded(&id) {
+            (outcome, reason) = match existing {
+                Some(_) => (Outcome::Keep, GroupReason::Excluded),
+                None => (Outcome::Skip, GroupReason::Excluded),
+            };
+            detail = match existing {
+                Some(o) => format!(
+                    "excluded by the configuration; its AD group {} is left untouched",
+                    o.dn_text
+                ),
+                None => "excluded by the configuration".into(),
+            };
+        }
         if outcome == Outcome::Writeback
             && let Some(old) = ids::parse_guid(&id).and_then(|u| unmatched.get(&u))
         {
@@ -535,7 +559,10 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
         let mut cn = None;
         let mut dn = None;
         if outcome == Outcome::Writeback {
-            let c = naming::group_cn(cn_format, &id, g.name());
+            let c = overrides
+                .cn_for(&id)
+                .map(str::to_string)
+                .unwrap_or_else(|| naming::group_cn(cn_format, &id, g.name()));
             if let Some(ou) = inputs.target_ou {
                 let d = ou.child("CN", &c);
                 let key = d.key();
@@ -705,6 +732,21 @@ pub fn forecast(target: Target, inputs: &Inputs, policy: &Policy) -> Forecast {
                 mail_attributes: None,
                 members: MemberForecast::default(),
             });
+        }
+    }
+    for g in out.iter_mut().filter(|g| g.outcome == Outcome::Delete) {
+        if overrides.is_protected(&g.id) {
+            g.outcome = Outcome::Keep;
+            g.detail = format!(
+                "{}; protected by the configuration: never deleted, left untouched",
+                g.detail
+            );
+        } else if overrides.is_excluded(&g.id) {
+            g.outcome = Outcome::Keep;
+            g.detail = format!(
+                "{}; excluded by the configuration: left untouched",
+                g.detail
+            );
         }
     }
     out.sort_by_cached_key(|g| (g.display_name.to_lowercase(), g.id.clone()));

@@ -59,6 +59,7 @@ codes! {
         SoftDeleted => "soft-deleted", "The group is soft-deleted in Entra ID: by default its AD group stays untouched; with modified deletion it is deleted.";
         HardDeleted => "hard-deleted", "An AD group written back earlier whose cloud group no longer exists: it is deleted from AD.";
         NameCollision => "name-collision", "Another AD object in the target OU already has the CN this group would get.";
+        Excluded => "excluded", "The configuration excludes the group (gwb.toml, [group.\"<id>\"] exclude = true): it is not written, and an AD object written earlier is left untouched.";
     }
 }
 
@@ -124,6 +125,7 @@ mod tests {
                 "soft-deleted",
                 "hard-deleted",
                 "name-collision",
+                "excluded",
             ]
         );
         let members: Vec<&str> = MemberReason::ALL.iter().map(|r| r.code()).collect();

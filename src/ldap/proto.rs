@@ -27,8 +27,8 @@ pub const MAX_MESSAGE: usize = 64 * 1024 * 1024;
 /// StartTLS extended operation (RFC 4511 §4.14).
 pub const OID_STARTTLS: &str = "1.3.6.1.4.1.1466.20037";
 
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Io for T {}
 
 /// How to reach the server.
 pub struct ConnectOpts<'a> {

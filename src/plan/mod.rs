@@ -41,7 +41,7 @@ pub fn run_plan(args: &PlanArgs) -> anyhow::Result<Plan> {
     let format = args.format.unwrap_or_else(default_format);
     if let Some(path) = &args.out {
         let json = render::render(&plan, PlanFormat::Json, true)?;
-        crate::collect::write_atomic(path, json.as_bytes())?;
+        crate::fsio::write_atomic(path, json.as_bytes())?;
         tracing::info!("plan saved to {}", path.display());
     }
     // With --out and no explicit format, stdout shows the review table, not the JSON again.

@@ -15,11 +15,73 @@ pub static EXCHANGE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 pub struct Lab {
     pub vars: HashMap<String, String>,
     pub dir: tempfile::TempDir,
+    /// Held while the test uses the DC, so that a test that crashes and restarts it
+    /// ([`lab_exclusive`]) waits for the others and they wait for it.
+    _use: Use,
+}
+
+/// Shared use of the DC: any number of tests at once, or one test alone. State: (tests using
+/// it, one test using it alone, tests waiting to use it alone). A waiting exclusive test keeps
+/// new tests out, so it does not starve.
+static USE: std::sync::Mutex<(usize, bool, usize)> = std::sync::Mutex::new((0, false, 0));
+static USE_CHANGED: std::sync::Condvar = std::sync::Condvar::new();
+
+struct Use {
+    exclusive: bool,
+}
+
+impl Use {
+    fn take(exclusive: bool) -> Use {
+        let mut s = USE.lock().unwrap_or_else(|e| e.into_inner());
+        if exclusive {
+            s.2 += 1;
+        }
+        loop {
+            let free = if exclusive {
+                s.0 == 0 && !s.1
+            } else {
+                !s.1 && s.2 == 0
+            };
+            if free {
+                break;
+            }
+            s = USE_CHANGED.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        if exclusive {
+            s.2 -= 1;
+            s.1 = true;
+        } else {
+            s.0 += 1;
+        }
+        Use { exclusive }
+    }
+}
+
+impl Drop for Use {
+    fn drop(&mut self) {
+        let mut s = USE.lock().unwrap_or_else(|e| e.into_inner());
+        if self.exclusive {
+            s.1 = false;
+        } else {
+            s.0 -= 1;
+        }
+        USE_CHANGED.notify_all();
+    }
+}
+
+/// [`lab`] for a test that kills and restarts the DC: waits until no other test uses it, and
+/// keeps the others out until it is dropped.
+pub fn lab_exclusive() -> Option<Lab> {
+    lab_with(true)
 }
 
 /// Load the lab's settings. `None` (after a loud message) when there is no DC and the run
 /// does not require one; a failure when GWB_REQUIRE_SAMBA=1.
 pub fn lab() -> Option<Lab> {
+    lab_with(false)
+}
+
+fn lab_with(exclusive: bool) -> Option<Lab> {
     let path = std::env::var("GWB_SAMBA_ENV").unwrap_or_else(|_| "/tmp/gwb-samba/env".into());
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
@@ -46,7 +108,8 @@ pub fn lab() -> Option<Lab> {
         format!("{}\n", vars["GWB_TEST_LDAP_PASSWORD"]),
     )
     .expect("password file");
-    Some(Lab { vars, dir })
+    let _use = Use::take(exclusive);
+    Some(Lab { vars, dir, _use })
 }
 
 impl Lab {

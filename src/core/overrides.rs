@@ -1,0 +1,154 @@
+//! Per-group overrides from the configuration file, as pure data the core decides with:
+//! groups excluded from writeback, a fixed CN for a group, and groups that are never deleted.
+//! Also the `sAMAccountName` template's checks and rendering.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use uuid::Uuid;
+
+use super::naming::{CN_MAX, cn_len};
+
+/// The admin's per-group decisions, keyed by cloud object id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// Never written back; an AD object written earlier is kept untouched.
+    pub exclude: BTreeSet<Uuid>,
+    /// A fixed CN instead of the cn-format's.
+    pub cn: BTreeMap<Uuid, String>,
+    /// Never deleted from AD (the outcome becomes `keep`).
+    pub protected: BTreeSet<Uuid>,
+}
+
+impl Overrides {
+    pub fn is_empty(&self) -> bool {
+        self.exclude.is_empty() && self.cn.is_empty() && self.protected.is_empty()
+    }
+    fn key(id: &str) -> Option<Uuid> {
+        crate::ad::ids::parse_guid(id)
+    }
+    pub fn is_excluded(&self, id: &str) -> bool {
+        Self::key(id).is_some_and(|u| self.exclude.contains(&u))
+    }
+    pub fn is_protected(&self, id: &str) -> bool {
+        Self::key(id).is_some_and(|u| self.protected.contains(&u))
+    }
+    pub fn cn_for(&self, id: &str) -> Option<&str> {
+        Self::key(id)
+            .and_then(|u| self.cn.get(&u))
+            .map(String::as_str)
+    }
+}
+
+/// A CN given in the configuration: not empty, at most 64 UTF-16 units, no control characters.
+pub fn check_cn(cn: &str) -> Result<(), String> {
+    let t = cn.trim();
+    if t.is_empty() {
+        return Err("a CN cannot be empty".into());
+    }
+    if cn_len(t) > CN_MAX {
+        return Err(format!(
+            "the CN {t:?} is {} characters long; AD allows at most {CN_MAX}",
+            cn_len(t)
+        ));
+    }
+    if t.chars().any(char::is_control) {
+        return Err("a CN cannot contain control characters (newlines, tabs)".into());
+    }
+    Ok(())
+}
+
+/// Placeholders of the `sAMAccountName` template.
+pub const SAM_PLACEHOLDERS: [&str; 3] = ["{id}", "{id12}", "{mailNickname}"];
+/// Characters AD refuses in a sAMAccountName.
+const SAM_FORBIDDEN: &[char] = &[
+    '"', '/', '\\', '[', ']', ':', ';', '|', '=', ',', '+', '*', '?', '<', '>', '@',
+];
+/// Maximum sAMAccountName length for groups (the schema allows 256; legacy tools expect 20).
+pub const SAM_MAX: usize = 20;
+
+pub fn check_sam_template(t: &str) -> Result<(), String> {
+    let mut rest = t.to_string();
+    for p in SAM_PLACEHOLDERS {
+        rest = rest.replace(p, "");
+    }
+    if rest.contains(['{', '}']) {
+        return Err(format!(
+            "unknown placeholder in {t:?}; known: {}",
+            SAM_PLACEHOLDERS.join(", ")
+        ));
+    }
+    if let Some(c) = rest
+        .chars()
+        .find(|c| SAM_FORBIDDEN.contains(c) || c.is_control())
+    {
+        return Err(format!("{c:?} is not allowed in a sAMAccountName"));
+    }
+    if t.trim().is_empty() {
+        return Err("the template is empty".into());
+    }
+    Ok(())
+}
+
+/// Render the template for one group: forbidden characters dropped, cut to 20 characters.
+pub fn render_sam(template: &str, object_id: &str, mail_nickname: Option<&str>) -> String {
+    let id = object_id.trim().to_ascii_lowercase();
+    let id12: String = id
+        .chars()
+        .skip(id.chars().count().saturating_sub(12))
+        .collect();
+    let s = template
+        .replace("{id12}", &id12)
+        .replace("{id}", &id)
+        .replace("{mailNickname}", mail_nickname.unwrap_or(&id12));
+    s.chars()
+        .filter(|c| !SAM_FORBIDDEN.contains(c) && !c.is_control())
+        .take(SAM_MAX)
+        .collect::<String>()
+        .trim_end_matches(['.', ' '])
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cn_checks() {
+        assert!(check_cn("Sales").is_ok());
+        assert!(check_cn(" ").is_err());
+        assert!(check_cn(&"x".repeat(65)).is_err());
+        assert!(check_cn("a\nb").is_err());
+    }
+
+    #[test]
+    fn sam_template() {
+        assert!(check_sam_template("gwb-{id12}").is_ok());
+        assert!(check_sam_template("gwb-{name}").is_err());
+        assert!(check_sam_template("a/b").is_err());
+        assert_eq!(
+            render_sam("gwb-{id12}", "3a5c3221-c465-48c0-95b8-e9305786a271", None),
+            "gwb-e9305786a271"
+        );
+        assert_eq!(
+            render_sam(
+                "{mailNickname}",
+                "3a5c3221-c465-48c0-95b8-e9305786a271",
+                Some("sales.team,emea")
+            ),
+            "sales.teamemea"
+        );
+        assert_eq!(
+            render_sam("{id}", "3a5c3221-c465-48c0-95b8-e9305786a271", None).len(),
+            20
+        );
+    }
+
+    #[test]
+    fn lookups_ignore_case() {
+        let mut o = Overrides::default();
+        let u = Uuid::parse_str("3a5c3221-c465-48c0-95b8-e9305786a271").unwrap();
+        o.exclude.insert(u);
+        assert!(o.is_excluded("3A5C3221-C465-48C0-95B8-E9305786A271"));
+        assert!(!o.is_protected("3a5c3221-c465-48c0-95b8-e9305786a271"));
+    }
+}

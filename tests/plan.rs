@@ -1,0 +1,6 @@
+//! `gwb plan`: the diff against AD, its safety decisions, formats and the Samba round trips.
+
+mod convergence;
+mod lab_ldif;
+mod props;
+mod safety;
