@@ -7,6 +7,7 @@ mod audit;
 mod graph;
 mod harden_graph;
 mod harden_input;
+mod harden_kerberos;
 mod harden_ldap;
 mod ldap;
 mod ops;

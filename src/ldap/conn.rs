@@ -785,12 +785,79 @@ async fn connect_and_bind(s: &Settings) -> anyhow::Result<Ldap> {
     Ok(ldap)
 }
 
+/// SASL GSSAPI bind (RFC 4752) with the caller's ticket cache, over gwb's own message layer.
+/// Only over TLS (ldaps:// or StartTLS), with TLS channel binding (tls-server-end-point) and
+/// no SASL security layer: gwb does not implement SASL signing or sealing, and TLS already
+/// protects the connection.
 #[cfg(feature = "kerberos")]
 async fn kerberos_bind(ldap: &mut Ldap, s: &Settings) -> anyhow::Result<()> {
-    let res = ldap
-        .sasl_gssapi_bind(&s.host)
+    use cross_krb5::{ClientCtx, InitiateFlags, K5Ctx, Step};
+    const IN_PROGRESS: u32 = 14;
+    if !ldap.has_tls {
+        bail!(
+            "a Kerberos bind needs TLS (ldaps:// or --starttls): gwb protects the connection with TLS, not SASL sealing"
+        );
+    }
+    let spn = format!("ldap/{}", s.host);
+    let cbt = ldap.tls_endpoint.as_ref().map(|t| {
+        let mut v = b"tls-server-end-point:".to_vec();
+        v.extend_from_slice(t);
+        v
+    });
+    let (pending, token) = ClientCtx::new(InitiateFlags::empty(), None, &spn, cbt.as_deref())
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "Kerberos: no ticket for {spn} ({}); run kinit, check KRB5_CONFIG / KRB5CCNAME and that the DC has the SPN {spn}",
+                crate::redact::redact(&format!("{e:#}"))
+            )
+        })?;
+    let fail = |e: LdapError| anyhow::anyhow!("Kerberos bind to {} failed: {e}", s.host);
+    let (res, creds) = ldap
+        .with_timeout(s.timeout)
+        .sasl_bind("GSSAPI", Some(&token))
         .await
-        .map_err(|e| anyhow::anyhow!("Kerberos bind to {} failed: {e}", s.host))?;
+        .map_err(fail)?;
+    if res.rc != IN_PROGRESS {
+        bail!(explain::bind_failure(res.rc, &res.text, &s.who()));
+    }
+    let server_token = creds.context("the DC sent no GSSAPI token")?;
+    let mut ctx = match pending
+        .step(&server_token)
+        .map_err(|e| anyhow::anyhow!("Kerberos: the DC's GSSAPI token was refused: {e:#}"))?
+    {
+        Step::Finished((ctx, None)) => ctx,
+        _ => bail!("Kerberos: the GSSAPI exchange did not finish in one round trip"),
+    };
+    let (res, creds) = ldap
+        .with_timeout(s.timeout)
+        .sasl_bind("GSSAPI", None)
+        .await
+        .map_err(fail)?;
+    if res.rc == 0 {
+        return Ok(());
+    }
+    if res.rc != IN_PROGRESS {
+        bail!(explain::bind_failure(res.rc, &res.text, &s.who()));
+    }
+    let offer = ctx
+        .unwrap(&creds.context("the DC sent no security-layer offer")?)
+        .map_err(|e| {
+            anyhow::anyhow!("Kerberos: cannot read the DC's security-layer offer: {e:#}")
+        })?;
+    // RFC 4752 §3.1: byte 0 is the bit mask of layers; 1 = none.
+    if offer.len() != 4 || offer[0] & 1 == 0 {
+        bail!(
+            "Kerberos: the DC insists on SASL signing or sealing, which gwb does not do; use ldaps:// or --starttls"
+        );
+    }
+    let choice = ctx
+        .wrap(true, &[1, 0, 0, 0])
+        .map_err(|e| anyhow::anyhow!("Kerberos: cannot answer the security-layer offer: {e:#}"))?;
+    let (res, _) = ldap
+        .with_timeout(s.timeout)
+        .sasl_bind("GSSAPI", Some(&choice))
+        .await
+        .map_err(fail)?;
     if res.rc != 0 {
         bail!(explain::bind_failure(res.rc, &res.text, &s.who()));
     }

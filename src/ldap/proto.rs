@@ -55,6 +55,9 @@ pub struct Ldap {
     timeout: Option<Duration>,
     controls: Vec<RawControl>,
     pub has_tls: bool,
+    /// SHA-256 of the DC's TLS certificate (RFC 5929 tls-server-end-point), for GSSAPI
+    /// channel binding.
+    pub tls_endpoint: Option<Vec<u8>>,
 }
 
 fn protocol_error(msg: impl Into<String>) -> LdapError {
@@ -97,6 +100,7 @@ impl Ldap {
             timeout: Some(o.timeout),
             controls: Vec::new(),
             has_tls: false,
+            tls_endpoint: None,
         };
         if !tls_now && !o.starttls {
             return Ok(ldap);
@@ -125,6 +129,16 @@ impl Ldap {
             Ok(r) => r.map_err(|source| LdapError::Io { source })?,
             Err(elapsed) => return Err(LdapError::Timeout { elapsed }),
         };
+        ldap.tls_endpoint = tls
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|leaf| {
+                aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, leaf)
+                    .as_ref()
+                    .to_vec()
+            });
         ldap.stream = Some(Box::new(tls));
         ldap.has_tls = true;
         Ok(ldap)
