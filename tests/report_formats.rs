@@ -376,6 +376,22 @@ fn csv_reads_back_with_members_collected_and_the_findings_csv() {
             assert_eq!(&rec[col("membersTotal")], "", "unknown, not 0");
             saw_uncollected = true;
         }
+        // `action` is the executor's plan, for target gwb only.
+        let action = &rec[col("action")];
+        match (&rec[col("target")], &rec[col("outcome")]) {
+            ("gwb", "writeback") => assert!(
+                ["create", "update", "rename", "noop"].contains(&action),
+                "{action}"
+            ),
+            ("gwb", outcome) => assert_eq!(action, outcome),
+            _ => assert_eq!(action, ""),
+        }
+        if &rec[col("target")] == "gwb" && &rec[col("displayName")] == "Finance Department" {
+            assert_eq!(action, "update", "already written back: updated in place");
+        }
+        if &rec[col("target")] == "gwb" && &rec[col("displayName")] == "App Owners" {
+            assert_eq!(action, "create");
+        }
         if &rec[col("displayName")] == "File Share Access" {
             assert_eq!(&rec[col("membersCollected")], "true");
             assert_eq!(&rec[col("membersTotal")], "3");
