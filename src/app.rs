@@ -318,8 +318,13 @@ fn audit(args: &AuditArgs, cfg: &crate::config::Config, quiet: bool) -> anyhow::
         },
     };
     let report = crate::audit::audit_with(&snap, &opts, &cfg.overrides)?;
+    let actions = if outputs.iter().any(|o| o.format == crate::cli::Format::Csv) {
+        plan_actions(&snap, args, cfg)
+    } else {
+        None
+    };
     for o in &outputs {
-        write_output(&snap, &report, args, o, terminal)?;
+        write_output(&snap, &report, args, o, terminal, &actions)?;
     }
     if let Some(zip) = &args.bundle {
         crate::report::evidence::write_bundle(
@@ -353,18 +358,59 @@ fn audit(args: &AuditArgs, cfg: &crate::config::Config, quiet: bool) -> anyhow::
     })
 }
 
+/// What `gwb plan` would do per group (for the CSV's `action`); `None` when no plan can be made
+/// from this snapshot (no AD, no target OU), so the column stays empty.
+fn plan_actions(
+    snap: &Snapshot,
+    args: &AuditArgs,
+    cfg: &crate::config::Config,
+) -> Option<std::sync::Arc<std::collections::HashMap<String, &'static str>>> {
+    use crate::plan::model::{Fingerprint, InputSource, PlanInputs, PlanPolicy};
+    let prepared = crate::core::inputs::prepare(snap, args.policy.target_ou.as_deref()).ok()?;
+    let none = || Fingerprint {
+        source: InputSource::None,
+        location: None,
+        sha256: None,
+    };
+    let opts = crate::plan::diff::PlanOptions {
+        policy: PlanPolicy {
+            deletion: args.policy.deletion,
+            member_limit: args.policy.member_limit,
+            cn_format: args.policy.cn_format,
+            ..PlanPolicy::default()
+        },
+        inputs: PlanInputs {
+            tenant_id: snap.tenant.tenant_id.clone(),
+            tenant: none(),
+            ad: none(),
+        },
+        created_at: String::new(),
+        partial_evidence: None,
+        graph_absent: None,
+    };
+    let plan = crate::plan::diff::build_with(snap, &prepared, &opts, &cfg.overrides).ok()?;
+    Some(std::sync::Arc::new(
+        plan.groups
+            .iter()
+            .map(|g| (g.id.to_ascii_lowercase(), g.action.as_str()))
+            .collect(),
+    ))
+}
+
 fn write_output(
     snap: &Snapshot,
     report: &crate::audit::Report,
     args: &AuditArgs,
     o: &Output,
     terminal: bool,
+    plan_actions: &Option<std::sync::Arc<std::collections::HashMap<String, &'static str>>>,
 ) -> anyhow::Result<()> {
     let to_terminal = terminal && o.dest == Dest::Stdout;
     let opts = crate::report::RenderOptions {
         width: terminal_width(to_terminal),
         color: o.dest == Dest::Stdout && color_allowed(terminal),
         all: args.all,
+        plan_actions: plan_actions.clone(),
     };
     let format = o.format;
     let render = |out: &mut dyn Write| -> anyhow::Result<()> {

@@ -20,7 +20,13 @@ fn audit_in(dir: &Path, extra: &[&str]) -> Value {
         .env_remove("GWB_CONFIG")
         .args(["audit", "--snapshot"])
         .arg(fixture("contoso"))
-        .args(["--format", "json", "--fail-on", "never"])
+        .args([
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--allow-incomplete",
+        ])
         .args(extra)
         .output()
         .unwrap();
@@ -224,7 +230,13 @@ cn = "App Owners (cloud)"
         .env("GWB_CONFIG", &cfg)
         .args(["audit", "--snapshot"])
         .arg(fixture("contoso"))
-        .args(["--format", "json", "--fail-on", "never"])
+        .args([
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--allow-incomplete",
+        ])
         .output()
         .unwrap();
     let r3: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -316,7 +328,14 @@ fn secrets_only_by_reference() {
     let out = gwb()
         .args(["audit", "--snapshot"])
         .arg(fixture("contoso"))
-        .args(["--fail-on", "never", "--format", "json", "--config"])
+        .args([
+            "--fail-on",
+            "never",
+            "--allow-incomplete",
+            "--format",
+            "json",
+            "--config",
+        ])
         .arg(&p)
         .output()
         .unwrap();
@@ -334,7 +353,14 @@ fn secrets_only_by_reference() {
         let out = gwb()
             .args(["audit", "--snapshot"])
             .arg(fixture("contoso"))
-            .args(["--fail-on", "never", "--format", "json", "--config"])
+            .args([
+                "--fail-on",
+                "never",
+                "--allow-incomplete",
+                "--format",
+                "json",
+                "--config",
+            ])
             .arg(&p)
             .output()
             .unwrap();

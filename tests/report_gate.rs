@@ -535,3 +535,81 @@ fn the_readmes_strict_ci_gate_passes_on_a_healthy_tenant() {
         assert!(dir.path().join("reports").join(f).exists(), "{f}");
     }
 }
+
+fn table(columns: &str, extra: &[&str]) -> String {
+    let out = gwb()
+        .args([
+            "audit",
+            "--snapshot",
+            fixture("contoso").to_str().unwrap(),
+            "--format",
+            "table",
+        ])
+        .args(extra)
+        .env("COLUMNS", columns)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Contoso's table fits three screens at 120x40, lays out within the width at 120 and 70
+/// columns without breaking a code, and ends with a summary line per gating target.
+#[test]
+fn the_table_fits_the_width_keeps_codes_whole_and_closes_with_the_gate() {
+    let wide = table("120", &[]);
+    assert!(
+        wide.lines().count() <= 3 * 40 - 2,
+        "{} lines",
+        wide.lines().count()
+    );
+    for (cols, t) in [(120, &wide), (70, &table("70", &[]))] {
+        for l in t.lines() {
+            assert!(l.chars().count() <= cols, "{cols}: {l}");
+        }
+        for code in [
+            "member-limit-exceeded",
+            "security-not-enabled",
+            "writeback-disabled",
+            "domain-local-nesting",
+            "enablement-order-hazard",
+        ] {
+            assert!(t.contains(code), "{cols}: {code} whole");
+        }
+        assert!(t.contains("  FAIL  connect-v1: blocked by 1 error"), "{t}");
+        assert!(t.contains("  FAIL  gwb: blocked by 2 errors"));
+        assert!(t.contains("  ----  connect-v2: unavailable (not gated)"));
+    }
+    // By default only groups whose outcome matters; --all lists every group.
+    assert!(wide.contains("36 of 44 groups whose outcome matters"));
+    assert!(!wide.contains("Exchange All Staff DL"));
+    let all = table("120", &["--all"]);
+    assert!(all.contains("all 44 groups") && all.contains("Exchange All Staff DL"));
+}
+
+/// On a terminal (a pty from `script`) the table is coloured, except with NO_COLOR.
+#[test]
+fn colour_on_a_terminal_only_and_never_with_no_color() {
+    let bin = assert_cmd::cargo::cargo_bin("gwb");
+    let c = fixture("contoso");
+    let run = |no_color: bool| {
+        let mut cmd = Command::new("script");
+        cmd.args(["-qec"])
+            .arg(format!(
+                "stty cols 120 rows 40; '{}' audit --snapshot '{}' --format table",
+                bin.display(),
+                c.display()
+            ))
+            .arg("/dev/null")
+            .env_remove("NO_COLOR");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let out = cmd.output().expect("script(1) from util-linux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let coloured = run(false);
+    assert!(coloured.contains("\u{1b}[1;31mblocked"), "{coloured}");
+    let plain = run(true);
+    assert!(plain.contains("blocked"));
+    assert!(!plain.contains('\u{1b}'), "NO_COLOR: no escape codes");
+}

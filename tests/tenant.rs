@@ -190,7 +190,13 @@ fn contoso_disable_m365_then_collect_and_audit_writes_back_no_m365_group() {
     let out = gwb()
         .args(["audit", "--snapshot"])
         .arg(&bundle)
-        .args(["--format", "json", "--fail-on", "never"])
+        .args([
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--allow-incomplete",
+        ])
         .output()
         .unwrap();
     assert!(

@@ -141,8 +141,8 @@ impl Settings {
                      Use ldaps://, or add --starttls; --allow-insecure-bind overrides this on an isolated test network"
                 );
             }
-            eprintln!(
-                "gwb: WARNING: simple bind over plain ldap:// (--allow-insecure-bind): the password crosses the network unencrypted"
+            tracing::warn!(
+                "simple bind over plain ldap:// (--allow-insecure-bind): the password crosses the network unencrypted"
             );
         }
         let auth = if args.kerberos {
@@ -164,8 +164,8 @@ impl Settings {
             }
         };
         if args.insecure_skip_tls_verify {
-            eprintln!(
-                "gwb: WARNING: --insecure-skip-tls-verify: the DC's certificate is NOT checked; anyone on the network path can \
+            tracing::warn!(
+                "--insecure-skip-tls-verify: the DC's certificate is NOT checked; anyone on the network path can \
                  impersonate the DC and read the bind password. Use --ca-file instead."
             );
         }

@@ -632,7 +632,7 @@ fn inspect_to(args: &args::InspectArgs, out: &mut dyn std::io::Write) -> anyhow:
         let (found, errors) = analyze_path_keep_going(f);
         analyses.extend(found);
         for e in errors {
-            eprintln!("gwb: error: {e}");
+            tracing::error!("{e}");
             ok = false;
         }
     }

@@ -25,6 +25,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "displayName",
     "kind",
     "outcome",
+    "action",
     "reason",
     "onPremisesGroupType",
     "cn",
@@ -39,7 +40,12 @@ pub const CSV_COLUMNS: &[&str] = &[
 ];
 
 /// The forecast. Where members were not collected, the member counts are empty, not 0.
-pub fn forecast_csv(r: &Report) -> anyhow::Result<Vec<u8>> {
+/// `action` is what `gwb plan` would do for target gwb (create, update, rename, delete, keep,
+/// skip, noop); empty for the other targets and when no plan can be made (no AD or target OU).
+pub fn forecast_csv(
+    r: &Report,
+    actions: Option<&std::collections::HashMap<String, &'static str>>,
+) -> anyhow::Result<Vec<u8>> {
     let mut buf = vec![0xEF, 0xBB, 0xBF];
     {
         let mut w = writer(&mut buf);
@@ -74,6 +80,14 @@ pub fn forecast_csv(r: &Report) -> anyhow::Result<Vec<u8>> {
                     cell(&g.display_name),
                     kind,
                     g.outcome.as_str().to_string(),
+                    if f.target == crate::core::Target::Gwb {
+                        actions
+                            .and_then(|a| a.get(&g.id.to_ascii_lowercase()))
+                            .map(|a| a.to_string())
+                            .unwrap_or_default()
+                    } else {
+                        String::new()
+                    },
                     g.reason.code().to_string(),
                     g.on_premises_group_type
                         .map(|t| t.as_str().to_string())

@@ -26,7 +26,7 @@ use crate::core::{GroupForecast, GroupReason, Outcome, Target};
 pub use self::csv::findings_csv;
 
 /// How a report is laid out.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RenderOptions {
     /// Columns the table report may use.
     pub width: u16,
@@ -34,6 +34,9 @@ pub struct RenderOptions {
     pub color: bool,
     /// Every group in the table, not only those whose outcome matters.
     pub all: bool,
+    /// The executor's plan actions by group id (CSV `action` for target gwb), when AD and the
+    /// target OU allow a plan.
+    pub plan_actions: Option<std::sync::Arc<std::collections::HashMap<String, &'static str>>>,
 }
 
 impl Default for RenderOptions {
@@ -42,6 +45,7 @@ impl Default for RenderOptions {
             width: 120,
             color: false,
             all: false,
+            plan_actions: None,
         }
     }
 }
@@ -58,7 +62,7 @@ pub fn write(
             serde_json::to_writer_pretty(&mut *out, report)?;
             out.write_all(b"\n")?;
         }
-        Format::Csv => out.write_all(&csv::forecast_csv(report)?)?,
+        Format::Csv => out.write_all(&csv::forecast_csv(report, opts.plan_actions.as_deref())?)?,
         Format::Markdown => out.write_all(markdown::render(report).as_bytes())?,
         Format::Table => out.write_all(table::render(report, opts).as_bytes())?,
         Format::Clixml => out.write_all(

@@ -169,16 +169,31 @@ fn render_group(o: &mut String, g: &FindingGroup, p: &Paint, width: usize) {
     }
     o.push_str(&head);
     o.push('\n');
-    // Information is one line per code: the first subject and a count.
-    let shown = SUBJECTS_SHOWN;
+    let same_message = g.items.len() > 1 && g.items.iter().all(|f| f.message == g.items[0].message);
+    let shown = if same_message { 3 } else { SUBJECTS_SHOWN }.min(g.items.len());
+    if same_message {
+        // One message for every subject: say it once, then list the subjects.
+        for line in wrap(&g.items[0].message, width.saturating_sub(4)) {
+            o.push_str(&format!("    {line}\n"));
+        }
+    }
     for f in g.items.iter().take(shown) {
-        let text = if f.subject.is_empty() {
+        let text = if same_message {
+            format!("- {}", f.subject)
+        } else if f.subject.is_empty() {
             f.message.clone()
         } else {
             format!("{}: {}", f.subject, f.message)
         };
-        for line in wrap(&text, width.saturating_sub(4)) {
-            o.push_str(&format!("    {line}\n"));
+        if same_message {
+            o.push_str(&format!(
+                "    {}\n",
+                truncate(&text, width.saturating_sub(4))
+            ));
+        } else {
+            for line in wrap(&text, width.saturating_sub(4)) {
+                o.push_str(&format!("    {line}\n"));
+            }
         }
         if let Some(w) = &f.waived {
             for line in wrap(
@@ -204,9 +219,14 @@ fn render_group(o: &mut String, g: &FindingGroup, p: &Paint, width: usize) {
         .map(|f| f.remediation.as_str())
         .unwrap_or("");
     if !fix.is_empty() && g.severity > Severity::Info && !g.waived {
-        for (i, line) in wrap(fix, width.saturating_sub(6)).into_iter().enumerate() {
+        // At most two lines here; the JSON, HTML and `gwb codes CODE` have it in full.
+        let lines = wrap(fix, width.saturating_sub(8));
+        for (i, line) in lines.iter().take(2).enumerate() {
             o.push_str(if i == 0 { "    → " } else { "      " });
-            o.push_str(&line);
+            o.push_str(line);
+            if i == 1 && lines.len() > 2 {
+                o.push_str(" …");
+            }
             o.push('\n');
         }
     }
@@ -311,22 +331,34 @@ pub fn render(r: &Report, opts: &RenderOptions) -> String {
         o.push_str(&p.bold(&line));
         o.push('\n');
     }
-    o.push_str(&format!(
-        "Target OU: {}\n",
-        r.target_ou.as_deref().unwrap_or("(unknown)")
-    ));
+    for line in wrap(
+        &format!(
+            "Target OU: {}",
+            r.target_ou.as_deref().unwrap_or("(unknown)")
+        ),
+        width,
+    ) {
+        o.push_str(&line);
+        o.push('\n');
+    }
     let fl = |b: Option<bool>| match b {
         Some(true) => "on",
         Some(false) => "off",
         None => "unknown",
     };
-    o.push_str(&format!(
-        "Writeback v1: {}  v2: {}  device writeback: {}  Entra Connect: {}\n",
-        fl(r.flags.v1),
-        fl(r.flags.v2),
-        fl(r.flags.device_writeback),
-        r.connect_version.as_deref().unwrap_or("unknown")
-    ));
+    for line in wrap(
+        &format!(
+            "Writeback v1: {}  v2: {}  device writeback: {}  Entra Connect: {}",
+            fl(r.flags.v1),
+            fl(r.flags.v2),
+            fl(r.flags.device_writeback),
+            r.connect_version.as_deref().unwrap_or("unknown")
+        ),
+        width,
+    ) {
+        o.push_str(&line);
+        o.push('\n');
+    }
     if !r.evidence.complete {
         let mut parts = Vec::new();
         if !r.evidence.missing.is_empty() {
@@ -376,11 +408,32 @@ pub fn render(r: &Report, opts: &RenderOptions) -> String {
     o.push('\n');
     o.push_str(&p.bold("Findings"));
     o.push('\n');
-    for g in group_findings(&r.findings)
-        .iter()
-        .filter(|g| g.code != Code::ForecastSummary)
-    {
+    let groups = group_findings(&r.findings);
+    let mut infos = Vec::new();
+    for g in groups.iter().filter(|g| g.code != Code::ForecastSummary) {
+        if g.severity == Severity::Info && !g.waived {
+            infos.push(if g.items.len() > 1 {
+                format!("{} ×{}", g.code.as_str(), g.items.len())
+            } else {
+                g.code.as_str().to_string()
+            });
+            continue;
+        }
         render_group(&mut o, g, &p, width);
+    }
+    if !infos.is_empty() {
+        // Information in one paragraph of codes; the messages are in the JSON and HTML.
+        let lines = wrap(&infos.join(", "), width.saturating_sub(8));
+        for (i, line) in lines.iter().enumerate() {
+            if i == 0 {
+                o.push_str(&p.severity(Severity::Info, &format!("{:<7}", "INFO")));
+                o.push(' ');
+            } else {
+                o.push_str("        ");
+            }
+            o.push_str(line);
+            o.push('\n');
+        }
     }
     // Forecast.
     let all_rows = matrix(r);
@@ -410,8 +463,16 @@ pub fn render(r: &Report, opts: &RenderOptions) -> String {
     forecast_rows(&mut o, r, &rows, &p, width);
     // Closing summary: one line per gating target.
     o.push('\n');
-    o.push_str(&p.bold("Gate"));
-    o.push('\n');
+    for (i, line) in wrap(
+        "Gate (details: --format html or json; a code explained: gwb codes CODE)",
+        width,
+    )
+    .iter()
+    .enumerate()
+    {
+        o.push_str(&if i == 0 { p.bold(line) } else { line.clone() });
+        o.push('\n');
+    }
     for t in &r.gate.per_target {
         let mark = if t.passed { "pass" } else { "FAIL" };
         let line = format!("  {mark}  {}: {}", t.target.as_str(), t.summary);
@@ -427,6 +488,5 @@ pub fn render(r: &Report, opts: &RenderOptions) -> String {
             ));
         }
     }
-    o.push_str("Details per group and member: --format json or html. Codes: gwb codes CODE.\n");
     o
 }

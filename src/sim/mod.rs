@@ -942,7 +942,7 @@ pub fn run(args: &args::SimArgs) -> anyhow::Result<()> {
         writeln!(out, "listening on {}", server.url())?;
         out.flush()?;
     }
-    eprintln!(
+    tracing::info!(
         "graph-sim: token endpoint {}/<tenant>/oauth2/v2.0/token, Graph at {}/beta and /v1.0, stats at {}/_sim/stats",
         server.url(),
         server.url(),
