@@ -701,8 +701,12 @@ pub fn load_and_merge(
     if let Some(l) = ldap {
         cfg.apply_ldap(&explicit, l);
     }
-    for w in &cfg.warnings {
-        tracing::warn!("{w}");
+    // Once per process: a command that plans and applies merges the file twice.
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        for w in &cfg.warnings {
+            tracing::warn!("{w}");
+        }
     }
     cfg.export_secret_references()?;
     if let Some(p) = &cfg.path {
@@ -734,6 +738,15 @@ pub fn load_into_plan(args: &mut crate::plan::args::PlanInputArgs) -> anyhow::Re
         && let Some(n) = cfg.max_deletes()
     {
         args.max_deletes = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    Ok(cfg)
+}
+
+/// `gwb apply`: the configuration merged into the plan flags, and the journal directory.
+pub fn load_into_apply(args: &mut crate::apply::args::ApplyArgs) -> anyhow::Result<Config> {
+    let cfg = load_into_plan(&mut args.input)?;
+    if cfg.file.journal.dir.is_some() && !Explicit::from_process().has("journal_dir") {
+        args.journal_dir = cfg.journal_dir();
     }
     Ok(cfg)
 }

@@ -2,6 +2,7 @@
 //! writeback account (scripts/samba-dc.sh: rights under OU=gwb-writeback only). Every test
 //! applies into its own OU under it, so tests run in parallel and can be re-run.
 
+mod contoso;
 mod crash;
 mod relay;
 

@@ -317,3 +317,179 @@ fn undo_returns_the_directory_to_its_prior_state_and_undo_of_undo_back() {
 
     lab.run(async |a| a.delete_tree(&ou).await);
 }
+
+fn empty_plan(ou: &str, groups: Vec<PlannedGroup>) -> Plan {
+    Plan {
+        format: PLAN_FORMAT.into(),
+        gwb_version: "test".into(),
+        created_at: "now".into(),
+        policy: PlanPolicy::default(),
+        inputs: PlanInputs {
+            tenant_id: None,
+            tenant: Fingerprint {
+                source: InputSource::None,
+                location: None,
+                sha256: None,
+            },
+            ad: Fingerprint {
+                source: InputSource::None,
+                location: None,
+                sha256: None,
+            },
+        },
+        target_ou: TargetOu {
+            dn: ou.to_string(),
+            object_guid: None,
+            source: TargetOuSource::Flag,
+            exists: Some(true),
+        },
+        safety: Safety {
+            delete_proof: DeleteProofState {
+                complete: true,
+                detail: None,
+                graph_checked: false,
+            },
+            refusals: vec![],
+        },
+        summary: Summary::of(&groups),
+        groups,
+        unowned: vec![],
+    }
+}
+
+fn journal_lines(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|f| std::fs::read_to_string(f.path()).ok())
+        .map(|t| t.lines().filter(|l| l.contains("\"type\":\"end\"")).count())
+        .sum()
+}
+
+#[test]
+fn an_apply_killed_midway_leaves_a_journal_that_matches_the_directory() {
+    let Some(lab) = lab::lab() else { return };
+    let name = lab.unique("kill");
+    let ou = format!("OU={name},{}", lab.base());
+    lab.run(async |a| a.add_ou(&ou).await);
+    let total = 150;
+    let groups: Vec<PlannedGroup> = (0..total)
+        .map(|_| {
+            let id = uuid::Uuid::new_v4().to_string();
+            let mut g = group(&id, Action::Create);
+            g.dn = Some(format!("CN=Group_{id},{ou}"));
+            g.cn = Some(format!("Group_{id}"));
+            g.group_type = Some(UNIVERSAL_SECURITY);
+            g.attributes.insert(
+                "adminDescription".into(),
+                AttrChange {
+                    before: None,
+                    after: one(&format!("Group_{id}")),
+                },
+            );
+            g
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let plan_path = dir.path().join("plan.json");
+    std::fs::write(
+        &plan_path,
+        serde_json::to_string(&empty_plan(&ou, groups)).unwrap(),
+    )
+    .unwrap();
+    let journal = dir.path().join("journal");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gwb"))
+        .env_remove("GWB_LDAP_PASSWORD")
+        .env_remove("GWB_CONFIG")
+        .arg("apply")
+        .arg(&plan_path)
+        .arg("--journal-dir")
+        .arg(&journal)
+        .args(["--ldap-url", lab.var("GWB_TEST_LDAP_URL")])
+        .args(["--bind-dn", lab.var("GWB_TEST_LDAP_BIND_DN")])
+        .arg("--password-file")
+        .arg(lab.password_file())
+        .args(["--ca-file", lab.var("GWB_TEST_LDAP_CA_FILE")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it (SIGKILL: no chance to tidy up) once a few dozen writes are journalled.
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while journal_lines(&journal) < 30 && std::time::Instant::now() < end {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let file = gwb::undo::resolve_journal(&journal).unwrap();
+    let records = gwb::apply::journal::read(&file).unwrap();
+    let ends: std::collections::HashMap<u64, &gwb::apply::journal::EndRecord> = records
+        .iter()
+        .filter_map(|r| match r {
+            gwb::apply::journal::Record::End(e) => Some((e.seq, e)),
+            _ => None,
+        })
+        .collect();
+    let (mut applied, mut unknown) = (BTreeSet::new(), BTreeSet::new());
+    for r in &records {
+        if let gwb::apply::journal::Record::Begin(b) = r {
+            match ends.get(&b.seq) {
+                Some(e) if e.outcome == gwb::apply::journal::Outcome::Applied => {
+                    applied.insert(b.dn.to_ascii_lowercase());
+                }
+                Some(_) => {}
+                None => {
+                    unknown.insert(b.dn.to_ascii_lowercase());
+                }
+            }
+        }
+    }
+    let present: BTreeSet<String> = state(&lab, &ou).into_values().map(|(dn, _)| dn).collect();
+    assert!(
+        applied.len() >= 30 && present.len() < total,
+        "killed mid-way: {} applied",
+        applied.len()
+    );
+    assert!(
+        unknown.len() <= 1,
+        "one write in flight at most: {unknown:?}"
+    );
+    // Every write the journal calls applied is in the directory; nothing else is, except the
+    // one write in flight when the process died.
+    assert!(
+        applied.is_subset(&present),
+        "journalled but missing: {:?}",
+        applied.difference(&present).collect::<Vec<_>>()
+    );
+    let extra: BTreeSet<&String> = present.difference(&applied).collect();
+    assert!(
+        extra.iter().all(|d| unknown.contains(*d)),
+        "in AD but not journalled: {extra:?}"
+    );
+    // The undo of the interrupted run removes what it created. A create in flight that never
+    // reached the DC makes apply refuse the undo plan, naming it (nothing written).
+    undo(&journal, &dir.path().join("undo.json"));
+    let absent: Vec<&String> = unknown.iter().filter(|d| !present.contains(*d)).collect();
+    if absent.is_empty() {
+        apply(&lab, &dir.path().join("undo.json"), &dir.path().join("j2"));
+        assert!(state(&lab, &ou).is_empty(), "undo left objects");
+    } else {
+        let out = gwb()
+            .env_remove("GWB_LDAP_PASSWORD")
+            .arg("apply")
+            .arg(dir.path().join("undo.json"))
+            .arg("--journal-dir")
+            .arg(dir.path().join("j2"))
+            .args(["--ldap-url", lab.var("GWB_TEST_LDAP_URL")])
+            .args(["--bind-dn", lab.var("GWB_TEST_LDAP_BIND_DN")])
+            .arg("--password-file")
+            .arg(lab.password_file())
+            .args(["--ca-file", lab.var("GWB_TEST_LDAP_CA_FILE")])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no longer exists"));
+    }
+    lab.run(async |a| a.delete_tree(&ou).await);
+}

@@ -3,8 +3,6 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use anyhow::Context;
-
 use super::args::ApplyArgs;
 use super::render::Renderer;
 use super::{Options, Refused};
@@ -16,40 +14,15 @@ use crate::plan::model::Plan;
 #[error(transparent)]
 pub struct ApplyRefused(#[from] pub Refused);
 
-fn load_plan(path: &std::path::Path) -> anyhow::Result<Plan> {
-    let text = crate::text::read_file(path)?;
-    Ok(Plan::from_json(&text.text, &path.display().to_string())?)
-}
-
-/// Ask on the terminal; true only for "yes".
+/// Show the plan on stderr and ask; true only for "yes".
 pub fn confirm(plan: &Plan) -> anyhow::Result<bool> {
-    let s = &plan.summary;
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
-    writeln!(
-        err,
-        "Plan: {} to create, {} to update, {} to rename, {} to delete, {} unchanged (target OU {}).",
-        s.create,
-        s.update,
-        s.rename,
-        s.delete,
-        s.unchanged(),
-        plan.target_ou.dn
-    )?;
-    for g in plan.changes() {
-        writeln!(
-            err,
-            "  {:<7} {}  ({})",
-            g.action.as_str(),
-            g.dn.as_deref()
-                .or(g.current.as_ref().map(|c| c.dn.as_str()))
-                .unwrap_or(""),
-            g.display_name
-        )?;
-    }
+    err.write_all(crate::plan::render::table(plan, false).as_bytes())?;
     write!(
         err,
-        "Apply these changes to Active Directory? Only 'yes' is accepted: "
+        "\nApply these changes to {}? Only 'yes' is accepted: ",
+        plan.target_ou.dn
     )?;
     err.flush()?;
     let mut answer = String::new();
@@ -59,33 +32,55 @@ pub fn confirm(plan: &Plan) -> anyhow::Result<bool> {
 
 /// Run `gwb apply`. `Ok(true)`: everything applied; `Ok(false)`: some objects failed.
 pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<bool> {
-    let Some(path) = &args.plan else {
-        anyhow::bail!(
-            "give the saved plan to apply (gwb plan --out plan.json, then gwb apply plan.json)"
-        );
-    };
-    let plan = load_plan(path)?;
-    let tenant_sha256 = match &args.snapshot {
-        Some(dir) => {
-            let file = dir.join("tenant.json");
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            Some(super::sha256_hex(&bytes))
+    let default_max = crate::plan::model::DEFAULT_MAX_DELETES;
+    let (plan, path, tenant_sha256) = match &args.plan {
+        Some(path) => {
+            let plan = crate::plan::load::read_plan(path)?;
+            let sha = match &args.input.snapshot {
+                Some(dir) => Some(crate::plan::load::sha256_file(&dir.join("tenant.json"))?),
+                None => None,
+            };
+            (plan, Some(path.display().to_string()), sha)
         }
-        None => None,
+        None => {
+            // From a bundle, the plan reads its ad.ldif (the LDAP flags are for writing, and
+            // the re-read before the first write catches anything that changed since).
+            let mut input = args.input.clone();
+            if input.snapshot.is_some() {
+                input.ldap = crate::ldap::args::LdapArgs::default();
+            }
+            let plan = crate::plan::load::make_plan(&input)?;
+            if !plan.summary.is_empty() && !args.yes {
+                if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+                    anyhow::bail!(
+                        "refusing to apply without --yes: stdin is not a terminal to ask on (review with gwb plan --out plan.json, then gwb apply plan.json)"
+                    );
+                }
+                if !confirm(&plan)? {
+                    anyhow::bail!("not applied: the answer was not 'yes'");
+                }
+            }
+            (plan, None, None)
+        }
+    };
+    // --max-deletes on apply overrides a saved plan's threshold; left at its default, the
+    // plan's own threshold holds.
+    let max_deletes = if args.plan.is_none() || args.input.max_deletes != default_max {
+        Some(args.input.max_deletes)
+    } else {
+        None
     };
     let opts = Options {
         takeover: args.takeover,
-        max_deletes: args.max_deletes,
+        max_deletes,
         journal_dir: args.journal_dir.clone(),
-        plan_path: Some(path.display().to_string()),
+        plan_path: path,
         tenant_sha256,
         batch: args.batch.max(1),
         ..Options::default()
     };
     apply_plan(&plan, &opts, args, quiet)
 }
-
 /// Apply a loaded plan and render the run.
 pub fn apply_plan(
     plan: &Plan,
@@ -105,7 +100,7 @@ pub fn apply_plan(
         )?;
         return Ok(true);
     }
-    let settings = Settings::from_args(&args.ldap)?;
+    let settings = Settings::from_args(&args.input.ldap)?;
     let progress = !quiet && std::io::stderr().is_terminal();
     let mut r = Renderer::new(std::io::stdout(), progress);
     let mut io_err: Option<std::io::Error> = None;

@@ -147,11 +147,7 @@ impl Report {
     }
 }
 
-/// Lower-case hex SHA-256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::plan::load::sha256_hex;
 
 /// The checks that need no directory: refusals, the takeover guard, the deletion threshold,
 /// the written attribute set, a sound plan.

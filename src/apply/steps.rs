@@ -1,5 +1,5 @@
-//! The ordered LDAP writes of a plan (pure): creates first (with the members that already
-//! exist), then renames, then attribute and member changes in batches (including the members
+//! The ordered LDAP writes of a plan (pure): renames first (a create may take a name a rename
+//! frees), then creates (with the members that already exist), then attribute and member changes in batches (including the members
 //! that name groups created or renamed by this plan), then deletes, so that every member value
 //! names an object that exists when it is written and nested groups leave their parents
 //! before they are deleted.
@@ -14,8 +14,8 @@ use crate::plan::model::{Action, AttrValue, Plan};
 /// The order writes happen in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
-    Create,
     Rename,
+    Create,
     Modify,
     Delete,
 }

@@ -32,12 +32,12 @@ fn merge(a: &Group, b: &Group) -> Option<Group> {
         return None;
     };
     for (k, vb) in y {
+        if absent(&vb) {
+            continue;
+        }
         match x.get(&k) {
-            Some(va) if !absent(va) => {
-                if !absent(&vb) && *va != vb {
-                    return None;
-                }
-            }
+            Some(va) if !absent(va) && *va != vb => return None,
+            Some(va) if !absent(va) => {}
             _ => {
                 x.insert(k, vb);
             }
