@@ -230,11 +230,11 @@ fn validate_tenant(path: &Path, doc: &TenantDoc) -> Result<(), InputError> {
         ("deletedGroups", &doc.deleted_groups),
     ] {
         for (i, g) in groups.iter().flatten().enumerate() {
-            if crate::ad::ids::parse_guid(&g.id).is_none() {
+            if let Some(problem) = crate::ad::ids::guid_problem(&g.id) {
                 return Err(InputError::new(
                     path,
                     format!("$.{section}[{i}].id"),
-                    format!("{:?} is not a GUID", g.id),
+                    format!("group id {problem}"),
                 ));
             }
             if section == "groups" && !seen.insert(g.id.to_ascii_lowercase()) {
@@ -245,11 +245,11 @@ fn validate_tenant(path: &Path, doc: &TenantDoc) -> Result<(), InputError> {
                 ));
             }
             for (j, m) in g.members.iter().flatten().enumerate() {
-                if m.id.trim().is_empty() {
+                if let Some(problem) = crate::ad::ids::guid_problem(&m.id) {
                     return Err(InputError::new(
                         path,
                         format!("$.{section}[{i}].members[{j}].id"),
-                        "member id is empty",
+                        format!("member id {problem}"),
                     ));
                 }
             }

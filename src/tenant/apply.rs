@@ -217,7 +217,70 @@ fn read_plan(path: &Path) -> anyhow::Result<(Plan, String)> {
         ),
     }
     let plan: Plan = crate::bundle::parse_json(path, &text)?;
+    check_requests(&plan).map_err(|(i, why)| {
+        crate::error::InputError::new(path, format!("$.changes[{i}].request"), why)
+    })?;
     Ok((plan, digest(text.as_bytes())))
+}
+
+fn is_guid(s: &str) -> bool {
+    uuid::Uuid::parse_str(s).is_ok()
+}
+
+/// A plan file only ever holds the writes `plan` makes: writebackConfiguration PATCHes whose
+/// body turns `before` into `after`, and Group.Unified creation, change or deletion. Anything
+/// else (a feature flag, another property, another resource) is refused before any request.
+pub fn check_requests(plan: &Plan) -> Result<(), (usize, String)> {
+    for (i, c) in plan.changes.iter().enumerate() {
+        let r = &c.request;
+        let segs: Vec<&str> = r.url.trim_matches('/').split('/').collect();
+        let ok = match (c.kind.as_str(), r.method.as_str(), segs.as_slice()) {
+            ("group", "PATCH", ["groups", id]) if is_guid(id) => {
+                let id_matches = c.id.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(id));
+                let body = r.body.as_ref().and_then(Value::as_object);
+                let wb = body
+                    .filter(|b| b.len() == 1)
+                    .and_then(|b| b.get("writebackConfiguration"))
+                    .and_then(Value::as_object);
+                let keys_ok = wb.is_some_and(|w| {
+                    w.keys()
+                        .all(|k| k == "isEnabled" || k == "onPremisesGroupType")
+                });
+                // Applying the body to `before` must give `after`.
+                let mut result = c.before.clone();
+                if let (Some(w), Some(obj)) = (wb, result.as_object_mut()) {
+                    for (k, v) in w {
+                        obj.insert(k.clone(), v.clone());
+                    }
+                }
+                id_matches && keys_ok && result == c.after
+            }
+            ("setting", "POST", ["settings"]) => r
+                .body
+                .as_ref()
+                .and_then(|b| b.get("templateId"))
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.eq_ignore_ascii_case(super::GROUP_UNIFIED_TEMPLATE)),
+            ("setting", "PATCH", ["settings", id]) => {
+                is_guid(id)
+                    && r.body.as_ref().and_then(Value::as_object).is_some_and(|b| {
+                        b.len() == 1 && b.get("values").is_some_and(Value::is_array)
+                    })
+            }
+            ("setting", "DELETE", ["settings", id]) => is_guid(id) && r.body.is_none(),
+            _ => false,
+        };
+        if !ok {
+            return Err((
+                i,
+                format!(
+                    "{} {} is not a change gwb tenant plan makes (or does not match before/after): the plan was edited; plan again",
+                    r.method, r.url
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn read_undo(path: &Path) -> anyhow::Result<(UndoFile, String)> {
