@@ -383,12 +383,7 @@ pub fn audit_with(
         .collect();
     let m365_disabled = m365
         .iter()
-        .filter(|g| {
-            g.writeback_configuration
-                .as_ref()
-                .and_then(|w| w.is_enabled)
-                == Some(false)
-        })
+        .filter(|g| core::writeback_setting(g) == Some(Some(false)))
         .count();
     let flag_src = if t.on_premises_synchronization.is_some() {
         "tenant.json onPremisesSynchronization.features"
