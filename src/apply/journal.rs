@@ -201,11 +201,36 @@ impl Journal {
     }
 
     fn append(&mut self, rec: &Record) -> std::io::Result<()> {
+        self.append_unsynced(rec)?;
+        self.sync()
+    }
+
+    fn append_unsynced(&mut self, rec: &Record) -> std::io::Result<()> {
         let mut line = serde_json::to_vec(rec).map_err(std::io::Error::other)?;
         line.push(b'\n');
         self.file.write_all(&line)?;
-        self.file.flush()?;
+        self.file.flush()
+    }
+
+    /// fsync what was written: after [`Journal::begin_unsynced`] before any of those writes is
+    /// sent, and after [`Journal::end_unsynced`].
+    pub fn sync(&mut self) -> std::io::Result<()> {
         self.file.sync_data()
+    }
+
+    /// [`Journal::begin`] for several writes at once: call [`Journal::sync`] before sending them.
+    pub fn begin_unsynced(&mut self, mut rec: BeginRecord) -> std::io::Result<u64> {
+        self.seq += 1;
+        rec.seq = self.seq;
+        rec.at = crate::collect::now_rfc3339();
+        self.append_unsynced(&Record::Begin(rec))?;
+        Ok(self.seq)
+    }
+
+    /// [`Journal::end`] for several writes at once: call [`Journal::sync`] afterwards.
+    pub fn end_unsynced(&mut self, mut rec: EndRecord) -> std::io::Result<()> {
+        rec.at = crate::collect::now_rfc3339();
+        self.append_unsynced(&Record::End(rec))
     }
 
     /// Record a write about to be sent; returns its sequence number.

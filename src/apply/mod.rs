@@ -26,6 +26,32 @@ use crate::plan::model::{Action, Plan};
 use journal::{AttrRecord, BeginRecord, EndRecord, Journal, Outcome, RunRecord, SummaryRecord};
 use steps::{Phase, Step};
 
+/// A sent write: its journal sequence number, result and requests sent.
+type Sent = (
+    u64,
+    Result<crate::ldap::write::Written, crate::ldap::write::WriteError>,
+    u32,
+);
+
+/// Writes per journal group commit (see [`run`]).
+const JOURNAL_WINDOW: usize = 64;
+
+/// An LDAP filter value escaped (RFC 4515).
+fn filter_escape(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\5c"),
+            '*' => out.push_str("\\2a"),
+            '(' => out.push_str("\\28"),
+            ')' => out.push_str("\\29"),
+            '\0' => out.push_str("\\00"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The attributes gwb ever writes (the core's list), besides `objectClass` on create and the
 /// CN through the DN. A plan naming any other is refused.
 pub use crate::core::desired::WRITTEN_ATTRIBUTES;
@@ -46,6 +72,8 @@ pub struct Options {
     pub retry: Retry,
     /// Member values per modify request.
     pub batch: usize,
+    /// Writes per journal group commit (1: an fsync before and after every write).
+    pub window: usize,
 }
 
 impl Default for Options {
@@ -58,6 +86,7 @@ impl Default for Options {
             tenant_sha256: None,
             retry: Retry::default(),
             batch: crate::ldap::write::MEMBER_BATCH,
+            window: JOURNAL_WINDOW,
         }
     }
 }
@@ -625,125 +654,236 @@ pub async fn run(
     on(Event::Start { total });
     let mut guids: HashMap<usize, Uuid> = HashMap::new();
     let mut down: Option<String> = None;
-    for (i, step) in steps.iter().enumerate() {
-        let entry = state
-            .get_mut(&step.group)
-            .expect("every step's group has a state");
-        entry.2 -= 1;
-        if let Some(why) = &down {
-            if !matches!(entry.0, Status::Failed(_)) {
-                entry.0 = Status::Failed(format!("not attempted: {why}"));
-            }
-        } else if !matches!(entry.0, Status::Failed(_)) {
-            // Only what the directory does not hold yet is sent.
-            let op = match pending_part(&before, plan, step) {
-                Err(msg) => {
-                    entry.0 = Status::Failed(msg);
-                    None
+    let mut done_steps = 0usize;
+    // Windows of independent writes of one phase: their `begin` records are fsynced together
+    // before the first of them is sent, their `end` records together after the last returned
+    // (group commit: the journal costs two fsyncs per window, not per write).
+    let mut start = 0usize;
+    while start < steps.len() {
+        let phase = steps[start].phase;
+        let mut end = start;
+        while end < steps.len() && end - start < opts.window.max(1) && steps[end].phase == phase {
+            end += 1;
+        }
+        let window = &steps[start..end];
+        start = end;
+        // What each step of the window sends (None: nothing).
+        let mut sends: Vec<Option<(u64, WriteOp)>> = Vec::with_capacity(window.len());
+        for step in window {
+            let entry = state
+                .get_mut(&step.group)
+                .expect("every step's group has a state");
+            let op = if let Some(why) = &down {
+                if !matches!(entry.0, Status::Failed(_)) {
+                    entry.0 = Status::Failed(format!("not attempted: {why}"));
                 }
-                Ok(op) => op,
+                None
+            } else if matches!(entry.0, Status::Failed(_)) {
+                None
+            } else {
+                // Only what the directory does not hold yet is sent.
+                match pending_part(&before, plan, step) {
+                    Err(msg) => {
+                        entry.0 = Status::Failed(msg);
+                        None
+                    }
+                    Ok(op) => op,
+                }
             };
-            if let Some(op) = op {
-                let step = &Step {
-                    group: step.group,
-                    phase: step.phase,
-                    op,
-                };
-                if journal.is_none() {
-                    let j =
-                        Journal::create(&opts.journal_dir, run_record.clone()).map_err(|e| {
-                            anyhow::anyhow!(
-                                "cannot write the journal in {} ({e}); nothing was written to AD",
-                                opts.journal_dir.display()
-                            )
-                        })?;
-                    on(Event::Journal(j.path()));
-                    report.journal = Some(j.path().to_path_buf());
-                    journal = Some(j);
-                }
-                let j = journal.as_mut().expect("the journal was just created");
-                let seq = j.begin(begin_record(plan, step, &before.deleted))?;
+            let Some(op) = op else {
+                sends.push(None);
+                continue;
+            };
+            if journal.is_none() {
+                let j = Journal::create(&opts.journal_dir, run_record.clone()).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot write the journal in {} ({e}); nothing was written to AD",
+                        opts.journal_dir.display()
+                    )
+                })?;
+                on(Event::Journal(j.path()));
+                report.journal = Some(j.path().to_path_buf());
+                journal = Some(j);
+            }
+            let j = journal.as_mut().expect("the journal was just created");
+            let s = Step {
+                group: step.group,
+                phase: step.phase,
+                op,
+            };
+            let seq = j.begin_unsynced(begin_record(plan, &s, &before.deleted))?;
+            sends.push(Some((seq, s.op)));
+        }
+        if let Some(j) = journal.as_mut()
+            && sends.iter().any(Option::is_some)
+        {
+            j.sync()?;
+        }
+        // Send, in order.
+        let mut results: Vec<Option<Sent>> = Vec::with_capacity(window.len());
+        for (step, send) in window.iter().zip(sends) {
+            let Some((seq, op)) = send else {
+                results.push(None);
+                continue;
+            };
+            let failed_before = matches!(
+                state.get(&step.group).map(|e| &e.0),
+                Some(Status::Failed(_))
+            );
+            let res = if let Some(why) = &down {
+                Err(crate::ldap::write::WriteError {
+                    rc: None,
+                    class: crate::ldap::write::Class::Terminal,
+                    message: format!("not attempted: {why}"),
+                })
+            } else if failed_before {
+                Err(crate::ldap::write::WriteError {
+                    rc: None,
+                    class: crate::ldap::write::Class::Terminal,
+                    message: "not attempted: an earlier write for this group failed".into(),
+                })
+            } else {
                 let before_writes = c.stats.writes;
-                let res = c.write(&step.op, &opts.retry).await;
+                let r = c.write(&op, &opts.retry).await;
                 let sent = (c.stats.writes - before_writes) as u32;
-                let mut guid = match &step.op {
-                    WriteOp::Add { .. } => None,
-                    _ => plan.groups[step.group]
+                let entry = state
+                    .get_mut(&step.group)
+                    .expect("every step's group has a state");
+                entry.1 += sent;
+                match &r {
+                    Ok(w) if w.done == Done::Applied => entry.0 = Status::Applied,
+                    Ok(_) => {}
+                    Err(e) => {
+                        // Attempts ran out without an answer from the DC: the connection is
+                        // gone for good; the remaining steps are not attempted.
+                        if e.class == crate::ldap::write::Class::Transient && e.rc.is_none() {
+                            down =
+                                Some(format!("the DC could not be reached again ({})", e.message));
+                        }
+                        entry.0 = Status::Failed(e.message.clone())
+                    }
+                }
+                results.push(Some((seq, r, sent)));
+                continue;
+            };
+            results.push(Some((seq, res, 0)));
+        }
+        // The objectGUIDs of the objects this window created: one search.
+        if phase == Phase::Create && down.is_none() {
+            let created: Vec<(usize, &str)> = window
+                .iter()
+                .zip(&results)
+                .filter(|(_, r)| matches!(r, Some((_, Ok(_), _))))
+                .map(|(s, _)| (s.group, s.op.dn()))
+                .collect();
+            if !created.is_empty() {
+                let filter = format!(
+                    "(|{})",
+                    created
+                        .iter()
+                        .map(|(_, dn)| format!("(distinguishedName={})", filter_escape(dn)))
+                        .collect::<String>()
+                );
+                if let Ok(found) = c
+                    .search(
+                        &plan.target_ou.dn,
+                        ldap3::Scope::OneLevel,
+                        &filter,
+                        &["objectGUID"],
+                    )
+                    .await
+                {
+                    let by_dn: HashMap<String, Uuid> = found
+                        .iter()
+                        .filter_map(|e| {
+                            Some((
+                                Dn::parse(&e.dn).ok()?.key(),
+                                e.first("objectGUID")
+                                    .and_then(crate::ad::ids::guid_from_bytes)?,
+                            ))
+                        })
+                        .collect();
+                    for (g, dn) in created {
+                        if let Some(u) = Dn::parse(dn).ok().and_then(|d| by_dn.get(&d.key())) {
+                            guids.insert(g, *u);
+                        }
+                    }
+                }
+            }
+        }
+        // The end records, fsynced together.
+        let mut wrote_end = false;
+        for (step, r) in window.iter().zip(results) {
+            if let Some((seq, res, sent)) = r {
+                let guid = if step.phase == Phase::Create {
+                    guids.get(&step.group).copied()
+                } else {
+                    plan.groups[step.group]
                         .current
                         .as_ref()
                         .and_then(|c| c.object_guid)
-                        .or_else(|| guids.get(&step.group).copied()),
+                        .or_else(|| guids.get(&step.group).copied())
                 };
-                let end = match &res {
-                    Ok(w) => {
-                        if step.phase == Phase::Create {
-                            // The new object's objectGUID, for the journal and later steps.
-                            if let Ok(Some(e)) = c.read(step.op.dn(), &["objectGUID"]).await
-                                && let Some(g) = e
-                                    .first("objectGUID")
-                                    .and_then(crate::ad::ids::guid_from_bytes)
-                            {
-                                guids.insert(step.group, g);
-                                guid = Some(g);
-                            }
-                        }
-                        EndRecord {
-                            seq,
-                            at: String::new(),
-                            outcome: match w.done {
-                                Done::Applied => Outcome::Applied,
-                                Done::AlreadyDone => Outcome::AlreadyDone,
-                            },
-                            object_guid: guid,
-                            rc: None,
-                            error: None,
-                            attempts: w.attempts,
-                        }
-                    }
+                let rec = match res {
+                    Ok(w) => EndRecord {
+                        seq,
+                        at: String::new(),
+                        outcome: match w.done {
+                            Done::Applied => Outcome::Applied,
+                            Done::AlreadyDone => Outcome::AlreadyDone,
+                        },
+                        object_guid: guid,
+                        rc: None,
+                        error: None,
+                        attempts: w.attempts,
+                    },
                     Err(e) => EndRecord {
                         seq,
                         at: String::new(),
                         outcome: Outcome::Failed,
                         object_guid: guid,
                         rc: e.rc,
-                        error: Some(e.message.clone()),
+                        error: Some(e.message),
                         attempts: sent,
                     },
                 };
-                j.end(end)?;
-                entry.1 += sent;
-                match res {
-                    Ok(w) if w.done == Done::Applied => entry.0 = Status::Applied,
-                    Ok(_) => {}
-                    Err(e) => {
-                        // Attempts ran out without an answer from the DC: the connection is gone
-                        // for good; the remaining steps are not attempted (the journal says so).
-                        if e.class == crate::ldap::write::Class::Transient && e.rc.is_none() {
-                            down =
-                                Some(format!("the DC could not be reached again ({})", e.message));
-                        }
-                        entry.0 = Status::Failed(e.message)
-                    }
-                }
+                journal
+                    .as_mut()
+                    .expect("a begin record opened the journal")
+                    .end_unsynced(rec)?;
+                wrote_end = true;
             }
         }
-        on(Event::Step { done: i + 1, total });
-        if entry.2 == 0 {
-            let g = &plan.groups[step.group];
-            let o = ObjectOutcome {
-                group_id: g.id.clone(),
-                display_name: g.display_name.clone(),
-                action: g.action,
-                dn: g
-                    .dn
-                    .clone()
-                    .or_else(|| g.current.as_ref().map(|c| c.dn.clone()))
-                    .unwrap_or_default(),
-                status: entry.0.clone(),
-                writes: entry.1,
-            };
-            on(Event::Object(&o));
-            report.outcomes.push(o);
+        if wrote_end && let Some(j) = journal.as_mut() {
+            j.sync()?;
+        }
+        for step in window {
+            done_steps += 1;
+            on(Event::Step {
+                done: done_steps,
+                total,
+            });
+            let entry = state
+                .get_mut(&step.group)
+                .expect("every step's group has a state");
+            entry.2 -= 1;
+            if entry.2 == 0 {
+                let g = &plan.groups[step.group];
+                let o = ObjectOutcome {
+                    group_id: g.id.clone(),
+                    display_name: g.display_name.clone(),
+                    action: g.action,
+                    dn: g
+                        .dn
+                        .clone()
+                        .or_else(|| g.current.as_ref().map(|c| c.dn.clone()))
+                        .unwrap_or_default(),
+                    status: entry.0.clone(),
+                    writes: entry.1,
+                };
+                on(Event::Object(&o));
+                report.outcomes.push(o);
+            }
         }
     }
     report.writes = c.stats.writes - writes_before;

@@ -259,22 +259,21 @@ pub fn write_failure(op: &WriteOp, rc: u32, text: &str) -> String {
     msg
 }
 
-fn same_value(attr: &str, a: &[u8], b: &[u8]) -> bool {
-    if DN_ATTRS.iter().any(|d| d.eq_ignore_ascii_case(attr)) {
-        match (std::str::from_utf8(a), std::str::from_utf8(b)) {
-            (Ok(x), Ok(y)) => match (Dn::parse(x), Dn::parse(y)) {
-                (Ok(x), Ok(y)) => x.key() == y.key(),
-                _ => x.eq_ignore_ascii_case(y),
-            },
-            _ => a == b,
-        }
-    } else {
-        a == b
+/// The comparison key of a value: a normalised DN for DN-valued attributes, else the bytes.
+fn value_key(attr: &str, v: &[u8]) -> Vec<u8> {
+    if DN_ATTRS.iter().any(|d| d.eq_ignore_ascii_case(attr))
+        && let Ok(text) = std::str::from_utf8(v)
+    {
+        return match Dn::parse(text) {
+            Ok(d) => d.key().into_bytes(),
+            Err(_) => text.to_ascii_lowercase().into_bytes(),
+        };
     }
+    v.to_vec()
 }
 
-fn contains(attr: &str, have: &[Vec<u8>], v: &[u8]) -> bool {
-    have.iter().any(|h| same_value(attr, h, v))
+fn key_set(attr: &str, have: &[Vec<u8>]) -> HashSet<Vec<u8>> {
+    have.iter().map(|h| value_key(attr, h)).collect()
 }
 
 fn same_dn(a: &str, b: &str) -> bool {
@@ -290,14 +289,12 @@ pub fn residual_changes(changes: &[Change], current: impl Fn(&str) -> Vec<Vec<u8
     let mut rest = Vec::new();
     for c in changes {
         let have = current(&c.attr);
+        let keys = key_set(&c.attr, &have);
+        let contains = |v: &[u8]| keys.contains(&value_key(&c.attr, v));
         match c.kind {
             ModKind::Add => {
-                let missing: Vec<Vec<u8>> = c
-                    .values
-                    .iter()
-                    .filter(|v| !contains(&c.attr, &have, v))
-                    .cloned()
-                    .collect();
+                let missing: Vec<Vec<u8>> =
+                    c.values.iter().filter(|v| !contains(v)).cloned().collect();
                 if !missing.is_empty() {
                     rest.push(Change::new(ModKind::Add, &c.attr, missing));
                 }
@@ -308,20 +305,15 @@ pub fn residual_changes(changes: &[Change], current: impl Fn(&str) -> Vec<Vec<u8
                 }
             }
             ModKind::Delete => {
-                let present: Vec<Vec<u8>> = c
-                    .values
-                    .iter()
-                    .filter(|v| contains(&c.attr, &have, v))
-                    .cloned()
-                    .collect();
+                let present: Vec<Vec<u8>> =
+                    c.values.iter().filter(|v| contains(v)).cloned().collect();
                 if !present.is_empty() {
                     rest.push(Change::new(ModKind::Delete, &c.attr, present));
                 }
             }
             ModKind::Replace => {
-                let same = have.len() == c.values.len()
-                    && c.values.iter().all(|v| contains(&c.attr, &have, v));
-                if !same {
+                let want = key_set(&c.attr, &c.values);
+                if want != keys {
                     rest.push(c.clone());
                 }
             }

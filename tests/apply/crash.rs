@@ -38,6 +38,8 @@ fn the_samba_server_killed_midway_converges() {
         let e = env_in(lab.clone(), &format!("crash{n}"));
         let (plan, groups) = plan_fixture_n(&e, 10);
         let mut opts = e.opts();
+        // One write per journal commit, so the kill points fall between single writes.
+        opts.window = 1;
         // Enough patience to ride out the restart (a few seconds).
         opts.retry = gwb::ldap::write::Retry {
             attempts: 10,
