@@ -456,7 +456,7 @@ fn an_apply_killed_midway_leaves_a_journal_that_matches_the_directory() {
         "one write in flight at most: {unknown:?}"
     );
     // Every write the journal calls applied is in the directory; nothing else is, except the
-    // one write in flight when the process died.
+    // writes in flight when the process died.
     assert!(
         applied.is_subset(&present),
         "journalled but missing: {:?}",
