@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
-# Benchmark: wall time and peak memory of `gwb audit` (release build) on large synthetic bundles.
-# Usage: scripts/bench-audit.sh   (prints a Markdown table; results go into the README)
+# Benchmark: wall time and peak memory of `gwb audit` (release build) on large synthetic
+# bundles, next to Python's json.load of the same tenant.json measured in the same run.
+# Goal (issue 9): the 100,000-group / 1,000,000-membership audit no slower than json.load
+# (ratio <= 1.0) and at most 600 MB peak.
+# Usage: scripts/bench-audit.sh [SPEC...]   SPEC is "GROUPS MEMBERSHIPS" (default: three sizes)
+# Prints a Markdown table; the results go into the README.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 cargo build --release -q
+bin="${CARGO_TARGET_DIR:-target}/release/gwb"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-echo "| groups | memberships | formats | wall (s) | peak RSS (MB) |"
-echo "|---:|---:|---|---:|---:|"
-for spec in "1000 20000" "10000 200000" "100000 1000000"; do
+specs=("$@")
+[ ${#specs[@]} -gt 0 ] || specs=("1000 20000" "10000 200000" "100000 1000000")
+echo "| groups | memberships | tenant.json (MB) | json.load (s) | format | gwb audit (s) | ratio | peak RSS (MB) |"
+echo "|---:|---:|---:|---:|---|---:|---:|---:|"
+for spec in "${specs[@]}"; do
   set -- $spec
   python3 scripts/gen-large-bundle.py "$work/b$1" "$1" "$2" >/dev/null
+  size=$(( $(stat -c %s "$work/b$1/tenant.json") / 1000000 ))
+  py=$(python3 -c 'import json,sys,time; t=time.perf_counter(); json.load(open(sys.argv[1])); print(f"{time.perf_counter()-t:.2f}")' "$work/b$1/tenant.json")
   for fmt in json table; do
-    /usr/bin/time -f "%e %M" -o "$work/t" target/release/gwb audit --snapshot "$work/b$1" --format "$fmt" --fail-on never >/dev/null
+    /usr/bin/time -f "%e %M" -o "$work/t" "$bin" audit --snapshot "$work/b$1" --format "$fmt" --fail-on never >/dev/null
     read -r wall kb < "$work/t"
-    echo "| $1 | $2 | $fmt | $wall | $((kb / 1024)) |"
+    ratio=$(python3 -c "print(f'{$wall/$py:.2f}')")
+    echo "| $1 | $2 | $size | $py | $fmt | $wall | $ratio | $((kb / 1024)) |"
   done
 done

@@ -60,7 +60,8 @@ answers() {
 
 install_packages() {
     if command -v samba >/dev/null && command -v samba-tool >/dev/null && command -v ldapsearch >/dev/null \
-        && [[ -d /usr/share/samba/setup ]] && command -v openssl >/dev/null; then
+        && [[ -d /usr/share/samba/setup ]] && command -v openssl >/dev/null && command -v kinit >/dev/null \
+        && command -v krb5-config >/dev/null && command -v clang >/dev/null; then
         return
     fi
     [[ $(id -u) -eq 0 ]] || die "Samba is not installed and installing it needs root"
@@ -69,7 +70,7 @@ install_packages() {
     apt-get update -q >&2
     # samba-ad-provision holds the provisioning templates; it is only a Recommends of samba.
     apt-get install -y -q --no-install-recommends samba samba-ad-dc samba-ad-provision \
-        samba-dsdb-modules samba-vfs-modules winbind ldap-utils openssl >&2
+        samba-dsdb-modules samba-vfs-modules winbind ldap-utils openssl krb5-user libkrb5-dev clang >&2
 }
 
 make_tls() {
@@ -103,7 +104,8 @@ provision() {
         --option="winbindd socket directory=$DIR/run/winbindd" \
         --option="ntp signd socket directory=$DIR/run/ntp_signd" \
         --option="log file=$DIR/log/log.%m" \
-        --option="server services = ldap" \
+        --option="server services = ldap kdc" \
+        --option="ldap server require strong auth = allow_sasl_over_tls" \
         --option="ldb:nosync = true" \
         --option="dsdb:schema update allowed = true" \
         --option="tls enabled = yes" --option="tls keyfile = $DIR/tls/key.pem" \
@@ -166,6 +168,30 @@ setup_writer() {
         --sddl="(OA;CI;CCDC;$GROUP_CLASS_GUID;;$sid)(OA;CIIO;RPWPSD;;$GROUP_CLASS_GUID;$sid)" >/dev/null
 }
 
+# Kerberos for the `kerberos` feature's tests: the DC is also the realm's KDC. A krb5.conf
+# that points at it on loopback (no DNS), and the SPN ldap/127.0.0.1 on the DC's account so
+# a GSSAPI bind to ldaps://127.0.0.1 finds its service ticket.
+setup_kerberos() {
+    local conf="$DIR/etc/smb.conf" account="${HOST^^}\$"
+    cat > "$DIR/krb5.conf" <<EOF
+[libdefaults]
+    default_realm = $REALM
+    dns_lookup_kdc = false
+    dns_lookup_realm = false
+    rdns = false
+    dns_canonicalize_hostname = false
+[realms]
+    $REALM = {
+        kdc = 127.0.0.1
+    }
+[domain_realm]
+    127.0.0.1 = $REALM
+EOF
+    samba-tool spn list "$account" --configfile="$conf" 2>/dev/null | grep -qi "ldap/127.0.0.1" \
+        || samba-tool spn add "ldap/127.0.0.1" "$account" --configfile="$conf" >/dev/null 2>&1 \
+        || log "could not add the SPN ldap/127.0.0.1 (Kerberos tests will fail)"
+}
+
 write_env() {
     cat > "$ENVFILE.tmp" <<EOF
 GWB_TEST_LDAP_URL=ldaps://127.0.0.1
@@ -185,6 +211,8 @@ GWB_TEST_SAMBA_DIR=$DIR
 GWB_TEST_LDAP_WRITER_DN=$WRITER_DN
 GWB_TEST_LDAP_WRITER_PASSWORD=$WRITER_PASS
 GWB_TEST_LDAP_WRITER_OU=$WRITER_OU
+GWB_TEST_KRB5_CONFIG=$DIR/krb5.conf
+GWB_TEST_KRB5_PRINCIPAL=Administrator@$REALM
 EOF
     chmod 600 "$ENVFILE.tmp"
     mv "$ENVFILE.tmp" "$ENVFILE"
@@ -194,6 +222,7 @@ cmd_up() {
     if is_running && answers; then
         log "already up (pid $(cat "$PIDFILE"))"
         setup_writer
+        setup_kerberos
         write_env
         echo "$ENVFILE"
         return
@@ -216,6 +245,7 @@ cmd_up() {
     start
     load_schema
     setup_writer
+    setup_kerberos
     write_env
     log "up: pid $(cat "$PIDFILE"), settings in $ENVFILE"
     echo "$ENVFILE"

@@ -5,8 +5,9 @@ use std::io::Write;
 
 use crate::audit::Severity;
 use crate::bundle::Snapshot;
-use crate::cli::{AuditArgs, Cli, Command, FailOn, Format, Shape};
+use crate::cli::{AuditArgs, Cli, Command, FailOn, Shape};
 use crate::core::Policy;
+use crate::report::output::{Dest, Output};
 
 /// How a successful run ended; `main` maps this to an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,7 +17,26 @@ pub enum RunOutcome {
     Incomplete,
 }
 
+impl RunOutcome {
+    /// 0 passed, 1 gate failed, 3 evidence incomplete (2, usage or input error, is `Err`).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            RunOutcome::Pass => 0,
+            RunOutcome::GateFailed => 1,
+            RunOutcome::Incomplete => 3,
+        }
+    }
+}
+
+/// Whether colour may be used on a stream: a terminal, and NO_COLOR unset or empty.
+pub fn color_allowed(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// The one message sink: every log line, warning and progress note goes through `tracing` to
+/// stderr (ANSI only on a terminal, never with NO_COLOR); reports go to stdout or files.
 pub fn init_logging(verbose: u8, quiet: bool) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let level = if quiet {
         "error"
@@ -34,6 +54,8 @@ pub fn init_logging(verbose: u8, quiet: bool) {
         .with_writer(std::io::stderr)
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(color_allowed(std::io::stderr().is_terminal()))
+        .without_time()
         .try_init();
 }
 
@@ -45,7 +67,7 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
     match cli.command {
         Command::Audit(mut args) => {
             let cfg = crate::config::load_into_audit(&mut args)?;
-            audit(&args, &cfg)
+            audit(&args, &cfg, quiet)
         }
         Command::Collect(args) => {
             let complete = crate::collect::run(&args)?;
@@ -67,17 +89,48 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             }
         }
         Command::Codes(args) => {
-            let text = crate::report::codes(args.format)?;
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
+            let text = crate::report::codes::render(args.code.as_deref(), args.format)?;
+            write_stdout(text.as_bytes())?;
             Ok(RunOutcome::Pass)
         }
         Command::Plan(args) => crate::plan::run_plan(&args).map(|_| RunOutcome::Pass),
         Command::Show(args) => crate::plan::run_show(&args).map(|_| RunOutcome::Pass),
         Command::GraphSim(args) => {
             crate::sim::run(&args)?;
+            Ok(RunOutcome::Pass)
+        }
+        Command::Sync(args) => Ok(match crate::sync::run(*args)? {
+            crate::sync::SyncOutcome::Done => RunOutcome::Pass,
+            crate::sync::SyncOutcome::SomeFailed => RunOutcome::GateFailed,
+        }),
+        Command::Undo(args) => {
+            use crate::plan::args::PlanFormat;
+            use std::io::IsTerminal;
+            let plan = crate::undo::plan_from_args(&args)?;
+            if let Some(path) = &args.out {
+                let json = crate::plan::render::render(&plan, PlanFormat::Json, true)?;
+                crate::fsio::write_atomic(path, json.as_bytes())?;
+            }
+            let format =
+                args.format
+                    .unwrap_or(if args.out.is_some() || std::io::stdout().is_terminal() {
+                        PlanFormat::Table
+                    } else {
+                        PlanFormat::Json
+                    });
+            let text = crate::plan::render::render(&plan, format, args.show_unchanged)?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            out.write_all(text.as_bytes())?;
+            if let Some(path) = &args.out {
+                writeln!(
+                    out,
+                    "Undo plan saved to {}; apply it with: gwb apply {}",
+                    path.display(),
+                    path.display()
+                )?;
+            }
+            out.flush()?;
             Ok(RunOutcome::Pass)
         }
         Command::Init(args) => {
@@ -88,11 +141,14 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             out.flush()?;
             Ok(RunOutcome::Pass)
         }
-        Command::Apply(args) => Ok(if crate::apply::command::run(&args, quiet)? {
-            RunOutcome::Pass
-        } else {
-            RunOutcome::GateFailed
-        }),
+        Command::Apply(mut args) => {
+            crate::config::load_into_apply(&mut args)?;
+            Ok(if crate::apply::command::run(&args, quiet)? {
+                RunOutcome::Pass
+            } else {
+                RunOutcome::GateFailed
+            })
+        }
         Command::Tenant(args) => crate::tenant::run(&args),
     }
 }
@@ -110,6 +166,9 @@ pub fn load_snapshot(
             anyhow::bail!(
                 "give either --snapshot DIR or live options (Graph / --ldap-url), not both"
             );
+        }
+        if crate::report::evidence::is_zip(dir) {
+            return Ok(crate::report::evidence::load(dir, evidence)?);
         }
         return Ok(crate::snapshot::load_dir(dir, evidence)?);
     }
@@ -148,29 +207,82 @@ pub fn load_snapshot(
     Ok(snap)
 }
 
-fn default_format(output: Option<&std::path::Path>) -> Format {
+/// A closed pipe on stdout (`| head`), however the writer wrapped it.
+fn pipe_closed(e: &anyhow::Error) -> bool {
+    crate::error::is_broken_pipe(e)
+        || e.chain().any(|x| {
+            x.downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                == Some(std::io::ErrorKind::BrokenPipe)
+        })
+}
+
+/// Write to stdout; a closed pipe (`| head`) ends the output quietly.
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// The width tables lay out at: the terminal's own, else COLUMNS, else 120.
+fn terminal_width(is_terminal: bool) -> u16 {
+    if is_terminal && let Some((_, cols)) = console::Term::stdout().size_checked() {
+        return cols.max(40);
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|&c| c >= 40)
+        .unwrap_or(120)
+}
+
+fn audit(args: &AuditArgs, cfg: &crate::config::Config, quiet: bool) -> anyhow::Result<RunOutcome> {
     use std::io::IsTerminal;
-    if let Some(ext) = output.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
-        match ext.to_ascii_lowercase().as_str() {
-            "csv" => return Format::Csv,
-            "md" | "markdown" => return Format::Markdown,
-            "xml" | "clixml" => return Format::Clixml,
-            "txt" => return Format::Table,
-            _ => return Format::Json,
+    let terminal = std::io::stdout().is_terminal();
+    // Usage errors first, before any work.
+    let outputs = crate::report::output::plan(
+        &args.format,
+        &args.output,
+        args.output_dir.as_deref(),
+        terminal,
+    )
+    .map_err(anyhow::Error::msg)?;
+    if let Some(Shape::Msidentitytools) = args.shape {
+        for o in &outputs {
+            if !matches!(
+                o.format,
+                crate::cli::Format::Json | crate::cli::Format::Csv | crate::cli::Format::Clixml
+            ) {
+                anyhow::bail!(
+                    "--shape msidentitytools gives records in json, csv or clixml, not {}",
+                    o.format.name()
+                );
+            }
         }
     }
-    if output.is_none() && std::io::stdout().is_terminal() {
-        Format::Table
-    } else {
-        Format::Json
+    let overrides = crate::audit::severity::Overrides {
+        deny: args.deny.clone(),
+        warn: args.warn.clone(),
+        allow: args.allow.clone(),
+    };
+    overrides.validate().map_err(anyhow::Error::msg)?;
+    if let Some(t) = &args.as_of
+        && crate::audit::severity::parse_time(t).is_none()
+    {
+        anyhow::bail!("--as-of {t}: not an RFC 3339 time (e.g. 2026-12-01T09:00:00Z)");
     }
-}
-
-fn terminal_width() -> Option<u16> {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
-}
-
-fn audit(args: &AuditArgs, cfg: &crate::config::Config) -> anyhow::Result<RunOutcome> {
+    let waivers = match &args.waivers {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("--waivers {}: {e}", path.display()))?;
+            crate::audit::waiver::parse(&path.display().to_string(), &text)
+                .map_err(anyhow::Error::msg)?
+        }
+        None => Vec::new(),
+    };
     let snap = load_snapshot(
         args.snapshot.as_deref(),
         &args.evidence,
@@ -191,45 +303,166 @@ fn audit(args: &AuditArgs, cfg: &crate::config::Config) -> anyhow::Result<RunOut
         policy,
         target_ou: args.policy.target_ou.clone(),
         generated_at: crate::collect::now_rfc3339(),
+        as_of: args.as_of.clone(),
+        overrides,
+        waivers,
+        gate: crate::audit::gate::GatePolicy {
+            targets: args.gate.clone(),
+            fail_on: match args.fail_on {
+                FailOn::Error => Some(Severity::Error),
+                FailOn::Warning => Some(Severity::Warning),
+                FailOn::Never => None,
+            },
+            allow_incomplete: args.allow_incomplete,
+            require_complete: args.require_complete,
+        },
     };
     let report = crate::audit::audit_with(&snap, &opts, &cfg.overrides)?;
-    let format = args
-        .format
-        .unwrap_or_else(|| default_format(args.output.as_deref()));
+    let actions = if outputs.iter().any(|o| o.format == crate::cli::Format::Csv) {
+        plan_actions(&snap, args, cfg)
+    } else {
+        None
+    };
+    for o in &outputs {
+        write_output(&snap, &report, args, o, terminal, &actions)?;
+    }
+    if let Some(zip) = &args.bundle {
+        crate::report::evidence::write_bundle(
+            zip,
+            &snap,
+            &report,
+            &args.evidence,
+            args.waivers.as_deref(),
+        )?;
+    }
+    if !quiet {
+        let line = &report.gate.line;
+        let stderr = std::io::stderr();
+        let mut e = stderr.lock();
+        let painted = if color_allowed(e.is_terminal()) {
+            let code = match report.gate.result {
+                crate::audit::gate::GateResult::Passed => "32",
+                crate::audit::gate::GateResult::Failed => "31",
+                crate::audit::gate::GateResult::Incomplete => "33",
+            };
+            format!("\x1b[1;{code}m{line}\x1b[0m")
+        } else {
+            line.clone()
+        };
+        let _ = writeln!(e, "{painted}");
+    }
+    Ok(match report.gate.result {
+        crate::audit::gate::GateResult::Passed => RunOutcome::Pass,
+        crate::audit::gate::GateResult::Failed => RunOutcome::GateFailed,
+        crate::audit::gate::GateResult::Incomplete => RunOutcome::Incomplete,
+    })
+}
+
+/// What `gwb plan` would do per group (for the CSV's `action`); `None` when no plan can be made
+/// from this snapshot (no AD, no target OU), so the column stays empty.
+fn plan_actions(
+    snap: &Snapshot,
+    args: &AuditArgs,
+    cfg: &crate::config::Config,
+) -> Option<std::sync::Arc<std::collections::HashMap<String, &'static str>>> {
+    use crate::plan::model::{Fingerprint, InputSource, PlanInputs, PlanPolicy};
+    let prepared = crate::core::inputs::prepare(snap, args.policy.target_ou.as_deref()).ok()?;
+    let none = || Fingerprint {
+        source: InputSource::None,
+        location: None,
+        sha256: None,
+    };
+    let opts = crate::plan::diff::PlanOptions {
+        policy: PlanPolicy {
+            deletion: args.policy.deletion,
+            member_limit: args.policy.member_limit,
+            cn_format: args.policy.cn_format,
+            ..PlanPolicy::default()
+        },
+        inputs: PlanInputs {
+            tenant_id: snap.tenant.tenant_id.clone(),
+            tenant: none(),
+            ad: none(),
+        },
+        created_at: String::new(),
+        partial_evidence: None,
+        graph_absent: None,
+    };
+    let plan = crate::plan::diff::build_with(snap, &prepared, &opts, &cfg.overrides).ok()?;
+    Some(std::sync::Arc::new(
+        plan.groups
+            .iter()
+            .map(|g| (g.id.to_ascii_lowercase(), g.action.as_str()))
+            .collect(),
+    ))
+}
+
+fn write_output(
+    snap: &Snapshot,
+    report: &crate::audit::Report,
+    args: &AuditArgs,
+    o: &Output,
+    terminal: bool,
+    plan_actions: &Option<std::sync::Arc<std::collections::HashMap<String, &'static str>>>,
+) -> anyhow::Result<()> {
+    let to_terminal = terminal && o.dest == Dest::Stdout;
+    let opts = crate::report::RenderOptions {
+        width: terminal_width(to_terminal),
+        color: o.dest == Dest::Stdout && color_allowed(terminal),
+        all: args.all,
+        plan_actions: plan_actions.clone(),
+    };
+    let format = o.format;
     let render = |out: &mut dyn Write| -> anyhow::Result<()> {
         match args.shape {
             Some(Shape::Msidentitytools) => {
-                out.write_all(&crate::report::shape::render(&snap, &report, format)?)?
+                out.write_all(&crate::report::shape::render(snap, report, format)?)?
             }
-            None => crate::report::write(&report, format, terminal_width(), out)?,
+            None => crate::report::write(report, format, &opts, out)?,
         }
         Ok(())
     };
-    match &args.output {
-        Some(path) => crate::collect::write_atomic_with(path, render)?,
-        None => {
+    match &o.dest {
+        Dest::File(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
+            }
+            crate::collect::write_atomic_with(path, render)?;
+            if let Some(f) = &o.findings_csv {
+                crate::collect::write_atomic_with(f, |out| {
+                    out.write_all(&crate::report::findings_csv(report)?)?;
+                    Ok(())
+                })?;
+            }
+        }
+        Dest::Stdout => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            render(&mut out)?;
-            out.flush()?;
+            let r = render(&mut out).and_then(|()| out.flush().map_err(anyhow::Error::from));
+            match r {
+                Err(e) if pipe_closed(&e) => {}
+                other => other?,
+            }
         }
     }
-    if args.require_complete && !report.evidence.complete {
-        tracing::warn!(
-            "evidence is incomplete: missing {:?}, incomplete {:?}",
-            report.evidence.missing,
-            report.evidence.incomplete
-        );
-        return Ok(RunOutcome::Incomplete);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::gate::GateResult;
+
+    /// The JSON gate object's exitCode is what `main` exits with.
+    #[test]
+    fn gate_exit_codes_match_main() {
+        for (r, o) in [
+            (GateResult::Passed, RunOutcome::Pass),
+            (GateResult::Failed, RunOutcome::GateFailed),
+            (GateResult::Incomplete, RunOutcome::Incomplete),
+        ] {
+            assert_eq!(r.exit_code(), o.exit_code());
+        }
     }
-    let min = match args.fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Never => None,
-    };
-    Ok(if report.gate_fails(min) {
-        RunOutcome::GateFailed
-    } else {
-        RunOutcome::Pass
-    })
 }

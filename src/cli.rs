@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::core::{CnFormat, DeletionBehavior, FeatureState, MemberLimitBehavior, Target};
+use crate::core::{CnFormat, DeletionBehavior, FeatureState, MemberLimitBehavior};
 
 const ABOUT: &str =
     "Microsoft Entra group writeback: readiness audit, impact forecast and writeback executor";
@@ -20,8 +20,9 @@ gwb answers three questions about writing Entra cloud groups back into on-premis
 Quick start (no tenant needed):
   gwb audit --snapshot fixtures/contoso
 
-Exit codes: 0 gate passes, 1 gate fails (findings at or above --fail-on),
-2 usage or input error, 3 evidence incomplete (with --require-complete).";
+Exit codes: 0 gate passes, 1 gate fails (a gating target blocked, or findings at or
+above --fail-on), 2 usage or input error, 3 evidence incomplete (a blocking check could
+not run; --allow-incomplete accepts it).";
 
 #[derive(Debug, Parser)]
 #[command(name = "gwb", version, about = ABOUT, long_about = LONG_ABOUT, max_term_width = 100)]
@@ -64,6 +65,12 @@ pub enum Command {
     /// Write a commented configuration template (gwb.toml).
     #[command(long_about = crate::config::INIT_LONG)]
     Init(crate::config::InitArgs),
+    /// The inverse plan of an apply run, from its journal (then: gwb apply).
+    #[command(long_about = crate::undo::UNDO_LONG)]
+    Undo(crate::undo::UndoArgs),
+    /// Plan and apply in one step from live Graph and LDAP; --watch keeps AD in step.
+    #[command(long_about = crate::sync::SYNC_LONG)]
+    Sync(Box<crate::sync::args::SyncArgs>),
     /// Carry out a saved plan in Active Directory (journalled, retried, stale plans refused).
     #[command(long_about = APPLY_LONG)]
     Apply(Box<crate::apply::args::ApplyArgs>),
@@ -135,10 +142,23 @@ Targets:
   cloud-sync   Entra Cloud Sync group provisioning to AD (security groups)
   gwb          gwb's own executor (connect-v2 semantics plus gwb's options)
 
+The gate judges every available target by default (connect-v2 is `unavailable` while v2 is off:
+shown, not gated); --gate TARGET picks the targets it judges. A verdict is `blocked` by an
+error finding, `incomplete` when evidence a blocking check needs is missing (the gate fails
+closed, exit 3), else `ready` or `ready-with-warnings`. The last line on stderr says why:
+  gate: FAILED (connect-v1: blocked by 2 errors; cloud-sync: ready; gwb: ready)
+
+Severities are the documented defaults of `gwb codes`; --deny/--warn/--allow CODE change them,
+and --waivers FILE accepts single findings (code + subject) until a date.
+
 Examples:
   gwb audit --snapshot fixtures/contoso
-  gwb audit --snapshot bundle/ --target gwb --format json --output audit.json
-  gwb audit --snapshot bundle/ --fail-on warning --require-complete   # CI gate";
+  gwb audit --snapshot bundle/ --gate gwb --format html --output audit.html
+  gwb audit --snapshot bundle/ --format sarif --format junit --output-dir reports/
+  gwb audit --snapshot bundle/ --output json=audit.json --output markdown=summary.md
+  gwb audit --snapshot bundle/ --gate cloud-sync --fail-on warning --waivers waivers.toml   # CI gate
+  gwb audit --snapshot bundle/ --bundle CHG-1234.zip      # evidence for a change record
+  gwb audit --snapshot CHG-1234.zip                       # the same verdict, offline";
 
 /// Output formats of reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -153,6 +173,52 @@ pub enum Format {
     Markdown,
     /// CLIXML that Import-Clixml reads.
     Clixml,
+    /// One self-contained HTML page for change boards (charts, sortable forecast).
+    Html,
+    /// JUnit XML (Azure DevOps, Jenkins, GitLab): a testsuite per gating target.
+    Junit,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Markdown => "markdown",
+            Format::Clixml => "clixml",
+            Format::Html => "html",
+            Format::Junit => "junit",
+            Format::Sarif => "sarif",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Format> {
+        <Format as ValueEnum>::from_str(s, true).ok()
+    }
+    /// The format an output file's extension names, if any.
+    pub fn from_extension(path: &std::path::Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        let by_suffix = [
+            (".sarif.json", Format::Sarif),
+            (".sarif", Format::Sarif),
+            (".junit.xml", Format::Junit),
+            (".junit", Format::Junit),
+            (".clixml", Format::Clixml),
+            (".json", Format::Json),
+            (".csv", Format::Csv),
+            (".md", Format::Markdown),
+            (".markdown", Format::Markdown),
+            (".html", Format::Html),
+            (".htm", Format::Html),
+            (".txt", Format::Table),
+        ];
+        by_suffix
+            .iter()
+            .find(|(suf, _)| name.ends_with(suf))
+            .map(|(_, f)| *f)
+    }
 }
 
 /// When the gate fails.
@@ -207,42 +273,6 @@ impl PolicyArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct AuditArgs {
-    /// Snapshot bundle directory (tenant.json, ad.ldif, connect/).
-    #[arg(long, short = 's', value_name = "DIR")]
-    pub snapshot: Option<PathBuf>,
-    /// Extra PowerShell exports to read as evidence (repeatable).
-    #[arg(long, value_name = "FILE")]
-    pub evidence: Vec<PathBuf>,
-    /// Targets to forecast and gate on (repeatable; default: all four).
-    #[arg(long, short = 't', value_enum)]
-    pub target: Vec<Target>,
-    /// Report format (default: table on a terminal, json otherwise).
-    #[arg(long, short = 'f', value_enum)]
-    pub format: Option<Format>,
-    /// Write the report to FILE instead of stdout.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Fail the gate (exit 1) on findings at or above this severity.
-    #[arg(long, value_enum, default_value = "error")]
-    pub fail_on: FailOn,
-    /// Exit 3 when any evidence is missing or incomplete.
-    #[arg(long)]
-    pub require_complete: bool,
-    /// Print per-group records in another tool's shape (json, csv or clixml formats).
-    #[arg(long, value_enum)]
-    pub shape: Option<Shape>,
-    #[command(flatten)]
-    pub policy: PolicyArgs,
-    #[command(flatten)]
-    pub config: crate::config::ConfigArgs,
-    #[command(flatten)]
-    pub graph: crate::graph::args::GraphArgs,
-    #[command(flatten)]
-    pub ldap: crate::ldap::args::LdapArgs,
-}
-
-#[derive(Debug, Args)]
 pub struct CollectArgs {
     /// Directory to write the snapshot bundle into (created if missing).
     #[arg(long, value_name = "DIR")]
@@ -259,9 +289,4 @@ pub struct CollectArgs {
     pub ldap: crate::ldap::args::LdapArgs,
 }
 
-#[derive(Debug, Args)]
-pub struct CodesArgs {
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value = "table")]
-    pub format: Format,
-}
+pub use crate::audit::args::{AuditArgs, CodesArgs};

@@ -134,7 +134,7 @@ pub struct SyncSection {
     pub interval: Option<std::time::Duration>,
     #[serde(default, deserialize_with = "de_duration")]
     pub full_every: Option<std::time::Duration>,
-    pub state_file: Option<PathBuf>,
+    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -701,8 +701,12 @@ pub fn load_and_merge(
     if let Some(l) = ldap {
         cfg.apply_ldap(&explicit, l);
     }
-    for w in &cfg.warnings {
-        tracing::warn!("{w}");
+    // Once per process: a command that plans and applies merges the file twice.
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        for w in &cfg.warnings {
+            tracing::warn!("{w}");
+        }
     }
     cfg.export_secret_references()?;
     if let Some(p) = &cfg.path {
@@ -719,6 +723,32 @@ pub fn load_into_audit(args: &mut crate::cli::AuditArgs) -> anyhow::Result<Confi
         Some(&mut args.graph),
         Some(&mut args.ldap),
     )
+}
+
+/// `gwb plan` (and everything that plans): the configuration merged into the plan inputs.
+pub fn load_into_plan(args: &mut crate::plan::args::PlanInputArgs) -> anyhow::Result<Config> {
+    let cfg = load_and_merge(
+        &args.config.clone(),
+        Some(&mut args.policy),
+        Some(&mut args.graph),
+        Some(&mut args.ldap),
+    )?;
+    if cfg.path.is_some()
+        && !Explicit::from_process().has("max_deletes")
+        && let Some(n) = cfg.max_deletes()
+    {
+        args.max_deletes = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    Ok(cfg)
+}
+
+/// `gwb apply`: the configuration merged into the plan flags, and the journal directory.
+pub fn load_into_apply(args: &mut crate::apply::args::ApplyArgs) -> anyhow::Result<Config> {
+    let cfg = load_into_plan(&mut args.input)?;
+    if cfg.file.journal.dir.is_some() && !Explicit::from_process().has("journal_dir") {
+        args.journal_dir = cfg.journal_dir();
+    }
+    Ok(cfg)
 }
 
 /// Write the template for `gwb init`.
@@ -820,7 +850,7 @@ mod tests {
         assert!(f.graph.client_certificate.is_some() && f.graph.client_secret_env.is_some());
         assert!(f.graph.client_secret_file.is_some() && f.graph.url.is_some());
         assert!(f.policy.sam_account_name.is_some());
-        assert!(f.sync.state_file.is_some());
+        assert!(f.sync.state_dir.is_some());
         assert_eq!(c.overrides.exclude.len(), 1);
         assert_eq!(c.overrides.cn.len(), 1);
         assert_eq!(c.overrides.protected.len(), 2);

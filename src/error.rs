@@ -21,9 +21,20 @@ impl InputError {
     ) -> Self {
         InputError {
             file: file.as_ref().to_path_buf(),
-            place: place.into(),
-            message: message.into(),
+            place: bounded(place.into()),
+            message: bounded(message.into()),
         }
+    }
+}
+
+/// Longest message or place an input error carries, in characters: a value quoted by a
+/// parser (serde quotes a wrong-typed string in full) never floods stderr.
+pub const MAX_ERROR_CHARS: usize = 400;
+
+fn bounded(s: String) -> String {
+    match s.char_indices().nth(MAX_ERROR_CHARS) {
+        None => s,
+        Some((cut, _)) => format!("{}… (message cut; {} bytes in all)", &s[..cut], s.len()),
     }
 }
 
@@ -51,4 +62,18 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
         e.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn messages_are_bounded() {
+        let e = super::InputError::new("f.json", "$.x", format!("bad {}", "y".repeat(1_000_000)));
+        let s = e.to_string();
+        assert!(
+            s.len() < 600 && s.contains("1000004 bytes in all"),
+            "{}",
+            s.len()
+        );
+    }
 }

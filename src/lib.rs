@@ -27,5 +27,7 @@ pub mod redact;
 pub mod report;
 pub mod sim;
 pub mod snapshot;
+pub mod sync;
 pub mod tenant;
 pub mod text;
+pub mod undo;

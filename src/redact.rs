@@ -117,6 +117,21 @@ pub fn redact_bytes(bytes: &[u8]) -> String {
     redact(&String::from_utf8_lossy(bytes)).into_owned()
 }
 
+/// Replace the default panic hook: a panic's message can hold data a server sent (and so a
+/// password it echoed), so only the location is printed, never the payload.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_else(|| "an unknown place".into());
+        eprintln!(
+            "gwb: internal error at {at} (a bug; its details are withheld because they may hold \
+             data from a server). Please report it with the command you ran."
+        );
+    }));
+}
+
 /// Keys whose value is a credential, whatever it is.
 const KEYS: [&str; 8] = [
     "client_secret",

@@ -140,8 +140,16 @@ pub fn decode(bytes: &[u8]) -> Decoded {
             },
         )
     };
+    // CRLF (Windows) ends a line; so does CR in a file that has no LF at all (classic Mac
+    // OS, some exporters), which must not read as one long line. A lone CR in a file with LF
+    // line ends is data (a quoted CSV value) and stays.
     let mut text = if text.contains('\r') {
-        text.replace("\r\n", "\n")
+        let t = text.replace("\r\n", "\n");
+        if t.contains('\n') {
+            t
+        } else {
+            t.replace('\r', "\n")
+        }
     } else {
         text
     };
@@ -313,6 +321,23 @@ mod tests {
             "1"
         );
         assert_eq!(decode(&[]).text, "");
+    }
+
+    #[test]
+    fn cr_only_line_endings_are_line_ends() {
+        assert_eq!(
+            decode(b"dn: a\rcn: b\r\rdn: c\r").text,
+            "dn: a\ncn: b\n\ndn: c\n"
+        );
+        assert_eq!(decode(b"a\r\nb\rc").text, "a\nb\rc");
+        assert_eq!(decode_owned(b"x\ry".to_vec()).text, "x\ny");
+    }
+
+    #[test]
+    fn excerpts_are_bounded() {
+        assert_eq!(excerpt("short"), "\"short\"");
+        let e = excerpt(&"é".repeat(5_000_000));
+        assert!(e.len() < 200 && e.contains("10000000 bytes"), "{e}");
     }
 
     #[test]

@@ -24,8 +24,14 @@ fn audit_json(args: &[&str]) -> (Value, i32) {
 #[test]
 fn contoso_expected_audit() {
     let c = fixture("contoso");
-    let (mut v, code) = audit_json(&["--snapshot", c.to_str().unwrap()]);
+    let (mut v, code) = audit_json(&[
+        "--snapshot",
+        c.to_str().unwrap(),
+        "--as-of",
+        "2026-12-01T09:00:00Z",
+    ]);
     assert_eq!(code, 1, "contoso has blocking findings by design");
+    assert_eq!(v["gate"]["exitCode"], 1);
     v["generatedAt"] = Value::String("<redacted>".into());
     v["snapshot"]["origin"] = Value::String("fixtures/contoso".into());
     v["gwbVersion"] = Value::String("<redacted>".into());
@@ -68,10 +74,43 @@ fn json_has_the_documented_shape() {
     assert_eq!(verdicts.len(), 4);
     for vd in verdicts {
         assert!(
-            ["ready", "ready-with-warnings", "blocked", "incomplete"]
-                .contains(&vd["verdict"].as_str().unwrap())
+            [
+                "ready",
+                "ready-with-warnings",
+                "blocked",
+                "incomplete",
+                "unavailable"
+            ]
+            .contains(&vd["verdict"].as_str().unwrap())
         );
+        for k in [
+            "target",
+            "errors",
+            "warnings",
+            "waived",
+            "missing",
+            "unchecked",
+            "gated",
+        ] {
+            assert!(vd.get(k).is_some(), "verdict lacks {k}: {vd}");
+        }
     }
+    let gate = &v["gate"];
+    for k in [
+        "targets",
+        "failOn",
+        "allowIncomplete",
+        "requireComplete",
+        "result",
+        "exitCode",
+        "perTarget",
+        "notGated",
+        "line",
+    ] {
+        assert!(gate.get(k).is_some(), "gate lacks {k}: {gate}");
+    }
+    assert_eq!(gate["failOn"], "error");
+    assert!(gate["line"].as_str().unwrap().starts_with("gate: "));
     for f in v["findings"].as_array().unwrap() {
         for k in [
             "code",
@@ -261,7 +300,14 @@ fn markdown_and_table_render_the_verdicts() {
         .output()
         .unwrap();
     let md = String::from_utf8(md.stdout).unwrap();
-    assert!(md.contains("| connect-v2 | **blocked** |"));
+    assert!(
+        md.contains("| connect-v2 | **unavailable** | not gated |"),
+        "{md}"
+    );
+    assert!(
+        md.starts_with("## ❌ gwb audit: gate FAILED (exit 1)"),
+        "{md}"
+    );
     assert!(md.contains("R&D, Europe + \"Labs\" &lt;#1&gt;; a=b"));
     let t = gwb()
         .args([
@@ -309,13 +355,36 @@ fn exit_codes_follow_the_gate() {
     let c = fixture("contoso");
     let c = c.to_str().unwrap();
     gwb().args(["audit", "--snapshot", c]).assert().code(1);
+    // Blocked targets pass under --fail-on never; cloud-sync lacks one group's members, which
+    // could hide domain-local nesting: incomplete fails closed (3) until accepted.
     gwb()
         .args(["audit", "--snapshot", c, "--fail-on", "never"])
         .assert()
-        .code(0);
-    // cloud-sync has warnings but no errors in contoso: passes at --fail-on error, fails at warning.
+        .code(3);
     gwb()
-        .args(["audit", "--snapshot", c, "--target", "cloud-sync"])
+        .args([
+            "audit",
+            "--snapshot",
+            c,
+            "--fail-on",
+            "never",
+            "--allow-incomplete",
+        ])
+        .assert()
+        .code(0);
+    gwb()
+        .args(["audit", "--snapshot", c, "--gate", "cloud-sync"])
+        .assert()
+        .code(3);
+    gwb()
+        .args([
+            "audit",
+            "--snapshot",
+            c,
+            "--gate",
+            "cloud-sync",
+            "--allow-incomplete",
+        ])
         .assert()
         .code(0);
     gwb()
@@ -323,8 +392,9 @@ fn exit_codes_follow_the_gate() {
             "audit",
             "--snapshot",
             c,
-            "--target",
+            "--gate",
             "cloud-sync",
+            "--allow-incomplete",
             "--fail-on",
             "warning",
         ])
@@ -419,7 +489,10 @@ fn missing_sections_are_unknown_evidence_not_assumptions() {
     let dir = tempfile::tempdir().unwrap();
     write_bundle(dir.path(), "{\"format\":\"gwb-tenant/1\"}");
     let (v, code) = audit_json(&["--snapshot", dir.path().to_str().unwrap()]);
-    assert_eq!(code, 0, "warnings only: the default gate passes");
+    assert_eq!(
+        code, 3,
+        "nothing to check is not a pass: the gate fails closed"
+    );
     assert_eq!(v["evidence"]["complete"], false);
     let missing: Vec<&str> = v["evidence"]["missing"]
         .as_array()
@@ -469,7 +542,7 @@ fn incomplete_sections_are_never_ready() {
         "gwb",
     ]);
     assert_eq!(v["verdicts"][0]["verdict"], "incomplete");
-    assert_eq!(code, 1);
+    assert_eq!(code, 3, "an unfinished section fails closed");
     gwb()
         .args([
             "audit",
@@ -566,6 +639,8 @@ fn depth_truncated_evidence_gives_an_incomplete_verdict() {
         ev.to_str().unwrap(),
         "--target",
         "connect-v1",
+        "--as-of",
+        "2026-09-01T00:00:00Z",
     ]);
     assert_eq!(v["verdicts"][0]["verdict"], "incomplete");
     assert_eq!(v["evidence"]["complete"], false);
@@ -583,7 +658,8 @@ fn depth_truncated_evidence_gives_an_incomplete_verdict() {
             c.to_str().unwrap(),
             "--evidence",
             ev.to_str().unwrap(),
-            "--require-complete",
+            "--gate",
+            "cloud-sync",
         ])
         .assert()
         .code(3);

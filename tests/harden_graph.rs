@@ -297,3 +297,113 @@ fn token_refresh_follows_the_rule_whatever_the_machine_speed() {
         assert_eq!(issued(), 3);
     });
 }
+
+/// Drop what legitimately differs between two collections of the same tenant.
+fn stable(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| *k != "collectedAt" && !k.ends_with("DeltaLink"))
+                .map(|(k, v)| (k.clone(), stable(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(stable).collect()),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn a_fault_at_every_request_position_leaves_the_bundle_identical() {
+    use gwb::sim::Fault;
+    let s = sim::start(
+        // 45 groups (three $batch requests of members) and one group of 1,200 members
+        // (two member pages): every kind of request a collection makes.
+        sim::generate::generate(&GenSpec {
+            groups: 45,
+            members: 120,
+            seed: 7,
+            big: 1200,
+        }),
+        SimConfig {
+            retry_after: 0,
+            ..SimConfig::default()
+        },
+        0,
+    )
+    .unwrap();
+    let run = |dir: &std::path::Path| {
+        let out = gwb()
+            .env_remove("GWB_ACCESS_TOKEN")
+            .env_remove("AZURE_CLIENT_CERTIFICATE_PATH")
+            .env_remove("AZURE_AUTHORITY_HOST")
+            .env("AZURE_CLIENT_SECRET", SECRET)
+            .args(["collect", "--out"])
+            .arg(dir)
+            .args([
+                "--graph-url",
+                &s.url(),
+                "--tenant",
+                "contoso.onmicrosoft.com",
+                "--client-id",
+                "11111111-2222-3333-4444-555555555555",
+                "--concurrency",
+                "1",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(dir.join("tenant.json")).unwrap();
+        stable(&serde_json::from_str(&text).unwrap())
+    };
+    let base_dir = tempfile::tempdir().unwrap();
+    s.shared.reset_stats();
+    let baseline = run(base_dir.path());
+    let n = s.shared.stats()["requests"].as_u64().unwrap();
+    let items = s.shared.stats()["batchItems"].as_u64().unwrap();
+    assert!(n >= 5 && items >= 40, "requests {n}, batch items {items}");
+    for pos in 1..=n {
+        for fault in Fault::ALL {
+            s.shared.reset_stats();
+            s.shared.with_config(|c| c.fault_at = vec![(pos, fault)]);
+            let dir = tempfile::tempdir().unwrap();
+            let got = run(dir.path());
+            let stats = s.shared.stats();
+            assert_eq!(
+                stats["faults"]
+                    .as_object()
+                    .map(|m| m.values().filter_map(|v| v.as_u64()).sum::<u64>()),
+                Some(1),
+                "request {pos} got {fault:?}: {stats}"
+            );
+            assert!(
+                got == baseline,
+                "request {pos} of {n} faulted with {fault:?}: the bundle differs"
+            );
+        }
+    }
+    // Every batch item in turn (members of one group), answered 429 or 503.
+    s.shared.with_config(|c| c.fault_at.clear());
+    for pos in 1..=items {
+        let status = if pos % 2 == 0 { 429 } else { 503 };
+        s.shared.reset_stats();
+        s.shared
+            .with_config(|c| c.fault_item_at = vec![(pos, status)]);
+        let dir = tempfile::tempdir().unwrap();
+        let got = run(dir.path());
+        let stats = s.shared.stats();
+        assert_eq!(
+            stats["faults"][format!("{status}-item")].as_u64(),
+            Some(1),
+            "item {pos}: {stats}"
+        );
+        assert!(
+            got == baseline,
+            "batch item {pos} of {items} answered {status}: the bundle differs"
+        );
+    }
+}

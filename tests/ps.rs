@@ -721,7 +721,7 @@ fn hostile_inputs_exit_0_or_2_quickly_and_never_panic() {
         assert!(!stderr.contains("panicked"), "{}: {stderr}", f.display());
         // A hang guard only: debug builds on a shared machine, so the bound is generous.
         assert!(
-            took < Duration::from_secs(5),
+            took < Duration::from_secs(15),
             "{} took {took:?}",
             f.display()
         );

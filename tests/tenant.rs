@@ -190,7 +190,13 @@ fn contoso_disable_m365_then_collect_and_audit_writes_back_no_m365_group() {
     let out = gwb()
         .args(["audit", "--snapshot"])
         .arg(&bundle)
-        .args(["--format", "json", "--fail-on", "never"])
+        .args([
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--allow-incomplete",
+        ])
         .output()
         .unwrap();
     assert!(
@@ -389,11 +395,17 @@ fn throttled_and_denied_batch_items_are_reported_and_a_second_apply_converges() 
     };
     let s = server_with(&doc, cfg);
     let expected = m365_not_disabled(&doc);
-    let denied: Vec<String> = vec![expected[1].clone(), expected[5].clone()];
+    // Two groups answered 403, one 400.
+    let denied: Vec<String> = vec![
+        expected[1].clone(),
+        expected[5].clone(),
+        expected[8].clone(),
+    ];
     s.shared.with_writes(|w| {
-        for d in &denied {
+        for d in &denied[..2] {
             w.deny.insert(d.clone(), 403);
         }
+        w.deny.insert(denied[2].clone(), 400);
         // The access token stops working after the fourth write: gwb must get a new one.
         w.revoke_tokens_after = Some(4);
     });
@@ -414,6 +426,12 @@ fn throttled_and_denied_batch_items_are_reported_and_a_second_apply_converges() 
         .iter()
         .filter(|r| r["status"] == "failed")
     {
+        if r["id"] == denied[2].as_str() {
+            assert_eq!(r["httpStatus"], 400);
+            assert_eq!(r["code"], "Request_BadRequest");
+            assert!(r["message"].as_str().unwrap().contains("refused"), "{r}");
+            continue;
+        }
         assert_eq!(r["httpStatus"], 403);
         assert_eq!(r["code"], "Authorization_RequestDenied");
         assert_eq!(
@@ -474,6 +492,36 @@ fn throttled_and_denied_batch_items_are_reported_and_a_second_apply_converges() 
         .collect();
     undone.sort();
     assert_eq!(undone, expected);
+
+    // Someone changes one of the groups again: the undo plan refuses to overwrite it.
+    let moved = &expected[0];
+    let (st, _) = s.shared.call(
+        "PATCH",
+        &format!("/beta/groups/{moved}"),
+        Some(json!({"writebackConfiguration": {"isEnabled": true}})),
+    );
+    assert_eq!(st, 204);
+    let out = cmd()
+        .args(["tenant", "apply", "--undo"])
+        .arg(dir.path().join("plan.undo.json"))
+        .args(graph_args(&s))
+        .args(["--format", "json", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs = json_docs(&out.stdout);
+    let refused = docs[0]["refused"].as_array().unwrap();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0]["id"], moved.as_str());
+    assert_eq!(refused[0]["reason"], "changed-since-apply");
+    assert_eq!(
+        docs[0]["changes"].as_array().unwrap().len(),
+        expected.len() - 1
+    );
 }
 
 #[test]
@@ -822,4 +870,37 @@ fn simulator_validates_writeback_configuration_like_graph() {
         false
     );
     assert_eq!(s.shared.with_writes(|w| w.writes_to(m365)), 1);
+}
+
+#[test]
+fn an_edited_plan_that_would_write_anything_else_is_refused() {
+    let doc = contoso_doc();
+    let s = server_with(&doc, SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let plan_path = dir.path().join("plan.json");
+    let mut plan = plan_snapshot(&plan_path, &["--disable-existing-m365"]);
+    // Someone turns a planned change into a feature-flag write.
+    let sync_id = doc["onPremisesSynchronization"]["id"].as_str().unwrap();
+    plan["changes"][2]["request"] = json!({
+        "method": "PATCH",
+        "url": format!("/directory/onPremisesSynchronization/{sync_id}"),
+        "body": {"features": {"groupWriteBackEnabled": true}}
+    });
+    std::fs::write(&plan_path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    let (code, _, stderr) = apply(&s, &plan_path);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("$.changes[2].request"), "{stderr}");
+    // A body that does not match before/after is refused too.
+    let mut plan = plan_snapshot(&plan_path, &["--disable-existing-m365"]);
+    plan["changes"][0]["request"]["body"] = json!({"writebackConfiguration": {"isEnabled": true}});
+    std::fs::write(&plan_path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    let (code, _, stderr) = apply(&s, &plan_path);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("$.changes[0].request"), "{stderr}");
+    assert_eq!(s.shared.with_writes(|w| w.applied().len()), 0);
+    assert_eq!(
+        s.shared.stats()["byRoute"].get("POST /beta/$batch"),
+        None,
+        "nothing sent"
+    );
 }

@@ -274,15 +274,40 @@ fn parse_value(chars: &[char], i: &mut usize) -> Result<String, DnError> {
             }
             let n = chars[*i];
             if let (Some(h), Some(l)) = (hex_val(n), chars.get(*i + 1).and_then(|c| hex_val(*c))) {
-                bytes.push(h * 16 + l);
+                let b = h * 16 + l;
+                if b == 0 {
+                    return Err(DnError {
+                        pos,
+                        message: "\\00 (a NUL byte) is not allowed in a DN".into(),
+                    });
+                }
+                bytes.push(b);
                 *i += 2;
-            } else {
+            } else if matches!(
+                n,
+                ' ' | '"' | '#' | '+' | ',' | ';' | '<' | '=' | '>' | '\\'
+            ) {
                 let mut buf = [0u8; 4];
                 bytes.extend_from_slice(n.encode_utf8(&mut buf).as_bytes());
                 *i += 1;
+            } else {
+                // RFC 4514 §3: a backslash escapes a special character or starts two hex digits.
+                return Err(DnError {
+                    pos,
+                    message: format!(
+                        "invalid escape \\{}: RFC 4514 allows a backslash only before two hex digits or one of  \" # + , ; < = > \\",
+                        n.escape_debug()
+                    ),
+                });
             }
             keep = bytes.len();
             continue;
+        }
+        if c == '\0' {
+            return Err(DnError {
+                pos: *i,
+                message: "a NUL character is not allowed in a DN".into(),
+            });
         }
         let mut buf = [0u8; 4];
         bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());

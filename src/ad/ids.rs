@@ -71,8 +71,38 @@ pub fn guid_from_immutable_id(s: &str) -> Option<Uuid> {
     guid_from_bytes(&bytes)
 }
 
+/// The one rule for object ids and GUIDs in every input (tenant.json, PowerShell exports,
+/// LDIF stamps, plans): the canonical 36-character form `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`
+/// (hex digits in either case). Braces, `urn:uuid:`, the 32-digit form, whitespace or a
+/// trailing newline are rejected: Entra writes ids only in this form, and a stamp such as
+/// `Group_{…}` is not the anchor Entra would write.
 pub fn parse_guid(s: &str) -> Option<Uuid> {
-    Uuid::parse_str(s.trim().trim_matches(|c| c == '{' || c == '}')).ok()
+    let b = s.as_bytes();
+    if b.len() != 36 {
+        return None;
+    }
+    for (i, &c) in b.iter().enumerate() {
+        let ok = if matches!(i, 8 | 13 | 18 | 23) {
+            c == b'-'
+        } else {
+            c.is_ascii_hexdigit()
+        };
+        if !ok {
+            return None;
+        }
+    }
+    Uuid::parse_str(s).ok()
+}
+
+/// Why `s` is not an object id, quoting a bounded excerpt; `None` when it is one.
+pub fn guid_problem(s: &str) -> Option<String> {
+    if parse_guid(s).is_some() {
+        return None;
+    }
+    Some(format!(
+        "{} is not a GUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, without braces or spaces)",
+        crate::text::excerpt(s)
+    ))
 }
 
 #[cfg(test)]
@@ -87,6 +117,26 @@ mod tests {
         assert_eq!(sid_from_bytes(&b).unwrap(), s);
         assert!(sid_from_bytes(&[1, 9, 0, 0]).is_none());
         assert!(sid_to_bytes("S-1-x").is_none());
+    }
+
+    #[test]
+    fn one_strict_guid_rule() {
+        assert!(parse_guid("3A5C3221-c465-48c0-95b8-e9305786a271").is_some());
+        for bad in [
+            "{3a5c3221-c465-48c0-95b8-e9305786a271}",
+            "3a5c3221-c465-48c0-95b8-e9305786a271\n",
+            " 3a5c3221-c465-48c0-95b8-e9305786a271",
+            "3a5c3221c46548c095b8e9305786a271",
+            "urn:uuid:3a5c3221-c465-48c0-95b8-e9305786a271",
+            "../../etc/passwd",
+            "3a5c3221-c465-48c0-95b8-e9305786a27g",
+            "",
+        ] {
+            assert!(parse_guid(bad).is_none(), "{bad:?}");
+            assert!(guid_problem(bad).is_some());
+        }
+        let long = "x".repeat(10_000_000);
+        assert!(guid_problem(&long).unwrap().len() < 200);
     }
 
     #[test]

@@ -81,89 +81,122 @@ fn err(line: usize, message: impl Into<String>) -> LdifError {
 }
 
 /// Parse LDIF text into entries. Change records other than `changetype: add` are rejected.
+///
+/// Linear in the input: continuation lines are unfolded one record line at a time (never a
+/// copy of the whole file), and attribute names are found through a per-entry index, so an
+/// entry with 200,000 distinct attribute names costs no more than 200,000 values.
 pub fn parse(text: &str) -> Result<Vec<Entry>, LdifError> {
-    // Unfold continuation lines first, remembering where each logical line started.
-    let mut logical: Vec<(usize, String)> = Vec::new();
+    let mut p = Parser::default();
+    // The logical line being assembled: its first line number and text.
+    let mut pending: Option<(usize, std::borrow::Cow<'_, str>)> = None;
     for (idx, raw) in text.split('\n').enumerate() {
         let lineno = idx + 1;
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
         if let Some(cont) = raw.strip_prefix(' ') {
-            match logical.last_mut() {
-                Some((_, last)) if !last.is_empty() => last.push_str(cont),
+            match pending.as_mut() {
+                Some((_, last)) if !last.is_empty() => last.to_mut().push_str(cont),
                 _ => return Err(err(lineno, "continuation line without a line to continue")),
             }
-        } else {
-            logical.push((lineno, raw.to_string()));
-        }
-    }
-    let mut entries = Vec::new();
-    let mut current: Option<Entry> = None;
-    let mut seen_first = false;
-    for (lineno, line) in logical {
-        if line.is_empty() {
-            if let Some(e) = current.take() {
-                entries.push(e);
-            }
             continue;
+        }
+        if let Some((n, line)) = pending.take() {
+            p.line(n, &line)?;
+        }
+        pending = Some((lineno, std::borrow::Cow::Borrowed(raw)));
+    }
+    if let Some((n, line)) = pending.take() {
+        p.line(n, &line)?;
+    }
+    Ok(p.finish())
+}
+
+#[derive(Default)]
+struct Parser {
+    entries: Vec<Entry>,
+    current: Option<Entry>,
+    /// Lower-cased attribute name to its index in `current.attrs`.
+    index: std::collections::HashMap<String, usize>,
+    seen_first: bool,
+}
+
+impl Parser {
+    fn line(&mut self, lineno: usize, line: &str) -> Result<(), LdifError> {
+        if line.is_empty() {
+            if let Some(e) = self.current.take() {
+                self.entries.push(e);
+                self.index.clear();
+            }
+            return Ok(());
         }
         if line.starts_with('#') {
-            continue;
+            return Ok(());
         }
-        let (name, value) = parse_line(&line, lineno)?;
-        if !seen_first && current.is_none() && name.eq_ignore_ascii_case("version") {
-            seen_first = true;
+        let (name, value) = parse_line(line, lineno)?;
+        if !self.seen_first && self.current.is_none() && name.eq_ignore_ascii_case("version") {
+            self.seen_first = true;
             if value != b"1" {
                 return Err(err(lineno, "unsupported LDIF version (only version: 1)"));
             }
-            continue;
+            return Ok(());
         }
-        seen_first = true;
-        match current.as_mut() {
+        self.seen_first = true;
+        let Some(e) = self.current.as_mut() else {
+            if !name.eq_ignore_ascii_case("dn") {
+                return Err(err(
+                    lineno,
+                    format!(
+                        "expected \"dn:\" to start a record, found {}",
+                        crate::text::excerpt(&name)
+                    ),
+                ));
+            }
+            let dn = String::from_utf8(value).map_err(|_| err(lineno, "dn is not UTF-8"))?;
+            self.current = Some(Entry {
+                dn,
+                line: lineno,
+                attrs: Vec::new(),
+            });
+            return Ok(());
+        };
+        if name.eq_ignore_ascii_case("dn") {
+            return Err(err(
+                lineno,
+                "a second dn: in one record (missing blank line?)",
+            ));
+        }
+        if name.eq_ignore_ascii_case("changetype") {
+            if value.eq_ignore_ascii_case(b"add") {
+                return Ok(());
+            }
+            return Err(err(
+                lineno,
+                "only content records (or changetype: add) are supported",
+            ));
+        }
+        let key = name.to_ascii_lowercase();
+        match self.index.get(&key) {
+            Some(&i) => e.attrs[i].1.push(value),
             None => {
-                if !name.eq_ignore_ascii_case("dn") {
-                    return Err(err(
-                        lineno,
-                        format!("expected \"dn:\" to start a record, found {name:?}"),
-                    ));
-                }
-                let dn = String::from_utf8(value).map_err(|_| err(lineno, "dn is not UTF-8"))?;
-                current = Some(Entry {
-                    dn,
-                    line: lineno,
-                    attrs: Vec::new(),
-                });
-            }
-            Some(e) => {
-                if name.eq_ignore_ascii_case("dn") {
-                    return Err(err(
-                        lineno,
-                        "a second dn: in one record (missing blank line?)",
-                    ));
-                }
-                if name.eq_ignore_ascii_case("changetype") {
-                    if value.eq_ignore_ascii_case(b"add") {
-                        continue;
-                    }
-                    return Err(err(
-                        lineno,
-                        "only content records (or changetype: add) are supported",
-                    ));
-                }
-                e.push(&name, value);
+                self.index.insert(key, e.attrs.len());
+                e.attrs.push((name, vec![value]));
             }
         }
+        Ok(())
     }
-    if let Some(e) = current.take() {
-        entries.push(e);
+
+    fn finish(mut self) -> Vec<Entry> {
+        if let Some(e) = self.current.take() {
+            self.entries.push(e);
+        }
+        self.entries
     }
-    Ok(entries)
 }
 
 fn parse_line(line: &str, lineno: usize) -> Result<(String, Vec<u8>), LdifError> {
     let colon = line.find(':').ok_or_else(|| {
         err(
             lineno,
-            format!("expected \"attribute: value\", found {:?}", truncate(line)),
+            format!("expected \"attribute: value\", found {}", truncate(line)),
         )
     })?;
     let name = &line[..colon];
@@ -174,7 +207,7 @@ fn parse_line(line: &str, lineno: usize) -> Result<(String, Vec<u8>), LdifError>
     {
         return Err(err(
             lineno,
-            format!("invalid attribute description {:?}", truncate(name)),
+            format!("invalid attribute description {}", truncate(name)),
         ));
     }
     let rest = &line[colon + 1..];
@@ -188,17 +221,27 @@ fn parse_line(line: &str, lineno: usize) -> Result<(String, Vec<u8>), LdifError>
             format!("URL values (\"{name}:<\") are not supported; inline the value"),
         ));
     } else {
-        rest.strip_prefix(' ')
+        let v = rest
+            .strip_prefix(' ')
             .unwrap_or(rest)
-            .trim_start_matches(' ')
-            .as_bytes()
-            .to_vec()
+            .trim_start_matches(' ');
+        // The same rule as tenant.json and the PowerShell readers: no raw NUL in text (a
+        // binary value is written base64, "name:: …").
+        if v.contains('\0') {
+            return Err(err(
+                lineno,
+                format!(
+                    "the value of {name} holds a NUL character; binary values must be base64 (\"{name}:: …\")"
+                ),
+            ));
+        }
+        v.as_bytes().to_vec()
     };
     Ok((name.to_string(), value))
 }
 
 fn truncate(s: &str) -> String {
-    s.chars().take(60).collect()
+    crate::text::excerpt(s)
 }
 
 /// True if RFC 2849 lets this value be written as-is (SAFE-STRING).
@@ -302,6 +345,24 @@ mod tests {
         assert_eq!(parse("dn: x\nobjectGUID:: !!!\n").unwrap_err().line, 2);
         assert_eq!(parse(" cont\n").unwrap_err().line, 1);
         assert_eq!(parse("dn: a\ndn: b\n").unwrap_err().line, 2);
+        assert_eq!(parse("dn: a\ncn: x\0y\n").unwrap_err().line, 2);
+        // A long bad line is quoted as an excerpt with its length.
+        let long = format!("dn: a\n{}\n", "z".repeat(1_000_000));
+        let e = parse(&long).unwrap_err().to_string();
+        assert!(e.len() < 200 && e.contains("1000000 bytes"), "{e}");
+    }
+
+    #[test]
+    fn many_distinct_attribute_names_parse_in_linear_time() {
+        // 200,000 names took quadratic time (a linear search per value); now it is a lookup.
+        let mut text = String::from("dn: CN=x,DC=lab\n");
+        for i in 0..200_000 {
+            text.push_str(&format!("a{i}: v\n"));
+        }
+        text.push_str("a7: again\n");
+        let es = parse(&text).unwrap();
+        assert_eq!(es[0].attrs.len(), 200_000);
+        assert_eq!(es[0].texts("a7"), vec!["v", "again"]);
     }
 }
 

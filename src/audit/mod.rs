@@ -1,9 +1,13 @@
 //! The readiness audit: checks with stable codes over a snapshot, verdicts per target, and the
 //! forecast from the decision core, gathered into one [`Report`]. Pure: no I/O, no printing.
 
+pub mod args;
 pub mod codes;
 pub use crate::core::exchange;
+pub mod gate;
+pub mod severity;
 pub mod version;
+pub mod waiver;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,9 +18,12 @@ use crate::bundle::tenant::GroupKind;
 use crate::core::{
     self, Flags, Forecast, GroupReason, Inputs, MemberReason, Outcome, Policy, Target,
 };
-pub use codes::{Code, Severity};
+pub use codes::{Code, Severity, section};
 use exchange::Preparation;
+use gate::{Gate, GatePolicy};
+use severity::Overrides;
 use version::Version;
+use waiver::Waiver;
 
 pub const REPORT_FORMAT: &str = "gwb-audit/1";
 /// Entra ID P1 (AAD_PREMIUM) and P2 (AAD_PREMIUM_P2) service plan ids.
@@ -40,23 +47,32 @@ pub struct Finding {
     pub remediation: String,
     /// Targets this finding applies to; empty means all.
     pub targets: Vec<Target>,
+    /// Set when a waiver accepts the finding: it stays visible but does not count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waived: Option<Waived>,
+}
+
+/// The waiver that accepted a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Waived {
+    pub reason: String,
+    pub expires: String,
+    pub approved_by: String,
 }
 
 impl Finding {
-    fn new(
-        code: Code,
-        severity: Severity,
-        subject: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Finding {
+    /// A finding at its code's default severity (the severity model adjusts it later).
+    fn new(code: Code, subject: impl Into<String>, message: impl Into<String>) -> Finding {
         Finding {
             code,
-            severity,
+            severity: code.default_severity(),
             subject: subject.into(),
             message: message.into(),
             evidence: String::new(),
             remediation: String::new(),
             targets: Vec::new(),
+            waived: None,
         }
     }
     fn evidence(mut self, e: impl Into<String>) -> Finding {
@@ -74,6 +90,23 @@ impl Finding {
     pub fn applies_to(&self, t: Target) -> bool {
         self.targets.is_empty() || self.targets.contains(&t)
     }
+    /// Counts towards verdicts: not waived.
+    pub fn counts(&self) -> bool {
+        self.waived.is_none()
+    }
+}
+
+/// Quote a name for a message (no Rust debug escapes).
+fn quoted(s: &str) -> String {
+    format!("\"{}\"", s.replace('\n', " "))
+}
+
+fn flag_text(b: Option<bool>) -> &'static str {
+    match b {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "unknown",
+    }
 }
 
 /// The verdict for one target.
@@ -82,9 +115,11 @@ impl Finding {
 pub enum Verdict {
     Ready,
     ReadyWithWarnings,
-    /// Evidence a collector could not finish, or an export lost data: never "ready".
+    /// Evidence a blocking check needs is missing or incomplete: never "ready" (fails closed).
     Incomplete,
     Blocked,
+    /// The target cannot be enabled any more (connect-v2 while v2 is off): shown, not gated by default.
+    Unavailable,
 }
 
 impl Verdict {
@@ -94,6 +129,7 @@ impl Verdict {
             Verdict::ReadyWithWarnings => "ready-with-warnings",
             Verdict::Incomplete => "incomplete",
             Verdict::Blocked => "blocked",
+            Verdict::Unavailable => "unavailable",
         }
     }
 }
@@ -105,6 +141,16 @@ pub struct TargetVerdict {
     pub verdict: Verdict,
     pub errors: usize,
     pub warnings: usize,
+    /// Counted errors that block (errors about evidence make a verdict incomplete instead).
+    pub blocking: usize,
+    /// Findings of this target accepted by a waiver (not counted in errors or warnings).
+    pub waived: usize,
+    /// Evidence sections whose absence hides a blocking check for this target.
+    pub missing: Vec<String>,
+    /// The blocking checks that could not run for lack of that evidence.
+    pub unchecked: Vec<Code>,
+    /// Whether the gate judges this target.
+    pub gated: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -133,35 +179,36 @@ pub struct Report {
     pub format: &'static str,
     pub gwb_version: &'static str,
     pub generated_at: String,
+    /// The time date-dependent severities and waiver expiry are judged against.
+    pub as_of: String,
     pub snapshot: SnapshotInfo,
     pub policy: Policy,
     pub flags: Flags,
     pub connect_version: Option<String>,
     pub target_ou: Option<String>,
     pub evidence: EvidenceStatus,
+    /// `--deny`, `--warn`, `--allow`, as applied.
+    pub overrides: Overrides,
+    pub gate: Gate,
     pub verdicts: Vec<TargetVerdict>,
     pub findings: Vec<Finding>,
     pub forecast: Vec<Forecast>,
 }
 
-impl Report {
-    /// Findings at or above `min` for any of the report's targets.
-    pub fn gate_fails(&self, min: Option<Severity>) -> bool {
-        let Some(min) = min else { return false };
-        self.findings
-            .iter()
-            .any(|f| f.severity >= min && self.verdicts.iter().any(|v| f.applies_to(v.target)))
-    }
-}
-
 /// What the audit needs besides the snapshot.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
+    /// Targets to forecast (empty: all); gating targets are added.
     pub targets: Vec<Target>,
     pub policy: Policy,
     /// `--target-ou`, overriding the snapshot's.
     pub target_ou: Option<String>,
     pub generated_at: String,
+    /// `--as-of`: judge dates against this time instead of `generated_at`.
+    pub as_of: Option<String>,
+    pub overrides: Overrides,
+    pub waivers: Vec<Waiver>,
+    pub gate: GatePolicy,
 }
 
 /// Feature-flag conflicts between Graph and the Connect export, as findings.
@@ -172,7 +219,6 @@ fn flag_findings(s: &Snapshot, conflicts: &[core::inputs::FlagConflict]) -> Vec<
             let (graph, connect, a, b) = (c.graph, c.connect, c.graph_value, c.connect_value);
             Finding::new(
                 Code::FeatureFlagsConflict,
-                Severity::Warning,
                 connect,
                 format!("Graph says {graph} = {a} but the Connect server says {connect} = {b}; gwb uses the tenant's value"),
             )
@@ -231,6 +277,8 @@ pub fn audit_with(
     overrides: &core::overrides::Overrides,
 ) -> anyhow::Result<Report> {
     let mut findings: Vec<Finding> = Vec::new();
+    // Evidence a check needs but does not have: (section, targets; empty = all).
+    let mut gaps: Vec<(String, Vec<Target>)> = Vec::new();
     let t = &s.tenant;
     // --- evidence ------------------------------------------------------------------------
     let mut missing = Vec::new();
@@ -267,8 +315,9 @@ pub fn audit_with(
     for (name, present, what) in sections {
         if !present {
             missing.push(name.to_string());
+            gaps.push((name.to_string(), Vec::new()));
             findings.push(
-                Finding::new(Code::EvidenceMissing, Severity::Warning, name, format!("{name} was not supplied: {what} cannot be checked"))
+                Finding::new(Code::EvidenceMissing, name, format!("{name} was not supplied: {what} cannot be checked"))
                     .fix(if name == "ad" {
                         "Add ad.ldif to the bundle (gwb collect --ldap-url … or ldapsearch -LLL) or run the audit with --ldap-url"
                     } else {
@@ -278,19 +327,36 @@ pub fn audit_with(
         }
     }
     for sec in &incomplete {
+        let known = [
+            section::SYNC,
+            section::SETTINGS,
+            section::SKUS,
+            section::GROUPS,
+            section::DELETED,
+            section::AD,
+            section::MEMBERS,
+        ];
+        // A section gwb does not know by name could hold anything: every check rests on it.
+        let gap = known
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(sec))
+            .copied()
+            .unwrap_or(section::ANY);
+        gaps.push((gap.to_string(), Vec::new()));
         findings.push(
-            Finding::new(Code::EvidenceIncomplete, Severity::Error, sec.clone(), format!("the collector could not finish {sec}; the audit cannot call the tenant ready"))
+            Finding::new(Code::EvidenceIncomplete, sec.clone(), format!("the collector could not finish {sec}; the audit cannot call the tenant ready"))
                 .fix("Re-run gwb collect (see its error messages for the cause) before relying on this report"),
         );
     }
     for q in &s.quality {
-        let (code, sev) = match q.code.as_str() {
-            "depth-truncated" | "lost-data" => (Code::EvidenceTruncated, Severity::Error),
-            "unrecognized" => (Code::EvidenceUnrecognized, Severity::Info),
-            _ => (Code::EvidenceNote, Severity::Info),
+        let code = match q.code.as_str() {
+            "depth-truncated" | "lost-data" => Code::EvidenceTruncated,
+            "unrecognized" => Code::EvidenceUnrecognized,
+            _ => Code::EvidenceNote,
         };
         if code == Code::EvidenceTruncated {
             incomplete.insert(format!("{} ({})", q.file, q.code));
+            gaps.push((section::ANY.to_string(), Vec::new()));
         }
         let place = if q.place.is_empty() {
             String::new()
@@ -298,37 +364,12 @@ pub fn audit_with(
             format!(" at {}", q.place)
         };
         findings.push(
-            Finding::new(code, sev, q.file.clone(), format!("{}{place}", q.message)).evidence(format!("{}{place}", q.file)).fix(if code == Code::EvidenceTruncated {
+            Finding::new(code, q.file.clone(), format!("{}{place}", q.message)).evidence(format!("{}{place}", q.file)).fix(if code == Code::EvidenceTruncated {
                 "Re-export with a larger -Depth (e.g. ConvertTo-Json -Depth 10) or with Export-Clixml"
             } else {
                 ""
             }),
         );
-    }
-    // Members matter only for groups some target can write back.
-    let no_members: Vec<&str> = t
-        .groups
-        .iter()
-        .flatten()
-        .filter(|g| g.members.is_none())
-        .filter(|g| {
-            g.on_premises_sync_enabled != Some(true)
-                && matches!(g.kind(), GroupKind::Microsoft365 | GroupKind::Security)
-        })
-        .map(|g| g.id.as_str())
-        .collect();
-    if !no_members.is_empty() {
-        findings.push(
-            Finding::new(
-                Code::MembersNotCollected,
-                Severity::Warning,
-                "groups",
-                format!("{} group(s) have no members array: member limits, nesting and member resolution are unknown for them", no_members.len()),
-            )
-            .evidence(abbreviate(&no_members))
-            .fix("Collect members (gwb collect does) or add a \"members\" array to each group"),
-        );
-        missing.push("members".into());
     }
     // --- feature flags -----------------------------------------------------------------------
     let prepared = core::inputs::prepare(s, opts.target_ou.as_deref())?;
@@ -342,12 +383,7 @@ pub fn audit_with(
         .collect();
     let m365_disabled = m365
         .iter()
-        .filter(|g| {
-            g.writeback_configuration
-                .as_ref()
-                .and_then(|w| w.is_enabled)
-                == Some(false)
-        })
+        .filter(|g| core::writeback_setting(g) == Some(Some(false)))
         .count();
     let flag_src = if t.on_premises_synchronization.is_some() {
         "tenant.json onPremisesSynchronization.features"
@@ -356,21 +392,20 @@ pub fn audit_with(
     };
     if flags.v1.is_none() && flags.v2.is_none() {
         findings.push(
-            Finding::new(Code::FeatureFlagsUnknown, Severity::Warning, "tenant", "the group writeback feature state is unknown")
+            Finding::new(Code::FeatureFlagsUnknown, "tenant", "the group writeback feature state is unknown")
                 .fix("Add onPremisesSynchronization to tenant.json, or put `Get-ADSyncAADCompanyFeature | ConvertTo-Json` output in connect/"),
         );
     }
     match flags.v1 {
         Some(true) => {
             findings.push(
-                Finding::new(Code::WritebackV1Enabled, Severity::Info, "UnifiedGroupWriteback", "the original group writeback is on: every Microsoft 365 group is written back as a distribution group")
+                Finding::new(Code::WritebackV1Enabled, "UnifiedGroupWriteback", "the original group writeback is on: every Microsoft 365 group is written back as a distribution group")
                     .evidence(format!("UnifiedGroupWriteback = true ({flag_src})")),
             );
         }
         Some(false) => findings.push(
             Finding::new(
                 Code::WritebackV1Disabled,
-                Severity::Info,
                 "UnifiedGroupWriteback",
                 "the original group writeback is off",
             )
@@ -382,7 +417,6 @@ pub fn audit_with(
         findings.push(
             Finding::new(
                 Code::EnablementOrderHazard,
-                Severity::Warning,
                 "UnifiedGroupWriteback",
                 format!(
                     "enabling the original writeback writes back all {} existing Microsoft 365 group(s) at once, {} of them with isEnabled = false; once on, there is no per-group opt-out",
@@ -390,7 +424,7 @@ pub fn audit_with(
                     m365_disabled
                 ),
             )
-            .evidence(format!("{} Microsoft 365 groups in tenant.json; v1 = {:?}, v2 = {:?}", m365.len(), flags.v1, flags.v2))
+            .evidence(format!("{} Microsoft 365 groups in tenant.json; v1 = {}, v2 = {}", m365.len(), flag_text(flags.v1), flag_text(flags.v2)))
             .fix("Make the default-behaviour changes first (NewUnifiedGroupWritebackDefault = false, isEnabled = false on groups that must stay cloud-only), review this forecast for connect-v1, then enable")
             .only(CONNECT_TARGETS),
         );
@@ -399,7 +433,6 @@ pub fn audit_with(
         findings.push(
             Finding::new(
                 Code::IsEnabledIgnoredByV1,
-                Severity::Warning,
                 "writebackConfiguration.isEnabled",
                 format!("{m365_disabled} Microsoft 365 group(s) have isEnabled = false, but the original writeback ignores it and writes them back"),
             )
@@ -411,7 +444,6 @@ pub fn audit_with(
         findings.push(
             Finding::new(
                 Code::WritebackV2Enabled,
-                Severity::Warning,
                 "GroupWritebackV2",
                 "group writeback v2 is on; it was deprecated on June 30, 2024 and may stop at any time; turning it off is irreversible and reverts to v1 (all Microsoft 365 groups written back)",
             )
@@ -419,15 +451,10 @@ pub fn audit_with(
             .fix("Plan the move of security groups to Cloud Sync (or gwb) before v2 stops; never disable v2 without reviewing the connect-v1 forecast")
             .only(&[Target::ConnectV2]),
         );
-    } else {
-        let sev = if flags.v2 == Some(false) {
-            Severity::Error
-        } else {
-            Severity::Warning
-        };
+    } else if flags.v2 == Some(false) {
         findings.push(
-            Finding::new(Code::WritebackV2Unavailable, sev, "GroupWritebackV2", "group writeback v2 cannot be enabled any more (retired June 30, 2024; Entra Connect 2.3.2.0 and later refuse it)")
-                .evidence(format!("GroupWritebackV2 = {:?}", flags.v2))
+            Finding::new(Code::WritebackV2Unavailable, "GroupWritebackV2", "group writeback v2 cannot be enabled any more (retired June 30, 2024; Entra Connect 2.3.2.0 and later refuse it)")
+                .evidence(format!("GroupWritebackV2 = false ({flag_src})"))
                 .fix("Use Cloud Sync group provisioning (security groups), the original writeback (Microsoft 365 groups), or gwb")
                 .only(&[Target::ConnectV2]),
         );
@@ -454,13 +481,13 @@ pub fn audit_with(
             (Some(_), Some(v)) => {
                 let raw = v.value.clone().unwrap_or_default();
                 match parse_bool_setting(&raw) {
-                    Some(b) => (Some(b), format!("Group.Unified NewUnifiedGroupWritebackDefault = {raw:?}")),
+                    Some(b) => (Some(b), format!("Group.Unified NewUnifiedGroupWritebackDefault = {}", quoted(&raw))),
                     None => {
                         findings.push(
-                            Finding::new(Code::SettingValueInvalid, Severity::Warning, "NewUnifiedGroupWritebackDefault", format!("value {raw:?} is not \"true\" or \"false\""))
+                            Finding::new(Code::SettingValueInvalid, "NewUnifiedGroupWritebackDefault", format!("value {} is not \"true\" or \"false\"", quoted(&raw)))
                                 .fix("Set it to \"false\" or \"true\" with Update-MgBetaDirectorySetting"),
                         );
-                        (None, format!("Group.Unified NewUnifiedGroupWritebackDefault = {raw:?}"))
+                        (None, format!("Group.Unified NewUnifiedGroupWritebackDefault = {}", quoted(&raw)))
                     }
                 }
             }
@@ -475,7 +502,7 @@ pub fn audit_with(
             None => "the default for new Microsoft 365 groups is unclear",
         };
         findings.push(
-            Finding::new(Code::NewGroupWritebackDefault, Severity::Info, "NewUnifiedGroupWritebackDefault", msg)
+            Finding::new(Code::NewGroupWritebackDefault, "NewUnifiedGroupWritebackDefault", msg)
                 .evidence(ev)
                 .fix(if state == Some(true) { "To write back only chosen groups, set NewUnifiedGroupWritebackDefault to false before enabling (gwb tenant plan)" } else { "" }),
         );
@@ -485,7 +512,6 @@ pub fn audit_with(
         None => findings.push(
             Finding::new(
                 Code::LicenseUnknown,
-                Severity::Warning,
                 "subscribedSkus",
                 "the Entra ID P1/P2 prerequisite cannot be checked",
             )
@@ -514,7 +540,7 @@ pub fn audit_with(
             });
             match hit {
                 Some((sku, p)) => findings.push(
-                    Finding::new(Code::LicensePresent, Severity::Info, "subscribedSkus", "Entra ID P1 or P2 is licensed").evidence(format!(
+                    Finding::new(Code::LicensePresent, "subscribedSkus", "Entra ID P1 or P2 is licensed").evidence(format!(
                         "{} ({}) carries {} ({})",
                         sku.sku_part_number.as_deref().unwrap_or("?"),
                         sku.capability_status.as_deref().unwrap_or("?"),
@@ -523,7 +549,7 @@ pub fn audit_with(
                     )),
                 ),
                 None => findings.push(
-                    Finding::new(Code::LicenseMissing, Severity::Error, "subscribedSkus", "no enabled subscription carries an Entra ID P1 or P2 service plan")
+                    Finding::new(Code::LicenseMissing, "subscribedSkus", "no enabled subscription carries an Entra ID P1 or P2 service plan")
                         .evidence(format!("{} SKU(s) checked for service plans {P1_PLAN} / {P2_PLAN}", skus.len()))
                         .fix("License Entra ID P1 or P2 (standalone, or in Microsoft 365 E3/E5, EMS, Business Premium)")
                         .only(&[Target::ConnectV1, Target::ConnectV2, Target::CloudSync]),
@@ -533,19 +559,22 @@ pub fn audit_with(
     }
     // --- Entra Connect version ---------------------------------------------------------------
     let cv = connect_version(s);
+    if cv.as_ref().and_then(|(v, _)| Version::parse(v)).is_none() {
+        gaps.push((section::CONNECT_VERSION.to_string(), Vec::new()));
+    }
     match cv.as_ref().map(|(v, src)| (Version::parse(v), v, src)) {
         None => findings.push(
-            Finding::new(Code::ConnectVersionUnknown, Severity::Warning, "Entra Connect", "the Entra Connect version is unknown")
+            Finding::new(Code::ConnectVersionUnknown, "Entra Connect", "the Entra Connect version is unknown")
                 .fix("Add onPremisesSynchronization (synchronizationClientVersion) or the Get-ADSyncGlobalSettings export")
                 .only(CONNECT_TARGETS),
         ),
         Some((None, raw, src)) => findings.push(
-            Finding::new(Code::ConnectVersionUnknown, Severity::Warning, "Entra Connect", format!("cannot read the version {raw:?}")).evidence(src.clone()).only(CONNECT_TARGETS),
+            Finding::new(Code::ConnectVersionUnknown, "Entra Connect", format!("cannot read the version {}", quoted(raw))).evidence(src.clone()).only(CONNECT_TARGETS),
         ),
         Some((Some(v), _, src)) => {
             if v < Version(vec![2, 0, 89, 0]) {
                 findings.push(
-                    Finding::new(Code::ConnectVersionTooOld, Severity::Error, "Entra Connect", format!("Entra Connect {v} is older than 2.0.89.0, the group writeback prerequisite"))
+                    Finding::new(Code::ConnectVersionTooOld, "Entra Connect", format!("Entra Connect {v} is older than 2.0.89.0, the group writeback prerequisite"))
                         .evidence(src.clone())
                         .fix("Upgrade every Entra Connect server (the feature is tenant-wide)")
                         .only(CONNECT_TARGETS),
@@ -553,7 +582,7 @@ pub fn audit_with(
             }
             if v >= Version(vec![2, 3, 2, 0]) {
                 findings.push(
-                    Finding::new(Code::ConnectVersionV2Cutoff, Severity::Info, "Entra Connect", format!("Entra Connect {v} cannot enable group writeback v2 (2.3.2.0 and later)"))
+                    Finding::new(Code::ConnectVersionV2Cutoff, "Entra Connect", format!("Entra Connect {v} cannot enable group writeback v2 (2.3.2.0 and later)"))
                         .evidence(src.clone())
                         .only(&[Target::ConnectV2]),
                 );
@@ -562,7 +591,6 @@ pub fn audit_with(
                 findings.push(
                     Finding::new(
                         Code::ConnectVersionBelowFloor,
-                        Severity::Warning,
                         "Entra Connect",
                         format!("Entra Connect {v} is below the mandatory minimum 2.6.84.0: synchronization services fail after September 30, 2026"),
                     )
@@ -573,7 +601,7 @@ pub fn audit_with(
             }
             if v < Version(vec![2, 2, 8, 0]) {
                 findings.push(
-                    Finding::new(Code::ConnectVersionNoObjectIdentifier, Severity::Warning, "Entra Connect", format!("Entra Connect {v} does not sync onPremisesObjectIdentifier, so Cloud Sync cannot match synced members"))
+                    Finding::new(Code::ConnectVersionNoObjectIdentifier, "Entra Connect", format!("Entra Connect {v} does not sync onPremisesObjectIdentifier, so Cloud Sync cannot match synced members"))
                         .evidence(src.clone())
                         .fix("Upgrade Entra Connect to 2.2.8.0 or later")
                         .only(&[Target::CloudSync]),
@@ -590,12 +618,12 @@ pub fn audit_with(
     if let Some(ad) = &s.ad {
         match prepared.exchange.clone().unwrap_or(Preparation::Unknown) {
             Preparation::Unknown => findings.push(
-                Finding::new(Code::ExchangeUnknown, Severity::Info, "Exchange", "the Exchange schema objects were not captured; Exchange preparation is unknown")
+                Finding::new(Code::ExchangeUnknown, "Exchange", "the Exchange schema objects were not captured; Exchange preparation is unknown")
                     .fix("Include CN=Schema,CN=Configuration (dMD) and CN=ms-Exch-Schema-Version-Pt in ad.ldif"),
             ),
             Preparation::NotPrepared { what } => {
                 findings.push(
-                    Finding::new(Code::ExchangeNotPrepared, Severity::Warning, "Exchange", "AD is not prepared for Exchange: mail attributes of written-back groups are not written")
+                    Finding::new(Code::ExchangeNotPrepared, "Exchange", "AD is not prepared for Exchange: mail attributes of written-back groups are not written")
                         .evidence(what)
                         .fix("Optional: run Exchange Setup /PrepareSchema, /PrepareAD and /PrepareAllDomains (2016 CU15 or later) if Microsoft 365 groups must be mail-enabled on-premises"),
                 );
@@ -607,10 +635,10 @@ pub fn audit_with(
                     ad.exchange.domain_object_version.unwrap_or_default(),
                     ad.exchange.organization_object_version.unwrap_or_default()
                 );
-                findings.push(Finding::new(Code::ExchangePrepared, Severity::Info, "Exchange", format!("AD is prepared for {label}")).evidence(e.clone()));
+                findings.push(Finding::new(Code::ExchangePrepared, "Exchange", format!("AD is prepared for {label}")).evidence(e.clone()));
                 if !meets_2016_cu15 {
                     findings.push(
-                        Finding::new(Code::ExchangeBelowRecommended, Severity::Warning, "Exchange", format!("AD is prepared for {label}, below Exchange 2016 CU15 (needed for Microsoft 365 groups with Exchange hybrid)"))
+                        Finding::new(Code::ExchangeBelowRecommended, "Exchange", format!("AD is prepared for {label}, below Exchange 2016 CU15 (needed for Microsoft 365 groups with Exchange hybrid)"))
                             .evidence(e)
                             .fix("Prepare AD with Exchange 2016 CU15 or later (2016 CU13–CU17 look identical in AD)"),
                     );
@@ -624,7 +652,6 @@ pub fn audit_with(
                     findings.push(
                         Finding::new(
                             Code::TargetOuPresent,
-                            Severity::Info,
                             dn.to_string(),
                             "the target OU exists",
                         )
@@ -637,7 +664,6 @@ pub fn audit_with(
                             findings.push(
                                 Finding::new(
                                     Code::TargetOuRightsInsufficient,
-                                    Severity::Error,
                                     dn.to_string(),
                                     format!("the rights probe could not {op} a group in the target OU"),
                                 )
@@ -657,7 +683,6 @@ pub fn audit_with(
                             findings.push(
                                 Finding::new(
                                     Code::TargetOuRightsInsufficient,
-                                    Severity::Error,
                                     dn.to_string(),
                                     "the bind account cannot change the members of groups written back in the target OU",
                                 )
@@ -669,39 +694,53 @@ pub fn audit_with(
                     }
                     match ad.ou_rights(dn) {
                         Some(r) if !r.can_create_groups => findings.push(
-                            Finding::new(Code::TargetOuRightsInsufficient, Severity::Error, dn.to_string(), "the bind account cannot create groups in the target OU")
+                            Finding::new(Code::TargetOuRightsInsufficient, dn.to_string(), "the bind account cannot create groups in the target OU")
                                 .evidence(format!("allowedChildClassesEffective = [{}]", r.child_classes.join(", ")))
                                 .fix("Grant Create/Delete group objects and Read/Write all properties on group objects in the OU (as Set-ADSyncUnifiedGroupWritebackPermissions does)")
                                 .only(&[Target::Gwb]),
                         ),
                         Some(_) => {}
-                        None => findings.push(
-                            Finding::new(Code::TargetOuRightsUnknown, Severity::Info, dn.to_string(), "the bind account's effective rights on the target OU were not captured")
-                                .fix("Collect with gwb collect --ldap-url (it reads allowedChildClassesEffective)")
-                                .only(&[Target::Gwb]),
-                        ),
+                        None => {
+                            // A rights probe that ran is evidence enough.
+                            if !ad.ou_probe.contains_key(&dn.key()) {
+                                gaps.push((section::RIGHTS.to_string(), vec![Target::Gwb]));
+                            }
+                            findings.push(
+                                Finding::new(Code::TargetOuRightsUnknown, dn.to_string(), "the bind account's effective rights on the target OU were not captured")
+                                    .fix("Collect with gwb collect --ldap-url (it reads allowedChildClassesEffective)")
+                                    .only(&[Target::Gwb]),
+                            )
+                        }
                     }
                 } else {
                     findings.push(
-                        Finding::new(Code::TargetOuMissing, Severity::Error, dn.to_string(), "the target OU does not exist in AD")
+                        Finding::new(Code::TargetOuMissing, dn.to_string(), "the target OU does not exist in AD")
                             .evidence(format!("not among the {} objects of ad.ldif", ad.objects.len()))
                             .fix("Create the OU (and keep it inside Entra Connect's OU filtering scope) or correct --target-ou"),
                     );
                 }
             }
         }
-        if ad.has_schema_attribute("msDS-ExternalDirectoryObjectId") == Some(false) {
+        let schema_ext = ad.has_schema_attribute("msDS-ExternalDirectoryObjectId");
+        if schema_ext.is_none() {
+            gaps.push((section::SCHEMA.to_string(), vec![Target::CloudSync]));
             findings.push(
-                Finding::new(Code::SchemaExternalIdMissing, Severity::Error, "schema", "the AD schema has no msDS-ExternalDirectoryObjectId, which Cloud Sync uses to match groups")
+                Finding::new(Code::EvidenceMissing, section::SCHEMA, "the AD schema was not captured: whether Cloud Sync can match groups (msDS-ExternalDirectoryObjectId) cannot be checked")
+                    .fix("Include CN=Schema,CN=Configuration in ad.ldif (gwb collect --ldap-url does)")
+                    .only(&[Target::CloudSync]),
+            );
+        }
+        if schema_ext == Some(false) {
+            findings.push(
+                Finding::new(Code::SchemaExternalIdMissing, "schema", "the AD schema has no msDS-ExternalDirectoryObjectId, which Cloud Sync uses to match groups")
                     .fix("Extend the schema to Windows Server 2016 or later (adprep /forestprep from a 2016+ DC)")
                     .only(&[Target::CloudSync]),
             );
         }
         let unmatched = core::unmatched_by_cloud_sync(&prepared.inputs(s));
-        if !unmatched.is_empty() {
-            let dns: Vec<&str> = unmatched.iter().map(|o| &*o.dn_text).collect();
+        for o in &unmatched {
             findings.push(
-                Finding::new(Code::CloudSyncJoinUnmatched, Severity::Warning, "groups", format!("{} group(s) written back by Entra Connect are not matched by Cloud Sync (it joins on msDS-ExternalDirectoryObjectId only): it would create a second group next to each and never delete the old one: {}", unmatched.len(), abbreviate(&dns)))
+                Finding::new(Code::CloudSyncJoinUnmatched, o.dn_text.to_string(), "written back by Entra Connect but not matched by Cloud Sync (it joins on msDS-ExternalDirectoryObjectId only): Cloud Sync would create a second group next to it and never delete this one")
                     .evidence("adminDescription = Group_<objectId>, msDS-ExternalDirectoryObjectId empty")
                     .fix("Before moving to Cloud Sync, copy adminDescription into msDS-ExternalDirectoryObjectId on each group (Microsoft's migration from Connect group writeback v2), e.g. Get-ADGroup -SearchBase <OU> -Filter * -Properties adminDescription | ForEach-Object { Set-ADGroup $_ -Replace @{'msDS-ExternalDirectoryObjectId'=$_.adminDescription} }")
                     .only(&[Target::CloudSync]),
@@ -709,16 +748,16 @@ pub fn audit_with(
         }
         if ad.recycle_bin_enabled == Some(false) {
             findings.push(
-                Finding::new(Code::RecycleBinDisabled, Severity::Warning, "Recycle Bin", "the AD Recycle Bin is off: a deleted written-back group cannot be restored with its SID")
+                Finding::new(Code::RecycleBinDisabled, "Recycle Bin", "the AD Recycle Bin is off: a deleted written-back group cannot be restored with its SID")
                     .fix("Enable-ADOptionalFeature 'Recycle Bin Feature' -Scope ForestOrConfigurationSet -Target <forest>"),
             );
         }
     }
     if ou_dn.is_none() {
+        gaps.push((section::TARGET_OU.to_string(), Vec::new()));
         findings.push(
             Finding::new(
                 Code::TargetOuUnknown,
-                Severity::Warning,
                 "target OU",
                 "no target OU is known, so names and existing objects cannot be checked",
             )
@@ -727,19 +766,58 @@ pub fn audit_with(
     }
     // --- forecast --------------------------------------------------------------------------------
     let inputs = prepared.inputs(s);
-    let targets = if opts.targets.is_empty() {
-        Target::ALL.to_vec()
-    } else {
-        opts.targets.clone()
-    };
+    let targets = forecast_targets(&opts.targets, &opts.gate.targets);
     let mut forecasts = Vec::new();
     for &target in &targets {
         let f = core::forecast_with(target, &inputs, &opts.policy, overrides);
         forecast_findings(&f, &inputs, &mut findings);
+        // Members matter only for groups this target writes back.
+        for g in &f.groups {
+            if g.outcome == Outcome::Writeback && !g.members.collected {
+                gaps.push((section::MEMBERS.to_string(), vec![target]));
+            }
+        }
         forecasts.push(f);
     }
-    // --- verdicts ------------------------------------------------------------------------------
+    let mut no_members: BTreeMap<String, (String, Vec<Target>)> = BTreeMap::new();
+    for f in &forecasts {
+        for g in f
+            .groups
+            .iter()
+            .filter(|g| g.outcome == Outcome::Writeback && !g.members.collected)
+        {
+            no_members
+                .entry(g.id.clone())
+                .or_insert_with(|| (g.display_name.clone(), Vec::new()))
+                .1
+                .push(f.target);
+        }
+    }
+    if !no_members.is_empty() {
+        missing.push(section::MEMBERS.into());
+    }
+    for (id, (name, ts)) in no_members {
+        findings.push(
+            Finding::new(
+                Code::MembersNotCollected,
+                id,
+                format!("{} has no members array: its member limit, nesting and member resolution are unknown", quoted(&name)),
+            )
+            .fix("Collect members (gwb collect does) or add a \"members\" array to the group")
+            .only(&ts),
+        );
+    }
+    // --- severity model, waivers, verdicts, gate ------------------------------------------------
+    let as_of_text = opts
+        .as_of
+        .clone()
+        .unwrap_or_else(|| opts.generated_at.clone());
+    let as_of = severity::parse_time(&as_of_text);
     let mut findings = merge_targets(findings);
+    for f in &mut findings {
+        f.severity = severity::effective(f.code, as_of, &opts.overrides);
+    }
+    apply_waivers(&mut findings, &opts.waivers, as_of);
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -747,43 +825,27 @@ pub fn audit_with(
             .then_with(|| a.subject.cmp(&b.subject))
     });
     let incomplete_list: Vec<String> = incomplete.into_iter().collect();
-    let verdicts = targets
+    let gated = gate::gating_targets(&targets, &opts.gate.targets, flags);
+    let verdicts: Vec<TargetVerdict> = targets
         .iter()
         .map(|&target| {
-            let applicable = findings.iter().filter(|f| f.applies_to(target));
-            let errors = applicable
-                .clone()
-                .filter(|f| f.severity == Severity::Error)
-                .count();
-            let warnings = applicable
-                .filter(|f| f.severity == Severity::Warning)
-                .count();
-            let blocking = findings.iter().any(|f| {
-                f.applies_to(target)
-                    && f.severity == Severity::Error
-                    && !matches!(f.code, Code::EvidenceIncomplete | Code::EvidenceTruncated)
-            });
-            let verdict = if blocking {
-                Verdict::Blocked
-            } else if !incomplete_list.is_empty() {
-                Verdict::Incomplete
-            } else if warnings > 0 || errors > 0 {
-                Verdict::ReadyWithWarnings
-            } else {
-                Verdict::Ready
-            };
-            TargetVerdict {
+            verdict(
                 target,
-                verdict,
-                errors,
-                warnings,
-            }
+                &findings,
+                &gaps,
+                flags,
+                as_of,
+                &opts.overrides,
+                gated.contains(&target),
+            )
         })
         .collect();
+    let gate = gate::evaluate(&opts.gate, &verdicts, &missing, &incomplete_list);
     Ok(Report {
         format: REPORT_FORMAT,
         gwb_version: env!("CARGO_PKG_VERSION"),
         generated_at: opts.generated_at.clone(),
+        as_of: as_of_text,
         snapshot: SnapshotInfo {
             origin: s.origin.clone(),
             tenant_id: t.tenant_id.clone(),
@@ -798,10 +860,163 @@ pub fn audit_with(
             missing,
             incomplete: incomplete_list,
         },
+        overrides: opts.overrides.clone(),
+        gate,
         verdicts,
         findings,
         forecast: forecasts,
     })
+}
+
+/// The forecast targets: the requested ones (default all), plus any gating target, in
+/// `Target::ALL` order.
+fn forecast_targets(requested: &[Target], gating: &[Target]) -> Vec<Target> {
+    Target::ALL
+        .iter()
+        .copied()
+        .filter(|t| requested.is_empty() || requested.contains(t) || gating.contains(t))
+        .collect()
+}
+
+/// One target's verdict: unavailable, else blocked by a counted error, else incomplete when a
+/// blocking check lacks its evidence, else ready (with warnings).
+fn verdict(
+    target: Target,
+    findings: &[Finding],
+    gaps: &[(String, Vec<Target>)],
+    flags: Flags,
+    as_of: Option<time::OffsetDateTime>,
+    overrides: &Overrides,
+    gated: bool,
+) -> TargetVerdict {
+    let applicable: Vec<&Finding> = findings.iter().filter(|f| f.applies_to(target)).collect();
+    let counted = || applicable.iter().filter(|f| f.counts());
+    let errors = counted().filter(|f| f.severity == Severity::Error).count();
+    let warnings = counted()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
+    let waived = applicable.iter().filter(|f| !f.counts()).count();
+    let blocking = counted()
+        .filter(|f| f.severity == Severity::Error && !f.code.is_evidence_gap())
+        .count();
+    // Sections missing for this target, and the blocking checks they hide.
+    let gap_sections: BTreeSet<&str> = gaps
+        .iter()
+        .filter(|(_, ts)| ts.is_empty() || ts.contains(&target))
+        .map(|(s, _)| s.as_str())
+        .collect();
+    let mut missing: BTreeSet<String> = BTreeSet::new();
+    let mut unchecked = Vec::new();
+    for &c in Code::ALL {
+        if c.is_evidence_gap()
+            || !c.applies_to(target)
+            || severity::effective(c, as_of, overrides) != Severity::Error
+        {
+            continue;
+        }
+        let hidden: Vec<&str> = c
+            .needs()
+            .iter()
+            .copied()
+            .filter(|n| gap_sections.contains(n))
+            .collect();
+        if !hidden.is_empty() || (gap_sections.contains(section::ANY) && !c.needs().is_empty()) {
+            unchecked.push(c);
+            missing.extend(hidden.iter().map(|h| h.to_string()));
+        }
+    }
+    // An export that lost data, or a section gwb does not know: any check may rest on it.
+    if gap_sections.contains(section::ANY) {
+        missing.insert("data lost in an export or an unfinished section".into());
+    }
+    // A collector that did not finish a section needed by a check is incomplete too.
+    let verdict = if target == Target::ConnectV2 && flags.v2 == Some(false) {
+        Verdict::Unavailable
+    } else if blocking > 0 {
+        Verdict::Blocked
+    } else if !missing.is_empty() {
+        Verdict::Incomplete
+    } else if warnings > 0 || errors > 0 {
+        Verdict::ReadyWithWarnings
+    } else {
+        Verdict::Ready
+    };
+    TargetVerdict {
+        target,
+        verdict,
+        errors,
+        warnings,
+        blocking,
+        waived,
+        missing: missing.into_iter().collect(),
+        unchecked,
+        gated,
+    }
+}
+
+/// Mark findings a valid waiver accepts; an expired waiver and one that matches nothing become
+/// findings of their own.
+fn apply_waivers(
+    findings: &mut Vec<Finding>,
+    waivers: &[Waiver],
+    as_of: Option<time::OffsetDateTime>,
+) {
+    let mut extra = Vec::new();
+    for w in waivers {
+        let mut matched: Vec<Target> = Vec::new();
+        let mut any = false;
+        let mut all_targets = false;
+        for f in findings
+            .iter_mut()
+            .filter(|f| w.matches(f.code, &f.subject))
+        {
+            any = true;
+            if f.targets.is_empty() {
+                all_targets = true;
+            }
+            matched.extend(f.targets.iter().copied());
+            if !w.expired(as_of) {
+                f.waived = Some(Waived {
+                    reason: w.reason.clone(),
+                    expires: w.expires.clone(),
+                    approved_by: w.approved_by.clone(),
+                });
+            }
+        }
+        if !any {
+            extra.push(
+                Finding::new(
+                    Code::WaiverUnmatched,
+                    format!("{} {}", w.code.as_str(), w.subject),
+                    format!("the waiver for {} on {} matches no finding", w.code.as_str(), w.subject),
+                )
+                .evidence(w.source.clone())
+                .fix("Remove the waiver, or correct its code and subject (a group's subject is its object id)"),
+            );
+        } else if w.expired(as_of) {
+            matched.sort();
+            matched.dedup();
+            let mut f = Finding::new(
+                Code::WaiverExpired,
+                format!("{} {}", w.code.as_str(), w.subject),
+                format!(
+                    "the waiver for {} on {} expired on {} (approved by {}: {}); the finding counts again",
+                    w.code.as_str(),
+                    w.subject,
+                    w.expires,
+                    w.approved_by,
+                    w.reason
+                ),
+            )
+            .evidence(w.source.clone())
+            .fix("Renew the waiver with a new expires date (approved again), or fix the finding");
+            if !all_targets {
+                f.targets = matched;
+            }
+            extra.push(f);
+        }
+    }
+    findings.extend(extra);
 }
 
 /// The same finding raised for several targets is reported once, listing the targets.
@@ -832,167 +1047,107 @@ fn merge_targets(findings: Vec<Finding>) -> Vec<Finding> {
     out
 }
 
-fn abbreviate(items: &[&str]) -> String {
-    const N: usize = 10;
-    let mut s = items.iter().take(N).copied().collect::<Vec<_>>().join(", ");
-    if items.len() > N {
-        s.push_str(&format!(" and {} more", items.len() - N));
-    }
-    s
-}
-
-/// Findings that read the forecast of one target.
+/// Findings that read the forecast of one target: one per subject (group), grouped only when
+/// rendered.
 fn forecast_findings(f: &Forecast, inputs: &Inputs, out: &mut Vec<Finding>) {
     let t = f.target;
     let only = [t];
-    let mut by_reason: BTreeMap<GroupReason, Vec<&core::GroupForecast>> = BTreeMap::new();
     for g in &f.groups {
-        by_reason.entry(g.reason).or_default().push(g);
-    }
-    let names = |v: &[&core::GroupForecast]| {
-        abbreviate(
-            &v.iter()
-                .map(|g| g.display_name.as_str())
-                .collect::<Vec<_>>(),
-        )
-    };
-    if let Some(v) = by_reason.get(&GroupReason::NameCollision) {
-        for g in v {
-            out.push(
-                Finding::new(Code::NameCollision, Severity::Error, g.id.clone(), format!("{:?}: {}", g.display_name, g.detail))
+        let name = quoted(&g.display_name);
+        match g.reason {
+            GroupReason::NameCollision => out.push(
+                Finding::new(Code::NameCollision, g.id.clone(), format!("{name}: {}", g.detail))
                     .evidence(g.cn.clone().unwrap_or_default())
                     .fix("Rename or move the existing object, rename the cloud group, or use the other --cn-format")
                     .only(&only),
-            );
+            ),
+            GroupReason::MemberLimitExceeded => out.push(
+                Finding::new(Code::MemberLimitExceeded, g.id.clone(), format!("{name} is over the member limit and is not written back: {}", g.detail))
+                    .evidence(format!("{} members", g.members.total))
+                    .fix("Split the group, or (Microsoft 365 groups, Connect) raise the limit to 250,000 by disabling the 'Out to AD - Group Writeback Member Limit' rule (--member-limit raised)")
+                    .only(&only),
+            ),
+            GroupReason::UnsupportedDistributionList | GroupReason::UnsupportedMailEnabledSecurity => out.push(
+                Finding::new(Code::UnsupportedGroups, g.id.clone(), format!("{name} cannot be written back ({})", g.reason.code()))
+                    .fix("Recreate it as a Microsoft 365 group if it must reach AD")
+                    .only(&only),
+            ),
+            _ => {}
         }
-    }
-    if let Some(v) = by_reason.get(&GroupReason::MemberLimitExceeded) {
-        out.push(
-            Finding::new(Code::MemberLimitExceeded, Severity::Warning, "groups", format!("{} group(s) are over the member limit and are not written back: {}", v.len(), names(v)))
-                .fix("Split the groups, or (Microsoft 365 groups, Connect) raise the limit to 250,000 by disabling the 'Out to AD - Group Writeback Member Limit' rule (--member-limit raised)")
-                .only(&only),
-        );
-    }
-    let unsupported: Vec<&core::GroupForecast> = [
-        GroupReason::UnsupportedDistributionList,
-        GroupReason::UnsupportedMailEnabledSecurity,
-    ]
-    .iter()
-    .filter_map(|r| by_reason.get(r))
-    .flatten()
-    .copied()
-    .collect();
-    if !unsupported.is_empty() && !out.iter().any(|f| f.code == Code::UnsupportedGroups) {
-        out.push(
-            Finding::new(Code::UnsupportedGroups, Severity::Info, "groups", format!("{} distribution list(s) or mail-enabled security group(s) cannot be written back: {}", unsupported.len(), names(&unsupported)))
-                .fix("Recreate them as Microsoft 365 groups if they must reach AD"),
-        );
-    }
-    let deleted: Vec<&core::GroupForecast> = f
-        .groups
-        .iter()
-        .filter(|g| g.outcome == Outcome::Delete)
-        .collect();
-    if !deleted.is_empty() {
-        let rb = inputs.ad.and_then(|a| a.recycle_bin_enabled);
-        out.push(
-            Finding::new(
-                Code::AdGroupsDeleted,
-                Severity::Warning,
-                "groups",
-                format!(
-                    "{} AD group(s) would be deleted: {}",
-                    deleted.len(),
-                    names(&deleted)
-                ),
-            )
-            .evidence(format!(
-                "AD Recycle Bin: {}",
-                match rb {
-                    Some(true) => "on",
-                    Some(false) => "off",
-                    None => "unknown",
-                }
-            ))
-            .fix("Review each deletion; make sure the AD Recycle Bin is on")
-            .only(&only),
-        );
-    }
-    let kept: Vec<&core::GroupForecast> = f
-        .groups
-        .iter()
-        .filter(|g| g.outcome == Outcome::Keep)
-        .collect();
-    if !kept.is_empty() {
-        out.push(
-            Finding::new(
-                Code::AdGroupsKept,
-                Severity::Info,
-                "groups",
-                format!(
-                    "{} AD group(s) stay in AD untouched and are no longer updated: {}",
-                    kept.len(),
-                    names(&kept)
-                ),
-            )
-            .fix("With --deletion modified they would be deleted instead")
-            .only(&only),
-        );
-    }
-    let mut member_counts: BTreeMap<MemberReason, usize> = BTreeMap::new();
-    let mut devices_need_writeback = 0;
-    for g in &f.groups {
+        match g.outcome {
+            Outcome::Delete => {
+                let rb = inputs.ad.and_then(|a| a.recycle_bin_enabled);
+                out.push(
+                    Finding::new(Code::AdGroupsDeleted, g.id.clone(), format!("the AD group of {name} would be deleted ({})", g.reason.code()))
+                        .evidence(format!(
+                            "{}; AD Recycle Bin: {}",
+                            g.existing_dn.as_deref().unwrap_or("no DN"),
+                            match rb {
+                                Some(true) => "on",
+                                Some(false) => "off",
+                                None => "unknown",
+                            }
+                        ))
+                        .fix("Review the deletion; make sure the AD Recycle Bin is on")
+                        .only(&only),
+                );
+            }
+            Outcome::Keep => out.push(
+                Finding::new(Code::AdGroupsKept, g.id.clone(), format!("the AD group of {name} stays in AD untouched and is no longer updated ({})", g.reason.code()))
+                    .evidence(g.existing_dn.clone().unwrap_or_default())
+                    .fix("With --deletion modified it would be deleted instead")
+                    .only(&only),
+            ),
+            _ => {}
+        }
+        let mut counts: BTreeMap<MemberReason, usize> = BTreeMap::new();
+        let mut devices = 0;
         for m in &g.members.skipped {
-            *member_counts.entry(m.reason).or_insert(0) += 1;
             if m.reason == MemberReason::MemberDomainLocalGroup {
                 out.push(
-                    Finding::new(Code::DomainLocalNesting, Severity::Error, g.id.clone(), format!("{:?} nests a domain-local group: {}", g.display_name, m.detail))
+                    Finding::new(Code::DomainLocalNesting, g.id.clone(), format!("{name} nests a domain-local group: {}", m.detail))
                         .evidence(format!("member {}", m.id))
                         .fix("Remove the member from the cloud group, or change the AD group's scope to Global or Universal")
                         .only(&only),
                 );
+                continue;
             }
             if m.reason == MemberReason::MemberDeviceRequiresDeviceWriteback {
-                devices_need_writeback += 1;
+                devices += 1;
             }
+            *counts.entry(m.reason).or_insert(0) += 1;
         }
-    }
-    if devices_need_writeback > 0 {
-        out.push(
-            Finding::new(Code::DeviceWritebackRequired, Severity::Warning, "devices", format!("{devices_need_writeback} Entra registered or joined device member(s) are not written: device writeback is not on"))
-                .fix("Enable device writeback in Entra Connect if these devices must be members in AD")
+        if devices > 0 {
+            out.push(
+                Finding::new(Code::DeviceWritebackRequired, g.id.clone(), format!("{devices} Entra registered or joined device member(s) of {name} are not written: device writeback is not on"))
+                    .fix("Enable device writeback in Entra Connect if these devices must be members in AD")
+                    .only(&only),
+            );
+        }
+        let skipped: usize = counts.values().sum();
+        if skipped > 0 {
+            let parts: Vec<String> = counts
+                .iter()
+                .map(|(r, n)| format!("{n} {}", r.code()))
+                .collect();
+            out.push(
+                Finding::new(
+                    Code::MembersSkipped,
+                    g.id.clone(),
+                    format!(
+                        "{skipped} member(s) of {name} are not written: {}",
+                        parts.join(", ")
+                    ),
+                )
                 .only(&only),
-        );
-    }
-    let skipped_total: usize = member_counts
-        .iter()
-        .filter(|(r, _)| **r != MemberReason::MemberDomainLocalGroup)
-        .map(|(_, n)| n)
-        .sum();
-    if skipped_total > 0 {
-        let parts: Vec<String> = member_counts
-            .iter()
-            .map(|(r, n)| format!("{n} {}", r.code()))
-            .collect();
-        out.push(
-            Finding::new(
-                Code::MembersSkipped,
-                Severity::Info,
-                "members",
-                format!(
-                    "{skipped_total} member(s) of written-back groups are not written: {}",
-                    parts.join(", ")
-                ),
-            )
-            .only(&only),
-        );
+            );
+        }
     }
     let c = f.counts();
     let n = |o| c.get(&o).copied().unwrap_or(0);
     out.push(
         Finding::new(
             Code::ForecastSummary,
-            Severity::Info,
             t.as_str(),
             format!(
                 "{}: {} written back, {} skipped, {} kept, {} deleted",

@@ -9,10 +9,8 @@ use crate::bundle::{ConnectEvidence, Snapshot};
 
 fn opts() -> Options {
     Options {
-        targets: vec![],
-        policy: Policy::default(),
-        target_ou: None,
-        generated_at: "t".into(),
+        generated_at: "2026-12-01T09:00:00Z".into(),
+        ..Options::default()
     }
 }
 
@@ -233,7 +231,7 @@ fn enablement_order_hazard_counts_disabled_groups_and_v2_verdicts() {
         .unwrap();
     assert_eq!(
         v2.verdict,
-        Verdict::Blocked,
+        Verdict::Unavailable,
         "v2 off can no longer be enabled"
     );
     // v1 already on: no hazard; v2 on: the deprecation warning instead of unavailability.
@@ -350,27 +348,123 @@ fn truncated_evidence_makes_the_verdict_incomplete() {
 }
 
 #[test]
-fn gate_respects_severity_and_targets() {
-    let t = TenantDoc {
+fn connect_v2_is_unavailable_while_v2_is_off_and_gated_like_the_others_when_on() {
+    let off = TenantDoc {
         on_premises_synchronization: Some(sync(Some(false), Some(false), Some("2.6.84.0"))),
         ..TenantDoc::default()
     };
-    let r = audit(&snap(t.clone()), &opts()).unwrap();
-    assert!(r.gate_fails(Some(Severity::Error)), "connect-v2 is blocked");
-    let only_gwb = audit(
-        &snap(t),
+    let r = audit(&snap(off.clone()), &opts()).unwrap();
+    let v2 = r
+        .verdicts
+        .iter()
+        .find(|v| v.target == Target::ConnectV2)
+        .unwrap();
+    assert_eq!(v2.verdict, Verdict::Unavailable);
+    assert!(!v2.gated);
+    assert!(!r.gate.targets.contains(&Target::ConnectV2));
+    assert!(
+        r.gate.line.contains("connect-v2 not gated"),
+        "{}",
+        r.gate.line
+    );
+    // Asked for explicitly, an unavailable target fails the gate.
+    let asked = audit(
+        &snap(off),
         &Options {
-            targets: vec![Target::Gwb],
+            gate: GatePolicy {
+                targets: vec![Target::ConnectV2],
+                ..GatePolicy::default()
+            },
             ..opts()
         },
     )
     .unwrap();
-    assert!(
-        !only_gwb.gate_fails(Some(Severity::Error)),
-        "the v2 finding does not apply to gwb"
+    assert_eq!(asked.gate.result, gate::GateResult::Failed);
+    assert_eq!(asked.gate.targets, [Target::ConnectV2]);
+    let on = TenantDoc {
+        on_premises_synchronization: Some(sync(Some(false), Some(true), Some("2.6.84.0"))),
+        ..TenantDoc::default()
+    };
+    let r = audit(&snap(on), &opts()).unwrap();
+    let v2 = r
+        .verdicts
+        .iter()
+        .find(|v| v.target == Target::ConnectV2)
+        .unwrap();
+    assert_ne!(v2.verdict, Verdict::Unavailable);
+    assert!(v2.gated);
+}
+
+#[test]
+fn a_bundle_without_evidence_fails_closed() {
+    let r = audit(&snap(TenantDoc::default()), &opts()).unwrap();
+    for v in r.verdicts.iter().filter(|v| v.gated) {
+        assert_eq!(v.verdict, Verdict::Incomplete, "{}", v.target.as_str());
+        assert!(v.missing.contains(&"ad".to_string()), "{:?}", v.missing);
+    }
+    assert_eq!(r.gate.result, gate::GateResult::Incomplete);
+    assert_eq!(r.gate.exit_code, 3);
+    let allowed = audit(
+        &snap(TenantDoc::default()),
+        &Options {
+            gate: GatePolicy {
+                allow_incomplete: true,
+                ..GatePolicy::default()
+            },
+            ..opts()
+        },
+    )
+    .unwrap();
+    assert_eq!(allowed.gate.result, gate::GateResult::Passed);
+}
+
+#[test]
+fn overrides_apply_before_verdicts_and_the_floor_deadline_has_passed() {
+    let t = TenantDoc {
+        on_premises_synchronization: Some(sync(Some(true), Some(false), Some("2.4.27.0"))),
+        ..TenantDoc::default()
+    };
+    let before = audit(
+        &snap(t.clone()),
+        &Options {
+            as_of: Some("2026-09-01T00:00:00Z".into()),
+            ..opts()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        find(&before, Code::ConnectVersionBelowFloor).severity,
+        Severity::Warning
     );
-    assert!(only_gwb.gate_fails(Some(Severity::Warning)));
-    assert!(!only_gwb.gate_fails(None));
+    let after = audit(&snap(t.clone()), &opts()).unwrap();
+    assert_eq!(
+        find(&after, Code::ConnectVersionBelowFloor).severity,
+        Severity::Error
+    );
+    let v1 = |r: &Report| {
+        r.verdicts
+            .iter()
+            .find(|v| v.target == Target::ConnectV1)
+            .unwrap()
+            .verdict
+    };
+    assert_eq!(v1(&after), Verdict::Blocked);
+    let warned = audit(
+        &snap(t),
+        &Options {
+            overrides: Overrides {
+                warn: vec![Code::ConnectVersionBelowFloor],
+                ..Overrides::default()
+            },
+            ..opts()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        find(&warned, Code::ConnectVersionBelowFloor).severity,
+        Severity::Warning
+    );
+    assert_ne!(v1(&warned), Verdict::Blocked);
 }
 
 #[test]

@@ -306,6 +306,26 @@ pub fn unmatched_by_cloud_sync<'a>(inputs: &Inputs<'a>) -> Vec<&'a AdObject> {
     v
 }
 
+/// The group's own writeback setting as the rules read it: `None` when it does not apply (the
+/// group is synced from AD, or is a kind that is never written back: distribution lists and
+/// mail-enabled security groups); otherwise `writebackConfiguration.isEnabled` (null, true or
+/// false). The one place that says which groups the setting governs.
+pub fn writeback_setting(g: &Group) -> Option<Option<bool>> {
+    if g.on_premises_sync_enabled == Some(true)
+        || matches!(
+            g.kind(),
+            GroupKind::Distribution | GroupKind::MailEnabledSecurity
+        )
+    {
+        return None;
+    }
+    Some(
+        g.writeback_configuration
+            .as_ref()
+            .and_then(|w| w.is_enabled),
+    )
+}
+
 fn member_limit(target: Target, kind: GroupKind, policy: &Policy) -> usize {
     match (target, kind) {
         (Target::CloudSync, _) => CLOUD_SYNC_LIMIT,

@@ -112,7 +112,7 @@ pub async fn collect_model(
         Some(prev) => match live::incremental(&client, prev).await {
             live::Incremental::Done(c) => *c,
             live::Incremental::Expired(why) => {
-                eprintln!("gwb: incremental collection not possible: {why}; collecting everything");
+                tracing::warn!("incremental collection not possible: {why}; collecting everything");
                 live::full(&client, tenant, concurrency, args.all_members).await
             }
         },
@@ -161,8 +161,8 @@ pub fn collect_bundle(
             })?;
             Some(prev)
         } else {
-            eprintln!(
-                "gwb: {} does not exist yet; collecting everything",
+            tracing::warn!(
+                "{} does not exist yet; collecting everything",
                 path.display()
             );
             None

@@ -49,6 +49,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A reader over the contents of a constructed TLV.
+    pub fn nested_in(t: &Tlv<'a>) -> Self {
+        Self::nested(t)
+    }
+
     fn nested(t: &Tlv<'a>) -> Self {
         Reader {
             buf: t.contents,
@@ -189,7 +194,7 @@ pub fn decode_paged(val: &[u8]) -> Result<(i64, Vec<u8>), BerError> {
     Ok((size, cookie))
 }
 
-fn encode_int(v: i64) -> Vec<u8> {
+pub fn encode_int(v: i64) -> Vec<u8> {
     let bytes = v.to_be_bytes();
     let mut start = 0;
     while start < 7 {
@@ -203,7 +208,7 @@ fn encode_int(v: i64) -> Vec<u8> {
     bytes[start..].to_vec()
 }
 
-fn push_tlv(out: &mut Vec<u8>, ident: u8, contents: &[u8]) {
+pub fn push_tlv(out: &mut Vec<u8>, ident: u8, contents: &[u8]) {
     out.push(ident);
     let len = contents.len();
     if len < 0x80 {
@@ -215,6 +220,48 @@ fn push_tlv(out: &mut Vec<u8>, ident: u8, contents: &[u8]) {
         out.extend_from_slice(&be[skip..]);
     }
     out.extend_from_slice(contents);
+}
+
+/// Decode the contents of a `SearchResultEntry` (`objectName`, `attributes`) as gwb's own
+/// message layer hands them over: every value kept as bytes, names as the server spelled
+/// them, values of a repeated attribute merged, in time linear in the entry's size.
+pub fn entry_from_raw(contents: &[u8]) -> Result<Entry, BerError> {
+    let mut r = Reader::new(contents);
+    let dn_t = r.expect_universal(4, "entry DN")?;
+    let dn = std::str::from_utf8(dn_t.contents)
+        .map_err(|_| berr(dn_t.offset, "entry DN is not UTF-8"))?
+        .to_string();
+    let mut entry = Entry::new(dn);
+    if r.is_empty() {
+        return Ok(entry);
+    }
+    let list = r.expect_universal(16, "attribute list")?;
+    let mut lr = Reader::nested(&list);
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    while !lr.is_empty() {
+        let pa = lr.expect_universal(16, "partial attribute")?;
+        let mut pr = Reader::nested(&pa);
+        let name_t = pr.expect_universal(4, "attribute type")?;
+        let name = std::str::from_utf8(name_t.contents)
+            .map_err(|_| berr(name_t.offset, "attribute type is not UTF-8"))?
+            .to_string();
+        let mut values = Vec::new();
+        if !pr.is_empty() {
+            let set = pr.expect_universal(17, "attribute value SET")?;
+            let mut sr = Reader::nested(&set);
+            while !sr.is_empty() {
+                values.push(sr.expect_universal(4, "attribute value")?.contents.to_vec());
+            }
+        }
+        match index.get(&name.to_ascii_lowercase()) {
+            Some(&i) => entry.attrs[i].1.extend(values),
+            None => {
+                index.insert(name.to_ascii_lowercase(), entry.attrs.len());
+                entry.attrs.push((name, values));
+            }
+        }
+    }
+    Ok(entry)
 }
 
 /// Walk a `SearchResultEntry` (`[APPLICATION 4] SEQUENCE { objectName, attributes }`) into an

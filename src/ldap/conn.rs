@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use ldap3::controls::RawControl;
-use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError, Scope, SearchResult};
+use ldap3::{LdapError, Scope};
 use rustls::ClientConfig;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -19,6 +19,8 @@ use secrecy::{ExposeSecret, SecretString};
 use super::args::{LdapArgs, PASSWORD_ENV};
 use super::ber;
 use super::explain;
+/// The connection handle: gwb's own message layer, with ldap3's method names.
+pub use super::proto::Ldap;
 use crate::ad::ldif::Entry;
 
 /// RFC 2696 paged results.
@@ -139,8 +141,8 @@ impl Settings {
                      Use ldaps://, or add --starttls; --allow-insecure-bind overrides this on an isolated test network"
                 );
             }
-            eprintln!(
-                "gwb: WARNING: simple bind over plain ldap:// (--allow-insecure-bind): the password crosses the network unencrypted"
+            tracing::warn!(
+                "simple bind over plain ldap:// (--allow-insecure-bind): the password crosses the network unencrypted"
             );
         }
         let auth = if args.kerberos {
@@ -162,8 +164,8 @@ impl Settings {
             }
         };
         if args.insecure_skip_tls_verify {
-            eprintln!(
-                "gwb: WARNING: --insecure-skip-tls-verify: the DC's certificate is NOT checked; anyone on the network path can \
+            tracing::warn!(
+                "--insecure-skip-tls-verify: the DC's certificate is NOT checked; anyone on the network path can \
                  impersonate the DC and read the bind password. Use --ca-file instead."
             );
         }
@@ -594,19 +596,19 @@ impl Conn {
                 .with_controls(ctrls)
                 .search(base, scope, filter, attrs.to_vec())
                 .await;
-            let SearchResult(items, result) = res.map_err(|e| ldap_err(e, timeout))?;
+            let outcome = res.map_err(|e| ldap_err(e, timeout))?;
+            let Some(result) = outcome.result else {
+                return Err(OpError::Other(anyhow::anyhow!(
+                    "the search ended without a result"
+                )));
+            };
             if result.rc != 0 {
                 return Err(OpError::Result {
                     rc: result.rc,
                     text: result.text,
                 });
             }
-            for item in &items {
-                if item.is_ref() || item.is_intermediate() {
-                    continue;
-                }
-                out.push(ber::entry_from_tag(&item.0)?);
-            }
+            out.extend(outcome.entries);
             cookie.clear();
             if paged {
                 for c in &result.ctrls {
@@ -750,25 +752,21 @@ fn is_no_such_object(e: &anyhow::Error) -> bool {
 }
 
 async fn connect_and_bind(s: &Settings) -> anyhow::Result<Ldap> {
-    let mut cs = LdapConnSettings::new()
-        .set_conn_timeout(s.timeout)
-        .set_starttls(s.starttls);
-    if let Some(cfg) = &s.tls {
-        cs = cs.set_config(cfg.clone());
-    }
     let target = if s.starttls {
         format!("{} (StartTLS)", s.url)
     } else {
         s.url.clone()
     };
-    let (conn, mut ldap) = LdapConnAsync::with_settings(cs, &s.url)
-        .await
-        .map_err(|e| anyhow::anyhow!(explain::connect_failure(&e, &target, s.have_ca_file)))?;
-    tokio::spawn(async move {
-        if let Err(e) = conn.drive().await {
-            tracing::debug!("LDAP connection ended: {e}");
-        }
-    });
+    let url = url::Url::parse(&s.url).with_context(|| format!("{:?} is not a URL", s.url))?;
+    let mut ldap = Ldap::connect(super::proto::ConnectOpts {
+        url: &url,
+        host: &s.host,
+        starttls: s.starttls,
+        tls: s.tls.clone(),
+        timeout: s.timeout,
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!(explain::connect_failure(&e, &target, s.have_ca_file)))?;
     match &s.auth {
         Auth::Simple { name, password } => {
             let res = ldap
@@ -787,12 +785,79 @@ async fn connect_and_bind(s: &Settings) -> anyhow::Result<Ldap> {
     Ok(ldap)
 }
 
+/// SASL GSSAPI bind (RFC 4752) with the caller's ticket cache, over gwb's own message layer.
+/// Only over TLS (ldaps:// or StartTLS), with TLS channel binding (tls-server-end-point) and
+/// no SASL security layer: gwb does not implement SASL signing or sealing, and TLS already
+/// protects the connection.
 #[cfg(feature = "kerberos")]
 async fn kerberos_bind(ldap: &mut Ldap, s: &Settings) -> anyhow::Result<()> {
-    let res = ldap
-        .sasl_gssapi_bind(&s.host)
+    use cross_krb5::{ClientCtx, InitiateFlags, K5Ctx, Step};
+    const IN_PROGRESS: u32 = 14;
+    if !ldap.has_tls {
+        bail!(
+            "a Kerberos bind needs TLS (ldaps:// or --starttls): gwb protects the connection with TLS, not SASL sealing"
+        );
+    }
+    let spn = format!("ldap/{}", s.host);
+    let cbt = ldap.tls_endpoint.as_ref().map(|t| {
+        let mut v = b"tls-server-end-point:".to_vec();
+        v.extend_from_slice(t);
+        v
+    });
+    let (pending, token) = ClientCtx::new(InitiateFlags::empty(), None, &spn, cbt.as_deref())
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "Kerberos: no ticket for {spn} ({}); run kinit, check KRB5_CONFIG / KRB5CCNAME and that the DC has the SPN {spn}",
+                crate::redact::redact(&format!("{e:#}"))
+            )
+        })?;
+    let fail = |e: LdapError| anyhow::anyhow!("Kerberos bind to {} failed: {e}", s.host);
+    let (res, creds) = ldap
+        .with_timeout(s.timeout)
+        .sasl_bind("GSSAPI", Some(&token))
         .await
-        .map_err(|e| anyhow::anyhow!("Kerberos bind to {} failed: {e}", s.host))?;
+        .map_err(fail)?;
+    if res.rc != IN_PROGRESS {
+        bail!(explain::bind_failure(res.rc, &res.text, &s.who()));
+    }
+    let server_token = creds.context("the DC sent no GSSAPI token")?;
+    let mut ctx = match pending
+        .step(&server_token)
+        .map_err(|e| anyhow::anyhow!("Kerberos: the DC's GSSAPI token was refused: {e:#}"))?
+    {
+        Step::Finished((ctx, None)) => ctx,
+        _ => bail!("Kerberos: the GSSAPI exchange did not finish in one round trip"),
+    };
+    let (res, creds) = ldap
+        .with_timeout(s.timeout)
+        .sasl_bind("GSSAPI", None)
+        .await
+        .map_err(fail)?;
+    if res.rc == 0 {
+        return Ok(());
+    }
+    if res.rc != IN_PROGRESS {
+        bail!(explain::bind_failure(res.rc, &res.text, &s.who()));
+    }
+    let offer = ctx
+        .unwrap(&creds.context("the DC sent no security-layer offer")?)
+        .map_err(|e| {
+            anyhow::anyhow!("Kerberos: cannot read the DC's security-layer offer: {e:#}")
+        })?;
+    // RFC 4752 §3.1: byte 0 is the bit mask of layers; 1 = none.
+    if offer.len() != 4 || offer[0] & 1 == 0 {
+        bail!(
+            "Kerberos: the DC insists on SASL signing or sealing, which gwb does not do; use ldaps:// or --starttls"
+        );
+    }
+    let choice = ctx
+        .wrap(true, &[1, 0, 0, 0])
+        .map_err(|e| anyhow::anyhow!("Kerberos: cannot answer the security-layer offer: {e:#}"))?;
+    let (res, _) = ldap
+        .with_timeout(s.timeout)
+        .sasl_bind("GSSAPI", Some(&choice))
+        .await
+        .map_err(fail)?;
     if res.rc != 0 {
         bail!(explain::bind_failure(res.rc, &res.text, &s.who()));
     }

@@ -1,7 +1,8 @@
-//! Active Directory over LDAP (ldap3 on rustls/aws-lc-rs): connection and binds, paged and
+//! Active Directory over LDAP (gwb's own message layer on rustls/aws-lc-rs): connection and binds, paged and
 //! ranged reads, and discovery of what the decision core needs into `ad.ldif` entries.
 //!
 //! `conn` owns the connection (TLS policy, binds, timeouts, reconnect, paging, ranges),
+//! `proto` the one request path (every request encoded, every answer decoded by gwb),
 //! `ber` the defensive decoding of server data, `explain` admin-facing error messages, and
 //! `write` the one write path (add, modify, modrdn, delete, result classification, retries), and
 //! `discover` what is read and how it is shaped for [`crate::ad::AdSnapshot::from_entries`].
@@ -11,6 +12,7 @@ pub mod ber;
 pub mod conn;
 pub mod discover;
 pub mod explain;
+pub mod proto;
 pub mod write;
 
 use crate::ad::ldif::Entry;

@@ -39,6 +39,8 @@ pub struct PlanInputArgs {
     #[command(flatten)]
     pub policy: crate::cli::PolicyArgs,
     #[command(flatten)]
+    pub config: crate::config::ConfigArgs,
+    #[command(flatten)]
     pub graph: crate::graph::args::GraphArgs,
     #[command(flatten)]
     pub ldap: crate::ldap::args::LdapArgs,

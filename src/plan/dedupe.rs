@@ -16,12 +16,10 @@ pub struct Conflict {
     pub second: usize,
 }
 
+/// A property the record does not carry. An empty list is data (a group with no members is not
+/// a group whose members were not collected), so only null counts as absent.
 fn absent(v: &serde_json::Value) -> bool {
-    match v {
-        serde_json::Value::Null => true,
-        serde_json::Value::Array(a) => a.is_empty(),
-        _ => false,
-    }
+    v.is_null()
 }
 
 /// Merge `b` into `a` when they never contradict each other: every property both carry has
@@ -34,12 +32,12 @@ fn merge(a: &Group, b: &Group) -> Option<Group> {
         return None;
     };
     for (k, vb) in y {
+        if absent(&vb) {
+            continue;
+        }
         match x.get(&k) {
-            Some(va) if !absent(va) => {
-                if !absent(&vb) && *va != vb {
-                    return None;
-                }
-            }
+            Some(va) if !absent(va) && *va != vb => return None,
+            Some(va) if !absent(va) => {}
             _ => {
                 x.insert(k, vb);
             }

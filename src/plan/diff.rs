@@ -194,6 +194,21 @@ pub fn takeover_refusal(s: &Snapshot, prepared: &Prepared, ou: &Dn) -> Option<Re
 
 /// Build the plan. Pure: same snapshot and options, same plan.
 pub fn build(s: &Snapshot, prepared: &Prepared, opts: &PlanOptions) -> Result<Plan, PlanError> {
+    build_with(
+        s,
+        prepared,
+        opts,
+        &crate::core::overrides::Overrides::default(),
+    )
+}
+
+/// [`build`] with the configuration's per-group overrides (exclude, CN, protected).
+pub fn build_with(
+    s: &Snapshot,
+    prepared: &Prepared,
+    opts: &PlanOptions,
+    overrides: &crate::core::overrides::Overrides,
+) -> Result<Plan, PlanError> {
     let Some(ad) = s.ad.as_ref() else {
         return Err(PlanError::NoAd);
     };
@@ -202,7 +217,7 @@ pub fn build(s: &Snapshot, prepared: &Prepared, opts: &PlanOptions) -> Result<Pl
     };
     let inputs = prepared.inputs(s);
     let policy = core_policy(&opts.policy);
-    let desired = desired::desired(&inputs, &policy);
+    let desired = desired::desired_with(&inputs, &policy, overrides);
     let proof = delete_proof_state(s, opts);
     let ou_obj = ad.by_dn(ou);
     let mut refusals = Vec::new();

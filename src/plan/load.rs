@@ -14,7 +14,7 @@ use crate::graph::args::GraphArgs;
 
 use super::args::PlanInputArgs;
 use super::dedupe::{Conflict, dedupe_groups};
-use super::diff::{PlanOptions, build};
+use super::diff::{PlanOptions, build_with};
 use super::model::*;
 
 /// Lower-case hex SHA-256 of bytes.
@@ -264,6 +264,16 @@ fn graph_absent(args: &GraphArgs, ids: &[String]) -> anyhow::Result<HashSet<Stri
 
 /// Load, check and plan: `gwb plan`'s whole job, shared by apply and sync.
 pub fn make_plan(args: &PlanInputArgs) -> anyhow::Result<Plan> {
+    let mut args = args.clone();
+    let cfg = crate::config::load_into_plan(&mut args)?;
+    make_plan_with(&args, &cfg.overrides)
+}
+
+/// [`make_plan`] with arguments already merged with the configuration, and its overrides.
+pub fn make_plan_with(
+    args: &PlanInputArgs,
+    overrides: &crate::core::overrides::Overrides,
+) -> anyhow::Result<Plan> {
     let loaded = load(args)?;
     let prepared =
         crate::core::inputs::prepare(&loaded.snapshot, args.policy.target_ou.as_deref())?;
@@ -279,7 +289,7 @@ pub fn make_plan(args: &PlanInputArgs) -> anyhow::Result<Plan> {
         partial_evidence: loaded.partial_evidence.clone(),
         graph_absent: None,
     };
-    let plan = build(&loaded.snapshot, &prepared, &opts)?;
+    let plan = build_with(&loaded.snapshot, &prepared, &opts, overrides)?;
     if args.snapshot.is_some() {
         return Ok(plan);
     }
@@ -295,7 +305,7 @@ pub fn make_plan(args: &PlanInputArgs) -> anyhow::Result<Plan> {
     } else {
         graph_absent(&args.graph, &candidates)?
     });
-    Ok(build(&loaded.snapshot, &prepared, &opts)?)
+    Ok(build_with(&loaded.snapshot, &prepared, &opts, overrides)?)
 }
 
 /// Read a saved plan.

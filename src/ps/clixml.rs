@@ -322,10 +322,16 @@ impl<'a> Parser<'a> {
                 }
                 PsValue::Null
             }
+            // One rule for every typed scalar (docs/powershell.md, "Typed scalars"): its text
+            // must parse as its type, sized integers within their range; otherwise the file
+            // is rejected with an error naming the element and quoting an excerpt.
             "S" | "URI" | "XD" | "SBK" | "Version" | "SemanticVersion" | "DT" | "TS" | "G"
             | "D" => {
                 let raw = text(self)?;
                 let decoded = decode_name(&raw).map_err(|m| self.element_err(name, m))?;
+                if let Some(problem) = typed_text_problem(name, &decoded) {
+                    return Err(self.element_err(name, problem));
+                }
                 if name == "S" {
                     PsValue::Str(decoded)
                 } else {
@@ -341,39 +347,81 @@ impl<'a> Parser<'a> {
                     t if t.eq_ignore_ascii_case("true") || t == "1" => PsValue::Bool(true),
                     t if t.eq_ignore_ascii_case("false") || t == "0" => PsValue::Bool(false),
                     t => {
-                        return Err(
-                            self.element_err(name, format!("{:?} is not a boolean", short(t)))
-                        );
+                        return Err(self.element_err(
+                            name,
+                            format!(
+                                "{} is not a boolean (true or false)",
+                                crate::text::excerpt(t)
+                            ),
+                        ));
                     }
                 }
             }
             "I16" | "I32" | "I64" | "SB" => {
                 let raw = text(self)?;
-                let n: i64 = raw.trim().parse().map_err(|_| {
-                    self.element_err(name, format!("{:?} is not an integer", short(&raw)))
-                })?;
+                let (lo, hi): (i64, i64) = match name {
+                    "SB" => (i8::MIN.into(), i8::MAX.into()),
+                    "I16" => (i16::MIN.into(), i16::MAX.into()),
+                    "I32" => (i32::MIN.into(), i32::MAX.into()),
+                    _ => (i64::MIN, i64::MAX),
+                };
+                let n = raw
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| (lo..=hi).contains(n))
+                    .ok_or_else(|| {
+                        self.element_err(
+                            name,
+                            format!(
+                                "{} is not an integer from {lo} to {hi}",
+                                crate::text::excerpt(raw.trim())
+                            ),
+                        )
+                    })?;
                 PsValue::Int(n)
             }
             "By" | "U16" | "U32" | "U64" => {
                 let raw = text(self)?;
-                let n: u64 = raw.trim().parse().map_err(|_| {
-                    self.element_err(
-                        name,
-                        format!("{:?} is not an unsigned integer", short(&raw)),
-                    )
-                })?;
+                let hi: u64 = match name {
+                    "By" => u8::MAX.into(),
+                    "U16" => u16::MAX.into(),
+                    "U32" => u32::MAX.into(),
+                    _ => u64::MAX,
+                };
+                let n = raw
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n <= hi)
+                    .ok_or_else(|| {
+                        self.element_err(
+                            name,
+                            format!(
+                                "{} is not an unsigned integer from 0 to {hi}",
+                                crate::text::excerpt(raw.trim())
+                            ),
+                        )
+                    })?;
                 PsValue::UInt(n)
             }
             "C" => {
                 let raw = text(self)?;
-                let n: u32 = raw.trim().parse().map_err(|_| {
-                    self.element_err(name, format!("{:?} is not a character code", short(&raw)))
-                })?;
-                PsValue::Str(
-                    char::from_u32(n)
-                        .map(String::from)
-                        .unwrap_or_else(|| "\u{FFFD}".into()),
-                )
+                let c = raw
+                    .trim()
+                    .parse::<u16>()
+                    .ok()
+                    .and_then(|n| char::from_u32(n.into()))
+                    .ok_or_else(|| {
+                        self.element_err(
+                            name,
+                            format!(
+                                "{} is not a character code (0 to 65535, not a surrogate)",
+                                crate::text::excerpt(raw.trim())
+                            ),
+                        )
+                    })?;
+                PsValue::Str(String::from(c))
             }
             "Db" | "Sg" => {
                 let raw = text(self)?;
@@ -383,7 +431,10 @@ impl<'a> Parser<'a> {
                     "-INF" | "-Infinity" => f64::NEG_INFINITY,
                     "NaN" => f64::NAN,
                     _ => t.parse().map_err(|_| {
-                        self.element_err(name, format!("{:?} is not a number", short(t)))
+                        self.element_err(
+                            name,
+                            format!("{} is not a number", crate::text::excerpt(t)),
+                        )
                     })?,
                 };
                 PsValue::Float(f)
@@ -727,8 +778,134 @@ fn attr<'x>(attrs: &'x [(String, String)], name: &str) -> Option<&'x str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn short(s: &str) -> String {
-    s.chars().take(40).collect()
+/// Why the text of a string-carried typed scalar does not parse as its type (`None`: it does).
+fn typed_text_problem(tag: &str, t: &str) -> Option<String> {
+    let ok = match tag {
+        "DT" => is_xs_datetime(t),
+        "TS" => is_xs_duration(t),
+        "G" => crate::ad::ids::parse_guid(t.trim()).is_some(),
+        "D" => {
+            let t = t.trim();
+            let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+            !digits.is_empty()
+                && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+                && digits.matches('.').count() <= 1
+                && digits.chars().any(|c| c.is_ascii_digit())
+        }
+        "Version" => {
+            let parts: Vec<&str> = t.trim().split('.').collect();
+            (2..=4).contains(&parts.len())
+                && parts.iter().all(|p| {
+                    !p.is_empty() && p.len() <= 10 && p.chars().all(|c| c.is_ascii_digit())
+                })
+        }
+        _ => true,
+    };
+    if ok {
+        return None;
+    }
+    let what = match tag {
+        "DT" => "a date and time (xs:dateTime, e.g. 2026-01-02T03:04:05.1234567Z)",
+        "TS" => "a time span (xs:duration, e.g. PT9.0269026S)",
+        "G" => "a GUID",
+        "D" => "a decimal number",
+        _ => "a version (e.g. 1.2.3.4)",
+    };
+    Some(format!("{} is not {what}", crate::text::excerpt(t)))
+}
+
+fn digits(s: &str, n: usize) -> bool {
+    s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `[-]YYYY-MM-DDThh:mm:ss[.f{1,7}][Z|±hh:mm]`, as .NET writes DateTime in CLIXML.
+fn is_xs_datetime(t: &str) -> bool {
+    let t = t.trim();
+    let t = t.strip_prefix('-').unwrap_or(t);
+    let Some((date, time)) = t.split_once('T') else {
+        return false;
+    };
+    let d: Vec<&str> = date.split('-').collect();
+    if d.len() != 3 || !digits(d[0], 4) || !digits(d[1], 2) || !digits(d[2], 2) {
+        return false;
+    }
+    let (month, day): (u32, u32) = (d[1].parse().unwrap_or(0), d[2].parse().unwrap_or(0));
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return false;
+    }
+    let (clock, zone) = if let Some(c) = time.strip_suffix('Z') {
+        (c, "")
+    } else if let Some(i) = time.rfind(['+', '-']) {
+        (&time[..i], &time[i + 1..])
+    } else {
+        (time, "")
+    };
+    if !zone.is_empty() {
+        let z: Vec<&str> = zone.split(':').collect();
+        if z.len() != 2 || !digits(z[0], 2) || !digits(z[1], 2) {
+            return false;
+        }
+    }
+    let (hms, frac) = clock.split_once('.').unwrap_or((clock, ""));
+    let frac_ok = frac.is_empty() || (frac.len() <= 7 && frac.bytes().all(|b| b.is_ascii_digit()));
+    if !frac_ok {
+        return false;
+    }
+    if clock.ends_with('.') {
+        return false;
+    }
+    let h: Vec<&str> = hms.split(':').collect();
+    h.len() == 3
+        && h.iter().all(|p| digits(p, 2))
+        && h[0].parse::<u32>().unwrap_or(99) < 24
+        && h[1].parse::<u32>().unwrap_or(99) < 60
+        && h[2].parse::<u32>().unwrap_or(99) < 61
+}
+
+/// `[-]P[nD][T[nH][nM][n[.n]S]]` with at least one component, as .NET writes TimeSpan.
+fn is_xs_duration(t: &str) -> bool {
+    let t = t.trim();
+    let t = t.strip_prefix('-').unwrap_or(t);
+    let Some(rest) = t.strip_prefix('P') else {
+        return false;
+    };
+    let (date, time) = match rest.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (rest, None),
+    };
+    let mut any = false;
+    let mut check = |part: &str, units: &[char], frac_unit: Option<char>| -> bool {
+        let mut num = String::new();
+        let mut order = 0usize;
+        for c in part.chars() {
+            if c.is_ascii_digit() || (c == '.' && frac_unit.is_some()) {
+                num.push(c);
+                continue;
+            }
+            let Some(pos) = units.iter().position(|u| *u == c) else {
+                return false;
+            };
+            if num.is_empty() || pos < order || num.matches('.').count() > 1 {
+                return false;
+            }
+            if num.contains('.') && Some(c) != frac_unit {
+                return false;
+            }
+            order = pos + 1;
+            num.clear();
+            any = true;
+        }
+        num.is_empty()
+    };
+    if !check(date, &['Y', 'M', 'D'], None) {
+        return false;
+    }
+    if let Some(time) = time
+        && (time.is_empty() || !check(time, &['H', 'M', 'S'], Some('S')))
+    {
+        return false;
+    }
+    any
 }
 
 /// Decode `_xHHHH_` (and `_xHHHHHHHH_`) escapes like `XmlConvert.DecodeName`, re-pairing
@@ -973,6 +1150,57 @@ fn format_double(f: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_rule_for_typed_scalars() {
+        let wrap = |inner: &str| {
+            format!(
+                "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><Obj RefId=\"0\"><MS>{inner}</MS></Obj></Objs>"
+            )
+        };
+        let good = [
+            "<B N=\"x\">true</B>",
+            "<By N=\"x\">255</By>",
+            "<I32 N=\"x\">-2147483648</I32>",
+            "<SB N=\"x\">-128</SB>",
+            "<U16 N=\"x\">65535</U16>",
+            "<DT N=\"x\">2026-01-02T03:04:05.1234567+01:00</DT>",
+            "<DT N=\"x\">2026-01-02T03:04:05</DT>",
+            "<TS N=\"x\">-P1DT2H3M4.5S</TS>",
+            "<TS N=\"x\">PT0S</TS>",
+            "<G N=\"x\">3f2504e0-4f89-11d3-9a0c-0305e82c3301</G>",
+            "<D N=\"x\">-12.50</D>",
+            "<Version N=\"x\">2.4.27.0</Version>",
+            "<C N=\"x\">65</C>",
+        ];
+        for g in good {
+            assert!(parse(Path::new("t.xml"), &wrap(g)).is_ok(), "{g}");
+        }
+        let bad = [
+            "<B N=\"x\">maybe</B>",
+            "<By N=\"x\">300</By>",
+            "<I32 N=\"x\">2147483648</I32>",
+            "<SB N=\"x\">128</SB>",
+            "<U32 N=\"x\">-1</U32>",
+            "<DT N=\"x\">yesterday</DT>",
+            "<DT N=\"x\">2026-13-02T03:04:05Z</DT>",
+            "<TS N=\"x\">9 seconds</TS>",
+            "<TS N=\"x\">P</TS>",
+            "<G N=\"x\">not-a-guid</G>",
+            "<G N=\"x\">{3f2504e0-4f89-11d3-9a0c-0305e82c3301}</G>",
+            "<D N=\"x\">1e5x</D>",
+            "<Version N=\"x\">v2</Version>",
+            "<C N=\"x\">55296</C>",
+        ];
+        for b in bad {
+            let e = parse(Path::new("t.xml"), &wrap(b)).unwrap_err();
+            let tag = &b[1..b.find(' ').unwrap()];
+            assert!(
+                e.to_string().contains(tag) && e.to_string().contains("t.xml"),
+                "{b}: {e}"
+            );
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;

@@ -57,6 +57,7 @@ pub fn analyze_path(path: &Path) -> Result<Vec<Analysis>, InputError> {
         budget: MAX_FILES,
         keep_going: false,
         errors: Vec::new(),
+        visited: crate::fsio::VisitedDirs::default(),
     };
     analyze_path_inner(path, 0, &mut w)
 }
@@ -68,6 +69,7 @@ pub fn analyze_path_keep_going(path: &Path) -> (Vec<Analysis>, Vec<InputError>) 
         budget: MAX_FILES,
         keep_going: true,
         errors: Vec::new(),
+        visited: crate::fsio::VisitedDirs::default(),
     };
     match analyze_path_inner(path, 0, &mut w) {
         Ok(a) => (a, w.errors),
@@ -82,6 +84,8 @@ struct Walk {
     budget: usize,
     keep_going: bool,
     errors: Vec<InputError>,
+    /// Folders entered so far, by identity: a symlink back to a parent is read once.
+    visited: crate::fsio::VisitedDirs,
 }
 
 impl Walk {
@@ -124,6 +128,13 @@ fn analyze_path_inner(
             "",
             format!("folders nested deeper than {MAX_DIR_DEPTH} levels"),
         ));
+    }
+    if !w.visited.first_visit(path) {
+        tracing::warn!(
+            "{}: this folder was already read through another path (a symlink loop?); skipped",
+            path.display()
+        );
+        return Ok(Vec::new());
     }
     if let Some(groups_dir) = child_dir(path, "Groups")
         && has_subdirs(&groups_dir)
@@ -621,9 +632,13 @@ fn inspect_to(args: &args::InspectArgs, out: &mut dyn std::io::Write) -> anyhow:
         let (found, errors) = analyze_path_keep_going(f);
         analyses.extend(found);
         for e in errors {
-            eprintln!("gwb: error: {e}");
+            tracing::error!("{e}");
             ok = false;
         }
+    }
+    if !ok {
+        // A failed command writes nothing on stdout (a pipeline must not read half a result).
+        return Ok(false);
     }
     if args.format == args::InspectFormat::Json {
         let records: Vec<InspectRecord<'_>> = analyses.iter().map(inspect_record).collect();

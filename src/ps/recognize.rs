@@ -623,7 +623,10 @@ fn group(
         cx.note(
             "invalid-record",
             format!("{place}.id"),
-            format!("group id {id:?} is not a GUID; group skipped"),
+            format!(
+                "group id {}; group skipped",
+                ids::guid_problem(&id).unwrap_or_default()
+            ),
         );
         return None;
     }
@@ -728,16 +731,19 @@ fn group(
         .and_then(Value::as_array)
         .is_some_and(|items| {
             items.iter().any(|i| {
+                // The same id rule as tenant.json (ids::parse_guid).
                 i.get("id")
                     .and_then(Value::as_str)
-                    .is_none_or(|s| s.trim().is_empty())
+                    .is_none_or(|s| ids::parse_guid(s).is_none())
             })
         });
     if member_without_id {
         cx.note(
             "invalid-record",
             format!("{place}.members"),
-            format!("group {id}: a member has no id; members treated as not collected"),
+            format!(
+                "group {id}: a member has no valid id (a GUID); members treated as not collected"
+            ),
         );
         m.insert("members".into(), Value::Null);
     }
@@ -1055,7 +1061,7 @@ mod tests {
             "Id": "0f8e9a1c-1111-4222-8333-944455556666", "DisplayName": "Sales", "GroupTypes": ["Unified"],
             "MailEnabled": true, "SecurityEnabled": false,
             "WritebackConfiguration": {"IsEnabled": null, "OnPremisesGroupType": "universalDistributionGroup"},
-            "Members": [{"Id": "u1", "AdditionalProperties": {"@odata.type": "#microsoft.graph.user", "onPremisesSyncEnabled": true}}],
+            "Members": [{"Id": "5d2b7c1e-2222-4333-8444-955566667777", "AdditionalProperties": {"@odata.type": "#microsoft.graph.user", "onPremisesSyncEnabled": true}}],
             "AdditionalProperties": {"extra": 1}
         });
         let f = recognize(Path::new("g.json"), &[rec]);

@@ -36,19 +36,13 @@ pub fn record(g: &Group, f: &GroupForecast) -> MsIdRecord {
         GroupKind::Distribution => "Distribution",
     };
     let wb = g.writeback_configuration.clone().unwrap_or_default();
-    let na = on_prem
-        || matches!(
-            kind,
-            GroupKind::Distribution | GroupKind::MailEnabledSecurity
-        );
-    let enabled = if na {
-        "N/A".to_string()
-    } else {
-        match wb.is_enabled {
-            Some(true) => "TRUE".into(),
-            Some(false) => "FALSE".into(),
-            None => "NOTSET".into(),
-        }
+    let setting = crate::core::writeback_setting(g);
+    let na = setting.is_none();
+    let enabled = match setting {
+        None => "N/A".to_string(),
+        Some(Some(true)) => "TRUE".into(),
+        Some(Some(false)) => "FALSE".into(),
+        Some(None) => "NOTSET".into(),
     };
     let gtype = if na {
         "N/A".to_string()

@@ -25,8 +25,22 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use base64::Engine;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
 use serde_json::{Value, json};
 
 use odata::Query;
@@ -50,6 +64,35 @@ pub struct SimConfig {
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
     pub token_lifetime: u64,
+    /// Faults placed by request sequence: `(n, fault)` faults the n-th Graph request this
+    /// simulator receives (1-based, token requests not counted). Deterministic whatever the
+    /// timing; with one request in flight at a time the same request is faulted every run.
+    pub fault_at: Vec<(u64, Fault)>,
+    /// Faults placed by `$batch` item sequence: `(n, status)` answers the n-th batch item
+    /// (1-based, over all batches) with 429 or 503 and Retry-After.
+    pub fault_item_at: Vec<(u64, u16)>,
+}
+
+/// A fault the simulator can inject into one answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// 429 with Retry-After.
+    Throttle,
+    /// 503 with Retry-After.
+    Unavailable,
+    /// Half the body, then a connection reset.
+    Reset,
+    /// Half the body, then a clean end (a cut-off JSON document).
+    Truncate,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 4] = [
+        Fault::Throttle,
+        Fault::Unavailable,
+        Fault::Reset,
+        Fault::Truncate,
+    ];
 }
 
 impl Default for SimConfig {
@@ -66,6 +109,8 @@ impl Default for SimConfig {
             client_id: None,
             client_secret: None,
             token_lifetime: 3599,
+            fault_at: Vec::new(),
+            fault_item_at: Vec::new(),
         }
     }
 }
@@ -85,7 +130,9 @@ struct Stats {
 pub struct Shared {
     store: Mutex<Store>,
     cfg: Mutex<SimConfig>,
-    rng: Mutex<ChaCha8Rng>,
+    /// How often each request (method, URL and body) has been seen, for fault decisions
+    /// that depend on what a request is and how often it was retried, never on arrival order.
+    seen: Mutex<HashMap<u64, u64>>,
     stats: Mutex<Stats>,
     tokens: Mutex<HashMap<String, Instant>>,
     writes: Mutex<write::WriteState>,
@@ -99,7 +146,7 @@ impl Shared {
     fn new(store: Store, cfg: SimConfig) -> Shared {
         Shared {
             store: Mutex::new(store),
-            rng: Mutex::new(ChaCha8Rng::seed_from_u64(cfg.fault_seed)),
+            seen: Mutex::new(HashMap::new()),
             cfg: Mutex::new(cfg),
             stats: Mutex::new(Stats::default()),
             tokens: Mutex::new(HashMap::new()),
@@ -177,8 +224,20 @@ impl Shared {
         );
         token
     }
-    fn draw(&self) -> f64 {
-        lock(&self.rng).random_range(0.0..100.0)
+    /// A number in [0, 100) for percentage faults, determined by the fault seed, what the
+    /// request is (`key`) and how many times it has been seen before: the same requests are
+    /// faulted in every run whatever the timing or concurrency, and a retried request draws
+    /// afresh (so retries eventually get through).
+    fn draw(&self, seed: u64, key: &[u8]) -> f64 {
+        let h = fnv1a(key);
+        let n = {
+            let mut seen = lock(&self.seen);
+            let c = seen.entry(h).or_default();
+            *c += 1;
+            *c
+        };
+        let x = splitmix64(seed ^ h ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        (x >> 11) as f64 / (1u64 << 53) as f64 * 100.0
     }
     fn bump(&self, f: impl FnOnce(&mut Stats)) {
         f(&mut lock(&self.stats));
@@ -552,8 +611,10 @@ async fn graph_handler(
         .unwrap_or_else(|| uri.path().to_string());
     let (version, path, query) = split_url(&url);
     let label = route_label(method.as_str(), &version, &path);
+    let mut seq = 0;
     sh.bump(|s| {
         s.requests += 1;
+        seq = s.requests;
         *s.by_route.entry(label).or_default() += 1;
     });
     if version != "beta" && version != "v1.0" {
@@ -591,21 +652,41 @@ async fn graph_handler(
         sh.bump(|s| *s.faults.entry(format!("fail-{st}")).or_default() += 1);
         return to_response(status_error(*st));
     }
-    let r = sh.draw();
-    let mut edge = cfg.fault_429;
-    if r < edge {
-        sh.bump(|s| *s.faults.entry("429".into()).or_default() += 1);
-        return to_response(throttled(429, cfg.retry_after));
+    let placed = cfg
+        .fault_at
+        .iter()
+        .find(|(n, _)| *n == seq)
+        .map(|(_, f)| *f);
+    let fault = placed.or_else(|| {
+        let mut key = format!("{method} {url}\n").into_bytes();
+        key.extend_from_slice(&body);
+        let r = sh.draw(cfg.fault_seed, &key);
+        let mut edge = 0.0;
+        [
+            (cfg.fault_429, Fault::Throttle),
+            (cfg.fault_503, Fault::Unavailable),
+            (cfg.fault_reset, Fault::Reset),
+            (cfg.fault_truncate, Fault::Truncate),
+        ]
+        .into_iter()
+        .find_map(|(pct, f)| {
+            edge += pct;
+            (r < edge).then_some(f)
+        })
+    });
+    match fault {
+        Some(Fault::Throttle) => {
+            sh.bump(|s| *s.faults.entry("429".into()).or_default() += 1);
+            return to_response(throttled(429, cfg.retry_after));
+        }
+        Some(Fault::Unavailable) => {
+            sh.bump(|s| *s.faults.entry("503".into()).or_default() += 1);
+            return to_response(throttled(503, cfg.retry_after));
+        }
+        _ => {}
     }
-    edge += cfg.fault_503;
-    if r < edge {
-        sh.bump(|s| *s.faults.entry("503".into()).or_default() += 1);
-        return to_response(throttled(503, cfg.retry_after));
-    }
-    edge += cfg.fault_reset;
-    let reset = r < edge;
-    edge += cfg.fault_truncate;
-    let truncate = !reset && r < edge;
+    let reset = fault == Some(Fault::Reset);
+    let truncate = fault == Some(Fault::Truncate);
 
     let hdrs: HashMap<String, String> = headers
         .iter()
@@ -705,7 +786,16 @@ fn batch(sh: &Shared, cfg: &SimConfig, version: &str, body: Option<Value>) -> Re
     }
     let mut responses = Vec::new();
     for r in requests {
-        sh.bump(|s| s.batch_items += 1);
+        let mut item_seq = 0;
+        sh.bump(|s| {
+            s.batch_items += 1;
+            item_seq = s.batch_items;
+        });
+        let placed_item = cfg
+            .fault_item_at
+            .iter()
+            .find(|(n, _)| *n == item_seq)
+            .map(|(_, st)| *st);
         let id = r.get("id").cloned().unwrap_or(Value::Null);
         let method = r
             .get("method")
@@ -737,7 +827,11 @@ fn batch(sh: &Shared, cfg: &SimConfig, version: &str, body: Option<Value>) -> Re
         {
             sh.bump(|s| *s.faults.entry(format!("fail-{st}")).or_default() += 1);
             status_error(*st)
-        } else if sh.draw() < cfg.fault_429 {
+        } else if let Some(st) = placed_item {
+            sh.bump(|s| *s.faults.entry(format!("{st}-item")).or_default() += 1);
+            throttled(st, cfg.retry_after)
+        } else if sh.draw(cfg.fault_seed, format!("item {method} {url}").as_bytes()) < cfg.fault_429
+        {
             sh.bump(|s| *s.faults.entry("429-item".into()).or_default() += 1);
             throttled(429, cfg.retry_after)
         } else {
@@ -832,6 +926,8 @@ pub fn from_args(args: &args::SimArgs) -> anyhow::Result<(Store, SimConfig)> {
         client_id: args.client_id.clone(),
         client_secret,
         token_lifetime: args.token_lifetime.max(1),
+        fault_at: Vec::new(),
+        fault_item_at: Vec::new(),
     };
     Ok((store, cfg))
 }
@@ -846,7 +942,7 @@ pub fn run(args: &args::SimArgs) -> anyhow::Result<()> {
         writeln!(out, "listening on {}", server.url())?;
         out.flush()?;
     }
-    eprintln!(
+    tracing::info!(
         "graph-sim: token endpoint {}/<tenant>/oauth2/v2.0/token, Graph at {}/beta and /v1.0, stats at {}/_sim/stats",
         server.url(),
         server.url(),

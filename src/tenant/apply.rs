@@ -122,24 +122,9 @@ fn digest(bytes: &[u8]) -> String {
     d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Write a file atomically and make it durable (file and directory flushed) before returning.
+/// Write a file atomically and durably (fsynced file and directory) before returning.
 fn write_durable(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    crate::collect::write_atomic(path, bytes)?;
-    std::fs::File::open(path)
-        .and_then(|f| f.sync_all())
-        .with_context(|| format!("flushing {}", path.display()))?;
-    #[cfg(unix)]
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        std::fs::File::open(dir)
-            .and_then(|f| f.sync_all())
-            .with_context(|| format!("flushing {}", dir.display()))?;
-    }
-    Ok(())
+    crate::fsio::write_atomic(path, bytes)
 }
 
 fn live_snapshot(graph: &crate::graph::args::GraphArgs) -> anyhow::Result<Snapshot> {
@@ -232,10 +217,73 @@ fn read_plan(path: &Path) -> anyhow::Result<(Plan, String)> {
         ),
     }
     let plan: Plan = crate::bundle::parse_json(path, &text)?;
+    check_requests(&plan).map_err(|(i, why)| {
+        crate::error::InputError::new(path, format!("$.changes[{i}].request"), why)
+    })?;
     Ok((plan, digest(text.as_bytes())))
 }
 
-fn read_undo(path: &Path) -> anyhow::Result<UndoFile> {
+fn is_guid(s: &str) -> bool {
+    uuid::Uuid::parse_str(s).is_ok()
+}
+
+/// A plan file only ever holds the writes `plan` makes: writebackConfiguration PATCHes whose
+/// body turns `before` into `after`, and Group.Unified creation, change or deletion. Anything
+/// else (a feature flag, another property, another resource) is refused before any request.
+pub fn check_requests(plan: &Plan) -> Result<(), (usize, String)> {
+    for (i, c) in plan.changes.iter().enumerate() {
+        let r = &c.request;
+        let segs: Vec<&str> = r.url.trim_matches('/').split('/').collect();
+        let ok = match (c.kind.as_str(), r.method.as_str(), segs.as_slice()) {
+            ("group", "PATCH", ["groups", id]) if is_guid(id) => {
+                let id_matches = c.id.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(id));
+                let body = r.body.as_ref().and_then(Value::as_object);
+                let wb = body
+                    .filter(|b| b.len() == 1)
+                    .and_then(|b| b.get("writebackConfiguration"))
+                    .and_then(Value::as_object);
+                let keys_ok = wb.is_some_and(|w| {
+                    w.keys()
+                        .all(|k| k == "isEnabled" || k == "onPremisesGroupType")
+                });
+                // Applying the body to `before` must give `after`.
+                let mut result = c.before.clone();
+                if let (Some(w), Some(obj)) = (wb, result.as_object_mut()) {
+                    for (k, v) in w {
+                        obj.insert(k.clone(), v.clone());
+                    }
+                }
+                id_matches && keys_ok && result == c.after
+            }
+            ("setting", "POST", ["settings"]) => r
+                .body
+                .as_ref()
+                .and_then(|b| b.get("templateId"))
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.eq_ignore_ascii_case(super::GROUP_UNIFIED_TEMPLATE)),
+            ("setting", "PATCH", ["settings", id]) => {
+                is_guid(id)
+                    && r.body.as_ref().and_then(Value::as_object).is_some_and(|b| {
+                        b.len() == 1 && b.get("values").is_some_and(Value::is_array)
+                    })
+            }
+            ("setting", "DELETE", ["settings", id]) => is_guid(id) && r.body.is_none(),
+            _ => false,
+        };
+        if !ok {
+            return Err((
+                i,
+                format!(
+                    "{} {} is not a change gwb tenant plan makes (or does not match before/after): the plan was edited; plan again",
+                    r.method, r.url
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn read_undo(path: &Path) -> anyhow::Result<(UndoFile, String)> {
     let text = crate::text::read_file(path)?.text;
     let u: UndoFile = crate::bundle::parse_json(path, &text)?;
     if u.format != super::UNDO_FORMAT {
@@ -246,7 +294,7 @@ fn read_undo(path: &Path) -> anyhow::Result<UndoFile> {
             u.format
         );
     }
-    Ok(u)
+    Ok((u, digest(text.as_bytes())))
 }
 
 /// `gwb tenant apply`.
@@ -258,9 +306,9 @@ pub fn run_apply(a: &ApplyArgs) -> anyhow::Result<RunOutcome> {
     }
     let rt = runtime()?;
     let format = format_of(a.format);
-    let (plan, plan_name, plan_digest, undo_path) = match (&a.plan, &a.undo) {
+    let (plan, plan_name, plan_digest, undo_path, client) = match (&a.plan, &a.undo) {
         (_, Some(undo)) => {
-            let u = read_undo(undo)?;
+            let (u, undo_digest) = read_undo(undo)?;
             let snap = live_snapshot(&a.graph)?;
             let (client, _) = rt.block_on(crate::graph::connect(&a.graph))?;
             let plan = rt.block_on(undo_plan(&client, &u, &snap, undo, a.force))?;
@@ -270,12 +318,12 @@ pub fn run_apply(a: &ApplyArgs) -> anyhow::Result<RunOutcome> {
                 TenantFormat::Table => super::render::plan_text(&plan, None),
             };
             print(&text)?;
-            let bytes = serde_json::to_vec(&plan)?;
             let redo = a
                 .undo_file
                 .clone()
                 .unwrap_or_else(|| sibling(undo, "redo.json"));
-            (plan, undo.display().to_string(), digest(&bytes), redo)
+            // Re-running the same undo extends the same redo file.
+            (plan, undo.display().to_string(), undo_digest, redo, client)
         }
         (Some(p), None) => {
             let (plan, d) = read_plan(p)?;
@@ -283,11 +331,11 @@ pub fn run_apply(a: &ApplyArgs) -> anyhow::Result<RunOutcome> {
                 .undo_file
                 .clone()
                 .unwrap_or_else(|| sibling(p, "undo.json"));
-            (plan, p.display().to_string(), d, u)
+            let (client, _) = rt.block_on(crate::graph::connect(&a.graph))?;
+            (plan, p.display().to_string(), d, u, client)
         }
         (None, None) => anyhow::bail!("give the PLAN file to apply, or --undo FILE"),
     };
-    let (client, _) = rt.block_on(crate::graph::connect(&a.graph))?;
     let report = rt.block_on(execute(
         &client,
         &plan,
@@ -484,7 +532,7 @@ pub async fn execute(
     if !pending.is_empty() && !dry_run {
         let mut undo = match undo_path.exists() {
             true => {
-                let u = read_undo(undo_path)?;
+                let (u, _) = read_undo(undo_path)?;
                 if u.plan_digest != plan_digest {
                     anyhow::bail!(
                         "{} holds the undo of another plan ({}); keep it and pass --undo-file NEW",

@@ -14,7 +14,7 @@ refuses a plan the tenant has moved away from, and writes an undo file first.
 gwb never changes a writeback feature flag (features.groupWriteBackEnabled and the like).
 
 Examples:
-  gwb tenant plan --snapshot bundle/ --new-m365-default false --disable-existing-m365 --out plan.json
+  gwb tenant plan -s bundle/ --new-m365-default false --disable-existing-m365 -o plan.json
   gwb tenant apply plan.json --tenant … --client-id …        # writes plan.undo.json first
   gwb tenant apply --undo plan.undo.json --tenant … --client-id …";
 

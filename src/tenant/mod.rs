@@ -650,15 +650,16 @@ pub fn apply_to_snapshot(snap: &Snapshot, changes: &[Change]) -> Snapshot {
     s
 }
 
-/// The audit's forecast of every target for a snapshot.
+/// The decision core's forecast of every target for a snapshot (the same inputs and core as
+/// `gwb audit`, default policy).
 fn forecasts(snap: &Snapshot) -> anyhow::Result<Vec<crate::core::Forecast>> {
-    let opts = crate::audit::Options {
-        targets: Target::ALL.to_vec(),
-        policy: crate::core::Policy::default(),
-        target_ou: None,
-        generated_at: String::new(),
-    };
-    Ok(crate::audit::audit(snap, &opts)?.forecast)
+    let prepared = crate::core::inputs::prepare(snap, None)?;
+    let inputs = prepared.inputs(snap);
+    let policy = crate::core::Policy::default();
+    Ok(Target::ALL
+        .iter()
+        .map(|&t| crate::core::forecast(t, &inputs, &policy))
+        .collect())
 }
 
 fn count(f: &crate::core::Forecast) -> ForecastCounts {

@@ -9,21 +9,10 @@ use serde_json::Value;
 use super::apply::ApplyReport;
 use super::{Plan, written_back};
 
-/// A message Graph sent, made safe to show (tokens and secrets a server echoes are masked).
+/// A message Graph sent, made safe to show: every server text gwb prints or stores passes
+/// through the project's one redaction function.
 pub fn graph_message(text: &str) -> String {
-    // Bearer tokens (JWTs) and long opaque secrets never reach the terminal or a report.
-    text.split(' ')
-        .map(|w| {
-            let core = w.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-            let jwt = core.starts_with("eyJ") && core.matches('.').count() >= 2;
-            if jwt || (core.len() >= 32 && core.chars().any(|c| c == '~')) {
-                "[redacted]".to_string()
-            } else {
-                w.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    crate::redact::redact_string(text)
 }
 
 /// A progress bar on stderr (hidden when stderr is not a terminal or output is quiet).

@@ -218,6 +218,7 @@ proptest! {
             policy: core_policy,
             target_ou: None,
             generated_at: String::new(),
+            ..Default::default()
         }).unwrap();
         let forecast = &report.forecast[0];
         let plan = plan_of(&snap, policy);

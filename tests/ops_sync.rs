@@ -1,0 +1,610 @@
+//! Integration tests of `gwb sync` and `gwb sync --watch` against the Graph simulator and the
+//! Samba lab DC: membership changes and renames made through the simulator's write API reach
+//! AD within two poll intervals, a restarted watcher re-applies nothing, and under injected
+//! 429s and 503s the watcher converges to the directory a clean run gives.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use gwb::sim::{self, SimConfig, SimServer};
+use ldap3::Scope;
+use serde_json::{Value, json};
+
+use crate::ldap::lab::{self, Lab};
+
+const SECRET: &str = "Zq8~sync-s3cr3t";
+const INTERVAL: u64 = 2;
+
+/// A seeded lab: a users OU with three users, an empty target OU, and the users' SIDs.
+struct Seed {
+    users_ou: String,
+    target: String,
+    users: Vec<(String, String, String)>, // (cloud id, DN, SID)
+}
+
+fn seed(lab: &Lab, test: &str, targets: &[&str]) -> Seed {
+    let name = lab.unique(test);
+    let base = lab.base().to_string();
+    let users_ou = format!("OU={name}-users,{base}");
+    let target = format!("OU={name},{base}");
+    let short = name[name.len() - 8..].to_string();
+    let targets: Vec<String> = targets
+        .iter()
+        .map(|t| format!("OU={name}-{t},{base}"))
+        .collect();
+    let users = lab.run(async |a| {
+        a.add_ou(&users_ou).await;
+        a.add_ou(&target).await;
+        for t in &targets {
+            a.add_ou(t).await;
+        }
+        let mut out = Vec::new();
+        for n in ["u1", "u2", "u3"] {
+            let dn = format!("CN={n},{users_ou}");
+            a.add_user(&dn, &format!("{n}{short}"), None).await;
+            let e = a.read(&dn, &["objectSid"]).await.expect("user");
+            let sid = gwb::ad::ids::sid_from_bytes(e.first("objectSid").unwrap()).unwrap();
+            out.push((uuid::Uuid::new_v4().to_string(), dn, sid));
+        }
+        out
+    });
+    Seed {
+        users_ou,
+        target,
+        users,
+    }
+}
+
+fn user_obj(u: &(String, String, String), name: &str) -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.user",
+        "id": u.0,
+        "displayName": name,
+        "userPrincipalName": format!("{name}@contoso.com"),
+        "onPremisesSyncEnabled": true,
+        "onPremisesSecurityIdentifier": u.2,
+    })
+}
+
+/// A tenant with one security group enabled for writeback, member u1; u2 and u3 exist.
+fn simulator(seed: &Seed, group: &str, cfg: SimConfig) -> SimServer {
+    let doc = json!({
+        "tenantId": "11111111-1111-1111-1111-111111111111",
+        "groups": [{
+            "id": group,
+            "displayName": "Watch Team",
+            "groupTypes": [],
+            "securityEnabled": true,
+            "mailEnabled": false,
+            "writebackConfiguration": {"isEnabled": true},
+            "members": [user_obj(&seed.users[0], "u1")],
+        }],
+        "deletedGroups": [],
+    });
+    let mut store = sim::Store::from_tenant(&doc).unwrap();
+    for (i, n) in [(1, "u2"), (2, "u3")] {
+        let Value::Object(o) = user_obj(&seed.users[i], n) else {
+            unreachable!()
+        };
+        store.add_object(o);
+    }
+    sim::start(store, cfg, 0).expect("simulator")
+}
+
+fn common_args(lab: &Lab, s: &SimServer, target: &str) -> Vec<String> {
+    let mut v: Vec<String> = [
+        "--graph-url",
+        &s.url(),
+        "--tenant",
+        "contoso.onmicrosoft.com",
+        "--client-id",
+        "11111111-2222-3333-4444-555555555555",
+        "--ldap-url",
+        lab.var("GWB_TEST_LDAP_URL"),
+        "--bind-dn",
+        lab.var("GWB_TEST_LDAP_BIND_DN"),
+        "--ca-file",
+        lab.var("GWB_TEST_LDAP_CA_FILE"),
+        "--target-ou",
+        target,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    v.push("--password-file".into());
+    v.push(lab.password_file().display().to_string());
+    v
+}
+
+fn gwb_cmd() -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("gwb"));
+    c.env_remove("GWB_LDAP_PASSWORD")
+        .env_remove("GWB_CONFIG")
+        .env_remove("GWB_ACCESS_TOKEN")
+        .env_remove("AZURE_CLIENT_CERTIFICATE_PATH")
+        .env_remove("AZURE_AUTHORITY_HOST")
+        .env_remove("RUST_LOG")
+        .env("AZURE_CLIENT_SECRET", SECRET);
+    c
+}
+
+/// A running watcher whose stdout lines arrive on a channel.
+struct Watcher {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Watcher {
+    fn start(extra: &[String], dir: &Path) -> Watcher {
+        let mut child = gwb_cmd()
+            .current_dir(dir)
+            .args(["sync", "--watch", "--interval", &INTERVAL.to_string()])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("gwb sync --watch starts");
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(l);
+            }
+        });
+        Watcher {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+    /// Wait for a line containing `needle` (bounded).
+    fn wait_line(&mut self, needle: &str, within: Duration) -> String {
+        let end = Instant::now() + within;
+        if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
+            return l.clone();
+        }
+        while Instant::now() < end {
+            if let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                self.seen.push(l.clone());
+                if l.contains(needle) {
+                    return l;
+                }
+            }
+        }
+        panic!(
+            "no line with {needle:?} within {within:?}; got {:#?}",
+            self.seen
+        );
+    }
+    /// SIGTERM, then the exit status and the remaining output.
+    fn stop(mut self) -> (i32, Vec<String>) {
+        // SAFETY-free: `kill -TERM` from the test, as an operator's systemctl stop does.
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let end = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(Instant::now() < end, "watcher did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_millis(300)) {
+            self.seen.push(l);
+        }
+        (status.code().unwrap_or(-1), std::mem::take(&mut self.seen))
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// Groups of an OU: CN -> members (lower-case DNs), and the objectGUID and uSNChanged of each.
+fn groups(lab: &Lab, ou: &str) -> BTreeMap<String, (BTreeSet<String>, String, u64)> {
+    let ou = ou.to_string();
+    lab.run(async move |a| {
+        let (rs, _) = a
+            .ldap
+            .search(
+                &ou,
+                Scope::OneLevel,
+                "(objectClass=group)",
+                vec!["cn", "member", "objectGUID", "uSNChanged"],
+            )
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
+        rs.into_iter()
+            .map(|r| {
+                let e = ldap3::SearchEntry::construct(r);
+                let cn = e.attrs["cn"][0].clone();
+                let members = e
+                    .attrs
+                    .get("member")
+                    .into_iter()
+                    .flatten()
+                    .map(|m| m.to_ascii_lowercase())
+                    .collect();
+                let guid = format!("{:?}", e.bin_attrs.get("objectGUID"));
+                let usn = e.attrs["uSNChanged"][0].parse().unwrap();
+                (cn, (members, guid, usn))
+            })
+            .collect()
+    })
+}
+
+fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + within;
+    while Instant::now() < end {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("{what}: not within {within:?}");
+}
+
+fn add_member(s: &SimServer, group: &str, user: &str) {
+    let (st, body) = s.shared.call(
+        "POST",
+        &format!("/v1.0/groups/{group}/members/$ref"),
+        Some(json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{user}")})),
+    );
+    assert_eq!(st, 204, "{body}");
+}
+
+fn remove_member(s: &SimServer, group: &str, user: &str) {
+    let (st, body) = s.shared.call(
+        "DELETE",
+        &format!("/v1.0/groups/{group}/members/{user}/$ref"),
+        None,
+    );
+    assert_eq!(st, 204, "{body}");
+}
+
+fn rename(s: &SimServer, group: &str, name: &str) {
+    let (st, body) = s.shared.call(
+        "PATCH",
+        &format!("/v1.0/groups/{group}"),
+        Some(json!({"displayName": name})),
+    );
+    assert_eq!(st, 204, "{body}");
+}
+
+fn journals(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |d| d.count())
+}
+
+/// Two poll intervals, plus the time one plan and one apply take on a loaded 2-core machine.
+fn two_polls() -> Duration {
+    Duration::from_secs(2 * INTERVAL + 20)
+}
+
+#[test]
+fn watch_applies_member_changes_and_renames_and_resumes_without_reapplying() {
+    let Some(lab) = lab::lab() else { return };
+    let seed = seed(&lab, "watch", &[]);
+    let group = uuid::Uuid::new_v4().to_string();
+    let tail = &group[group.len() - 12..];
+    let s = simulator(&seed, &group, SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = common_args(&lab, &s, &seed.target);
+    args.extend(
+        [
+            "--cn-format",
+            "display-name",
+            "--state-dir",
+            "state",
+            "--journal-dir",
+            "journal",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    let u = |i: usize| seed.users[i].1.to_ascii_lowercase();
+    let cn = format!("Watch Team_{tail}");
+    let mut w = Watcher::start(&args, dir.path());
+    w.wait_line("watching", Duration::from_secs(30));
+    // The first full reconciliation creates the group with u1.
+    w.wait_line(&format!("create CN={cn}"), Duration::from_secs(60));
+    let g = groups(&lab, &seed.target);
+    assert_eq!(g[&cn].0, BTreeSet::from([u(0)]));
+    let guid = g[&cn].1.clone();
+
+    // A member added in the cloud appears in AD within two poll intervals.
+    add_member(&s, &group, &seed.users[1].0);
+    wait_until("u2 added", two_polls(), || {
+        groups(&lab, &seed.target)[&cn].0 == BTreeSet::from([u(0), u(1)])
+    });
+    let line = w.wait_line("update CN=", Duration::from_secs(10));
+    assert!(
+        line.contains("applied (1 write)"),
+        "one change, one modify: {line}"
+    );
+    // A removal likewise.
+    remove_member(&s, &group, &seed.users[0].0);
+    wait_until("u1 removed", two_polls(), || {
+        groups(&lab, &seed.target)[&cn].0 == BTreeSet::from([u(1)])
+    });
+    // A rename under --cn-format display-name renames the AD object (same objectGUID).
+    rename(&s, &group, "Watch Team Renamed");
+    let new_cn = format!("Watch Team Renamed_{tail}");
+    wait_until("renamed", two_polls(), || {
+        groups(&lab, &seed.target).contains_key(&new_cn)
+    });
+    let g = groups(&lab, &seed.target);
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert_eq!(g[&new_cn].1, guid, "a rename keeps the object");
+    assert_eq!(g[&new_cn].0, BTreeSet::from([u(1)]));
+    w.wait_line("rename CN=", Duration::from_secs(10));
+
+    // SIGTERM: a clean exit after the current operation.
+    let (code, lines) = w.stop();
+    assert_eq!(code, 0, "{lines:#?}");
+    assert!(
+        lines.iter().any(|l| l.contains("stopped on signal")),
+        "{lines:#?}"
+    );
+    let usn_before = groups(&lab, &seed.target)[&new_cn].2;
+    let journals_before = journals(&dir.path().join("journal"));
+    // Restart: it resumes from the bookmark and re-applies nothing.
+    let mut w = Watcher::start(&args, dir.path());
+    let l = w.wait_line("watching", Duration::from_secs(30));
+    assert!(l.contains("resuming"), "{l}");
+    std::thread::sleep(Duration::from_secs(3 * INTERVAL));
+    let (code, lines) = w.stop();
+    assert_eq!(code, 0);
+    assert!(
+        !lines.iter().any(|l| l.contains("applied")),
+        "the restarted watcher applied something: {lines:#?}"
+    );
+    assert_eq!(
+        groups(&lab, &seed.target)[&new_cn].2,
+        usn_before,
+        "uSNChanged moved"
+    );
+    assert_eq!(journals(&dir.path().join("journal")), journals_before);
+    // And it still follows changes after the restart.
+    let mut w = Watcher::start(&args, dir.path());
+    w.wait_line("watching", Duration::from_secs(30));
+    add_member(&s, &group, &seed.users[2].0);
+    wait_until("u3 added after restart", two_polls(), || {
+        groups(&lab, &seed.target)[&new_cn].0 == BTreeSet::from([u(1), u(2)])
+    });
+    let _ = w.stop();
+    lab.run(async |a| {
+        a.delete_tree(&seed.target).await;
+        a.delete_tree(&seed.users_ou).await;
+    });
+}
+
+/// Normalised directory: CN -> member DNs.
+fn shape(lab: &Lab, ou: &str) -> BTreeMap<String, BTreeSet<String>> {
+    groups(lab, ou)
+        .into_iter()
+        .map(|(cn, (m, _, _))| (cn, m))
+        .collect()
+}
+
+#[test]
+fn watch_under_throttling_converges_to_a_clean_run() {
+    let Some(lab) = lab::lab() else { return };
+    let seed = seed(&lab, "watchfault", &["clean"]);
+    let clean_ou = {
+        let (_, rest) = seed.target.split_once(',').unwrap();
+        let name = seed
+            .target
+            .trim_start_matches("OU=")
+            .split(',')
+            .next()
+            .unwrap();
+        format!("OU={name}-clean,{rest}")
+    };
+    let group = uuid::Uuid::new_v4().to_string();
+    let faults = SimConfig {
+        fault_429: 10.0,
+        fault_503: 2.0,
+        retry_after: 1,
+        fault_seed: 7,
+        ..SimConfig::default()
+    };
+    let s = simulator(&seed, &group, faults);
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = common_args(&lab, &s, &seed.target);
+    args.extend(["--state-dir", "state"].iter().map(|s| s.to_string()));
+    let mut w = Watcher::start(&args, dir.path());
+    w.wait_line("create CN=", Duration::from_secs(120));
+    add_member(&s, &group, &seed.users[1].0);
+    add_member(&s, &group, &seed.users[2].0);
+    remove_member(&s, &group, &seed.users[0].0);
+    let want = BTreeSet::from([
+        seed.users[1].1.to_ascii_lowercase(),
+        seed.users[2].1.to_ascii_lowercase(),
+    ]);
+    let cn = format!("Group_{group}");
+    wait_until("converged under faults", Duration::from_secs(120), || {
+        shape(&lab, &seed.target).get(&cn) == Some(&want)
+    });
+    let (code, _) = w.stop();
+    assert_eq!(code, 0);
+    let stats = s.shared.stats();
+    assert!(
+        stats["faults"].as_object().is_some_and(|f| !f.is_empty()),
+        "no faults were injected: {stats}"
+    );
+    // A clean one-shot sync of the same tenant into another OU gives the same directory.
+    s.shared.with_config(|c| {
+        c.fault_429 = 0.0;
+        c.fault_503 = 0.0;
+    });
+    let out = gwb_cmd()
+        .current_dir(dir.path())
+        .arg("sync")
+        .args(common_args(&lab, &s, &clean_ou))
+        .args(["--journal-dir", "clean-journal"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(shape(&lab, &clean_ou), shape(&lab, &seed.target));
+    // And a second clean sync has nothing to do.
+    let out = gwb_cmd()
+        .current_dir(dir.path())
+        .arg("sync")
+        .args(common_args(&lab, &s, &seed.target))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("nothing to do"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    lab.run(async |a| {
+        a.delete_tree(&seed.target).await;
+        a.delete_tree(&clean_ou).await;
+        a.delete_tree(&seed.users_ou).await;
+    });
+}
+
+#[test]
+fn sync_dry_run_prints_the_plan_and_writes_nothing() {
+    let Some(lab) = lab::lab() else { return };
+    let seed = seed(&lab, "dry", &[]);
+    let group = uuid::Uuid::new_v4().to_string();
+    let s = simulator(&seed, &group, SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let out = gwb_cmd()
+        .current_dir(dir.path())
+        .args(["sync", "--dry-run", "--format", "json"])
+        .args(common_args(&lab, &s, &seed.target))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["format"], "gwb-plan/1");
+    let g = plan["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == group.as_str())
+        .unwrap();
+    assert_eq!(g["action"], "create");
+    assert_eq!(g["members"]["add"], json!([seed.users[0].1.clone()]), "{g}");
+    assert!(groups(&lab, &seed.target).is_empty(), "a dry run wrote");
+    assert!(!PathBuf::from(dir.path()).join("gwb-journal").exists());
+    lab.run(async |a| {
+        a.delete_tree(&seed.target).await;
+        a.delete_tree(&seed.users_ou).await;
+    });
+}
+
+#[test]
+fn a_config_file_drives_sync_and_flags_override_it() {
+    let Some(lab) = lab::lab() else { return };
+    let seed = seed(&lab, "cfgsync", &[]);
+    let group = uuid::Uuid::new_v4().to_string();
+    let s = simulator(&seed, &group, SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("ldap-pw");
+    std::fs::write(&pw, format!("{}\n", lab.var("GWB_TEST_LDAP_PASSWORD"))).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let cfg = format!(
+        r#"target-ou = "{target}"
+[ldap]
+url = "{url}"
+bind-dn = "{bind}"
+password-file = "{pw}"
+ca-file = "{ca}"
+timeout = 20
+[graph]
+tenant = "contoso.onmicrosoft.com"
+client-id = "11111111-2222-3333-4444-555555555555"
+client-secret-env = "GWB_TEST_APP_SECRET"
+url = "{graph}"
+[policy]
+deletion = "modified"
+max-deletes = 0
+cn-format = "display-name"
+[journal]
+dir = "audit-trail"
+"#,
+        target = seed.target,
+        url = lab.var("GWB_TEST_LDAP_URL"),
+        bind = lab.var("GWB_TEST_LDAP_BIND_DN").replace('\\', "\\\\"),
+        pw = pw.display(),
+        ca = lab.var("GWB_TEST_LDAP_CA_FILE"),
+        graph = s.url(),
+    );
+    std::fs::write(dir.path().join("gwb.toml"), cfg).unwrap();
+    let run = |extra: &[&str]| {
+        let mut c = gwb_cmd();
+        c.env_remove("AZURE_CLIENT_SECRET")
+            .env_remove("AZURE_TENANT_ID")
+            .env_remove("AZURE_CLIENT_ID")
+            .env("GWB_TEST_APP_SECRET", SECRET)
+            .current_dir(dir.path())
+            .arg("sync")
+            .args(extra);
+        c.output().unwrap()
+    };
+    // Everything from ./gwb.toml: LDAP, Graph (secret by reference), target OU, CN format,
+    // journal directory.
+    let out = run(&[]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tail = &group[group.len() - 12..];
+    assert!(groups(&lab, &seed.target).contains_key(&format!("Watch Team_{tail}")));
+    assert_eq!(journals(&dir.path().join("audit-trail")), 1);
+    // The group is deleted in the cloud; deletion = "modified" deletes it, but max-deletes = 0
+    // refuses before any write (exit 2).
+    let (st, _) = s
+        .shared
+        .call("DELETE", &format!("/v1.0/groups/{group}"), None);
+    assert_eq!(st, 204);
+    let out = run(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("threshold"));
+    assert_eq!(groups(&lab, &seed.target).len(), 1);
+    // A flag overrides the file.
+    let out = run(&["--max-deletes", "5"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(groups(&lab, &seed.target).is_empty());
+    lab.run(async |a| {
+        a.delete_tree(&seed.target).await;
+        a.delete_tree(&seed.users_ou).await;
+    });
+}
