@@ -29,6 +29,7 @@ fn audit(dir: &Path) -> Value {
     );
     let mut v: Value = serde_json::from_slice(&out.stdout).unwrap();
     v["generatedAt"] = Value::Null;
+    v["asOf"] = Value::Null;
     v["snapshot"] = Value::Null;
     v
 }
