@@ -560,26 +560,19 @@ fn inspect_carries_on_past_unreadable_files_in_a_folder() {
         .args(["--format", "json"])
         .output()
         .expect("run");
+    // Every file is read (the error names the unreadable one), but a failed command writes
+    // nothing on stdout: a pipeline never reads half a result.
     assert_eq!(out.status.code(), Some(2));
-    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON for the readable files");
-    let names: Vec<&str> = v
-        .as_array()
-        .expect("array")
-        .iter()
-        .filter_map(|r| r["recognizedAs"].as_str())
-        .collect();
-    assert_eq!(names, ["Get-ADSyncAADCompanyFeature", "Get-ADObject"]);
-    assert_eq!(
-        v[0]["typeNames"][0][0],
-        "Microsoft.IdentityManagement.PowerShell.ObjectModel.AADCompanyFeature"
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
-    assert_eq!(
-        v[1]["typeNames"][0][0],
-        "Microsoft.ActiveDirectory.Management.ADObject"
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("b.xml") && !err.contains("a.xml") && !err.contains("c.csv"),
+        "{err}"
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("b.xml: element <Ref>"));
-    // A bundle, by contrast, refuses to load with an unreadable evidence file.
-    assert!(gwb::ps::load_evidence_path(dir.path()).is_err());
 }
 
 #[test]
