@@ -267,8 +267,16 @@ fn csv_opens_in_excel_and_import_csv() {
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let headers: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
     assert_eq!(
-        headers[..6],
-        ["target", "id", "displayName", "kind", "outcome", "reason"]
+        headers[..7],
+        [
+            "target",
+            "id",
+            "displayName",
+            "kind",
+            "outcome",
+            "action",
+            "reason"
+        ]
     );
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     let (v, _) = audit_json(&["--snapshot", fixture("contoso").to_str().unwrap()]);

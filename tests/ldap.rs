@@ -472,10 +472,7 @@ fn tls_and_bind_failures_are_explained() {
         .assert()
         .code(2);
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
-    assert!(
-        err.contains("WARNING") && err.contains("unencrypted"),
-        "{err}"
-    );
+    assert!(err.contains("WARN") && err.contains("unencrypted"), "{err}");
     assert!(
         err.contains("strongerAuthRequired") && err.contains("use ldaps://"),
         "{err}"
@@ -528,10 +525,7 @@ fn tls_and_bind_failures_are_explained() {
         .assert()
         .success();
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
-    assert!(
-        err.contains("WARNING") && err.contains("NOT checked"),
-        "{err}"
-    );
+    assert!(err.contains("WARN") && err.contains("NOT checked"), "{err}");
 
     // UPN and down-level names bind too.
     for name in [
