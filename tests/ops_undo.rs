@@ -373,7 +373,7 @@ fn an_apply_killed_midway_leaves_a_journal_that_matches_the_directory() {
     let name = lab.unique("kill");
     let ou = format!("OU={name},{}", lab.base());
     lab.run(async |a| a.add_ou(&ou).await);
-    let total = 150;
+    let total = 600;
     let groups: Vec<PlannedGroup> = (0..total)
         .map(|_| {
             let id = uuid::Uuid::new_v4().to_string();
