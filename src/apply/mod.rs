@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::ad::Dn;
 use crate::ldap::conn::{self, Conn};
-use crate::ldap::write::{Change, Done, ModKind, Retry, WriteOp, residual_changes};
+use crate::ldap::write::{Change, Done, KeyCache, ModKind, Retry, WriteOp, residual_changes_with};
 use crate::plan::model::{Action, Plan};
 use journal::{AttrRecord, BeginRecord, EndRecord, Journal, Outcome, RunRecord, SummaryRecord};
 use steps::{Phase, Step};
@@ -445,7 +445,12 @@ async fn check_stale(c: &mut Conn, plan: &Plan) -> anyhow::Result<Result<Before,
 /// What of a step is still to do given the directory as read before the first write:
 /// `Ok(None)` when it is already there (no request is sent), `Err` when the step cannot be
 /// done (a create whose DN holds an object gwb does not own).
-fn pending_part(before: &Before, plan: &Plan, step: &Step) -> Result<Option<WriteOp>, String> {
+fn pending_part(
+    before: &Before,
+    plan: &Plan,
+    step: &Step,
+    keys: &mut KeyCache,
+) -> Result<Option<WriteOp>, String> {
     let Ok(k) = Dn::parse(step.op.dn()).map(|d| d.key()) else {
         return Ok(Some(step.op.clone()));
     };
@@ -468,14 +473,14 @@ fn pending_part(before: &Before, plan: &Plan, step: &Step) -> Result<Option<Writ
                 .filter(|(n, _)| n.eq_ignore_ascii_case("member"))
                 .map(|(n, v)| Change::new(ModKind::Add, n, v.clone()))
                 .collect();
-            let rest = residual_changes(&changes, now);
+            let rest = residual_changes_with(&changes, now, keys);
             Ok((!rest.is_empty()).then(|| WriteOp::Modify {
                 dn: dn.clone(),
                 changes: rest,
             }))
         }
         WriteOp::Modify { dn, changes } => {
-            let rest = residual_changes(changes, now);
+            let rest = residual_changes_with(changes, now, keys);
             Ok((!rest.is_empty()).then(|| WriteOp::Modify {
                 dn: dn.clone(),
                 changes: rest,
@@ -655,6 +660,8 @@ pub async fn run(
     let mut guids: HashMap<usize, Uuid> = HashMap::new();
     let mut down: Option<String> = None;
     let mut done_steps = 0usize;
+    // DN keys of member values, computed once for the whole run.
+    let mut keys = KeyCache::default();
     // Windows of independent writes of one phase: their `begin` records are fsynced together
     // before the first of them is sent, their `end` records together after the last returned
     // (group commit: the journal costs two fsyncs per window, not per write).
@@ -682,7 +689,7 @@ pub async fn run(
                 None
             } else {
                 // Only what the directory does not hold yet is sent.
-                match pending_part(&before, plan, step) {
+                match pending_part(&before, plan, step, &mut keys) {
                     Err(msg) => {
                         entry.0 = Status::Failed(msg);
                         None

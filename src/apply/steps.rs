@@ -4,7 +4,7 @@
 //! names an object that exists when it is written and nested groups leave their parents
 //! before they are deleted.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::ad::Dn;
 use crate::ad::dn::escape_value;
@@ -94,8 +94,10 @@ pub fn steps(plan: &Plan, batch: usize) -> Vec<Step> {
         .filter(|g| matches!(g.action, Action::Create | Action::Rename))
         .filter_map(|g| g.dn.as_deref().map(dn_key))
         .collect();
+    // Member DNs recur across groups: each is normalised once.
+    let mut member_keys: HashMap<&str, String> = HashMap::new();
     let mut out = Vec::new();
-    let mut deferred: Vec<(usize, Vec<Vec<u8>>)> = Vec::new();
+    let mut deferred: HashMap<usize, Vec<Vec<u8>>> = HashMap::new();
     for (i, g) in plan.groups.iter().enumerate() {
         match g.action {
             Action::Create => {
@@ -118,11 +120,11 @@ pub fn steps(plan: &Plan, batch: usize) -> Vec<Step> {
                         attrs.push((name.clone(), v));
                     }
                 }
-                let (now, later): (Vec<&String>, Vec<&String>) = g
-                    .members
-                    .add
-                    .iter()
-                    .partition(|m| !pending.contains(&dn_key(m)));
+                let (now, later): (Vec<&String>, Vec<&String>) =
+                    g.members.add.iter().partition(|m| {
+                        let k = member_keys.entry(m.as_str()).or_insert_with(|| dn_key(m));
+                        !pending.contains(k.as_str())
+                    });
                 let now: Vec<Vec<u8>> = now.iter().map(|m| m.as_bytes().to_vec()).collect();
                 let mut later: Vec<Vec<u8>> = later.iter().map(|m| m.as_bytes().to_vec()).collect();
                 let (inline, overflow) = now.split_at(now.len().min(batch.max(1)));
@@ -139,7 +141,7 @@ pub fn steps(plan: &Plan, batch: usize) -> Vec<Step> {
                     },
                 });
                 if !later.is_empty() {
-                    deferred.push((i, later));
+                    deferred.insert(i, later);
                 }
             }
             Action::Rename => {
@@ -196,7 +198,7 @@ pub fn steps(plan: &Plan, batch: usize) -> Vec<Step> {
             _ => continue,
         };
         if g.action == Action::Create {
-            if let Some((_, later)) = deferred.iter().find(|(gi, _)| *gi == i)
+            if let Some(later) = deferred.get(&i)
                 && let Some(dn) = &g.dn
             {
                 for op in member_modifies(dn, vec![], later, &[], batch) {

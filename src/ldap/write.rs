@@ -9,7 +9,7 @@
 //! "no such attribute" are confirmed by a re-read and count as done when the directory
 //! already holds the operation's effect.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use ldap3::{LdapError, Mod};
@@ -260,20 +260,32 @@ pub fn write_failure(op: &WriteOp, rc: u32, text: &str) -> String {
 }
 
 /// The comparison key of a value: a normalised DN for DN-valued attributes, else the bytes.
-fn value_key(attr: &str, v: &[u8]) -> Vec<u8> {
+fn value_key(attr: &str, v: &[u8], cache: &mut KeyCache) -> Vec<u8> {
     if DN_ATTRS.iter().any(|d| d.eq_ignore_ascii_case(attr))
         && let Ok(text) = std::str::from_utf8(v)
     {
-        return match Dn::parse(text) {
+        if let Some(k) = cache.dn_keys.get(v) {
+            return k.clone();
+        }
+        let k = match Dn::parse(text) {
             Ok(d) => d.key().into_bytes(),
             Err(_) => text.to_ascii_lowercase().into_bytes(),
         };
+        cache.dn_keys.insert(v.to_vec(), k.clone());
+        return k;
     }
     v.to_vec()
 }
 
-fn key_set(attr: &str, have: &[Vec<u8>]) -> HashSet<Vec<u8>> {
-    have.iter().map(|h| value_key(attr, h)).collect()
+fn key_set(attr: &str, have: &[Vec<u8>], cache: &mut KeyCache) -> HashSet<Vec<u8>> {
+    have.iter().map(|h| value_key(attr, h, cache)).collect()
+}
+
+/// Normalised keys of DN values already computed, shared by the residual checks of one run
+/// (the same member DNs recur across thousands of groups; each is parsed once).
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    dn_keys: HashMap<Vec<u8>, Vec<u8>>,
 }
 
 fn same_dn(a: &str, b: &str) -> bool {
@@ -286,11 +298,20 @@ fn same_dn(a: &str, b: &str) -> bool {
 /// What of `changes` is still to do, given the attribute values the object has now
 /// (`current(attr)`). Empty when the directory already holds every change's effect.
 pub fn residual_changes(changes: &[Change], current: impl Fn(&str) -> Vec<Vec<u8>>) -> Vec<Change> {
+    residual_changes_with(changes, current, &mut KeyCache::default())
+}
+
+/// [`residual_changes`] with DN keys memoised in `cache` across calls.
+pub fn residual_changes_with(
+    changes: &[Change],
+    current: impl Fn(&str) -> Vec<Vec<u8>>,
+    cache: &mut KeyCache,
+) -> Vec<Change> {
     let mut rest = Vec::new();
     for c in changes {
         let have = current(&c.attr);
-        let keys = key_set(&c.attr, &have);
-        let contains = |v: &[u8]| keys.contains(&value_key(&c.attr, v));
+        let keys = key_set(&c.attr, &have, cache);
+        let mut contains = |v: &[u8]| keys.contains(&value_key(&c.attr, v, cache));
         match c.kind {
             ModKind::Add => {
                 let missing: Vec<Vec<u8>> =
@@ -312,7 +333,7 @@ pub fn residual_changes(changes: &[Change], current: impl Fn(&str) -> Vec<Vec<u8
                 }
             }
             ModKind::Replace => {
-                let want = key_set(&c.attr, &c.values);
+                let want = key_set(&c.attr, &c.values, cache);
                 if want != keys {
                     rest.push(c.clone());
                 }
