@@ -451,10 +451,8 @@ fn an_apply_killed_midway_leaves_a_journal_that_matches_the_directory() {
         "killed mid-way: {} applied",
         applied.len()
     );
-    assert!(
-        unknown.len() <= 1,
-        "one write in flight at most: {unknown:?}"
-    );
+    // Writes begun but not ended when the process died: at most one journal group commit.
+    assert!(unknown.len() <= 64, "{} writes in flight", unknown.len());
     // Every write the journal calls applied is in the directory; nothing else is, except the
     // writes in flight when the process died.
     assert!(
