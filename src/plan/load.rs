@@ -243,23 +243,30 @@ fn graph_absent(args: &GraphArgs, ids: &[String]) -> anyhow::Result<HashSet<Stri
         .context("starting the async runtime")?;
     rt.block_on(async {
         let (client, _) = crate::graph::connect(args).await?;
-        let mut absent = HashSet::new();
-        for id in ids {
-            match client
-                .get(&format!("/beta/groups/{id}?$select=id"), &[])
-                .await
-            {
-                Err(e) if e.status == Some(404) => {
-                    absent.insert(id.clone());
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    anyhow::bail!("checking that group {id} is gone from Entra ID: {e}")
-                }
-            }
-        }
-        Ok(absent)
+        absent_ids(&client, ids).await
     })
+}
+
+/// The ids a per-id GET answers 404 for (the proof a hard delete needs); any other error fails.
+/// Shared by `gwb plan` and `gwb sync`.
+pub async fn absent_ids(
+    client: &crate::graph::client::GraphClient,
+    ids: &[String],
+) -> anyhow::Result<HashSet<String>> {
+    let mut absent = HashSet::new();
+    for id in ids {
+        match client
+            .get(&format!("/beta/groups/{id}?$select=id"), &[])
+            .await
+        {
+            Err(e) if e.status == Some(404) => {
+                absent.insert(id.clone());
+            }
+            Ok(_) => {}
+            Err(e) => anyhow::bail!("checking that group {id} is gone from Entra ID: {e}"),
+        }
+    }
+    Ok(absent)
 }
 
 /// Load, check and plan: `gwb plan`'s whole job, shared by apply and sync.

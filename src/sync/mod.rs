@@ -8,7 +8,7 @@
 pub mod args;
 pub mod render;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -429,16 +429,7 @@ fn plan_for(
         .filter(|g| g.delete_proof == Some(DeleteProof::CompleteSnapshot))
         .map(|g| g.id.clone())
         .collect();
-    let mut absent = HashSet::new();
-    for id in candidates {
-        match rt.block_on(client.get(&format!("/beta/groups/{id}?$select=id"), &[])) {
-            Err(e) if e.status == Some(404) => {
-                absent.insert(id);
-            }
-            Ok(_) => {}
-            Err(e) => anyhow::bail!("checking that group {id} is gone from Entra ID: {e}"),
-        }
-    }
+    let absent = rt.block_on(crate::plan::load::absent_ids(client, &candidates))?;
     opts.graph_absent = Some(absent);
     Ok(crate::plan::diff::build_with(
         &snap,
