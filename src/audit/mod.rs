@@ -1021,19 +1021,33 @@ fn apply_waivers(
 
 /// The same finding raised for several targets is reported once, listing the targets.
 fn merge_targets(findings: Vec<Finding>) -> Vec<Finding> {
-    let mut out: Vec<Finding> = Vec::new();
+    use std::hash::{Hash, Hasher};
+    // The same finding raised for several targets: indexed by a hash of everything but the
+    // targets, so merging stays linear in the number of findings.
+    fn key(f: &Finding) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (f.code, f.severity, &f.subject, &f.message, &f.evidence, &f.remediation).hash(&mut h);
+        h.finish()
+    }
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    let mut index: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
     for f in findings {
-        if !f.targets.is_empty()
-            && let Some(prev) = out.iter_mut().find(|p| {
-                !p.targets.is_empty()
-                    && p.code == f.code
-                    && p.severity == f.severity
-                    && p.subject == f.subject
-                    && p.message == f.message
-                    && p.evidence == f.evidence
-                    && p.remediation == f.remediation
-            })
-        {
+        if f.targets.is_empty() {
+            out.push(f);
+            continue;
+        }
+        let k = key(&f);
+        let slot = index.entry(k).or_default();
+        if let Some(&i) = slot.iter().find(|&&i| {
+            let p = &out[i];
+            p.code == f.code
+                && p.severity == f.severity
+                && p.subject == f.subject
+                && p.message == f.message
+                && p.evidence == f.evidence
+                && p.remediation == f.remediation
+        }) {
+            let prev = &mut out[i];
             for t in f.targets {
                 if !prev.targets.contains(&t) {
                     prev.targets.push(t);
@@ -1042,6 +1056,7 @@ fn merge_targets(findings: Vec<Finding>) -> Vec<Finding> {
             prev.targets.sort();
             continue;
         }
+        slot.push(out.len());
         out.push(f);
     }
     out

@@ -228,12 +228,15 @@ impl FindingGroup<'_> {
 /// report's: most severe first, waived ones after the counted ones of their severity.
 pub(crate) fn group_findings(findings: &[Finding]) -> Vec<FindingGroup<'_>> {
     let mut groups: Vec<FindingGroup> = Vec::new();
+    // Per group, the subjects already listed (a set, so grouping stays linear).
+    let mut subjects: Vec<std::collections::HashSet<&str>> = Vec::new();
     for f in findings {
         let waived = f.waived.is_some();
-        if let Some(g) = groups
-            .iter_mut()
-            .find(|g| g.code == f.code && g.severity == f.severity && g.waived == waived)
+        if let Some(i) = groups
+            .iter()
+            .position(|g| g.code == f.code && g.severity == f.severity && g.waived == waived)
         {
+            let g = &mut groups[i];
             if f.targets.is_empty() || g.targets.is_empty() {
                 g.targets.clear();
             } else {
@@ -244,10 +247,11 @@ pub(crate) fn group_findings(findings: &[Finding]) -> Vec<FindingGroup<'_>> {
                 }
                 g.targets.sort();
             }
-            if !g.items.iter().any(|i| i.subject == f.subject) {
+            if subjects[i].insert(f.subject.as_str()) {
                 g.items.push(f);
             }
         } else {
+            subjects.push(std::iter::once(f.subject.as_str()).collect());
             groups.push(FindingGroup {
                 code: f.code,
                 severity: f.severity,
