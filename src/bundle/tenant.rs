@@ -3,9 +3,11 @@
 //! `Invoke-MgGraphRequest` output can be pasted in verbatim; wrong types are errors that
 //! name the JSON path.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 pub const TENANT_FORMAT: &str = "gwb-tenant/1";
 
@@ -20,7 +22,9 @@ pub struct TenantDoc {
     pub on_premises_synchronization: Option<OnPremSync>,
     pub settings: Option<Vec<DirectorySetting>>,
     pub subscribed_skus: Option<Vec<SubscribedSku>>,
+    #[serde(default, deserialize_with = "groups_interned")]
     pub groups: Option<Vec<Group>>,
+    #[serde(default, deserialize_with = "groups_interned")]
     pub deleted_groups: Option<Vec<Group>>,
     /// Sections a collector could not finish (e.g. `"groups"` after a failed page).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -118,8 +122,12 @@ pub struct Group {
     pub created_date_time: Option<String>,
     pub deleted_date_time: Option<String>,
     pub writeback_configuration: Option<WritebackConfiguration>,
-    /// Direct members; `None` when members were not collected for this group.
-    pub members: Option<Vec<Member>>,
+    /// Direct members; `None` when members were not collected for this group. A member that
+    /// appears in many groups with the same properties is one shared value (see
+    /// [`groups_interned`]): a million memberships of fifty thousand users hold fifty thousand
+    /// members, not a million.
+    #[serde(default, deserialize_with = "members_interned")]
+    pub members: Option<Vec<Arc<Member>>>,
 }
 
 /// `groupWritebackConfiguration`.
@@ -131,7 +139,7 @@ pub struct WritebackConfiguration {
 }
 
 /// A direct member (`directoryObject` with its `@odata.type`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "camelCase")]
 pub struct Member {
     #[serde(rename = "@odata.type")]
@@ -150,6 +158,85 @@ pub struct Member {
     pub group_types: Vec<String>,
     pub security_enabled: Option<bool>,
     pub mail_enabled: Option<bool>,
+}
+
+thread_local! {
+    /// Distinct members seen while a groups section is being read (see [`groups_interned`]).
+    static INTERNER: RefCell<Option<HashSet<Arc<Member>>>> = const { RefCell::new(None) };
+}
+
+/// Share one value per distinct member. Two members are the same value only when every
+/// property is equal, so nothing a reader could see is lost.
+fn intern(m: Member) -> Arc<Member> {
+    INTERNER.with(|cell| match cell.borrow_mut().as_mut() {
+        Some(set) => {
+            if let Some(found) = set.get(&m) {
+                return Arc::clone(found);
+            }
+            let shared = Arc::new(m);
+            set.insert(Arc::clone(&shared));
+            shared
+        }
+        None => Arc::new(m),
+    })
+}
+
+/// A groups section, read with one member interner for all of its groups.
+fn groups_interned<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Group>>, D::Error> {
+    struct Scope(bool);
+    impl Drop for Scope {
+        fn drop(&mut self) {
+            if self.0 {
+                INTERNER.with(|cell| cell.borrow_mut().take());
+            }
+        }
+    }
+    // The outermost section owns the interner (sections are not nested, but be safe).
+    let owner = INTERNER.with(|cell| {
+        let mut c = cell.borrow_mut();
+        if c.is_none() {
+            *c = Some(HashSet::new());
+            true
+        } else {
+            false
+        }
+    });
+    let _scope = Scope(owner);
+    Option::<Vec<Group>>::deserialize(d)
+}
+
+/// One group's `members`, each member shared with its equals in other groups.
+fn members_interned<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<Arc<Member>>>, D::Error> {
+    struct Seq;
+    impl<'de> serde::de::Visitor<'de> for Seq {
+        type Value = Option<Vec<Arc<Member>>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array of members or null")
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_seq(self)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+            while let Some(m) = seq.next_element::<Member>()? {
+                out.push(intern(m));
+            }
+            out.shrink_to_fit();
+            Ok(Some(out))
+        }
+    }
+    d.deserialize_option(Seq)
 }
 
 /// What a member is, from `@odata.type`.

@@ -270,7 +270,7 @@ fn unsupported_kinds_and_synced_groups() {
 }
 
 fn with_members(mut g: Group, n: usize) -> Group {
-    g.members = Some((0..n).map(|i| user(&format!("u{i}"))).collect());
+    g.members = Some((0..n).map(|i| user(&format!("u{i}")).into()).collect());
     g
 }
 
@@ -594,7 +594,7 @@ fn member_outcome(
     flags: Flags,
 ) -> Result<ResolvedMember, SkippedMember> {
     let mut g = security(GID, Some(true));
-    g.members = Some(vec![m]);
+    g.members = Some(vec![m.into()]);
     let t = tenant(vec![g]);
     let mut f = run(target, &t, ad, flags, Policy::default())
         .groups
@@ -767,12 +767,14 @@ fn nested_cloud_groups_must_themselves_be_written_back() {
             odata_type: Some("#microsoft.graph.group".into()),
             id: child_on.id.as_str().into(),
             ..Member::default()
-        },
+        }
+        .into(),
         Member {
             odata_type: Some("#microsoft.graph.group".into()),
             id: child_off.id.as_str().into(),
             ..Member::default()
-        },
+        }
+        .into(),
     ]);
     let t = tenant(vec![parent, child_on, child_off]);
     let f = run(Target::Gwb, &t, None, Flags::default(), Policy::default());

@@ -354,10 +354,11 @@ impl Collected {
         let mut start = 0usize;
         while start < total {
             let end = (start + 5000).min(total);
-            let members: Vec<Member> = (start..end)
+            let members: Vec<std::sync::Arc<Member>> = (start..end)
                 .filter_map(|i| u32::try_from(i).ok())
                 .filter_map(|i| self.table.objs.get(i as usize))
                 .filter_map(|s| serde_json::from_str::<Member>(s).ok())
+                .map(std::sync::Arc::new)
                 .collect();
             let g = Group {
                 id: String::new(),

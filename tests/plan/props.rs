@@ -118,7 +118,7 @@ fn world(groups: &[GenGroup], orphans: usize, soft: usize) -> (Snapshot, Vec<Ent
                 is_enabled: g.enabled,
                 on_premises_group_type: None,
             }),
-            members: Some(members),
+            members: Some(members.into_iter().map(Into::into).collect()),
             ..Group::default()
         });
         if g.in_ad > 0 {
