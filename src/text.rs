@@ -1,6 +1,7 @@
 //! The one decoding layer every input file goes through: BOM sniffing (UTF-8, UTF-16LE,
 //! UTF-16BE), UTF-16 without a BOM (Windows PowerShell 5.1 `Out-File`), CRLF, and a
-//! Windows-1252 fallback with a warning for bytes that are not UTF-8. UTF-32 with a BOM is
+//! Windows-1252 fallback with a warning for bytes that are not UTF-8. Line ends are one rule
+//! for every reader: CRLF, a lone CR and LF all end a line (see [`normalize_line_ends`]). UTF-32 with a BOM is
 //! accepted too (`-Encoding UTF32`). Decoding never fails: problems become warnings.
 
 use std::path::Path;
@@ -70,28 +71,70 @@ pub fn server_message(msg: &str) -> String {
     }
 }
 
-/// [`decode`] that reuses the buffer when the bytes are already plain UTF-8 without carriage
-/// returns (the common case for large collected bundles): no copy of a big file.
+/// [`decode`] that reuses the buffer when the bytes are UTF-8 (with or without a BOM): line
+/// ends are normalised in place, so a large file is never copied.
 pub fn decode_owned(bytes: Vec<u8>) -> Decoded {
-    let plain = !bytes.starts_with(&[0xEF, 0xBB, 0xBF])
-        && !bytes.starts_with(&[0xFF, 0xFE])
-        && !bytes.starts_with(&[0xFE, 0xFF])
-        && !bytes.starts_with(&[0x00, 0x00, 0xFE, 0xFF])
-        && utf16_without_bom(&bytes).is_none()
-        && !bytes.contains(&b'\r');
-    if plain {
-        match String::from_utf8(bytes) {
-            Ok(text) => {
-                return Decoded {
-                    text,
-                    encoding: Encoding::Utf8,
-                    warnings: Vec::new(),
-                };
-            }
-            Err(e) => return decode(e.as_bytes()),
+    let bom = bytes.starts_with(&[0xEF, 0xBB, 0xBF]);
+    let utf8_candidate = bom
+        || (!bytes.starts_with(&[0xFF, 0xFE])
+            && !bytes.starts_with(&[0xFE, 0xFF])
+            && !bytes.starts_with(&[0x00, 0x00, 0xFE, 0xFF])
+            && utf16_without_bom(&bytes).is_none());
+    let body = if bom { &bytes[3..] } else { &bytes[..] };
+    if utf8_candidate && std::str::from_utf8(body).is_ok() {
+        let mut bytes = bytes;
+        if bom {
+            bytes.drain(..3);
         }
+        normalize_line_ends(&mut bytes);
+        // Only ASCII CR bytes were changed or removed, so the text is still UTF-8.
+        let mut text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        if text.starts_with('\u{feff}') {
+            text.remove(0);
+        }
+        return Decoded {
+            text,
+            encoding: if bom {
+                Encoding::Utf8Bom
+            } else {
+                Encoding::Utf8
+            },
+            warnings: Vec::new(),
+        };
     }
     decode(&bytes)
+}
+
+/// The one line-end rule of every reader: CRLF, a lone CR and LF each end a line, and all
+/// become LF. This is what .NET's `StreamReader.ReadLine` (behind `Import-Csv` and
+/// `Get-Content`) and XML's end-of-line handling do; RFC 2849 allows no raw CR inside an
+/// LDIF value, and JSON none inside a string, so a CR in those files can only be a line end.
+/// A CR inside a quoted CSV value therefore reads as a line break, as CRLF there always did.
+/// In place and linear; nothing is copied when the text has no CR.
+pub fn normalize_line_ends(buf: &mut Vec<u8>) {
+    let Some(first) = buf.iter().position(|&b| b == b'\r') else {
+        return;
+    };
+    let mut w = first;
+    let mut r = first;
+    let n = buf.len();
+    while r < n {
+        let b = buf[r];
+        if b == b'\r' {
+            buf[w] = b'\n';
+            r += if r + 1 < n && buf[r + 1] == b'\n' {
+                2
+            } else {
+                1
+            };
+        } else {
+            buf[w] = b;
+            r += 1;
+        }
+        w += 1;
+    }
+    buf.truncate(w);
 }
 
 /// Decode bytes: BOM first, then a UTF-16 heuristic, then UTF-8, then Windows-1252.
@@ -140,16 +183,11 @@ pub fn decode(bytes: &[u8]) -> Decoded {
             },
         )
     };
-    // CRLF (Windows) ends a line; so does CR in a file that has no LF at all (classic Mac
-    // OS, some exporters), which must not read as one long line. A lone CR in a file with LF
-    // line ends is data (a quoted CSV value) and stays.
+    // CRLF, CR and LF all end a line ([`normalize_line_ends`]).
     let mut text = if text.contains('\r') {
-        let t = text.replace("\r\n", "\n");
-        if t.contains('\n') {
-            t
-        } else {
-            t.replace('\r', "\n")
-        }
+        let mut b = text.into_bytes();
+        normalize_line_ends(&mut b);
+        String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     } else {
         text
     };
@@ -329,8 +367,23 @@ mod tests {
             decode(b"dn: a\rcn: b\r\rdn: c\r").text,
             "dn: a\ncn: b\n\ndn: c\n"
         );
-        assert_eq!(decode(b"a\r\nb\rc").text, "a\nb\rc");
         assert_eq!(decode_owned(b"x\ry".to_vec()).text, "x\ny");
+    }
+
+    #[test]
+    fn a_lone_cr_is_a_line_end_in_every_file() {
+        // Mixed: LF and CRLF line ends with one bare CR in between.
+        assert_eq!(decode(b"a\r\nb\rc\nd").text, "a\nb\nc\nd");
+        assert_eq!(decode_owned(b"a\nb\rc\r\n".to_vec()).text, "a\nb\nc\n");
+        // CR CR LF is two line ends (an empty line), as StreamReader.ReadLine reads it.
+        assert_eq!(decode_owned(b"a\r\r\nb".to_vec()).text, "a\n\nb");
+        // The same through a UTF-8 BOM, UTF-16 and Windows-1252.
+        assert_eq!(
+            decode_owned(b"\xEF\xBB\xBFa\nb\rc".to_vec()).text,
+            "a\nb\nc"
+        );
+        assert_eq!(decode(&utf16le("a\nb\rc", true)).text, "a\nb\nc");
+        assert_eq!(decode(b"M\xfcller\nb\rc").text, "M\u{fc}ller\nb\nc");
     }
 
     #[test]

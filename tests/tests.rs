@@ -9,6 +9,7 @@ mod harden_graph;
 mod harden_input;
 mod harden_kerberos;
 mod harden_ldap;
+mod harden_lines;
 mod ldap;
 mod ops;
 mod ops_sync;
