@@ -141,24 +141,49 @@ impl Dn {
 
     /// A normalised key for maps: lowercase types and values, canonical escaping.
     pub fn key(&self) -> String {
-        self.rdns
-            .iter()
-            .map(|rdn| {
-                let mut avas: Vec<String> = rdn
-                    .iter()
-                    .map(|a| {
-                        format!(
-                            "{}={}",
-                            a.attr.to_ascii_lowercase(),
-                            escape_value(&fold(&a.value))
-                        )
-                    })
-                    .collect();
-                avas.sort();
-                avas.join("+")
-            })
-            .collect::<Vec<_>>()
-            .join(",")
+        // Built in one buffer: keys are computed for every object and every planned group.
+        let mut out = String::with_capacity(
+            self.rdns
+                .iter()
+                .flatten()
+                .map(|a| a.attr.len() + a.value.len() + 2)
+                .sum(),
+        );
+        for (i, rdn) in self.rdns.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            if let [a] = rdn.as_slice() {
+                push_ava_key(&mut out, a);
+                continue;
+            }
+            let mut avas: Vec<String> = rdn
+                .iter()
+                .map(|a| {
+                    let mut s = String::new();
+                    push_ava_key(&mut s, a);
+                    s
+                })
+                .collect();
+            avas.sort();
+            out.push_str(&avas.join("+"));
+        }
+        out
+    }
+}
+
+/// `type=value` of one AVA as [`Dn::key`] writes it: the type in ASCII lowercase, the value
+/// folded, then escaped.
+fn push_ava_key(out: &mut String, a: &Ava) {
+    for c in a.attr.chars() {
+        out.push(c.to_ascii_lowercase());
+    }
+    out.push('=');
+    if a.value.is_ascii() {
+        // ASCII folds character by character: no copy of the value.
+        escape_into(out, &a.value, true);
+    } else {
+        escape_into(out, &fold(&a.value), false);
     }
 }
 
@@ -327,8 +352,19 @@ fn parse_value(chars: &[char], i: &mut usize) -> Result<String, DnError> {
 /// `#` or space, a trailing space, and control characters as `\HH`.
 pub fn escape_value(v: &str) -> String {
     let mut out = String::with_capacity(v.len() + 4);
+    escape_into(&mut out, v, false);
+    out
+}
+
+/// [`escape_value`] appended to a buffer, optionally of the ASCII-lowercased value.
+fn escape_into(out: &mut String, v: &str, ascii_lower: bool) {
     let n = v.chars().count();
     for (idx, c) in v.chars().enumerate() {
+        let c = if ascii_lower {
+            c.to_ascii_lowercase()
+        } else {
+            c
+        };
         match c {
             ',' | '\\' | '+' | '<' | '>' | ';' | '"' | '=' => {
                 out.push('\\');
@@ -336,11 +372,13 @@ pub fn escape_value(v: &str) -> String {
             }
             '#' if idx == 0 => out.push_str("\\#"),
             ' ' if idx == 0 || idx + 1 == n => out.push_str("\\ "),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\{:02X}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                use std::fmt::Write;
+                let _ = write!(out, "\\{:02X}", c as u32);
+            }
             c => out.push(c),
         }
     }
-    out
 }
 
 #[cfg(test)]

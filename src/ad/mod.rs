@@ -293,7 +293,11 @@ impl AdSnapshot {
             .map(|&i| &self.objects[i])
     }
     pub fn by_dn(&self, dn: &Dn) -> Option<&AdObject> {
-        self.by_dn.get(&dn.key()).map(|&i| &self.objects[i])
+        self.by_dn_key(&dn.key())
+    }
+    /// [`AdSnapshot::by_dn`] for a key the caller already has ([`Dn::key`]).
+    pub fn by_dn_key(&self, key: &str) -> Option<&AdObject> {
+        self.by_dn.get(key).map(|&i| &self.objects[i])
     }
     pub fn by_device_id(&self, g: &Uuid) -> Option<&AdObject> {
         self.by_device_id.get(g).map(|&i| &self.objects[i])

@@ -1026,7 +1026,15 @@ fn merge_targets(findings: Vec<Finding>) -> Vec<Finding> {
     // targets, so merging stays linear in the number of findings.
     fn key(f: &Finding) -> u64 {
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        (f.code, f.severity, &f.subject, &f.message, &f.evidence, &f.remediation).hash(&mut h);
+        (
+            f.code,
+            f.severity,
+            &f.subject,
+            &f.message,
+            &f.evidence,
+            &f.remediation,
+        )
+            .hash(&mut h);
         h.finish()
     }
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());

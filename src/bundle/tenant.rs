@@ -206,9 +206,7 @@ fn groups_interned<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Group>>
 }
 
 /// One group's `members`, each member shared with its equals in other groups.
-fn members_interned<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Vec<Arc<Member>>>, D::Error> {
+fn members_interned<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Arc<Member>>>, D::Error> {
     struct Seq;
     impl<'de> serde::de::Visitor<'de> for Seq {
         type Value = Option<Vec<Arc<Member>>>;

@@ -545,7 +545,7 @@ pub fn forecast_with(
     let mut taken: HashMap<String, String> = HashMap::new(); // DN key -> group id
     // Sort by id so name-collision tie breaks are stable.
     let mut order: Vec<&Group> = groups_all.clone();
-    order.sort_by_key(|g| g.id.to_ascii_lowercase());
+    order.sort_by_cached_key(|g| g.id.to_ascii_lowercase());
     for g in order {
         let (mut outcome, mut reason, gtype, mut detail) = classify(target, g, inputs, policy);
         let id = g.id.to_ascii_lowercase();
@@ -588,7 +588,7 @@ pub fn forecast_with(
                 let key = d.key();
                 let clash = inputs
                     .ad
-                    .and_then(|ad| ad.by_dn(&d))
+                    .and_then(|ad| ad.by_dn_key(&key))
                     .filter(|o| o.cloud_anchor().map(|a| a.to_string()) != Some(id.clone()));
                 if let Some(o) = clash {
                     outcome = Outcome::Skip;
@@ -673,12 +673,18 @@ pub fn forecast_with(
         .collect();
     for f in out.iter_mut().filter(|f| f.outcome == Outcome::Writeback) {
         if let Some(g) = by_id.get(&f.id) {
+            // Sized once: a million members must not leave a million slots of slack.
+            f.members
+                .resolved
+                .reserve_exact(g.members.as_ref().map_or(0, Vec::len));
             for m in g.members.iter().flatten() {
                 match resolve_member(target, m, inputs, &written, &by_id) {
                     Ok(r) => f.members.resolved.push(r),
                     Err(s) => f.members.skipped.push(s),
                 }
             }
+            f.members.resolved.shrink_to_fit();
+            f.members.skipped.shrink_to_fit();
         }
     }
     // Deleted groups: soft-deleted ones in deletedGroups, hard-deleted ones left in AD.

@@ -40,8 +40,13 @@ pub fn run_plan(args: &PlanArgs) -> anyhow::Result<Plan> {
     let plan = load::make_plan(&args.input)?;
     let format = args.format.unwrap_or_else(default_format);
     if let Some(path) = &args.out {
-        let json = render::render(&plan, PlanFormat::Json, true)?;
-        crate::fsio::write_atomic(path, json.as_bytes())?;
+        // Streamed into the file (the same bytes as `render` gives): a plan of a million
+        // member changes is never held twice in memory.
+        crate::fsio::write_atomic_with(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &plan)?;
+            w.write_all(b"\n")?;
+            Ok(())
+        })?;
         tracing::info!("plan saved to {}", path.display());
     }
     // With --out and no explicit format, stdout shows the review table, not the JSON again.
