@@ -443,7 +443,7 @@ fn write_output(
         }
         Dest::Stdout => {
             let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
             let r = render(&mut out).and_then(|()| out.flush().map_err(anyhow::Error::from));
             match r {
                 Err(e) if pipe_closed(&e) => {}

@@ -42,14 +42,25 @@ pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, Inpu
         snap.manifest = m;
     }
     let tenant_path = dir.join("tenant.json");
-    if tenant_path.exists() {
-        snap.tenant = load_tenant(&tenant_path)?;
+    let ldif_path = dir.join("ad.ldif");
+    // One after the other: reading them side by side saves little (ad.ldif is small next
+    // to tenant.json) and holds both files and both parsed forms in memory at once.
+    let tenant = tenant_path
+        .exists()
+        .then(|| load_tenant(&tenant_path))
+        .transpose();
+    let ldif = ldif_path
+        .exists()
+        .then(|| load_ldif(&ldif_path))
+        .transpose();
+    if let Some(t) = tenant? {
+        snap.tenant = t;
     }
     let mut ad_entries = Vec::new();
-    let ldif_path = dir.join("ad.ldif");
-    if ldif_path.exists() {
-        let (entries, _) = load_ldif(&ldif_path)?;
+    let mut ad_from_ldif = None;
+    if let Some((entries, ad)) = ldif? {
         ad_entries = entries;
+        ad_from_ldif = Some(ad);
     }
     let mut evidence = Vec::new();
     let connect_dir = dir.join("connect");
@@ -66,11 +77,15 @@ pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, Inpu
     for f in evidence_files {
         evidence.extend(crate::ps::load_evidence_path(f)?);
     }
-    let had_ldif = ldif_path.exists();
+    let had_ldif = ad_from_ldif.is_some();
+    let from_ldif = ad_entries.len();
     for ev in evidence {
         merge_evidence(&mut snap, &mut ad_entries, ev);
     }
-    if had_ldif || !ad_entries.is_empty() {
+    if ad_entries.len() == from_ldif && ad_from_ldif.is_some() {
+        // Nothing added to ad.ldif's entries: its snapshot, already built, is the one.
+        snap.ad = ad_from_ldif;
+    } else if had_ldif || !ad_entries.is_empty() {
         let ad = AdSnapshot::from_entries(&ad_entries)
             .map_err(|e| InputError::new(&ldif_path, format!("line {}", e.line), e.message))?;
         snap.ad = Some(ad);

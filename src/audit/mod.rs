@@ -767,6 +767,8 @@ pub fn audit_with(
     // --- forecast --------------------------------------------------------------------------------
     let inputs = prepared.inputs(s);
     let targets = forecast_targets(&opts.targets, &opts.gate.targets);
+    // One target at a time: forecasting them side by side saves little on two cores and
+    // holds every target's working maps at once (about 160 MB more on 100,000 groups).
     let mut forecasts = Vec::new();
     for &target in &targets {
         let f = core::forecast_with(target, &inputs, &opts.policy, overrides);

@@ -541,7 +541,9 @@ pub fn forecast_with(
         HashMap::new()
     };
     let groups_all: Vec<&Group> = inputs.tenant.groups.iter().flatten().collect();
-    let mut out: Vec<GroupForecast> = Vec::new();
+    let mut out: Vec<GroupForecast> = Vec::with_capacity(
+        groups_all.len() + inputs.tenant.deleted_groups.as_ref().map_or(0, Vec::len),
+    );
     let mut taken: HashMap<String, String> = HashMap::new(); // DN key -> group id
     // Sort by id so name-collision tie breaks are stable.
     let mut order: Vec<&Group> = groups_all.clone();
@@ -671,6 +673,9 @@ pub fn forecast_with(
         .iter()
         .map(|g| (g.id.to_ascii_lowercase(), *g))
         .collect();
+    // A member's resolution depends only on the member and this target's inputs, and equal
+    // members are one shared value (bundle::tenant): resolve each once.
+    let mut memo: HashMap<*const Member, Result<ResolvedMember, SkippedMember>> = HashMap::new();
     for f in out.iter_mut().filter(|f| f.outcome == Outcome::Writeback) {
         if let Some(g) = by_id.get(&f.id) {
             // Sized once: a million members must not leave a million slots of slack.
@@ -678,9 +683,12 @@ pub fn forecast_with(
                 .resolved
                 .reserve_exact(g.members.as_ref().map_or(0, Vec::len));
             for m in g.members.iter().flatten() {
-                match resolve_member(target, m, inputs, &written, &by_id) {
-                    Ok(r) => f.members.resolved.push(r),
-                    Err(s) => f.members.skipped.push(s),
+                let r = memo
+                    .entry(std::sync::Arc::as_ptr(m))
+                    .or_insert_with(|| resolve_member(target, m, inputs, &written, &by_id));
+                match r {
+                    Ok(r) => f.members.resolved.push(r.clone()),
+                    Err(s) => f.members.skipped.push(s.clone()),
                 }
             }
             f.members.resolved.shrink_to_fit();
