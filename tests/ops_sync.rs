@@ -11,10 +11,10 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use gwb::sim::{self, SimConfig, SimServer};
-use ldap3::Scope;
 use serde_json::{Value, json};
 
 use crate::ldap::lab::{self, Lab};
+use crate::util::{json_ok, ou_groups, sim_graph_args};
 
 const SECRET: &str = "Zq8~sync-s3cr3t";
 const INTERVAL: u64 = 2;
@@ -96,25 +96,21 @@ fn simulator(seed: &Seed, group: &str, cfg: SimConfig) -> SimServer {
 }
 
 fn common_args(lab: &Lab, s: &SimServer, target: &str) -> Vec<String> {
-    let mut v: Vec<String> = [
-        "--graph-url",
-        &s.url(),
-        "--tenant",
-        "contoso.onmicrosoft.com",
-        "--client-id",
-        "11111111-2222-3333-4444-555555555555",
-        "--ldap-url",
-        lab.var("GWB_TEST_LDAP_URL"),
-        "--bind-dn",
-        lab.var("GWB_TEST_LDAP_BIND_DN"),
-        "--ca-file",
-        lab.var("GWB_TEST_LDAP_CA_FILE"),
-        "--target-ou",
-        target,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut v = sim_graph_args(s);
+    v.extend(
+        [
+            "--ldap-url",
+            lab.var("GWB_TEST_LDAP_URL"),
+            "--bind-dn",
+            lab.var("GWB_TEST_LDAP_BIND_DN"),
+            "--ca-file",
+            lab.var("GWB_TEST_LDAP_CA_FILE"),
+            "--target-ou",
+            target,
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
     v.push("--password-file".into());
     v.push(lab.password_file().display().to_string());
     v
@@ -209,37 +205,22 @@ impl Drop for Watcher {
 
 /// Groups of an OU: CN -> members (lower-case DNs), and the objectGUID and uSNChanged of each.
 fn groups(lab: &Lab, ou: &str) -> BTreeMap<String, (BTreeSet<String>, String, u64)> {
-    let ou = ou.to_string();
-    lab.run(async move |a| {
-        let (rs, _) = a
-            .ldap
-            .search(
-                &ou,
-                Scope::OneLevel,
-                "(objectClass=group)",
-                vec!["cn", "member", "objectGUID", "uSNChanged"],
-            )
-            .await
-            .unwrap()
-            .success()
-            .unwrap();
-        rs.into_iter()
-            .map(|r| {
-                let e = ldap3::SearchEntry::construct(r);
-                let cn = e.attrs["cn"][0].clone();
-                let members = e
-                    .attrs
-                    .get("member")
-                    .into_iter()
-                    .flatten()
-                    .map(|m| m.to_ascii_lowercase())
-                    .collect();
-                let guid = format!("{:?}", e.bin_attrs.get("objectGUID"));
-                let usn = e.attrs["uSNChanged"][0].parse().unwrap();
-                (cn, (members, guid, usn))
-            })
-            .collect()
-    })
+    ou_groups(lab, ou, &["cn", "member", "objectGUID", "uSNChanged"])
+        .into_iter()
+        .map(|e| {
+            let cn = e.attrs["cn"][0].clone();
+            let members = e
+                .attrs
+                .get("member")
+                .into_iter()
+                .flatten()
+                .map(|m| m.to_ascii_lowercase())
+                .collect();
+            let guid = format!("{:?}", e.bin_attrs.get("objectGUID"));
+            let usn = e.attrs["uSNChanged"][0].parse().unwrap();
+            (cn, (members, guid, usn))
+        })
+        .collect()
 }
 
 fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
@@ -492,12 +473,7 @@ fn sync_dry_run_prints_the_plan_and_writes_nothing() {
         .args(common_args(&lab, &s, &seed.target))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plan = json_ok(&out);
     assert_eq!(plan["format"], "gwb-plan/1");
     let g = plan["groups"]
         .as_array()

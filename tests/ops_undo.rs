@@ -7,10 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use gwb::plan::model::*;
-use ldap3::Scope;
 
 use crate::ldap::lab::{self, Lab, attr};
-use crate::util::gwb;
+use crate::util::{gwb, make_plan, one, ou_groups};
 
 const UNIVERSAL_SECURITY: i32 = -2147483640;
 
@@ -19,51 +18,36 @@ const UNIVERSAL_SECURITY: i32 = -2147483640;
 type State = BTreeMap<String, (String, BTreeMap<String, BTreeSet<String>>)>;
 
 fn state(lab: &Lab, ou: &str) -> State {
-    let ou = ou.to_string();
-    lab.run(async move |a| {
-        let (rs, _) = a
-            .ldap
-            .search(
-                &ou,
-                Scope::OneLevel,
-                "(objectClass=group)",
-                vec![
-                    "cn",
-                    "displayName",
-                    "description",
-                    "groupType",
-                    "adminDescription",
-                    "member",
-                    "sAMAccountName",
-                    "mail",
-                ],
-            )
-            .await
-            .expect("search")
-            .success()
-            .expect("search ok");
-        let mut out = State::new();
-        for r in rs {
-            let e = ldap3::SearchEntry::construct(r);
-            let stamp = e
-                .attrs
-                .get("adminDescription")
-                .and_then(|v| v.first())
-                .cloned()
-                .unwrap_or_else(|| e.dn.clone());
-            let mut attrs = BTreeMap::new();
-            for (k, v) in e.attrs {
-                let v: BTreeSet<String> = if k == "member" {
-                    v.iter().map(|m| m.to_ascii_lowercase()).collect()
-                } else {
-                    v.into_iter().collect()
-                };
-                attrs.insert(k, v);
-            }
-            out.insert(stamp, (e.dn.to_ascii_lowercase(), attrs));
+    let attrs = [
+        "cn",
+        "displayName",
+        "description",
+        "groupType",
+        "adminDescription",
+        "member",
+        "sAMAccountName",
+        "mail",
+    ];
+    let mut out = State::new();
+    for e in ou_groups(lab, ou, &attrs) {
+        let stamp = e
+            .attrs
+            .get("adminDescription")
+            .and_then(|v| v.first())
+            .cloned()
+            .unwrap_or_else(|| e.dn.clone());
+        let mut attrs = BTreeMap::new();
+        for (k, v) in e.attrs {
+            let v: BTreeSet<String> = if k == "member" {
+                v.iter().map(|m| m.to_ascii_lowercase()).collect()
+            } else {
+                v.into_iter().collect()
+            };
+            attrs.insert(k, v);
         }
-        out
-    })
+        out.insert(stamp, (e.dn.to_ascii_lowercase(), attrs));
+    }
+    out
 }
 
 fn guid_usn(lab: &Lab, dn: &str) -> (uuid::Uuid, u64) {
@@ -114,10 +98,6 @@ fn undo(journal_dir: &Path, out: &Path) -> Plan {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("gwb apply"));
     serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
-}
-
-fn one(s: &str) -> Option<AttrValue> {
-    Some(AttrValue::One(s.to_string()))
 }
 
 fn group(id: &str, action: Action) -> PlannedGroup {
@@ -242,42 +222,7 @@ fn undo_returns_the_directory_to_its_prior_state_and_undo_of_undo_back() {
     delete.current = cur(&del, del_guid, del_usn);
     delete.delete_proof = Some(DeleteProof::CompleteSnapshot);
     let groups = vec![create, update, rename, delete];
-    let plan = Plan {
-        format: PLAN_FORMAT.into(),
-        gwb_version: "test".into(),
-        created_at: "now".into(),
-        policy: PlanPolicy::default(),
-        inputs: PlanInputs {
-            tenant_id: None,
-            tenant: Fingerprint {
-                source: InputSource::None,
-                location: None,
-                sha256: None,
-            },
-            ad: Fingerprint {
-                source: InputSource::None,
-                location: None,
-                sha256: None,
-            },
-        },
-        target_ou: TargetOu {
-            dn: ou.clone(),
-            object_guid: None,
-            source: TargetOuSource::Flag,
-            exists: Some(true),
-        },
-        safety: Safety {
-            delete_proof: DeleteProofState {
-                complete: true,
-                detail: None,
-                graph_checked: false,
-            },
-            refusals: vec![],
-        },
-        summary: Summary::of(&groups),
-        groups,
-        unowned: vec![],
-    };
+    let plan = make_plan(&ou, None, groups);
     let dir = tempfile::tempdir().unwrap();
     let plan_path = dir.path().join("plan.json");
     std::fs::write(&plan_path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
@@ -318,45 +263,6 @@ fn undo_returns_the_directory_to_its_prior_state_and_undo_of_undo_back() {
     lab.run(async |a| a.delete_tree(&ou).await);
 }
 
-fn empty_plan(ou: &str, groups: Vec<PlannedGroup>) -> Plan {
-    Plan {
-        format: PLAN_FORMAT.into(),
-        gwb_version: "test".into(),
-        created_at: "now".into(),
-        policy: PlanPolicy::default(),
-        inputs: PlanInputs {
-            tenant_id: None,
-            tenant: Fingerprint {
-                source: InputSource::None,
-                location: None,
-                sha256: None,
-            },
-            ad: Fingerprint {
-                source: InputSource::None,
-                location: None,
-                sha256: None,
-            },
-        },
-        target_ou: TargetOu {
-            dn: ou.to_string(),
-            object_guid: None,
-            source: TargetOuSource::Flag,
-            exists: Some(true),
-        },
-        safety: Safety {
-            delete_proof: DeleteProofState {
-                complete: true,
-                detail: None,
-                graph_checked: false,
-            },
-            refusals: vec![],
-        },
-        summary: Summary::of(&groups),
-        groups,
-        unowned: vec![],
-    }
-}
-
 fn journal_lines(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .into_iter()
@@ -395,7 +301,7 @@ fn an_apply_killed_midway_leaves_a_journal_that_matches_the_directory() {
     let plan_path = dir.path().join("plan.json");
     std::fs::write(
         &plan_path,
-        serde_json::to_string(&empty_plan(&ou, groups)).unwrap(),
+        serde_json::to_string(&make_plan(&ou, None, groups)).unwrap(),
     )
     .unwrap();
     let journal = dir.path().join("journal");
