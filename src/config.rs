@@ -1,7 +1,8 @@
 //! The configuration file (`gwb.toml`): its template (`gwb init`), strict parsing with errors
 //! that name the file, line and key, secrets by reference only, and the merge rule: flags and
 //! environment variables override the file, the file overrides built-in defaults. Per-group
-//! overrides (exclude, CN, protected) are handed to the core as [`crate::core::overrides::Overrides`].
+//! overrides (exclude, CN, protected) and the sAMAccountName template are handed to the core as
+//! [`crate::core::overrides::Overrides`].
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -273,7 +274,7 @@ impl Config {
     }
 
     pub fn sam_account_name(&self) -> Option<&str> {
-        self.file.policy.sam_account_name.as_deref()
+        self.overrides.sam_account_name.as_deref()
     }
 
     /// Journal directory: from the file, else `./gwb-journal`.
@@ -419,7 +420,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, InputError> {
             format!("{ou:?} is not a distinguished name"),
         ));
     }
-    let mut overrides = Overrides::default();
+    let mut overrides = Overrides {
+        sam_account_name: file.policy.sam_account_name.clone(),
+        ..Overrides::default()
+    };
     for (i, id) in file.policy.protected.iter().flatten().enumerate() {
         let Some(u) = crate::ad::ids::parse_guid(id) else {
             return Err(InputError::new(
@@ -850,6 +854,7 @@ mod tests {
         assert!(f.graph.client_certificate.is_some() && f.graph.client_secret_env.is_some());
         assert!(f.graph.client_secret_file.is_some() && f.graph.url.is_some());
         assert!(f.policy.sam_account_name.is_some());
+        assert_eq!(c.overrides.sam_account_name.as_deref(), Some("gwb-{id12}"));
         assert!(f.sync.state_dir.is_some());
         assert_eq!(c.overrides.exclude.len(), 1);
         assert_eq!(c.overrides.cn.len(), 1);
