@@ -397,3 +397,79 @@ fn an_apply_killed_midway_leaves_a_journal_that_matches_the_directory() {
     }
     lab.run(async |a| a.delete_tree(&ou).await);
 }
+
+#[test]
+fn an_undo_of_an_object_changed_since_the_apply_is_refused_naming_it() {
+    let Some(lab) = lab::lab() else { return };
+    let name = lab.unique("undostale");
+    let ou = format!("OU={name},{}", lab.base());
+    let ids: Vec<String> = (0..2).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    lab.run(async |a| a.add_ou(&ou).await);
+    let mut groups = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let mut g = group(id, Action::Create);
+        g.display_name = format!("Stale {i}");
+        g.dn = Some(format!("CN=Group_{id},{ou}"));
+        g.cn = Some(format!("Group_{id}"));
+        g.group_type = Some(UNIVERSAL_SECURITY);
+        for (n, v) in [
+            ("adminDescription", format!("Group_{id}")),
+            ("displayName", format!("Stale {i}")),
+        ] {
+            g.attributes.insert(
+                n.into(),
+                AttrChange {
+                    before: None,
+                    after: one(&v),
+                },
+            );
+        }
+        groups.push(g);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let plan_path = dir.path().join("plan.json");
+    std::fs::write(
+        &plan_path,
+        serde_json::to_string(&make_plan(&ou, None, groups)).unwrap(),
+    )
+    .unwrap();
+    let j1 = dir.path().join("j1");
+    apply(&lab, &plan_path, &j1);
+    // The inverse plan carries each object's uSNChanged as the apply left it.
+    let inv = undo(&j1, &dir.path().join("undo.json"));
+    for id in &ids {
+        let dn = format!("CN=Group_{id},{ou}");
+        let (_, usn) = guid_usn(&lab, &dn);
+        let g = inv.groups.iter().find(|g| &g.id == id).expect("undone");
+        assert_eq!(g.action, Action::Delete);
+        assert_eq!(g.current.as_ref().and_then(|c| c.usn_changed), Some(usn));
+    }
+    // Someone changes one of them by hand after the apply.
+    let changed = format!("CN=Group_{},{ou}", ids[1]);
+    lab.run(async |a| a.replace(&changed, "description", "edited by hand").await);
+    let before = state(&lab, &ou);
+    let out = gwb()
+        .env_remove("GWB_LDAP_PASSWORD")
+        .env_remove("GWB_CONFIG")
+        .arg("apply")
+        .arg(dir.path().join("undo.json"))
+        .arg("--journal-dir")
+        .arg(dir.path().join("j2"))
+        .args(["--ldap-url", lab.var("GWB_TEST_LDAP_URL")])
+        .args(["--bind-dn", lab.var("GWB_TEST_LDAP_BIND_DN")])
+        .arg("--password-file")
+        .arg(lab.password_file())
+        .args(["--ca-file", lab.var("GWB_TEST_LDAP_CA_FILE")])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&ids[1]) && err.contains("uSNChanged"), "{err}");
+    assert!(
+        !err.contains(&ids[0]),
+        "only the changed object is named: {err}"
+    );
+    assert_eq!(state(&lab, &ou), before, "a refused undo wrote");
+    assert!(!dir.path().join("j2").exists() || journal_lines(&dir.path().join("j2")) == 0);
+    lab.run(async |a| a.delete_tree(&ou).await);
+}
