@@ -932,4 +932,49 @@ mod tests {
         assert_eq!(pol.deletion, DeletionBehavior::Default);
         assert_eq!(pol.target_ou.as_deref(), Some("OU=F,DC=x"));
     }
+
+    /// The connection keys reach the flags gwb connects with (graph.cloud picks the national
+    /// cloud's endpoints; graph.client-certificate is the certificate credential; the LDAP
+    /// keys are the connection settings). Behavioural tests against the lab DC and the
+    /// simulator: tests/ops_keys.rs.
+    #[test]
+    fn connection_keys_reach_the_flags() {
+        #[derive(clap::Parser)]
+        struct T {
+            #[command(flatten)]
+            g: crate::graph::args::GraphArgs,
+            #[command(flatten)]
+            l: crate::ldap::args::LdapArgs,
+        }
+        use clap::Parser;
+        let c = p(concat!(
+            "[ldap]\nurl = \"ldap://dc1\"\nbind-dn = \"CORP\\\\svc\"\npassword-file = \"/etc/pw\"\n",
+            "ca-file = \"/etc/ca.pem\"\nstarttls = true\ntimeout = 7\n",
+            "[graph]\ntenant = \"t.example\"\nclient-id = \"00000000-0000-0000-0000-000000000001\"\n",
+            "client-certificate = \"/etc/app.pem\"\ncloud = \"china\"\n",
+        ))
+        .unwrap();
+        let mut t = T::parse_from(["gwb"]);
+        assert_eq!(t.g.cloud, crate::graph::args::Cloud::Global);
+        c.apply_graph(&Explicit::default(), &mut t.g);
+        c.apply_ldap(&Explicit::default(), &mut t.l);
+        assert_eq!(t.g.cloud, crate::graph::args::Cloud::China);
+        assert_eq!(t.g.cloud.endpoints().0, "https://login.chinacloudapi.cn");
+        assert_eq!(
+            t.g.client_certificate.as_deref(),
+            Some(Path::new("/etc/app.pem"))
+        );
+        assert_eq!(t.g.tenant.as_deref(), Some("t.example"));
+        assert_eq!(t.l.ldap_url.as_deref(), Some("ldap://dc1"));
+        assert_eq!(t.l.bind_dn.as_deref(), Some("CORP\\svc"));
+        assert!(t.l.starttls);
+        assert_eq!(t.l.ldap_timeout, 7);
+        assert_eq!(t.l.ca_file.as_deref(), Some(Path::new("/etc/ca.pem")));
+        // A flag wins over the file.
+        let mut t = T::parse_from(["gwb", "--cloud", "usgov"]);
+        let mut ex = Explicit::default();
+        ex.insert("cloud");
+        c.apply_graph(&ex, &mut t.g);
+        assert_eq!(t.g.cloud, crate::graph::args::Cloud::Usgov);
+    }
 }

@@ -197,6 +197,13 @@ cn = "App Owners (cloud)"
         "CN=Benefits Questions_624c27187c82,OU=Elsewhere,DC=contoso,DC=com"
     );
     assert_eq!(group(&r, "gwb", NEWSLETTER)["outcome"], "writeback");
+    // feature-state = "current": Entra Connect v1's writeback is off in Contoso's tenant.
+    let benefits = "9909f2c3-3190-54c2-b7cf-624c27187c82";
+    assert_eq!(group(&base, "connect-v1", benefits)["reason"], "eligible");
+    assert_eq!(
+        group(&r, "connect-v1", benefits)["reason"],
+        "feature-disabled"
+    );
     // Per-group overrides, keyed by object id in any case.
     assert_eq!(group(&r, "gwb", ALL_COMPANY)["reason"], "excluded");
     assert_eq!(group(&r, "gwb", ALL_COMPANY)["outcome"], "skip");

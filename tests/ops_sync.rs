@@ -71,7 +71,7 @@ pub(crate) fn user_obj(u: &(String, String, String), name: &str) -> Value {
 }
 
 /// A tenant with one security group enabled for writeback, member u1; u2 and u3 exist.
-fn simulator(seed: &Seed, group: &str, cfg: SimConfig) -> SimServer {
+pub(crate) fn simulator(seed: &Seed, group: &str, cfg: SimConfig) -> SimServer {
     let doc = json!({
         "tenantId": "11111111-1111-1111-1111-111111111111",
         "groups": [{
@@ -129,7 +129,7 @@ pub(crate) fn gwb_cmd() -> Command {
 }
 
 /// A running watcher whose stdout lines arrive on a channel.
-struct Watcher {
+pub(crate) struct Watcher {
     child: Child,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
@@ -137,10 +137,20 @@ struct Watcher {
 
 impl Watcher {
     fn start(extra: &[String], dir: &Path) -> Watcher {
-        let mut child = gwb_cmd()
+        let mut args = vec!["--interval".to_string(), INTERVAL.to_string()];
+        args.extend(extra.iter().cloned());
+        Watcher::start_with(&args, dir, &[])
+    }
+    /// `gwb sync --watch` with exactly these arguments and extra environment, in `dir`.
+    pub(crate) fn start_with(args: &[String], dir: &Path, env: &[(&str, &str)]) -> Watcher {
+        let mut cmd = gwb_cmd();
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
             .current_dir(dir)
-            .args(["sync", "--watch", "--interval", &INTERVAL.to_string()])
-            .args(extra)
+            .args(["sync", "--watch"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -159,7 +169,7 @@ impl Watcher {
         }
     }
     /// Wait for a line containing `needle` (bounded).
-    fn wait_line(&mut self, needle: &str, within: Duration) -> String {
+    pub(crate) fn wait_line(&mut self, needle: &str, within: Duration) -> String {
         let end = Instant::now() + within;
         if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
             return l.clone();
@@ -178,7 +188,7 @@ impl Watcher {
         );
     }
     /// Wait for a line containing `needle` that was not seen before (bounded).
-    fn wait_next(&mut self, needle: &str, within: Duration) -> String {
+    pub(crate) fn wait_next(&mut self, needle: &str, within: Duration) -> String {
         let end = Instant::now() + within;
         while Instant::now() < end {
             if let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200)) {
@@ -194,7 +204,7 @@ impl Watcher {
         );
     }
     /// SIGTERM, then the exit status and the remaining output.
-    fn stop(mut self) -> (i32, Vec<String>) {
+    pub(crate) fn stop(mut self) -> (i32, Vec<String>) {
         // SAFETY-free: `kill -TERM` from the test, as an operator's systemctl stop does.
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
@@ -220,7 +230,7 @@ impl Drop for Watcher {
 }
 
 /// Groups of an OU: CN -> members (lower-case DNs), and the objectGUID and uSNChanged of each.
-fn groups(lab: &Lab, ou: &str) -> BTreeMap<String, (BTreeSet<String>, String, u64)> {
+pub(crate) fn groups(lab: &Lab, ou: &str) -> BTreeMap<String, (BTreeSet<String>, String, u64)> {
     ou_groups(lab, ou, &["cn", "member", "objectGUID", "uSNChanged"])
         .into_iter()
         .map(|e| {
