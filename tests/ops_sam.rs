@@ -229,7 +229,10 @@ fn sam_account_name_template_is_planned_written_create_only_and_collisions_are_r
     );
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("Sam E") && text.to_ascii_lowercase().contains("samaccountname"),
+        text.contains("Sam E")
+            && text.contains(&format!(
+                "the sAMAccountName {u3_sam:?} (policy.sam-account-name) is already used by another object in the domain"
+            )),
         "{text}"
     );
     assert_eq!(sams(&lab, &target), expected, "by gwb sync");
