@@ -12,6 +12,8 @@ mod harden_ldap;
 mod harden_lines;
 mod ldap;
 mod ops;
+mod ops_keys;
+mod ops_sam;
 mod ops_sync;
 mod ops_undo;
 mod plan;

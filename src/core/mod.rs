@@ -226,6 +226,10 @@ pub struct GroupForecast {
     pub existing_dn: Option<String>,
     /// Whether mail attributes are written (AD prepared for Exchange); `None` when not applicable or unknown.
     pub mail_attributes: Option<bool>,
+    /// The sAMAccountName a create writes (target `gwb` with `policy.sam-account-name`; never
+    /// for a group already in AD: the template is create-only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sam_account_name: Option<String>,
     #[serde(serialize_with = "member_summary")]
     pub members: MemberForecast,
 }
@@ -545,6 +549,7 @@ pub fn forecast_with(
         groups_all.len() + inputs.tenant.deleted_groups.as_ref().map_or(0, Vec::len),
     );
     let mut taken: HashMap<String, String> = HashMap::new(); // DN key -> group id
+    let mut sams = overrides::SamIndex::of(inputs.ad);
     // Sort by id so name-collision tie breaks are stable.
     let mut order: Vec<&Group> = groups_all.clone();
     order.sort_by_cached_key(|g| g.id.to_ascii_lowercase());
@@ -580,6 +585,13 @@ pub fn forecast_with(
         };
         let mut cn = None;
         let mut dn = None;
+        // The sAMAccountName template applies to creates only (an existing group keeps its own).
+        let mut sam =
+            if outcome == Outcome::Writeback && target == Target::Gwb && existing.is_none() {
+                overrides.sam_for(&id, g.mail_nickname.as_deref())
+            } else {
+                None
+            };
         if outcome == Outcome::Writeback {
             let c = overrides
                 .cn_for(&id)
@@ -603,8 +615,16 @@ pub fn forecast_with(
                     outcome = Outcome::Skip;
                     reason = GroupReason::NameCollision;
                     detail = format!("group {other} gets the same name {c:?}");
+                } else if let Some(why) = sam.as_deref().and_then(|s| sams.clash(s)) {
+                    outcome = Outcome::Skip;
+                    reason = GroupReason::NameCollision;
+                    detail = why;
+                    sam = None;
                 } else {
                     taken.insert(key, id.clone());
+                    if let Some(s) = &sam {
+                        sams.take(s, &id);
+                    }
                     dn = Some(d.to_string());
                 }
             }
@@ -656,6 +676,11 @@ pub fn forecast_with(
             dn,
             existing_dn: existing.map(|o| o.dn_text.to_string()),
             mail_attributes,
+            sam_account_name: if outcome == Outcome::Writeback {
+                sam
+            } else {
+                None
+            },
             members: MemberForecast {
                 collected: g.members.is_some(),
                 total: g.members.as_ref().map_or(0, Vec::len),
@@ -720,6 +745,7 @@ pub fn forecast_with(
             dn: None,
             existing_dn: existing.map(|o| o.dn_text.to_string()),
             mail_attributes: None,
+            sam_account_name: None,
             members: MemberForecast::default(),
         });
     }
@@ -764,6 +790,7 @@ pub fn forecast_with(
                 dn: None,
                 existing_dn: Some(o.dn_text.to_string()),
                 mail_attributes: None,
+                sam_account_name: None,
                 members: MemberForecast::default(),
             });
         }
