@@ -4,12 +4,16 @@
 # Goal (issue 9): the 100,000-group / 1,000,000-membership audit no slower than json.load
 # (ratio <= 1.0) and at most 600 MB peak.
 # Usage: scripts/bench-audit.sh [SPEC...]   SPEC is "GROUPS MEMBERSHIPS" (default: three sizes)
-# Prints a Markdown table; the results go into the README.
+# Prints a Markdown table; the results go into the README. GWB=path/to/gwb uses that binary;
+# otherwise a release build is made.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-cargo build --release -q
-bin="${CARGO_TARGET_DIR:-target}/release/gwb"
+if [[ -z "${GWB:-}" ]]; then
+  cargo build --release -q
+  GWB="${CARGO_TARGET_DIR:-target}/release/gwb"
+fi
+bin="$GWB"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 specs=("$@")
 [ ${#specs[@]} -gt 0 ] || specs=("1000 20000" "10000 200000" "100000 1000000")

@@ -2,14 +2,18 @@
 # Benchmark: `gwb plan` against `gwb audit` of the same large synthetic bundle, in the same run
 # (release build): wall time and peak memory. Targets: plan <= audit's time, <= 1 GB peak.
 # Usage: scripts/bench-plan.sh [GROUPS MEMBERSHIPS]   (default 100000 1000000; prints Markdown)
+# GWB=path/to/gwb uses that binary; otherwise a release build is made.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 groups=${1:-100000}
 memberships=${2:-1000000}
 target=${CARGO_TARGET_DIR:-target}
-cargo build --release -q
-gwb="$target/release/gwb"
+if [[ -z "${GWB:-}" ]]; then
+  cargo build --release -q
+  GWB="$target/release/gwb"
+fi
+gwb="$GWB"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 python3 scripts/gen-large-bundle.py "$work/b" "$groups" "$memberships" >/dev/null
 run() { # label, command...
