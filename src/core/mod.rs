@@ -708,12 +708,18 @@ pub fn forecast_with(
                 .resolved
                 .reserve_exact(g.members.as_ref().map_or(0, Vec::len));
             for m in g.members.iter().flatten() {
-                let r = memo
-                    .entry(std::sync::Arc::as_ptr(m))
-                    .or_insert_with(|| resolve_member(target, m, inputs, &written, &by_id));
+                // Only shared members are remembered: one held by a single group (members read
+                // without the interner) is resolved once anyway, and would only grow the map.
+                let r = if std::sync::Arc::strong_count(m) > 1 {
+                    memo.entry(std::sync::Arc::as_ptr(m))
+                        .or_insert_with(|| resolve_member(target, m, inputs, &written, &by_id))
+                        .clone()
+                } else {
+                    resolve_member(target, m, inputs, &written, &by_id)
+                };
                 match r {
-                    Ok(r) => f.members.resolved.push(r.clone()),
-                    Err(s) => f.members.skipped.push(s.clone()),
+                    Ok(r) => f.members.resolved.push(r),
+                    Err(s) => f.members.skipped.push(s),
                 }
             }
             f.members.resolved.shrink_to_fit();
