@@ -688,6 +688,8 @@ pub fn forecast_with(
             },
         });
     }
+    // Working maps are freed as soon as their pass is done (they add up on 100,000 groups).
+    drop(taken);
     // Second pass: members, now that every group's outcome and DN are known.
     let written: HashMap<String, std::sync::Arc<str>> = out
         .iter()
@@ -726,6 +728,8 @@ pub fn forecast_with(
             f.members.skipped.shrink_to_fit();
         }
     }
+    drop(memo);
+    drop(written);
     // Deleted groups: soft-deleted ones in deletedGroups, hard-deleted ones left in AD.
     let mut known: HashSet<String> = by_id.keys().cloned().collect();
     for g in inputs.tenant.deleted_groups.iter().flatten() {
