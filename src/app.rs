@@ -153,6 +153,13 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
     }
 }
 
+/// A snapshot an audit reads, and the entries a live LDAP collection gave (empty otherwise),
+/// which an evidence bundle keeps as `ad.ldif` so that it replays offline.
+pub struct Loaded {
+    pub snap: Snapshot,
+    pub live_ad: Vec<crate::ad::ldif::Entry>,
+}
+
 /// Load the snapshot an audit (or plan) reads: a bundle directory, or live collection.
 pub fn load_snapshot(
     snapshot: Option<&std::path::Path>,
@@ -160,7 +167,11 @@ pub fn load_snapshot(
     graph: &crate::graph::args::GraphArgs,
     ldap: &crate::ldap::args::LdapArgs,
     target_ou: Option<&str>,
-) -> anyhow::Result<Snapshot> {
+) -> anyhow::Result<Loaded> {
+    let done = |snap| Loaded {
+        snap,
+        live_ad: Vec::new(),
+    };
     if let Some(dir) = snapshot {
         if graph.is_live() || ldap.ldap_url.is_some() {
             anyhow::bail!(
@@ -168,9 +179,9 @@ pub fn load_snapshot(
             );
         }
         if crate::report::evidence::is_zip(dir) {
-            return Ok(crate::report::evidence::load(dir, evidence)?);
+            return Ok(done(crate::report::evidence::load(dir, evidence)?));
         }
-        return Ok(crate::snapshot::load_dir(dir, evidence)?);
+        return Ok(done(crate::snapshot::load_dir(dir, evidence)?));
     }
     if !graph.is_live() && ldap.ldap_url.is_none() && evidence.is_empty() {
         anyhow::bail!(
@@ -193,6 +204,7 @@ pub fn load_snapshot(
         entries = crate::ldap::collect(ldap, target_ou, &refs)?;
         snap.manifest.target_ou = target_ou.map(str::to_string);
     }
+    let live_ad = entries.clone();
     for f in evidence {
         for ev in crate::ps::load_evidence_path(f)? {
             crate::bundle::merge_evidence(&mut snap, &mut entries, ev);
@@ -204,7 +216,7 @@ pub fn load_snapshot(
                 .map_err(|e| anyhow::anyhow!("AD data: line {}: {}", e.line, e.message))?,
         );
     }
-    Ok(snap)
+    Ok(Loaded { snap, live_ad })
 }
 
 /// A closed pipe on stdout (`| head`), however the writer wrapped it.
@@ -283,7 +295,7 @@ fn audit(args: &AuditArgs, cfg: &crate::config::Config, quiet: bool) -> anyhow::
         }
         None => Vec::new(),
     };
-    let snap = load_snapshot(
+    let Loaded { snap, live_ad } = load_snapshot(
         args.snapshot.as_deref(),
         &args.evidence,
         &args.graph,
@@ -330,6 +342,7 @@ fn audit(args: &AuditArgs, cfg: &crate::config::Config, quiet: bool) -> anyhow::
         crate::report::evidence::write_bundle(
             zip,
             &snap,
+            &live_ad,
             &report,
             &args.evidence,
             args.waivers.as_deref(),

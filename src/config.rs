@@ -1,7 +1,8 @@
 //! The configuration file (`gwb.toml`): its template (`gwb init`), strict parsing with errors
 //! that name the file, line and key, secrets by reference only, and the merge rule: flags and
 //! environment variables override the file, the file overrides built-in defaults. Per-group
-//! overrides (exclude, CN, protected) are handed to the core as [`crate::core::overrides::Overrides`].
+//! overrides (exclude, CN, protected) and the sAMAccountName template are handed to the core as
+//! [`crate::core::overrides::Overrides`].
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -273,7 +274,7 @@ impl Config {
     }
 
     pub fn sam_account_name(&self) -> Option<&str> {
-        self.file.policy.sam_account_name.as_deref()
+        self.overrides.sam_account_name.as_deref()
     }
 
     /// Journal directory: from the file, else `./gwb-journal`.
@@ -419,7 +420,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, InputError> {
             format!("{ou:?} is not a distinguished name"),
         ));
     }
-    let mut overrides = Overrides::default();
+    let mut overrides = Overrides {
+        sam_account_name: file.policy.sam_account_name.clone(),
+        ..Overrides::default()
+    };
     for (i, id) in file.policy.protected.iter().flatten().enumerate() {
         let Some(u) = crate::ad::ids::parse_guid(id) else {
             return Err(InputError::new(
@@ -850,6 +854,7 @@ mod tests {
         assert!(f.graph.client_certificate.is_some() && f.graph.client_secret_env.is_some());
         assert!(f.graph.client_secret_file.is_some() && f.graph.url.is_some());
         assert!(f.policy.sam_account_name.is_some());
+        assert_eq!(c.overrides.sam_account_name.as_deref(), Some("gwb-{id12}"));
         assert!(f.sync.state_dir.is_some());
         assert_eq!(c.overrides.exclude.len(), 1);
         assert_eq!(c.overrides.cn.len(), 1);
@@ -926,5 +931,50 @@ mod tests {
         assert_eq!(pol.cn_format, CnFormat::DisplayName);
         assert_eq!(pol.deletion, DeletionBehavior::Default);
         assert_eq!(pol.target_ou.as_deref(), Some("OU=F,DC=x"));
+    }
+
+    /// The connection keys reach the flags gwb connects with (graph.cloud picks the national
+    /// cloud's endpoints; graph.client-certificate is the certificate credential; the LDAP
+    /// keys are the connection settings). Behavioural tests against the lab DC and the
+    /// simulator: tests/ops_keys.rs.
+    #[test]
+    fn connection_keys_reach_the_flags() {
+        #[derive(clap::Parser)]
+        struct T {
+            #[command(flatten)]
+            g: crate::graph::args::GraphArgs,
+            #[command(flatten)]
+            l: crate::ldap::args::LdapArgs,
+        }
+        use clap::Parser;
+        let c = p(concat!(
+            "[ldap]\nurl = \"ldap://dc1\"\nbind-dn = \"CORP\\\\svc\"\npassword-file = \"/etc/pw\"\n",
+            "ca-file = \"/etc/ca.pem\"\nstarttls = true\ntimeout = 7\n",
+            "[graph]\ntenant = \"t.example\"\nclient-id = \"00000000-0000-0000-0000-000000000001\"\n",
+            "client-certificate = \"/etc/app.pem\"\ncloud = \"china\"\n",
+        ))
+        .unwrap();
+        let mut t = T::parse_from(["gwb"]);
+        assert_eq!(t.g.cloud, crate::graph::args::Cloud::Global);
+        c.apply_graph(&Explicit::default(), &mut t.g);
+        c.apply_ldap(&Explicit::default(), &mut t.l);
+        assert_eq!(t.g.cloud, crate::graph::args::Cloud::China);
+        assert_eq!(t.g.cloud.endpoints().0, "https://login.chinacloudapi.cn");
+        assert_eq!(
+            t.g.client_certificate.as_deref(),
+            Some(Path::new("/etc/app.pem"))
+        );
+        assert_eq!(t.g.tenant.as_deref(), Some("t.example"));
+        assert_eq!(t.l.ldap_url.as_deref(), Some("ldap://dc1"));
+        assert_eq!(t.l.bind_dn.as_deref(), Some("CORP\\svc"));
+        assert!(t.l.starttls);
+        assert_eq!(t.l.ldap_timeout, 7);
+        assert_eq!(t.l.ca_file.as_deref(), Some(Path::new("/etc/ca.pem")));
+        // A flag wins over the file.
+        let mut t = T::parse_from(["gwb", "--cloud", "usgov"]);
+        let mut ex = Explicit::default();
+        ex.insert("cloud");
+        c.apply_graph(&ex, &mut t.g);
+        assert_eq!(t.g.cloud, crate::graph::args::Cloud::Usgov);
     }
 }

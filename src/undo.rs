@@ -4,6 +4,8 @@
 //! members (a new objectSid: the AD Recycle Bin is the true restore), renamed groups renamed
 //! back, member adds and removes inverted, attribute changes restored. The undo of an undo
 //! gives back the original state, because applying the inverse plan writes a journal too.
+//! Each object's uSNChanged as the run left it (the journal's summary) goes into the inverse
+//! plan, so `gwb apply` refuses the undo of an object changed since, naming it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -11,7 +13,7 @@ use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
 use crate::ad::Dn;
-use crate::apply::journal::{self, BeginRecord, Outcome, Record, RunRecord};
+use crate::apply::journal::{self, BeginRecord, Outcome, Record, RunRecord, SummaryRecord};
 use crate::core::GroupReason;
 use crate::plan::model::{
     Action, AttrChange, AttrValue, CurrentObject, DeleteProofState, Fingerprint, InputSource,
@@ -206,8 +208,12 @@ fn rdn(dn: &str) -> Option<String> {
 /// Attributes a re-created object must not be given (set by AD, or carried by the DN).
 const NOT_RECREATED: &[&str] = &["cn", "objectclass", "objectguid", "usnchanged", "member"];
 
-fn invert(f: Folded, journal_name: &str) -> Option<PlannedGroup> {
-    let unfinished = if f.unfinished > 0 {
+/// uSNChanged of the objects a run left, by objectGUID (its summary record; empty when the
+/// run did not finish or predates the record).
+type AfterUsn = HashMap<Uuid, u64>;
+
+fn invert(f: Folded, journal_name: &str, after: &AfterUsn) -> Option<PlannedGroup> {
+    let mut unfinished = if f.unfinished > 0 {
         format!(
             "; {} write(s) of the run have no end record (interrupted): apply confirms them by a re-read",
             f.unfinished
@@ -215,6 +221,13 @@ fn invert(f: Folded, journal_name: &str) -> Option<PlannedGroup> {
     } else {
         String::new()
     };
+    // The object as the run left it: apply refuses the undo when it changed since.
+    let usn_changed = f.guid.and_then(|g| after.get(&g).copied());
+    if usn_changed.is_none() && !(f.created && f.deleted.is_some()) && f.deleted.is_none() {
+        unfinished.push_str(
+            "; the journal records no uSNChanged after the run (it did not finish): apply cannot tell whether the object changed since",
+        );
+    }
     let display_name = f.display_name.clone().unwrap_or_else(|| f.id.clone());
     let stamp = StampSource::AdminDescription;
     if f.created && f.deleted.is_some() {
@@ -234,7 +247,7 @@ fn invert(f: Folded, journal_name: &str) -> Option<PlannedGroup> {
             current: Some(CurrentObject {
                 dn,
                 object_guid: f.guid,
-                usn_changed: None,
+                usn_changed,
                 stamp,
             }),
             attributes: BTreeMap::new(),
@@ -347,7 +360,7 @@ fn invert(f: Folded, journal_name: &str) -> Option<PlannedGroup> {
         current: Some(CurrentObject {
             dn: last,
             object_guid: f.guid,
-            usn_changed: None,
+            usn_changed,
             stamp,
         }),
         attributes,
@@ -370,9 +383,18 @@ pub fn inverse_plan(records: &[Record], journal_path: &str, created_at: &str) ->
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| journal_path.to_string());
+    let after: AfterUsn = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Summary(SummaryRecord { after, .. }) => Some(after),
+            _ => None,
+        })
+        .flatten()
+        .map(|a| (a.object_guid, a.usn_changed))
+        .collect();
     let mut groups: Vec<PlannedGroup> = fold(records)
         .into_iter()
-        .filter_map(|f| invert(f, &name))
+        .filter_map(|f| invert(f, &name, &after))
         .collect();
     groups.sort_by_cached_key(|g| (g.display_name.to_lowercase(), g.id.clone()));
     let deletes = groups.iter().filter(|g| g.action == Action::Delete).count();

@@ -20,7 +20,8 @@ use gwb::plan::model::*;
 use uuid::Uuid;
 
 use crate::ldap::lab::{self, Admin, Lab};
-use crate::util::gwb;
+pub use crate::util::make_plan;
+use crate::util::{gwb, one};
 
 const UNIVERSAL_SECURITY: i32 = -2147483640;
 
@@ -223,49 +224,6 @@ impl Env {
 
 pub fn key(dn: &str) -> String {
     Dn::parse(dn).expect("DN").key()
-}
-
-pub fn make_plan(ou: &str, ou_guid: Option<Uuid>, groups: Vec<PlannedGroup>) -> Plan {
-    Plan {
-        format: PLAN_FORMAT.into(),
-        gwb_version: "0.1.0".into(),
-        created_at: "2026-12-01T09:00:00Z".into(),
-        policy: PlanPolicy::default(),
-        inputs: PlanInputs {
-            tenant_id: None,
-            tenant: Fingerprint {
-                source: InputSource::Snapshot,
-                location: None,
-                sha256: Some("00".into()),
-            },
-            ad: Fingerprint {
-                source: InputSource::Ldap,
-                location: None,
-                sha256: None,
-            },
-        },
-        target_ou: TargetOu {
-            dn: ou.into(),
-            object_guid: ou_guid,
-            source: TargetOuSource::Flag,
-            exists: Some(true),
-        },
-        safety: Safety {
-            delete_proof: DeleteProofState {
-                complete: true,
-                detail: None,
-                graph_checked: false,
-            },
-            refusals: vec![],
-        },
-        summary: Summary::of(&groups),
-        groups,
-        unowned: vec![],
-    }
-}
-
-fn one(s: &str) -> Option<AttrValue> {
-    Some(AttrValue::One(s.into()))
 }
 
 /// A `create` of group `id` named `cn` in `ou` with these members.

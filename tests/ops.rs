@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::util::{fixture, gwb, repo};
+use crate::util::{AUDIT_JSON_ARGS, audit_json, fixture, gwb, repo};
 
 const ALL_COMPANY: &str = "0f4dd137-411b-572f-95ff-d2a16c4cf9c4";
 const APP_OWNERS: &str = "be0ecda8-9b60-51a7-9f69-8751e55b2898";
@@ -15,29 +15,7 @@ const NEWSLETTER: &str = "d17987c8-2f56-5a91-a0d1-fffdbb35fd1f";
 
 /// `gwb audit --snapshot fixtures/contoso` in `dir`, with extra arguments; the JSON report.
 fn audit_in(dir: &Path, extra: &[&str]) -> Value {
-    let out = gwb()
-        .current_dir(dir)
-        .env_remove("GWB_CONFIG")
-        .args(["audit", "--snapshot"])
-        .arg(fixture("contoso"))
-        .args([
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-            "--allow-incomplete",
-        ])
-        .args(extra)
-        .output()
-        .unwrap();
-    // The gate's verdict (0, 1 or 3) does not matter here; an input error (2) does.
-    assert_ne!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    audit_json(dir, &fixture("contoso"), extra)
 }
 
 fn group<'a>(report: &'a Value, target: &str, id: &str) -> &'a Value {
@@ -219,6 +197,13 @@ cn = "App Owners (cloud)"
         "CN=Benefits Questions_624c27187c82,OU=Elsewhere,DC=contoso,DC=com"
     );
     assert_eq!(group(&r, "gwb", NEWSLETTER)["outcome"], "writeback");
+    // feature-state = "current": Entra Connect v1's writeback is off in Contoso's tenant.
+    let benefits = "9909f2c3-3190-54c2-b7cf-624c27187c82";
+    assert_eq!(group(&base, "connect-v1", benefits)["reason"], "eligible");
+    assert_eq!(
+        group(&r, "connect-v1", benefits)["reason"],
+        "feature-disabled"
+    );
     // Per-group overrides, keyed by object id in any case.
     assert_eq!(group(&r, "gwb", ALL_COMPANY)["reason"], "excluded");
     assert_eq!(group(&r, "gwb", ALL_COMPANY)["outcome"], "skip");
@@ -232,13 +217,7 @@ cn = "App Owners (cloud)"
         .env("GWB_CONFIG", &cfg)
         .args(["audit", "--snapshot"])
         .arg(fixture("contoso"))
-        .args([
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-            "--allow-incomplete",
-        ])
+        .args(AUDIT_JSON_ARGS)
         .output()
         .unwrap();
     let r3: Value = serde_json::from_slice(&out.stdout).unwrap();

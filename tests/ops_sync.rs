@@ -11,22 +11,22 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use gwb::sim::{self, SimConfig, SimServer};
-use ldap3::Scope;
 use serde_json::{Value, json};
 
 use crate::ldap::lab::{self, Lab};
+use crate::util::{highest_committed_usn, json_ok, ou_groups, sim_graph_args};
 
-const SECRET: &str = "Zq8~sync-s3cr3t";
+pub(crate) const SECRET: &str = "Zq8~sync-s3cr3t";
 const INTERVAL: u64 = 2;
 
 /// A seeded lab: a users OU with three users, an empty target OU, and the users' SIDs.
-struct Seed {
-    users_ou: String,
-    target: String,
-    users: Vec<(String, String, String)>, // (cloud id, DN, SID)
+pub(crate) struct Seed {
+    pub users_ou: String,
+    pub target: String,
+    pub users: Vec<(String, String, String)>, // (cloud id, DN, SID)
 }
 
-fn seed(lab: &Lab, test: &str, targets: &[&str]) -> Seed {
+pub(crate) fn seed(lab: &Lab, test: &str, targets: &[&str]) -> Seed {
     let name = lab.unique(test);
     let base = lab.base().to_string();
     let users_ou = format!("OU={name}-users,{base}");
@@ -59,7 +59,7 @@ fn seed(lab: &Lab, test: &str, targets: &[&str]) -> Seed {
     }
 }
 
-fn user_obj(u: &(String, String, String), name: &str) -> Value {
+pub(crate) fn user_obj(u: &(String, String, String), name: &str) -> Value {
     json!({
         "@odata.type": "#microsoft.graph.user",
         "id": u.0,
@@ -71,7 +71,7 @@ fn user_obj(u: &(String, String, String), name: &str) -> Value {
 }
 
 /// A tenant with one security group enabled for writeback, member u1; u2 and u3 exist.
-fn simulator(seed: &Seed, group: &str, cfg: SimConfig) -> SimServer {
+pub(crate) fn simulator(seed: &Seed, group: &str, cfg: SimConfig) -> SimServer {
     let doc = json!({
         "tenantId": "11111111-1111-1111-1111-111111111111",
         "groups": [{
@@ -95,32 +95,28 @@ fn simulator(seed: &Seed, group: &str, cfg: SimConfig) -> SimServer {
     sim::start(store, cfg, 0).expect("simulator")
 }
 
-fn common_args(lab: &Lab, s: &SimServer, target: &str) -> Vec<String> {
-    let mut v: Vec<String> = [
-        "--graph-url",
-        &s.url(),
-        "--tenant",
-        "contoso.onmicrosoft.com",
-        "--client-id",
-        "11111111-2222-3333-4444-555555555555",
-        "--ldap-url",
-        lab.var("GWB_TEST_LDAP_URL"),
-        "--bind-dn",
-        lab.var("GWB_TEST_LDAP_BIND_DN"),
-        "--ca-file",
-        lab.var("GWB_TEST_LDAP_CA_FILE"),
-        "--target-ou",
-        target,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+pub(crate) fn common_args(lab: &Lab, s: &SimServer, target: &str) -> Vec<String> {
+    let mut v = sim_graph_args(s);
+    v.extend(
+        [
+            "--ldap-url",
+            lab.var("GWB_TEST_LDAP_URL"),
+            "--bind-dn",
+            lab.var("GWB_TEST_LDAP_BIND_DN"),
+            "--ca-file",
+            lab.var("GWB_TEST_LDAP_CA_FILE"),
+            "--target-ou",
+            target,
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
     v.push("--password-file".into());
     v.push(lab.password_file().display().to_string());
     v
 }
 
-fn gwb_cmd() -> Command {
+pub(crate) fn gwb_cmd() -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("gwb"));
     c.env_remove("GWB_LDAP_PASSWORD")
         .env_remove("GWB_CONFIG")
@@ -133,7 +129,7 @@ fn gwb_cmd() -> Command {
 }
 
 /// A running watcher whose stdout lines arrive on a channel.
-struct Watcher {
+pub(crate) struct Watcher {
     child: Child,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
@@ -141,10 +137,20 @@ struct Watcher {
 
 impl Watcher {
     fn start(extra: &[String], dir: &Path) -> Watcher {
-        let mut child = gwb_cmd()
+        let mut args = vec!["--interval".to_string(), INTERVAL.to_string()];
+        args.extend(extra.iter().cloned());
+        Watcher::start_with(&args, dir, &[])
+    }
+    /// `gwb sync --watch` with exactly these arguments and extra environment, in `dir`.
+    pub(crate) fn start_with(args: &[String], dir: &Path, env: &[(&str, &str)]) -> Watcher {
+        let mut cmd = gwb_cmd();
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
             .current_dir(dir)
-            .args(["sync", "--watch", "--interval", &INTERVAL.to_string()])
-            .args(extra)
+            .args(["sync", "--watch"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -163,7 +169,7 @@ impl Watcher {
         }
     }
     /// Wait for a line containing `needle` (bounded).
-    fn wait_line(&mut self, needle: &str, within: Duration) -> String {
+    pub(crate) fn wait_line(&mut self, needle: &str, within: Duration) -> String {
         let end = Instant::now() + within;
         if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
             return l.clone();
@@ -181,8 +187,24 @@ impl Watcher {
             self.seen
         );
     }
+    /// Wait for a line containing `needle` that was not seen before (bounded).
+    pub(crate) fn wait_next(&mut self, needle: &str, within: Duration) -> String {
+        let end = Instant::now() + within;
+        while Instant::now() < end {
+            if let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                self.seen.push(l.clone());
+                if l.contains(needle) {
+                    return l;
+                }
+            }
+        }
+        panic!(
+            "no new line with {needle:?} within {within:?}; got {:#?}",
+            self.seen
+        );
+    }
     /// SIGTERM, then the exit status and the remaining output.
-    fn stop(mut self) -> (i32, Vec<String>) {
+    pub(crate) fn stop(mut self) -> (i32, Vec<String>) {
         // SAFETY-free: `kill -TERM` from the test, as an operator's systemctl stop does.
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
@@ -208,38 +230,23 @@ impl Drop for Watcher {
 }
 
 /// Groups of an OU: CN -> members (lower-case DNs), and the objectGUID and uSNChanged of each.
-fn groups(lab: &Lab, ou: &str) -> BTreeMap<String, (BTreeSet<String>, String, u64)> {
-    let ou = ou.to_string();
-    lab.run(async move |a| {
-        let (rs, _) = a
-            .ldap
-            .search(
-                &ou,
-                Scope::OneLevel,
-                "(objectClass=group)",
-                vec!["cn", "member", "objectGUID", "uSNChanged"],
-            )
-            .await
-            .unwrap()
-            .success()
-            .unwrap();
-        rs.into_iter()
-            .map(|r| {
-                let e = ldap3::SearchEntry::construct(r);
-                let cn = e.attrs["cn"][0].clone();
-                let members = e
-                    .attrs
-                    .get("member")
-                    .into_iter()
-                    .flatten()
-                    .map(|m| m.to_ascii_lowercase())
-                    .collect();
-                let guid = format!("{:?}", e.bin_attrs.get("objectGUID"));
-                let usn = e.attrs["uSNChanged"][0].parse().unwrap();
-                (cn, (members, guid, usn))
-            })
-            .collect()
-    })
+pub(crate) fn groups(lab: &Lab, ou: &str) -> BTreeMap<String, (BTreeSet<String>, String, u64)> {
+    ou_groups(lab, ou, &["cn", "member", "objectGUID", "uSNChanged"])
+        .into_iter()
+        .map(|e| {
+            let cn = e.attrs["cn"][0].clone();
+            let members = e
+                .attrs
+                .get("member")
+                .into_iter()
+                .flatten()
+                .map(|m| m.to_ascii_lowercase())
+                .collect();
+            let guid = format!("{:?}", e.bin_attrs.get("objectGUID"));
+            let usn = e.attrs["uSNChanged"][0].parse().unwrap();
+            (cn, (members, guid, usn))
+        })
+        .collect()
 }
 
 fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
@@ -284,14 +291,62 @@ fn journals(dir: &Path) -> usize {
     std::fs::read_dir(dir).map_or(0, |d| d.count())
 }
 
-/// Two poll intervals, plus the time one plan and one apply take on a loaded 2-core machine.
+/// Generous upper limit for waiting on something that must happen (not an assertion on time).
 fn two_polls() -> Duration {
     Duration::from_secs(2 * INTERVAL + 20)
 }
 
+/// When a change made through the simulator at `t0` is first seen in AD: the time since `t0`
+/// of the last check that did not see it yet, and of the first that did. Checks run back to
+/// back (an LDAP search each), so the change arrived between the two.
+fn arrival(t0: Instant, mut seen: impl FnMut() -> bool) -> (Duration, Duration) {
+    let mut absent = Duration::ZERO;
+    loop {
+        let at = t0.elapsed();
+        if seen() {
+            return (absent, at);
+        }
+        absent = at;
+        assert!(
+            at < two_polls() * 3,
+            "the change did not reach AD within {:?}",
+            two_polls() * 3
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The watcher's own measure of the poll that applied a change: the seconds in
+/// `… poll: 1 group(s) changed, applied in 0.42s`.
+fn apply_secs(w: &mut Watcher) -> f64 {
+    let l = w.wait_next("applied in", Duration::from_secs(30));
+    l.rsplit("applied in ")
+        .next()
+        .and_then(|x| x.trim_end_matches('s').parse().ok())
+        .unwrap_or_else(|| panic!("no duration in {l:?}"))
+}
+
+/// "Within 2 poll intervals", measured from the simulator write to the AD read, for the
+/// watcher with `--interval 2`: the change lands at the latest one interval after the poll in
+/// progress at `t0` ends (an idle poll, one delta round trip) and is applied by the next poll,
+/// whose whole duration (delta, plan, apply) the watcher reports. So the bound is
+/// 2 x interval + that apply's time: a generous but honest bound. The assertion uses the last
+/// read that did not see the change yet (it arrived after that read), so the test's own
+/// polling cannot make it fail.
+fn assert_within_two_polls(what: &str, absent: Duration, seen: Duration, apply: f64) {
+    let bound = Duration::from_secs(2 * INTERVAL) + Duration::from_secs_f64(apply);
+    assert!(
+        absent < bound,
+        "{what}: still not in AD {absent:?} after the change (seen at {seen:?}); bound 2 x {INTERVAL}s + one apply ({apply:.2}s) = {bound:?}"
+    );
+}
+
 #[test]
 fn watch_applies_member_changes_and_renames_and_resumes_without_reapplying() {
-    let Some(lab) = lab::lab() else { return };
+    // Alone on the DC: highestCommittedUSN is DC-wide.
+    let Some(lab) = lab::lab_exclusive() else {
+        return;
+    };
     let seed = seed(&lab, "watch", &[]);
     let group = uuid::Uuid::new_v4().to_string();
     let tail = &group[group.len() - 12..];
@@ -321,8 +376,9 @@ fn watch_applies_member_changes_and_renames_and_resumes_without_reapplying() {
     let guid = g[&cn].1.clone();
 
     // A member added in the cloud appears in AD within two poll intervals.
+    let t0 = Instant::now();
     add_member(&s, &group, &seed.users[1].0);
-    wait_until("u2 added", two_polls(), || {
+    let (absent, seen) = arrival(t0, || {
         groups(&lab, &seed.target)[&cn].0 == BTreeSet::from([u(0), u(1)])
     });
     let line = w.wait_line("update CN=", Duration::from_secs(10));
@@ -330,17 +386,20 @@ fn watch_applies_member_changes_and_renames_and_resumes_without_reapplying() {
         line.contains("applied (1 write)"),
         "one change, one modify: {line}"
     );
+    assert_within_two_polls("u2 added", absent, seen, apply_secs(&mut w));
     // A removal likewise.
+    let t0 = Instant::now();
     remove_member(&s, &group, &seed.users[0].0);
-    wait_until("u1 removed", two_polls(), || {
+    let (absent, seen) = arrival(t0, || {
         groups(&lab, &seed.target)[&cn].0 == BTreeSet::from([u(1)])
     });
+    assert_within_two_polls("u1 removed", absent, seen, apply_secs(&mut w));
     // A rename under --cn-format display-name renames the AD object (same objectGUID).
+    let t0 = Instant::now();
     rename(&s, &group, "Watch Team Renamed");
     let new_cn = format!("Watch Team Renamed_{tail}");
-    wait_until("renamed", two_polls(), || {
-        groups(&lab, &seed.target).contains_key(&new_cn)
-    });
+    let (absent, seen) = arrival(t0, || groups(&lab, &seed.target).contains_key(&new_cn));
+    assert_within_two_polls("renamed", absent, seen, apply_secs(&mut w));
     let g = groups(&lab, &seed.target);
     assert_eq!(g.len(), 1, "{g:?}");
     assert_eq!(g[&new_cn].1, guid, "a rename keeps the object");
@@ -355,6 +414,8 @@ fn watch_applies_member_changes_and_renames_and_resumes_without_reapplying() {
         "{lines:#?}"
     );
     let usn_before = groups(&lab, &seed.target)[&new_cn].2;
+    // DC-wide: this test holds the DC alone (lab_exclusive), so any write would move it.
+    let highest_before = highest_committed_usn(&lab);
     let journals_before = journals(&dir.path().join("journal"));
     // Restart: it resumes from the bookmark and re-applies nothing.
     let mut w = Watcher::start(&args, dir.path());
@@ -366,6 +427,11 @@ fn watch_applies_member_changes_and_renames_and_resumes_without_reapplying() {
     assert!(
         !lines.iter().any(|l| l.contains("applied")),
         "the restarted watcher applied something: {lines:#?}"
+    );
+    assert_eq!(
+        highest_committed_usn(&lab),
+        highest_before,
+        "the restarted watcher wrote to the DC (highestCommittedUSN moved)"
     );
     assert_eq!(
         groups(&lab, &seed.target)[&new_cn].2,
@@ -492,12 +558,7 @@ fn sync_dry_run_prints_the_plan_and_writes_nothing() {
         .args(common_args(&lab, &s, &seed.target))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plan = json_ok(&out);
     assert_eq!(plan["format"], "gwb-plan/1");
     let g = plan["groups"]
         .as_array()

@@ -7,10 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use gwb::plan::model::*;
-use ldap3::Scope;
 
 use crate::ldap::lab::{self, Lab, attr};
-use crate::util::gwb;
+use crate::util::{gwb, make_plan, one, ou_groups};
 
 const UNIVERSAL_SECURITY: i32 = -2147483640;
 
@@ -19,51 +18,36 @@ const UNIVERSAL_SECURITY: i32 = -2147483640;
 type State = BTreeMap<String, (String, BTreeMap<String, BTreeSet<String>>)>;
 
 fn state(lab: &Lab, ou: &str) -> State {
-    let ou = ou.to_string();
-    lab.run(async move |a| {
-        let (rs, _) = a
-            .ldap
-            .search(
-                &ou,
-                Scope::OneLevel,
-                "(objectClass=group)",
-                vec![
-                    "cn",
-                    "displayName",
-                    "description",
-                    "groupType",
-                    "adminDescription",
-                    "member",
-                    "sAMAccountName",
-                    "mail",
-                ],
-            )
-            .await
-            .expect("search")
-            .success()
-            .expect("search ok");
-        let mut out = State::new();
-        for r in rs {
-            let e = ldap3::SearchEntry::construct(r);
-            let stamp = e
-                .attrs
-                .get("adminDescription")
-                .and_then(|v| v.first())
-                .cloned()
-                .unwrap_or_else(|| e.dn.clone());
-            let mut attrs = BTreeMap::new();
-            for (k, v) in e.attrs {
-                let v: BTreeSet<String> = if k == "member" {
-                    v.iter().map(|m| m.to_ascii_lowercase()).collect()
-                } else {
-                    v.into_iter().collect()
-                };
-                attrs.insert(k, v);
-            }
-            out.insert(stamp, (e.dn.to_ascii_lowercase(), attrs));
+    let attrs = [
+        "cn",
+        "displayName",
+        "description",
+        "groupType",
+        "adminDescription",
+        "member",
+        "sAMAccountName",
+        "mail",
+    ];
+    let mut out = State::new();
+    for e in ou_groups(lab, ou, &attrs) {
+        let stamp = e
+            .attrs
+            .get("adminDescription")
+            .and_then(|v| v.first())
+            .cloned()
+            .unwrap_or_else(|| e.dn.clone());
+        let mut attrs = BTreeMap::new();
+        for (k, v) in e.attrs {
+            let v: BTreeSet<String> = if k == "member" {
+                v.iter().map(|m| m.to_ascii_lowercase()).collect()
+            } else {
+                v.into_iter().collect()
+            };
+            attrs.insert(k, v);
         }
-        out
-    })
+        out.insert(stamp, (e.dn.to_ascii_lowercase(), attrs));
+    }
+    out
 }
 
 fn guid_usn(lab: &Lab, dn: &str) -> (uuid::Uuid, u64) {
@@ -114,10 +98,6 @@ fn undo(journal_dir: &Path, out: &Path) -> Plan {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("gwb apply"));
     serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
-}
-
-fn one(s: &str) -> Option<AttrValue> {
-    Some(AttrValue::One(s.to_string()))
 }
 
 fn group(id: &str, action: Action) -> PlannedGroup {
@@ -242,42 +222,7 @@ fn undo_returns_the_directory_to_its_prior_state_and_undo_of_undo_back() {
     delete.current = cur(&del, del_guid, del_usn);
     delete.delete_proof = Some(DeleteProof::CompleteSnapshot);
     let groups = vec![create, update, rename, delete];
-    let plan = Plan {
-        format: PLAN_FORMAT.into(),
-        gwb_version: "test".into(),
-        created_at: "now".into(),
-        policy: PlanPolicy::default(),
-        inputs: PlanInputs {
-            tenant_id: None,
-            tenant: Fingerprint {
-                source: InputSource::None,
-                location: None,
-                sha256: None,
-            },
-            ad: Fingerprint {
-                source: InputSource::None,
-                location: None,
-                sha256: None,
-            },
-        },
-        target_ou: TargetOu {
-            dn: ou.clone(),
-            object_guid: None,
-            source: TargetOuSource::Flag,
-            exists: Some(true),
-        },
-        safety: Safety {
-            delete_proof: DeleteProofState {
-                complete: true,
-                detail: None,
-                graph_checked: false,
-            },
-            refusals: vec![],
-        },
-        summary: Summary::of(&groups),
-        groups,
-        unowned: vec![],
-    };
+    let plan = make_plan(&ou, None, groups);
     let dir = tempfile::tempdir().unwrap();
     let plan_path = dir.path().join("plan.json");
     std::fs::write(&plan_path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
@@ -318,45 +263,6 @@ fn undo_returns_the_directory_to_its_prior_state_and_undo_of_undo_back() {
     lab.run(async |a| a.delete_tree(&ou).await);
 }
 
-fn empty_plan(ou: &str, groups: Vec<PlannedGroup>) -> Plan {
-    Plan {
-        format: PLAN_FORMAT.into(),
-        gwb_version: "test".into(),
-        created_at: "now".into(),
-        policy: PlanPolicy::default(),
-        inputs: PlanInputs {
-            tenant_id: None,
-            tenant: Fingerprint {
-                source: InputSource::None,
-                location: None,
-                sha256: None,
-            },
-            ad: Fingerprint {
-                source: InputSource::None,
-                location: None,
-                sha256: None,
-            },
-        },
-        target_ou: TargetOu {
-            dn: ou.to_string(),
-            object_guid: None,
-            source: TargetOuSource::Flag,
-            exists: Some(true),
-        },
-        safety: Safety {
-            delete_proof: DeleteProofState {
-                complete: true,
-                detail: None,
-                graph_checked: false,
-            },
-            refusals: vec![],
-        },
-        summary: Summary::of(&groups),
-        groups,
-        unowned: vec![],
-    }
-}
-
 fn journal_lines(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .into_iter()
@@ -395,7 +301,7 @@ fn an_apply_killed_midway_leaves_a_journal_that_matches_the_directory() {
     let plan_path = dir.path().join("plan.json");
     std::fs::write(
         &plan_path,
-        serde_json::to_string(&empty_plan(&ou, groups)).unwrap(),
+        serde_json::to_string(&make_plan(&ou, None, groups)).unwrap(),
     )
     .unwrap();
     let journal = dir.path().join("journal");
@@ -489,5 +395,81 @@ fn an_apply_killed_midway_leaves_a_journal_that_matches_the_directory() {
         assert_eq!(out.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&out.stderr).contains("no longer exists"));
     }
+    lab.run(async |a| a.delete_tree(&ou).await);
+}
+
+#[test]
+fn an_undo_of_an_object_changed_since_the_apply_is_refused_naming_it() {
+    let Some(lab) = lab::lab() else { return };
+    let name = lab.unique("undostale");
+    let ou = format!("OU={name},{}", lab.base());
+    let ids: Vec<String> = (0..2).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    lab.run(async |a| a.add_ou(&ou).await);
+    let mut groups = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let mut g = group(id, Action::Create);
+        g.display_name = format!("Stale {i}");
+        g.dn = Some(format!("CN=Group_{id},{ou}"));
+        g.cn = Some(format!("Group_{id}"));
+        g.group_type = Some(UNIVERSAL_SECURITY);
+        for (n, v) in [
+            ("adminDescription", format!("Group_{id}")),
+            ("displayName", format!("Stale {i}")),
+        ] {
+            g.attributes.insert(
+                n.into(),
+                AttrChange {
+                    before: None,
+                    after: one(&v),
+                },
+            );
+        }
+        groups.push(g);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let plan_path = dir.path().join("plan.json");
+    std::fs::write(
+        &plan_path,
+        serde_json::to_string(&make_plan(&ou, None, groups)).unwrap(),
+    )
+    .unwrap();
+    let j1 = dir.path().join("j1");
+    apply(&lab, &plan_path, &j1);
+    // The inverse plan carries each object's uSNChanged as the apply left it.
+    let inv = undo(&j1, &dir.path().join("undo.json"));
+    for id in &ids {
+        let dn = format!("CN=Group_{id},{ou}");
+        let (_, usn) = guid_usn(&lab, &dn);
+        let g = inv.groups.iter().find(|g| &g.id == id).expect("undone");
+        assert_eq!(g.action, Action::Delete);
+        assert_eq!(g.current.as_ref().and_then(|c| c.usn_changed), Some(usn));
+    }
+    // Someone changes one of them by hand after the apply.
+    let changed = format!("CN=Group_{},{ou}", ids[1]);
+    lab.run(async |a| a.replace(&changed, "description", "edited by hand").await);
+    let before = state(&lab, &ou);
+    let out = gwb()
+        .env_remove("GWB_LDAP_PASSWORD")
+        .env_remove("GWB_CONFIG")
+        .arg("apply")
+        .arg(dir.path().join("undo.json"))
+        .arg("--journal-dir")
+        .arg(dir.path().join("j2"))
+        .args(["--ldap-url", lab.var("GWB_TEST_LDAP_URL")])
+        .args(["--bind-dn", lab.var("GWB_TEST_LDAP_BIND_DN")])
+        .arg("--password-file")
+        .arg(lab.password_file())
+        .args(["--ca-file", lab.var("GWB_TEST_LDAP_CA_FILE")])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&ids[1]) && err.contains("uSNChanged"), "{err}");
+    assert!(
+        !err.contains(&ids[0]),
+        "only the changed object is named: {err}"
+    );
+    assert_eq!(state(&lab, &ou), before, "a refused undo wrote");
+    assert!(!dir.path().join("j2").exists() || journal_lines(&dir.path().join("j2")) == 0);
     lab.run(async |a| a.delete_tree(&ou).await);
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use gwb::sim::{self, SimConfig, SimServer};
 use serde_json::{Value, json};
 
-use crate::util::{fixture, gwb};
+use crate::util::{AUDIT_JSON_ARGS, fixture, gwb, json_ok, sim_graph_args};
 
 const SECRET: &str = "Zq8~tenant-s3cr3t-never-printed";
 const GROUP_UNIFIED: &str = "62375ab9-6b52-47ed-826b-58e47e0e304b";
@@ -20,16 +20,9 @@ fn server_with(doc: &Value, cfg: SimConfig) -> SimServer {
 }
 
 fn graph_args(s: &SimServer) -> Vec<String> {
-    vec![
-        "--graph-url".into(),
-        s.url(),
-        "--tenant".into(),
-        "contoso.onmicrosoft.com".into(),
-        "--client-id".into(),
-        "11111111-2222-3333-4444-555555555555".into(),
-        "--max-attempts".into(),
-        "12".into(),
-    ]
+    let mut v = sim_graph_args(s);
+    v.extend(["--max-attempts".into(), "12".into()]);
+    v
 }
 
 fn cmd() -> assert_cmd::Command {
@@ -190,21 +183,10 @@ fn contoso_disable_m365_then_collect_and_audit_writes_back_no_m365_group() {
     let out = gwb()
         .args(["audit", "--snapshot"])
         .arg(&bundle)
-        .args([
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-            "--allow-incomplete",
-        ])
+        .args(AUDIT_JSON_ARGS)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let audit: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let audit = json_ok(&out);
     let mut seen_targets = 0;
     for f in audit["forecast"].as_array().unwrap() {
         let target = f["target"].as_str().unwrap();

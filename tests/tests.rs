@@ -11,6 +11,8 @@ mod harden_kerberos;
 mod harden_ldap;
 mod ldap;
 mod ops;
+mod ops_keys;
+mod ops_sam;
 mod ops_sync;
 mod ops_undo;
 mod plan;

@@ -125,6 +125,20 @@ pub struct SummaryRecord {
     pub applied: usize,
     pub already_done: usize,
     pub failed: usize,
+    /// The objects the run wrote, as they are after its last write (one search of the target
+    /// OU at the end of the run): `gwb undo` puts their uSNChanged into the inverse plan, so
+    /// that an undo of objects changed since is refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<AfterState>,
+}
+
+/// One object as a run left it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AfterState {
+    pub object_guid: Uuid,
+    pub dn: String,
+    pub usn_changed: u64,
 }
 
 /// An open journal being written.

@@ -621,6 +621,53 @@ pub fn apply(
 }
 
 /// [`apply`] on an open connection.
+/// The objects of the plan (by objectGUID) as they are now in the target OU, for the journal's
+/// summary: one search for objectGUID and uSNChanged. Empty when the search fails (undo then
+/// has no uSNChanged to check, as after a crash).
+async fn after_states(
+    c: &mut Conn,
+    plan: &Plan,
+    created: &HashMap<usize, Uuid>,
+) -> Vec<crate::apply::journal::AfterState> {
+    let touched: std::collections::HashSet<Uuid> = plan
+        .changes()
+        .filter_map(|g| g.current.as_ref().and_then(|c| c.object_guid))
+        .chain(created.values().copied())
+        .collect();
+    if touched.is_empty() {
+        return Vec::new();
+    }
+    let Ok(found) = c
+        .search(
+            &plan.target_ou.dn,
+            ldap3::Scope::OneLevel,
+            "(objectClass=group)",
+            &["objectGUID", "uSNChanged"],
+        )
+        .await
+    else {
+        return Vec::new();
+    };
+    let mut out: Vec<crate::apply::journal::AfterState> = found
+        .iter()
+        .filter_map(|e| {
+            let g = e
+                .first("objectGUID")
+                .and_then(crate::ad::ids::guid_from_bytes)?;
+            let usn = e.text("uSNChanged")?.trim().parse().ok()?;
+            touched
+                .contains(&g)
+                .then(|| crate::apply::journal::AfterState {
+                    object_guid: g,
+                    dn: e.dn.clone(),
+                    usn_changed: usn,
+                })
+        })
+        .collect();
+    out.sort_by_key(|a| a.object_guid);
+    out
+}
+
 pub async fn run(
     c: &mut Conn,
     plan: &Plan,
@@ -935,7 +982,13 @@ pub async fn run(
     report.writes = c.stats.writes - writes_before;
     report.reconnects = c.stats.reconnects - reconnects_before;
     if let Some(j) = journal.as_mut() {
+        let after = if down.is_none() {
+            after_states(c, plan, &guids).await
+        } else {
+            Vec::new()
+        };
         j.finish(SummaryRecord {
+            after,
             finished_at: String::new(),
             applied: report
                 .outcomes

@@ -4,7 +4,9 @@
 //! `cn`, `groupType`, `displayName`, `description` (first 448 characters, trimmed),
 //! `adminDescription` and, where the schema has it, `msDS-ExternalDirectoryObjectId` =
 //! `Group_<objectId>`, `member`, and `mail`, `mailNickname`, `proxyAddresses` (primary SMTP
-//! only) when AD is prepared for Exchange and the group is mail-enabled in AD terms.
+//! only) when AD is prepared for Exchange and the group is mail-enabled in AD terms; and, on a
+//! create only, `sAMAccountName` from the configuration's template (`policy.sam-account-name`;
+//! without it AD generates one).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -31,9 +33,10 @@ pub const WRITTEN_ATTRIBUTES: &[&str] = &[
 ];
 
 /// The attributes a plan compares and writes (single- or multi-valued), in write order.
-/// `sAMAccountName` is left to AD; `member` is handled as the member set.
+/// `member` is handled as the member set.
 pub const COMPARED_ATTRIBUTES: &[&str] = &[
     "groupType",
+    "sAMAccountName",
     "displayName",
     "description",
     ADMIN_DESCRIPTION,
@@ -42,6 +45,18 @@ pub const COMPARED_ATTRIBUTES: &[&str] = &[
     "mailNickname",
     "proxyAddresses",
 ];
+
+/// Attributes written when a group is created and never changed afterwards: an existing
+/// group keeps its `sAMAccountName` when the template changes (as Entra Connect never renames
+/// one, and because scripts, ACLs and `DOMAIN\name` references use it).
+pub const CREATE_ONLY_ATTRIBUTES: &[&str] = &["sAMAccountName"];
+
+/// Whether `attr` is written on create only.
+pub fn is_create_only(attr: &str) -> bool {
+    CREATE_ONLY_ATTRIBUTES
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(attr))
+}
 
 /// Multi-valued attributes among [`COMPARED_ATTRIBUTES`].
 pub fn is_multi_valued(attr: &str) -> bool {
@@ -109,6 +124,9 @@ pub fn attributes_of(
         .map_or(GROUP_TYPE_UNIVERSAL_SECURITY, |t| t.ad_group_type());
     let mut a: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     a.insert("groupType", vec![gtype.to_string()]);
+    if let Some(sam) = &f.sam_account_name {
+        a.insert("sAMAccountName", vec![sam.clone()]);
+    }
     let name = g.name().trim();
     if !name.is_empty() {
         a.insert("displayName", vec![g.name().to_string()]);

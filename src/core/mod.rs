@@ -229,6 +229,10 @@ pub struct GroupForecast {
     pub existing_dn: Option<String>,
     /// Whether mail attributes are written (AD prepared for Exchange); `None` when not applicable or unknown.
     pub mail_attributes: Option<bool>,
+    /// The sAMAccountName a create writes (target `gwb` with `policy.sam-account-name`; never
+    /// for a group already in AD: the template is create-only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sam_account_name: Option<String>,
     #[serde(serialize_with = "member_summary")]
     pub members: MemberForecast,
 }
@@ -609,6 +613,7 @@ pub fn forecast_with(
     let groups_all: Vec<&Group> = inputs.tenant.groups.iter().flatten().collect();
     let mut out: Vec<GroupForecast> = Vec::new();
     let mut taken: HashMap<String, String> = HashMap::new(); // DN key -> group id
+    let mut sams = overrides::SamIndex::of(inputs.ad);
     // Sort by id so name-collision tie breaks are stable.
     let mut order: Vec<&Group> = groups_all.clone();
     order.sort_by_key(|g| g.id.to_ascii_lowercase());
@@ -691,6 +696,13 @@ pub fn forecast_with(
         };
         let mut cn = None;
         let mut dn = None;
+        // The sAMAccountName template applies to creates only (an existing group keeps its own).
+        let mut sam =
+            if outcome == Outcome::Writeback && target == Target::Gwb && existing.is_none() {
+                overrides.sam_for(&id, g.mail_nickname.as_deref())
+            } else {
+                None
+            };
         if outcome == Outcome::Writeback {
             let c = overrides
                 .cn_for(&id)
@@ -714,8 +726,16 @@ pub fn forecast_with(
                     outcome = Outcome::Skip;
                     reason = GroupReason::NameCollision;
                     detail = format!("group {other} gets the same name {c:?}");
+                } else if let Some(why) = sam.as_deref().and_then(|s| sams.clash(s)) {
+                    outcome = Outcome::Skip;
+                    reason = GroupReason::NameCollision;
+                    detail = why;
+                    sam = None;
                 } else {
                     taken.insert(key, id.clone());
+                    if let Some(s) = &sam {
+                        sams.take(s, &id);
+                    }
                     dn = Some(d.to_string());
                 }
             }
@@ -767,6 +787,11 @@ pub fn forecast_with(
             dn,
             existing_dn: existing.map(|o| o.dn_text.to_string()),
             mail_attributes,
+            sam_account_name: if outcome == Outcome::Writeback {
+                sam
+            } else {
+                None
+            },
             members: MemberForecast {
                 collected: g.members.is_some(),
                 total: g.members.as_ref().map_or(0, Vec::len),
@@ -819,6 +844,7 @@ pub fn forecast_with(
             dn: None,
             existing_dn: existing.map(|o| o.dn_text.to_string()),
             mail_attributes: None,
+            sam_account_name: None,
             members: MemberForecast::default(),
         });
     }
@@ -863,6 +889,7 @@ pub fn forecast_with(
                 dn: None,
                 existing_dn: Some(o.dn_text.to_string()),
                 mail_attributes: None,
+                sam_account_name: None,
                 members: MemberForecast::default(),
             });
         }
@@ -895,6 +922,7 @@ pub fn forecast_with(
                 dn: None,
                 existing_dn: Some(o.dn_text.to_string()),
                 mail_attributes: None,
+                sam_account_name: None,
                 members: MemberForecast::default(),
             });
         }

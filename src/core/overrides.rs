@@ -1,8 +1,8 @@
 //! Per-group overrides from the configuration file, as pure data the core decides with:
-//! groups excluded from writeback, a fixed CN for a group, and groups that are never deleted.
-//! Also the `sAMAccountName` template's checks and rendering.
+//! groups excluded from writeback, a fixed CN for a group, groups that are never deleted, and
+//! the `sAMAccountName` template for created groups (its checks, rendering and collisions).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use uuid::Uuid;
 
@@ -17,11 +17,17 @@ pub struct Overrides {
     pub cn: BTreeMap<Uuid, String>,
     /// Never deleted from AD (the outcome becomes `keep`).
     pub protected: BTreeSet<Uuid>,
+    /// `policy.sam-account-name`: the sAMAccountName template of groups gwb creates (checked
+    /// with [`check_sam_template`]). `None`: AD generates one.
+    pub sam_account_name: Option<String>,
 }
 
 impl Overrides {
     pub fn is_empty(&self) -> bool {
-        self.exclude.is_empty() && self.cn.is_empty() && self.protected.is_empty()
+        self.exclude.is_empty()
+            && self.cn.is_empty()
+            && self.protected.is_empty()
+            && self.sam_account_name.is_none()
     }
     fn key(id: &str) -> Option<Uuid> {
         crate::ad::ids::parse_guid(id)
@@ -31,6 +37,13 @@ impl Overrides {
     }
     pub fn is_protected(&self, id: &str) -> bool {
         Self::key(id).is_some_and(|u| self.protected.contains(&u))
+    }
+    /// The sAMAccountName a create of this group writes: the template rendered, `None` without
+    /// a template or when nothing is left of it (AD then generates one).
+    pub fn sam_for(&self, id: &str, mail_nickname: Option<&str>) -> Option<String> {
+        let t = self.sam_account_name.as_deref()?;
+        let s = render_sam(t, id, mail_nickname);
+        (!s.is_empty()).then_some(s)
     }
     pub fn cn_for(&self, id: &str) -> Option<&str> {
         Self::key(id)
@@ -108,6 +121,45 @@ pub fn render_sam(template: &str, object_id: &str, mail_nickname: Option<&str>) 
         .to_string()
 }
 
+/// The sAMAccountNames already given out, for collision checks: those of the AD objects in
+/// the evidence (AD requires them unique in the domain, ignoring case) and those this forecast
+/// gives to groups it creates.
+#[derive(Debug, Default)]
+pub struct SamIndex {
+    /// Lower-case sAMAccountName -> what holds it ("CN=…" or "group <id>").
+    taken: HashMap<String, String>,
+}
+
+impl SamIndex {
+    /// Every sAMAccountName in the AD evidence.
+    pub fn of(ad: Option<&crate::ad::AdSnapshot>) -> SamIndex {
+        let mut taken = HashMap::new();
+        for o in ad.map(|a| a.objects.as_slice()).unwrap_or_default() {
+            if let Some(s) = o.sam_account_name.as_deref() {
+                taken
+                    .entry(s.to_lowercase())
+                    .or_insert_with(|| o.dn_text.to_string());
+            }
+        }
+        SamIndex { taken }
+    }
+    /// Why `sam` cannot be given to group `id`, if it cannot.
+    pub fn clash(&self, sam: &str) -> Option<String> {
+        self.taken.get(&sam.to_lowercase()).map(|holder| {
+            format!(
+                "the sAMAccountName {sam:?} (policy.sam-account-name) is already used by {holder}: AD requires it unique in the domain"
+            )
+        })
+    }
+    /// Give `sam` to group `id`.
+    pub fn take(&mut self, sam: &str, id: &str) {
+        self.taken.insert(
+            sam.to_lowercase(),
+            format!("group {id}, created by this run"),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +192,29 @@ mod tests {
         assert_eq!(
             render_sam("{id}", "3a5c3221-c465-48c0-95b8-e9305786a271", None).len(),
             20
+        );
+    }
+
+    #[test]
+    fn sam_collisions_ignore_case_and_name_the_holder() {
+        let mut o = Overrides::default();
+        assert_eq!(
+            o.sam_for("3a5c3221-c465-48c0-95b8-e9305786a271", None),
+            None
+        );
+        o.sam_account_name = Some("{mailNickname}".into());
+        assert_eq!(
+            o.sam_for("3a5c3221-c465-48c0-95b8-e9305786a271", Some("//")),
+            None,
+            "nothing left of the template: AD generates one"
+        );
+        let mut idx = SamIndex::default();
+        assert!(idx.clash("Sales").is_none());
+        idx.take("Sales", "g1");
+        let why = idx.clash("SALES").expect("taken");
+        assert!(
+            why.contains("\"SALES\"") && why.contains("group g1"),
+            "{why}"
         );
     }
 

@@ -353,13 +353,36 @@ impl GraphClient {
         &self,
         version: &str,
         start: usize,
-        items: &[String],
+        urls: &[String],
+        headers: &[(&str, &str)],
+    ) -> Vec<Result<Raw, GraphError>> {
+        let items: Vec<BatchRequest<'_>> = urls
+            .iter()
+            .map(|u| BatchRequest {
+                method: "GET",
+                url: u,
+                body: None,
+            })
+            .collect();
+        self.batch_send(version, start, &items, headers).await
+    }
+
+    /// One `$batch` of at most 20 requests (reads or writes); item ids are `start + index`.
+    /// The one `$batch` engine: items answered 2xx are never sent again (a write lands at most
+    /// once per run); items answered 429/5xx, or not answered, are re-sent after the largest
+    /// Retry-After among them (else the policy's backoff), within the client's retry policy;
+    /// other answers are final and returned per item with Graph's code and message, redacted.
+    pub async fn batch_send(
+        &self,
+        version: &str,
+        start: usize,
+        items: &[BatchRequest<'_>],
         headers: &[(&str, &str)],
     ) -> Vec<Result<Raw, GraphError>> {
         let batch_url = format!("{}/{version}/$batch", self.root);
         let item_what = |i: usize| {
-            let u = items.get(i).map(String::as_str).unwrap_or("");
-            format!("GET /{version}{}", u.split('?').next().unwrap_or(u))
+            let (m, u) = items.get(i).map(|r| (r.method, r.url)).unwrap_or(("", ""));
+            format!("{m} /{version}{}", u.split('?').next().unwrap_or(u))
         };
         let mut results: Vec<Option<Result<Raw, GraphError>>> = vec![None; items.len()];
         let mut pending: Vec<usize> = (0..items.len()).collect();
@@ -374,7 +397,13 @@ impl GraphClient {
             let requests: Vec<Value> = pending
                 .iter()
                 .filter_map(|&i| {
-                    items.get(i).map(|u| json!({"id": (start + i).to_string(), "method": "GET", "url": u, "headers": hdrs}))
+                    let r = items.get(i)?;
+                    let mut v = json!({"id": (start + i).to_string(), "method": r.method, "url": r.url, "headers": hdrs});
+                    if let Some(b) = r.body {
+                        v["body"] = b.clone();
+                        v["headers"]["Content-Type"] = json!("application/json");
+                    }
+                    Some(v)
                 })
                 .collect();
             let sent = self
@@ -508,6 +537,15 @@ impl GraphClient {
             })
             .collect()
     }
+}
+
+/// One request inside a `$batch`: `method` on `url` (relative to the version, e.g.
+/// `/groups/{id}`), with an optional JSON body.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchRequest<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    pub body: Option<&'a Value>,
 }
 
 /// Raw JSON text of a response body.

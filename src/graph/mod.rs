@@ -89,7 +89,8 @@ pub async fn connect(args: &args::GraphArgs) -> anyhow::Result<(Arc<GraphClient>
     Ok((client, tenant))
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+/// The runtime Graph work runs on (two workers, I/O and timers).
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

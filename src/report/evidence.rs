@@ -11,6 +11,7 @@ use serde_json::json;
 
 use std::io::Read;
 
+use crate::ad::ldif::Entry;
 use crate::audit::Report;
 use crate::bundle::Snapshot;
 use crate::error::InputError;
@@ -68,7 +69,11 @@ fn is_secret_file(p: &Path) -> bool {
 }
 
 /// (name in the zip, bytes) of every input the snapshot was read from.
-fn inputs(snap: &Snapshot, evidence: &[PathBuf]) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+fn inputs(
+    snap: &Snapshot,
+    live_ad: &[Entry],
+    evidence: &[PathBuf],
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::new();
     let dir = Path::new(&snap.origin);
     if snap.origin != "live" && dir.is_dir() {
@@ -91,10 +96,25 @@ fn inputs(snap: &Snapshot, evidence: &[PathBuf]) -> anyhow::Result<Vec<(String, 
             }
         }
     } else {
-        // Collected live: the tenant as gwb read it.
+        // Collected live: the tenant and AD as gwb read them, and the target OU it was given,
+        // so that the bundle replays offline to the same verdict.
+        if let Some(ou) = &snap.manifest.target_ou {
+            let mut text = serde_json::to_vec_pretty(&json!({
+                "format": crate::bundle::BUNDLE_FORMAT,
+                "targetOu": ou,
+            }))?;
+            text.push(b'\n');
+            files.push(("inputs/bundle.json".into(), text));
+        }
         let mut text = serde_json::to_vec_pretty(&snap.tenant)?;
         text.push(b'\n');
         files.push(("inputs/tenant.json".into(), text));
+        if !live_ad.is_empty() {
+            files.push((
+                "inputs/ad.ldif".into(),
+                crate::ad::ldif::write(live_ad).into_bytes(),
+            ));
+        }
     }
     for (i, p) in evidence.iter().enumerate() {
         if is_secret_file(p) {
@@ -113,11 +133,12 @@ fn inputs(snap: &Snapshot, evidence: &[PathBuf]) -> anyhow::Result<Vec<(String, 
 pub fn write_bundle(
     path: &Path,
     snap: &Snapshot,
+    live_ad: &[Entry],
     report: &Report,
     evidence: &[PathBuf],
     waivers: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let mut files = inputs(snap, evidence)?;
+    let mut files = inputs(snap, live_ad, evidence)?;
     if let Some(w) = waivers {
         let name = w.file_name().and_then(|n| n.to_str()).unwrap_or("waivers");
         files.push((format!("waivers/{name}"), std::fs::read(w)?));

@@ -79,17 +79,22 @@ pub fn write(
     Ok(())
 }
 
+/// The AD group kind a written-back group becomes, as the cells name it (`?` when unknown).
+fn kind_label(g: &GroupForecast) -> &'static str {
+    use crate::core::OnPremGroupType as T;
+    match g.on_premises_group_type {
+        Some(T::UniversalDistribution) => "distribution",
+        Some(T::UniversalSecurity) => "security",
+        Some(T::UniversalMailEnabledSecurity) => "mail-enabled security",
+        None => "?",
+    }
+}
+
 /// A compact cell: `+` create, `~` update, `-` delete, `=` keep untouched, `·` skip.
 pub(crate) fn outcome_cell(g: &GroupForecast) -> String {
-    use crate::core::OnPremGroupType as T;
     match g.outcome {
         Outcome::Writeback => {
-            let t = match g.on_premises_group_type {
-                Some(T::UniversalDistribution) => "distribution",
-                Some(T::UniversalSecurity) => "security",
-                Some(T::UniversalMailEnabledSecurity) => "mail-enabled security",
-                None => "?",
-            };
+            let t = kind_label(g);
             let sign = if g.existing_dn.is_some() { '~' } else { '+' };
             let skipped = g.members.skipped.len();
             if !g.members.collected {
@@ -109,15 +114,9 @@ pub(crate) fn outcome_cell(g: &GroupForecast) -> String {
 /// The table's narrower cell: no member counts (`?` when members were not collected), and
 /// `—` for a kind of group the target does not handle at all.
 pub(crate) fn compact_cell(g: &GroupForecast) -> String {
-    use crate::core::OnPremGroupType as T;
     match g.outcome {
         Outcome::Writeback => {
-            let t = match g.on_premises_group_type {
-                Some(T::UniversalDistribution) => "distribution",
-                Some(T::UniversalSecurity) => "security",
-                Some(T::UniversalMailEnabledSecurity) => "mail-enabled security",
-                None => "?",
-            };
+            let t = kind_label(g);
             let sign = if g.existing_dn.is_some() { '~' } else { '+' };
             let unknown = if g.members.collected { "" } else { " ?" };
             format!("{sign} {t}{unknown}")

@@ -531,6 +531,7 @@ impl Watcher<'_> {
 
     /// One delta round trip; plan and apply only when it brought changes.
     fn poll(&mut self) -> anyhow::Result<Turn> {
+        let started = std::time::Instant::now();
         let client = self.client()?;
         let Some((c, meta)) = self.current.take() else {
             return self.full();
@@ -604,6 +605,7 @@ impl Watcher<'_> {
                     self.current = self.state.load()?;
                     anyhow::bail!("{} object(s) failed to apply; retrying", r.failed());
                 }
+                render::poll_applied(ids.len(), started.elapsed())?;
             }
         }
         if !self.args.dry_run {

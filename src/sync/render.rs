@@ -1,6 +1,7 @@
 //! What `gwb sync` prints: one line per applied change (UTC time, action, DN, what changed),
-//! the start and stop lines of `--watch`, the closing summary, and dry-run plans through the
-//! plan renderers.
+//! the start and stop lines of `--watch`, a line per poll that applied something (how long the
+//! delta, plan and apply took), the closing summary, and dry-run plans through the plan
+//! renderers.
 
 use std::io::Write;
 
@@ -110,6 +111,20 @@ pub fn cycle(what: &str, plan: &Plan) -> anyhow::Result<()> {
         "{} {what}: {}",
         now(),
         crate::plan::render::summary_line(&plan.summary)
+    )?;
+    w.flush()?;
+    Ok(())
+}
+
+/// A `--watch` poll that applied changes: how many groups and how long the poll took, from
+/// the delta request to the last write (`… poll: 1 group(s) changed, applied in 0.42s`).
+pub fn poll_applied(groups: usize, took: std::time::Duration) -> anyhow::Result<()> {
+    let mut w = out();
+    writeln!(
+        w,
+        "{} poll: {groups} group(s) changed, applied in {:.2}s",
+        now(),
+        took.as_secs_f64()
     )?;
     w.flush()?;
     Ok(())

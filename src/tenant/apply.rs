@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -87,14 +86,6 @@ pub struct UndoFile {
     pub tenant_id: Option<String>,
     pub groups: Vec<UndoGroup>,
     pub setting: Option<UndoSetting>,
-}
-
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
 }
 
 fn format_of(f: Option<TenantFormat>) -> TenantFormat {
@@ -304,7 +295,7 @@ pub fn run_apply(a: &ApplyArgs) -> anyhow::Result<RunOutcome> {
             "apply writes to the tenant: give the Graph options (--tenant/--client-id, or --graph-url)"
         );
     }
-    let rt = runtime()?;
+    let rt = crate::graph::runtime()?;
     let format = format_of(a.format);
     let (plan, plan_name, plan_digest, undo_path, client) = match (&a.plan, &a.undo) {
         (_, Some(undo)) => {
@@ -910,31 +901,13 @@ pub async fn undo_plan(
             }
         }
     }
-    let after = super::apply_to_snapshot(snap, &changes);
-    let (forecast_before, forecast_after, outcome_changes) = super::forecast_diff(snap, &after)?;
-    let flags = crate::core::inputs::resolve_flags(snap).0;
-    Ok(Plan {
-        format: super::PLAN_FORMAT.into(),
-        gwb_version: env!("CARGO_PKG_VERSION").into(),
-        generated_at: crate::collect::now_rfc3339(),
-        source: super::PlanSource {
-            origin: snap.origin.clone(),
-            tenant_id: snap.tenant.tenant_id.clone(),
-            collected_at: snap.tenant.collected_at.clone(),
-        },
-        flags: [
-            ("unifiedGroupWritebackEnabled".to_string(), flags.v1),
-            ("groupWriteBackEnabled".to_string(), flags.v2),
-        ]
-        .into_iter()
-        .collect(),
+    super::assemble(
+        snap,
+        &crate::collect::now_rfc3339(),
         changes,
         refused,
         unchanged,
-        notes: Vec::new(),
-        forecast_before,
-        forecast_after,
-        outcome_changes,
-        undo_of: Some(undo_path.display().to_string()),
-    })
+        Vec::new(),
+        Some(undo_path.display().to_string()),
+    )
 }

@@ -707,6 +707,20 @@ pub fn forecast_diff(
 /// Plan the requested changes against a snapshot.
 pub fn plan(snap: &Snapshot, req: &PlanRequest, generated_at: &str) -> anyhow::Result<Plan> {
     let (changes, refused, unchanged, notes) = plan_changes(snap, req);
+    assemble(snap, generated_at, changes, refused, unchanged, notes, None)
+}
+
+/// A plan of these changes over a snapshot, with the forecasts before and after them: the one
+/// place a tenant plan (forward or undo) is put together.
+pub(crate) fn assemble(
+    snap: &Snapshot,
+    generated_at: &str,
+    changes: Vec<Change>,
+    refused: Vec<Refusal>,
+    unchanged: usize,
+    notes: Vec<Note>,
+    undo_of: Option<String>,
+) -> anyhow::Result<Plan> {
     let after = apply_to_snapshot(snap, &changes);
     let (forecast_before, forecast_after, outcome_changes) = forecast_diff(snap, &after)?;
     let flags = crate::core::inputs::resolve_flags(snap).0;
@@ -732,7 +746,7 @@ pub fn plan(snap: &Snapshot, req: &PlanRequest, generated_at: &str) -> anyhow::R
         forecast_before,
         forecast_after,
         outcome_changes,
-        undo_of: None,
+        undo_of,
     })
 }
 

@@ -156,12 +156,7 @@ pub(super) fn plan(dir: &Path, out: &Path) -> Plan {
 }
 
 pub(super) fn highest_committed_usn(e: &Env) -> u64 {
-    e.admin(async |a| {
-        a.read("", &["highestCommittedUSN"])
-            .await
-            .and_then(|x| x.text("highestCommittedUSN").and_then(|s| s.parse().ok()))
-            .expect("highestCommittedUSN")
-    })
+    crate::util::highest_committed_usn(&e.lab)
 }
 
 /// The test's contoso: seeded, served, collected into `b1`.

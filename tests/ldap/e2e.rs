@@ -254,6 +254,59 @@ fn collected_bundle_audits_like_the_hand_written_one() {
             .count(),
         1
     );
+    // 3. Audited live (Graph and LDAP) into an evidence bundle, which replays offline to the
+    // same audit: the bundle keeps what LDAP answered as inputs/ad.ldif and the target OU.
+    let zip = collected.path().join("evidence.zip");
+    let out = gwb()
+        .env_remove("GWB_ACCESS_TOKEN")
+        .env_remove("AZURE_CLIENT_CERTIFICATE_PATH")
+        .env_remove("AZURE_AUTHORITY_HOST")
+        .env_remove("GWB_LDAP_PASSWORD")
+        .env("AZURE_CLIENT_SECRET", SECRET)
+        .args(["audit", "--format", "json", "--fail-on", "never"])
+        .args(["--allow-incomplete", "--bundle"])
+        .arg(&zip)
+        .args([
+            "--graph-url",
+            &sim.url(),
+            "--tenant",
+            TENANT,
+            "--client-id",
+            "11111111-2222-3333-4444-555555555555",
+            "--ldap-url",
+            lab.var("GWB_TEST_LDAP_URL"),
+            "--ca-file",
+            lab.var("GWB_TEST_LDAP_CA_FILE"),
+            "--bind-dn",
+            lab.var("GWB_TEST_LDAP_BIND_DN"),
+        ])
+        .arg("--password-file")
+        .arg(lab.password_file())
+        .args(["--target-ou", &ou])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "live audit: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut z = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    let mut ad = String::new();
+    std::io::Read::read_to_string(&mut z.by_name("inputs/ad.ldif").unwrap(), &mut ad).unwrap();
+    assert!(
+        ad.contains(&format!("adminDescription: Group_{kept_id}")),
+        "{ad}"
+    );
+    assert!(z.by_name("inputs/bundle.json").is_ok());
+    let replayed = audit(&zip);
+    for key in [
+        "verdicts", "flags", "targetOu", "evidence", "findings", "forecast",
+    ] {
+        assert_eq!(
+            replayed[key], a[key],
+            "{key} differs between the replayed evidence bundle and the collected bundle"
+        );
+    }
     lab.run(async |a| {
         a.delete_tree(&ou).await;
         a.delete_tree(&people).await;
