@@ -893,39 +893,6 @@ pub fn forecast_with(
                 members: MemberForecast::default(),
             });
         }
-        // Target gwb: its groups outside the target OU whose cloud group is gone are never
-        // deleted there; listed as kept.
-        let mut outside_orphans: Vec<&AdObject> = outside
-            .iter()
-            .filter(|(id, _)| !known.contains(&id.to_string()) && !owned.contains_key(*id))
-            .filter_map(|(_, copies)| match outside_decision(copies, inputs) {
-                Outside::MoveBack(o) => Some(o),
-                _ => None,
-            })
-            .collect();
-        outside_orphans.sort_by_key(|o| o.dn.key());
-        for o in outside_orphans {
-            let Some(id) = o.cloud_anchor() else { continue };
-            out.push(GroupForecast {
-                id: id.to_string(),
-                display_name: o.display_name.clone().unwrap_or_default(),
-                kind: None,
-                dynamic: false,
-                outcome: Outcome::Keep,
-                reason: GroupReason::HardDeleted,
-                detail: format!(
-                    "its cloud group is not among the groups, but its AD group {} is outside the target OU: gwb deletes only inside the target OU, so it is left untouched",
-                    o.dn_text
-                ),
-                on_premises_group_type: None,
-                cn: o.dn.rdn_value().map(str::to_string),
-                dn: None,
-                existing_dn: Some(o.dn_text.to_string()),
-                mail_attributes: None,
-                sam_account_name: None,
-                members: MemberForecast::default(),
-            });
-        }
     }
     for g in out.iter_mut().filter(|g| g.outcome == Outcome::Delete) {
         if overrides.is_protected(&g.id) {
