@@ -5,24 +5,13 @@
 //! gwb connects with. Which test proves which key: docs/config.md ("Tests").
 
 use std::collections::{BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use gwb::sim::SimConfig;
 
 use crate::ldap::lab::{self, Lab};
 use crate::ops_sync::{SECRET, Seed, Watcher, groups, gwb_cmd, seed, simulator};
-
-fn private_file(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    p
-}
+use crate::util::private_file;
 
 fn toml_str(s: &str) -> String {
     format!("{s:?}")

@@ -147,16 +147,23 @@ fn sam_account_name_template_is_planned_written_create_only_and_collisions_are_r
     let why = pd["detail"].as_str().unwrap().to_ascii_lowercase();
     assert!(why.contains(&users[0].1.to_ascii_lowercase()), "{why}");
     assert_eq!(sam_after(e), json!(u3_sam));
-    // The table shows it too.
-    let out = run(
-        dir.path(),
-        &["show".into(), plan_file.display().to_string()],
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains(&format!("sa-{short}")),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    // The table and the Markdown show it too.
+    for format in ["table", "markdown"] {
+        let out = run(
+            dir.path(),
+            &[
+                "show".into(),
+                plan_file.display().to_string(),
+                "--format".into(),
+                format.into(),
+            ],
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("sAMAccountName") && text.contains(&format!("sa-{short}")),
+            "{format}: {text}"
+        );
+    }
 
     // The plan's LDIF, imported with ldapmodify, writes those names (E aside: the DC refuses
     // it, so it is left out of the file here and tried by gwb below).
@@ -222,7 +229,10 @@ fn sam_account_name_template_is_planned_written_create_only_and_collisions_are_r
     );
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("Sam E") && text.to_ascii_lowercase().contains("samaccountname"),
+        text.contains("Sam E")
+            && text.contains(&format!(
+                "the sAMAccountName {u3_sam:?} (policy.sam-account-name) is already used by another object in the domain"
+            )),
         "{text}"
     );
     assert_eq!(sams(&lab, &target), expected, "by gwb sync");

@@ -14,7 +14,7 @@ use gwb::sim::{self, SimConfig, SimServer};
 use serde_json::{Value, json};
 
 use crate::ldap::lab::{self, Lab};
-use crate::util::{highest_committed_usn, json_ok, ou_groups, sim_graph_args};
+use crate::util::{highest_committed_usn, json_ok, ou_groups, private_file, sim_graph_args};
 
 pub(crate) const SECRET: &str = "Zq8~sync-s3cr3t";
 const INTERVAL: u64 = 2;
@@ -170,22 +170,10 @@ impl Watcher {
     }
     /// Wait for a line containing `needle` (bounded).
     pub(crate) fn wait_line(&mut self, needle: &str, within: Duration) -> String {
-        let end = Instant::now() + within;
         if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
             return l.clone();
         }
-        while Instant::now() < end {
-            if let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200)) {
-                self.seen.push(l.clone());
-                if l.contains(needle) {
-                    return l;
-                }
-            }
-        }
-        panic!(
-            "no line with {needle:?} within {within:?}; got {:#?}",
-            self.seen
-        );
+        self.wait_next(needle, within)
     }
     /// Wait for a line containing `needle` that was not seen before (bounded).
     pub(crate) fn wait_next(&mut self, needle: &str, within: Duration) -> String {
@@ -587,13 +575,11 @@ fn a_config_file_drives_sync_and_flags_override_it() {
     let group = uuid::Uuid::new_v4().to_string();
     let s = simulator(&seed, &group, SimConfig::default());
     let dir = tempfile::tempdir().unwrap();
-    let pw = dir.path().join("ldap-pw");
-    std::fs::write(&pw, format!("{}\n", lab.var("GWB_TEST_LDAP_PASSWORD"))).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
+    let pw = private_file(
+        dir.path(),
+        "ldap-pw",
+        &format!("{}\n", lab.var("GWB_TEST_LDAP_PASSWORD")),
+    );
     let cfg = format!(
         r#"target-ou = "{target}"
 [ldap]

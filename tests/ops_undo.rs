@@ -63,9 +63,10 @@ fn guid_usn(lab: &Lab, dn: &str) -> (uuid::Uuid, u64) {
     })
 }
 
-fn apply(lab: &Lab, plan: &Path, journal: &Path) -> String {
-    let out = gwb()
-        .env_remove("GWB_LDAP_PASSWORD")
+/// `gwb apply PLAN --journal-dir JOURNAL` against the lab DC as its administrator.
+fn apply_cmd(lab: &Lab, plan: &Path, journal: &Path) -> assert_cmd::Command {
+    let mut c = gwb();
+    c.env_remove("GWB_LDAP_PASSWORD")
         .env_remove("GWB_CONFIG")
         .arg("apply")
         .arg(plan)
@@ -75,9 +76,12 @@ fn apply(lab: &Lab, plan: &Path, journal: &Path) -> String {
         .args(["--bind-dn", lab.var("GWB_TEST_LDAP_BIND_DN")])
         .arg("--password-file")
         .arg(lab.password_file())
-        .args(["--ca-file", lab.var("GWB_TEST_LDAP_CA_FILE")])
-        .output()
-        .unwrap();
+        .args(["--ca-file", lab.var("GWB_TEST_LDAP_CA_FILE")]);
+    c
+}
+
+fn apply(lab: &Lab, plan: &Path, journal: &Path) -> String {
+    let out = apply_cmd(lab, plan, journal).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -379,17 +383,7 @@ fn an_apply_killed_midway_leaves_a_journal_that_matches_the_directory() {
         apply(&lab, &dir.path().join("undo.json"), &dir.path().join("j2"));
         assert!(state(&lab, &ou).is_empty(), "undo left objects");
     } else {
-        let out = gwb()
-            .env_remove("GWB_LDAP_PASSWORD")
-            .arg("apply")
-            .arg(dir.path().join("undo.json"))
-            .arg("--journal-dir")
-            .arg(dir.path().join("j2"))
-            .args(["--ldap-url", lab.var("GWB_TEST_LDAP_URL")])
-            .args(["--bind-dn", lab.var("GWB_TEST_LDAP_BIND_DN")])
-            .arg("--password-file")
-            .arg(lab.password_file())
-            .args(["--ca-file", lab.var("GWB_TEST_LDAP_CA_FILE")])
+        let out = apply_cmd(&lab, &dir.path().join("undo.json"), &dir.path().join("j2"))
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2));
@@ -448,18 +442,7 @@ fn an_undo_of_an_object_changed_since_the_apply_is_refused_naming_it() {
     let changed = format!("CN=Group_{},{ou}", ids[1]);
     lab.run(async |a| a.replace(&changed, "description", "edited by hand").await);
     let before = state(&lab, &ou);
-    let out = gwb()
-        .env_remove("GWB_LDAP_PASSWORD")
-        .env_remove("GWB_CONFIG")
-        .arg("apply")
-        .arg(dir.path().join("undo.json"))
-        .arg("--journal-dir")
-        .arg(dir.path().join("j2"))
-        .args(["--ldap-url", lab.var("GWB_TEST_LDAP_URL")])
-        .args(["--bind-dn", lab.var("GWB_TEST_LDAP_BIND_DN")])
-        .arg("--password-file")
-        .arg(lab.password_file())
-        .args(["--ca-file", lab.var("GWB_TEST_LDAP_CA_FILE")])
+    let out = apply_cmd(&lab, &dir.path().join("undo.json"), &dir.path().join("j2"))
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

@@ -154,3 +154,15 @@ pub fn sim_graph_args(s: &gwb::sim::SimServer) -> Vec<String> {
     .map(|a| a.to_string())
     .collect()
 }
+
+/// A file only its owner may read (chmod 600), as gwb wants for secrets.
+pub fn private_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    p
+}

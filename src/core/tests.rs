@@ -1012,3 +1012,67 @@ fn target_gwb_moves_its_group_back_into_the_ou_and_leaves_other_copies_alone() {
     let gone = tenant(vec![]);
     assert!(gwb_of(&one, &gone, modified).group(GID).is_none());
 }
+
+#[test]
+fn sam_account_name_template_is_create_only_and_collisions_skip() {
+    let ou = Dn::parse(OU).unwrap();
+    let a = "00000000-0000-0000-0000-00000000000a";
+    let b = "00000000-0000-0000-0000-00000000000b";
+    let c = "00000000-0000-0000-0000-00000000000c";
+    let d = "00000000-0000-0000-0000-00000000000d";
+    let mut groups = Vec::new();
+    for (id, nick) in [(a, "sales"), (b, "dup"), (c, "DUP"), (d, "taken")] {
+        let mut g = security(id, Some(true));
+        g.mail_nickname = Some(nick.into());
+        groups.push(g);
+    }
+    let t = tenant(groups);
+    // `a` is already written back (with its own sAMAccountName); "taken" belongs to a user.
+    let snap = ad(vec![
+        written_back(a, &[("sAMAccountName", "old-a")]),
+        ad_obj(
+            &format!("CN=u,{OU}"),
+            "user",
+            None,
+            None,
+            &[("sAMAccountName", "Taken")],
+        ),
+    ]);
+    let inputs = Inputs {
+        tenant: &t,
+        ad: Some(&snap),
+        target_ou: Some(&ou),
+        flags: Flags::default(),
+        exchange_prepared: Some(true),
+        other_writer_containers: &[],
+    };
+    let o = overrides::Overrides {
+        sam_account_name: Some("{mailNickname}".into()),
+        ..Default::default()
+    };
+    let f = forecast_with(Target::Gwb, &inputs, &Policy::default(), &o);
+    let g = |id: &str| f.groups.iter().find(|g| g.id == id).unwrap();
+    // Existing group: create-only, so no sAMAccountName in the desired state.
+    assert_eq!(g(a).outcome, Outcome::Writeback);
+    assert_eq!(g(a).sam_account_name, None);
+    // Two groups render the same name (ignoring case): the lower id gets it.
+    assert_eq!(g(b).sam_account_name.as_deref(), Some("dup"));
+    assert_eq!(
+        (g(c).outcome, g(c).reason),
+        (Outcome::Skip, GroupReason::NameCollision)
+    );
+    assert!(g(c).detail.contains(b), "{}", g(c).detail);
+    // A name an AD object holds: skipped, naming it.
+    assert_eq!(g(d).reason, GroupReason::NameCollision);
+    assert!(g(d).detail.contains("CN=u,"), "{}", g(d).detail);
+    // The desired state carries it for the create only.
+    let des = desired::desired_with(&inputs, &Policy::default(), &o);
+    assert_eq!(
+        des.groups[b].attributes.get("sAMAccountName"),
+        Some(&vec!["dup".to_string()])
+    );
+    assert!(!des.groups[a].attributes.contains_key("sAMAccountName"));
+    // Other targets never render it.
+    let v2 = forecast_with(Target::ConnectV2, &inputs, &Policy::default(), &o);
+    assert!(v2.groups.iter().all(|g| g.sam_account_name.is_none()));
+}

@@ -259,6 +259,24 @@ pub fn write_failure(op: &WriteOp, rc: u32, text: &str) -> String {
     msg
 }
 
+/// An add refused as "already exists" although nothing is at its DN: the name in use is the
+/// sAMAccountName it carries (unique in the domain), held by an object elsewhere.
+fn name_in_use(op: &WriteOp, rc: u32) -> Option<String> {
+    let WriteOp::Add { dn, attrs } = op else {
+        return None;
+    };
+    let sam = attrs
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("sAMAccountName"))
+        .and_then(|(_, v)| v.first())?;
+    (rc == 68).then(|| {
+        format!(
+            "add {dn} failed (LDAP 68 entryAlreadyExists): the sAMAccountName {:?} (policy.sam-account-name) is already used by another object in the domain; change the template or that object",
+            String::from_utf8_lossy(sam)
+        )
+    })
+}
+
 /// The comparison key of a value: a normalised DN for DN-valued attributes, else the bytes.
 fn value_key(attr: &str, v: &[u8], cache: &mut KeyCache) -> Vec<u8> {
     if DN_ATTRS.iter().any(|d| d.eq_ignore_ascii_case(attr))
@@ -649,7 +667,8 @@ impl Conn {
                                 return Err(WriteError {
                                     rc: Some(rc),
                                     class: Class::Terminal,
-                                    message: write_failure(&op, rc, &text),
+                                    message: name_in_use(&op, rc)
+                                        .unwrap_or_else(|| write_failure(&op, rc, &text)),
                                 });
                             }
                             Some(rest) => {
