@@ -4,6 +4,7 @@
 
 mod contoso;
 mod crash;
+mod moved;
 mod relay;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -113,6 +113,8 @@ pub struct Prepared {
     pub target_ou: Option<(Dn, OuSource)>,
     /// `None` when there is no AD evidence.
     pub exchange: Option<Preparation>,
+    /// Entra Connect's configured writeback containers other than the target OU.
+    pub other_writer_containers: Vec<Dn>,
 }
 
 /// An input that makes the core's inputs impossible to build.
@@ -143,11 +145,26 @@ pub fn prepare(s: &Snapshot, target_ou_flag: Option<&str>) -> Result<Prepared, B
     let exchange =
         s.ad.as_ref()
             .map(|ad| exchange::preparation(&ad.exchange, ad.schema_captured));
+    let other_writer_containers = [
+        unified_group_container(s),
+        s.connect.writeback_container.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|c| Dn::parse(c.trim()).ok())
+    .filter(|d| target_ou.as_ref().is_none_or(|(t, _)| d != t))
+    .fold(Vec::new(), |mut v: Vec<Dn>, d| {
+        if !v.contains(&d) {
+            v.push(d);
+        }
+        v
+    });
     Ok(Prepared {
         flags,
         flag_conflicts,
         target_ou,
         exchange,
+        other_writer_containers,
     })
 }
 
@@ -169,6 +186,7 @@ impl Prepared {
             target_ou: self.target_ou.as_ref().map(|(d, _)| d),
             flags: self.flags,
             exchange_prepared: self.exchange_prepared(),
+            other_writer_containers: &self.other_writer_containers,
         }
     }
 }

@@ -132,6 +132,9 @@ pub struct Inputs<'a> {
     pub flags: Flags,
     /// `Some(true)` when AD is prepared for Exchange, `None` when unknown.
     pub exchange_prepared: Option<bool>,
+    /// Other writers' configured writeback containers (Entra Connect's), not the target OU:
+    /// target gwb never takes a stamped group out of one.
+    pub other_writer_containers: &'a [Dn],
 }
 
 /// The AD group type a group is written back as.
@@ -292,6 +295,64 @@ fn owned_objects<'a>(target: Target, inputs: &Inputs<'a>) -> HashMap<Uuid, &'a A
         }
     }
     map
+}
+
+/// Stamped groups of the domain that are not directly in the target OU (moved out by hand, or
+/// written by another writer into its own container), by cloud objectId, each list sorted by
+/// DN. Only target gwb reads them: it moves its own back into the OU.
+fn stamped_outside<'a>(inputs: &Inputs<'a>) -> HashMap<Uuid, Vec<&'a AdObject>> {
+    let mut map: HashMap<Uuid, Vec<&AdObject>> = HashMap::new();
+    if let (Some(ad), Some(ou)) = (inputs.ad, inputs.target_ou) {
+        for o in ad.objects.iter().filter(|o| {
+            matches!(o.kind, AdKind::Group { .. })
+                && !o.dn.is_child_of(ou)
+                && ad.domain.as_ref().is_none_or(|d| o.dn.is_within(d))
+        }) {
+            if let Some(st) = o.stamp() {
+                map.entry(st.object_id).or_default().push(o);
+            }
+        }
+    }
+    for v in map.values_mut() {
+        v.sort_by_key(|o| o.dn.key());
+    }
+    map
+}
+
+/// What target gwb does with a group's stamped AD objects outside the target OU when none is
+/// in it.
+enum Outside<'a> {
+    /// The one copy, gwb's (stamped in adminDescription): moved back into the OU.
+    MoveBack(&'a AdObject),
+    /// Another writer's object: left alone, and no second copy is created.
+    OtherWriter(&'a AdObject, String),
+    /// More than one copy: none is moved.
+    Several,
+}
+
+fn outside_decision<'a>(copies: &[&'a AdObject], inputs: &Inputs<'a>) -> Outside<'a> {
+    let [o] = copies else {
+        return Outside::Several;
+    };
+    if let Some(c) = inputs
+        .other_writer_containers
+        .iter()
+        .find(|c| o.dn.is_within(c))
+    {
+        return Outside::OtherWriter(
+            o,
+            format!("is in {c}, Entra Connect's configured writeback container"),
+        );
+    }
+    if o.stamp()
+        .is_some_and(|s| s.source == ownership::StampSource::ExternalDirectoryObjectId)
+    {
+        return Outside::OtherWriter(
+            o,
+            "is stamped by Cloud Sync alone (msDS-ExternalDirectoryObjectId, no adminDescription): Cloud Sync's group in its own OU".to_string(),
+        );
+    }
+    Outside::MoveBack(o)
 }
 
 /// Groups in the target OU that Entra Connect wrote (stamped in `adminDescription` only),
@@ -544,6 +605,11 @@ pub fn forecast_with(
     } else {
         HashMap::new()
     };
+    let outside = if target == Target::Gwb {
+        stamped_outside(inputs)
+    } else {
+        HashMap::new()
+    };
     let groups_all: Vec<&Group> = inputs.tenant.groups.iter().flatten().collect();
     let mut out: Vec<GroupForecast> = Vec::with_capacity(
         groups_all.len() + inputs.tenant.deleted_groups.as_ref().map_or(0, Vec::len),
@@ -556,7 +622,7 @@ pub fn forecast_with(
     for g in order {
         let (mut outcome, mut reason, gtype, mut detail) = classify(target, g, inputs, policy);
         let id = g.id.to_ascii_lowercase();
-        let existing = ids::parse_guid(&id).and_then(|u| owned.get(&u).copied());
+        let mut existing = ids::parse_guid(&id).and_then(|u| owned.get(&u).copied());
         if overrides.is_excluded(&id) {
             (outcome, reason) = match existing {
                 Some(_) => (Outcome::Keep, GroupReason::Excluded),
@@ -569,6 +635,53 @@ pub fn forecast_with(
                 ),
                 None => "excluded by the configuration".into(),
             };
+        }
+        // Target gwb: stamped copies outside the target OU. gwb moves its own one back when
+        // none is in the OU; it changes and deletes nothing else outside the OU.
+        if let Some(copies) = ids::parse_guid(&id).and_then(|u| outside.get(&u)) {
+            let list = copies
+                .iter()
+                .map(|o| o.dn_text.as_ref())
+                .collect::<Vec<_>>()
+                .join("; ");
+            match (existing, outcome) {
+                (Some(_), _) => {
+                    detail = format!(
+                        "{detail}; another AD group stamped for it outside the target OU ({list}) is left untouched"
+                    );
+                }
+                (None, Outcome::Writeback) => match outside_decision(copies, inputs) {
+                    Outside::MoveBack(o) => {
+                        existing = Some(o);
+                        reason = GroupReason::MovedOutOfTargetOu;
+                        detail = format!(
+                            "{detail}; its AD group {} is outside the target OU and is moved back into it",
+                            o.dn_text
+                        );
+                    }
+                    Outside::OtherWriter(o, why) => {
+                        outcome = Outcome::Skip;
+                        reason = GroupReason::OtherWriterContainer;
+                        detail = format!(
+                            "its AD group {} {why}: gwb does not take it over and creates no second copy (point --target-ou at that OU to adopt it in place)",
+                            o.dn_text
+                        );
+                    }
+                    Outside::Several => {
+                        outcome = Outcome::Skip;
+                        reason = GroupReason::StampedCopiesOutsideTargetOu;
+                        detail = format!(
+                            "{} AD groups outside the target OU carry its stamp ({list}): none is moved and no copy is created; remove the extra copies",
+                            copies.len()
+                        );
+                    }
+                },
+                (None, _) => {
+                    detail = format!(
+                        "{detail}; its AD group {list} is outside the target OU and left untouched (gwb changes and deletes only inside the target OU)"
+                    );
+                }
+            }
         }
         if outcome == Outcome::Writeback
             && let Some(old) = ids::parse_guid(&id).and_then(|u| unmatched.get(&u))

@@ -60,6 +60,9 @@ codes! {
         HardDeleted => "hard-deleted", "An AD group written back earlier whose cloud group no longer exists: it is deleted from AD.";
         NameCollision => "name-collision", "Another AD object in the target OU already has the CN this group would get, an object in AD already has the sAMAccountName it would be created with (policy.sam-account-name), or another group gets the same name.";
         Excluded => "excluded", "The configuration excludes the group (gwb.toml, [group.\"<id>\"] exclude = true): it is not written, and an AD object written earlier is left untouched.";
+        MovedOutOfTargetOu => "moved-out-of-target-ou", "Target gwb: the group's AD object (stamped in adminDescription) was moved out of the target OU within the domain; it is moved back (modrdn with newSuperior), keeping its objectGUID, objectSid and members.";
+        OtherWriterContainer => "other-writer-container", "Target gwb: the group's stamped AD object is outside the target OU in another writer's container (Entra Connect's configured writeback OU, or stamped by Cloud Sync alone); gwb neither takes it over nor creates a second copy.";
+        StampedCopiesOutsideTargetOu => "stamped-copies-outside-target-ou", "Target gwb: several AD groups outside the target OU carry the group's stamp and none is in the OU; none is moved and no copy is created until only one remains.";
     }
 }
 
@@ -126,6 +129,9 @@ mod tests {
                 "hard-deleted",
                 "name-collision",
                 "excluded",
+                "moved-out-of-target-ou",
+                "other-writer-container",
+                "stamped-copies-outside-target-ou",
             ]
         );
         let members: Vec<&str> = MemberReason::ALL.iter().map(|r| r.code()).collect();

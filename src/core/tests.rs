@@ -107,6 +107,7 @@ fn run(
         target_ou: Some(&ou),
         flags,
         exchange_prepared: Some(true),
+        other_writer_containers: &[],
     };
     forecast(target, &inputs, &policy)
 }
@@ -887,6 +888,7 @@ fn cloud_sync_does_not_match_groups_stamped_only_in_admin_description() {
         target_ou: Some(&ou),
         flags: Flags::default(),
         exchange_prepared: None,
+        other_writer_containers: &[],
     };
     assert_eq!(unmatched_by_cloud_sync(&inputs).len(), 2);
 }
@@ -896,6 +898,121 @@ fn ad_with_external_id(stamp: &str) -> AdSnapshot {
         GID,
         &[("msDS-ExternalDirectoryObjectId", stamp)],
     )])
+}
+
+#[test]
+fn target_gwb_moves_its_group_back_into_the_ou_and_leaves_other_copies_alone() {
+    let stamp = format!("Group_{GID}");
+    let moved_dn = "CN=Moved,OU=Elsewhere,DC=lab,DC=test";
+    let moved = |extra: &[(&str, &str)]| {
+        let mut pairs = vec![("groupType", "-2147483640")];
+        pairs.extend_from_slice(extra);
+        ad_obj(moved_dn, "group", None, None, &pairs)
+    };
+    let t = tenant(vec![security(GID, Some(true))]);
+    let gwb_of = |ad: &AdSnapshot, t: &TenantDoc, policy: Policy| {
+        run(Target::Gwb, t, Some(ad), Flags::default(), policy)
+    };
+
+    // gwb's own group, moved out by hand: moved back.
+    let one = ad(vec![moved(&[("adminDescription", &stamp)])]);
+    let f = gwb_of(&one, &t, Policy::default());
+    let g = f.group(GID).unwrap();
+    assert_eq!(
+        (g.outcome, g.reason),
+        (Outcome::Writeback, GroupReason::MovedOutOfTargetOu)
+    );
+    assert_eq!(g.existing_dn.as_deref(), Some(moved_dn));
+    assert_eq!(g.dn.as_deref(), Some(&*format!("CN=Group_{GID},{OU}")));
+    // The other targets only ever look into the OU.
+    let v2 = run(
+        Target::ConnectV2,
+        &t,
+        Some(&one),
+        Flags::default(),
+        Policy::default(),
+    );
+    assert_eq!(v2.group(GID).unwrap().existing_dn, None);
+    assert_eq!(v2.group(GID).unwrap().reason, GroupReason::Eligible);
+
+    // In Entra Connect's configured writeback container: not taken, no second copy.
+    let ou = Dn::parse(OU).unwrap();
+    let connect = [Dn::parse("OU=Elsewhere,DC=lab,DC=test").unwrap()];
+    let inputs = Inputs {
+        tenant: &t,
+        ad: Some(&one),
+        target_ou: Some(&ou),
+        flags: Flags::default(),
+        exchange_prepared: Some(true),
+        other_writer_containers: &connect,
+    };
+    let f = forecast(Target::Gwb, &inputs, &Policy::default());
+    let g = f.group(GID).unwrap();
+    assert_eq!(
+        (g.outcome, g.reason),
+        (Outcome::Skip, GroupReason::OtherWriterContainer)
+    );
+    assert!(g.detail.contains("OU=Elsewhere"), "{}", g.detail);
+
+    // Stamped by Cloud Sync alone: Cloud Sync's group in its own OU.
+    let cs = ad(vec![moved(&[("msDS-ExternalDirectoryObjectId", &stamp)])]);
+    let g = gwb_of(&cs, &t, Policy::default())
+        .group(GID)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (g.outcome, g.reason),
+        (Outcome::Skip, GroupReason::OtherWriterContainer)
+    );
+
+    // Two copies outside: neither is moved.
+    let mut second = moved(&[("adminDescription", &stamp)]);
+    second.dn = "CN=Second,OU=Other,DC=lab,DC=test".into();
+    let two = ad(vec![moved(&[("adminDescription", &stamp)]), second]);
+    let g = gwb_of(&two, &t, Policy::default())
+        .group(GID)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (g.outcome, g.reason),
+        (Outcome::Skip, GroupReason::StampedCopiesOutsideTargetOu)
+    );
+
+    // A copy in the OU too: the one in the OU is the group's; the other is named, untouched.
+    let both = ad(vec![
+        written_back(GID, &[]),
+        moved(&[("adminDescription", &stamp)]),
+    ]);
+    let g = gwb_of(&both, &t, Policy::default())
+        .group(GID)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (g.outcome, g.reason),
+        (Outcome::Writeback, GroupReason::Eligible)
+    );
+    assert_eq!(
+        g.existing_dn.as_deref(),
+        Some(&*format!("CN=Group_{GID},{OU}"))
+    );
+    assert!(g.detail.contains(moved_dn), "{}", g.detail);
+
+    // No longer in scope: never deleted outside the OU, even with modified deletion.
+    let modified = Policy {
+        deletion: DeletionBehavior::Modified,
+        ..Policy::default()
+    };
+    let disabled = tenant(vec![security(GID, Some(false))]);
+    let g = gwb_of(&one, &disabled, modified)
+        .group(GID)
+        .unwrap()
+        .clone();
+    assert_eq!(g.outcome, Outcome::Skip);
+    assert!(g.detail.contains("left untouched"), "{}", g.detail);
+    // A stamped group outside the OU whose cloud group is not in the tenant is not this
+    // plan's: not listed, never deleted.
+    let gone = tenant(vec![]);
+    assert!(gwb_of(&one, &gone, modified).group(GID).is_none());
 }
 
 #[test]
@@ -929,6 +1046,7 @@ fn sam_account_name_template_is_create_only_and_collisions_skip() {
         target_ou: Some(&ou),
         flags: Flags::default(),
         exchange_prepared: Some(true),
+        other_writer_containers: &[],
     };
     let o = overrides::Overrides {
         sam_account_name: Some("{mailNickname}".into()),

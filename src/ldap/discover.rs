@@ -1,7 +1,8 @@
 //! Discovery: what gwb reads from AD for a readiness audit and forecast, as `ad.ldif` entries
 //! that follow the conventions `crate::ad::AdSnapshot::from_entries` reads (rootDSE, domain
 //! head, partitions, schema, Exchange markers, Recycle Bin, the target OU with the bind
-//! account's effective rights, everything in the OU, and the objects cloud members point to).
+//! account's effective rights, everything in the OU, the groups carrying a writeback stamp
+//! elsewhere in the domain, and the objects cloud members point to).
 
 use std::collections::HashMap;
 
@@ -13,6 +14,7 @@ use super::MemberRefs;
 use super::conn::{Conn, OID_PAGED};
 use crate::ad::ldif::Entry;
 use crate::ad::{Dn, ids};
+use crate::core::ownership::{ADMIN_DESCRIPTION, EXTERNAL_DIRECTORY_OBJECT_ID, STAMP_PREFIX};
 
 /// rootDSE attributes kept in the bundle.
 pub const ROOT_ATTRS: &[&str] = &[
@@ -516,6 +518,50 @@ async fn discover_inner(
                     "the target OU {ou} does not exist (or the bind account cannot see it)"
                 );
             }
+        }
+    }
+
+    // Groups carrying a stamp outside the target OU (moved out by hand, or another writer's):
+    // one indexed subtree search over the domain, so the plan can move gwb's own back.
+    if let Some(ou) = &target
+        && let Ok(ou_dn) = Dn::parse(ou)
+    {
+        pb.set_message("stamped groups outside the target OU");
+        let mut terms = format!("({}={}*)", ADMIN_DESCRIPTION, STAMP_PREFIX);
+        if has_external_id {
+            terms.push_str(&format!(
+                "({}={}*)",
+                EXTERNAL_DIRECTORY_OBJECT_ID, STAMP_PREFIX
+            ));
+        }
+        let filter = format!("(&(objectClass=group)(|{terms}))");
+        attrs.push(FIRST_MEMBER_WINDOW);
+        let found = conn
+            .search(&domain, Scope::Subtree, &filter, &attrs)
+            .await?;
+        attrs.pop();
+        for mut e in found {
+            let inside = Dn::parse(&e.dn).is_ok_and(|d| d.is_within(&ou_dn));
+            let stamped = crate::core::ownership::stamp(
+                e.text(ADMIN_DESCRIPTION),
+                e.text(EXTERNAL_DIRECTORY_OBJECT_ID),
+            )
+            .is_some();
+            if inside || !stamped {
+                continue;
+            }
+            pb.set_message(format!("members of {}", e.dn));
+            let dn = e.dn.clone();
+            let members = conn.ranged_values(&dn, "member", &e).await?;
+            e.attrs.retain(|(n, _)| {
+                !n.split(';')
+                    .next()
+                    .is_some_and(|b| b.eq_ignore_ascii_case("member"))
+            });
+            if !members.is_empty() {
+                e.attrs.push(("member".to_string(), members));
+            }
+            out.add(e);
         }
     }
 

@@ -257,17 +257,96 @@ impl Ldap {
         dn: &str,
         attrs: Vec<(S, HashSet<S>)>,
     ) -> Result<LdapResult, LdapError> {
-        let mut list = Vec::new();
-        for (name, vals) in &attrs {
-            list.extend(partial_attribute(
-                name.as_ref(),
-                vals.iter().map(AsRef::as_ref),
-            ));
+        let r = add_request(dn, &attrs);
+        self.call(r.ident, &r.body, r.want).await
+    }
+
+    /// Send every request before reading any answer (LDAP allows several outstanding
+    /// operations on one connection, RFC 4511 §4.1.1.1), then read the answers, matched by
+    /// message id: the round trips and the client's work overlap the server's. Each answer
+    /// waits at most the operation timeout after the previous one. Returns one result per
+    /// request in order (`None`: not answered) and the transport error that ended the
+    /// connection, if one did.
+    pub async fn call_pipelined(
+        &mut self,
+        reqs: &[Request],
+    ) -> (Vec<Option<LdapResult>>, Option<LdapError>) {
+        let timeout = self.timeout.take();
+        let mut out: Vec<Option<LdapResult>> = (0..reqs.len()).map(|_| None).collect();
+        let mut index: std::collections::HashMap<i64, usize> =
+            std::collections::HashMap::with_capacity(reqs.len());
+        let mut framed = Vec::new();
+        for (i, r) in reqs.iter().enumerate() {
+            let mut op = Vec::with_capacity(r.body.len() + 8);
+            ber::push_tlv(&mut op, r.ident, &r.body);
+            let (id, bytes) = self.frame(op);
+            framed.extend(bytes);
+            index.insert(id, i);
         }
-        let mut body = Vec::new();
-        ber::push_tlv(&mut body, 0x04, dn.as_bytes());
-        ber::push_tlv(&mut body, 0x30, &list);
-        self.call(0x68, &body, 9).await
+        let err = async {
+            let Some(stream) = self.stream.as_mut() else {
+                return Some(LdapError::EndOfStream);
+            };
+            let sent = async {
+                stream.write_all(&framed).await?;
+                stream.flush().await
+            };
+            let sent = match timeout {
+                Some(d) => match tokio::time::timeout(d, sent).await {
+                    Ok(r) => r.map_err(|source| LdapError::Io { source }),
+                    Err(elapsed) => Err(LdapError::Timeout { elapsed }),
+                },
+                None => sent.await.map_err(|source| LdapError::Io { source }),
+            };
+            if let Err(e) = sent {
+                return Some(e);
+            }
+            let mut left = reqs.len();
+            while left > 0 {
+                let m = match timeout {
+                    Some(d) => match tokio::time::timeout(d, self.recv()).await {
+                        Ok(r) => r,
+                        Err(elapsed) => Err(LdapError::Timeout { elapsed }),
+                    },
+                    None => self.recv().await,
+                };
+                let m = match m {
+                    Ok(m) => m,
+                    Err(e) => return Some(e),
+                };
+                if m.id == 0 {
+                    let text = parse_result(&m.body)
+                        .map(|(r, _)| r.text)
+                        .unwrap_or_default();
+                    tracing::debug!("the DC sent an unsolicited notification: {text}");
+                    return Some(LdapError::EndOfStream);
+                }
+                // Answers to earlier, abandoned requests are skipped.
+                let Some(i) = index.remove(&m.id) else {
+                    continue;
+                };
+                if m.op != reqs[i].want {
+                    return Some(not_ldap(format!(
+                        "expected answer tag {}, the server sent application tag {}",
+                        reqs[i].want, m.op
+                    )));
+                }
+                match parse_result(&m.body) {
+                    Ok((mut r, _)) => {
+                        r.ctrls = m.controls.into_iter().map(|c| Control(None, c)).collect();
+                        out[i] = Some(r);
+                    }
+                    Err(e) => return Some(e),
+                }
+                left -= 1;
+            }
+            None
+        }
+        .await;
+        if err.is_some() {
+            self.poison();
+        }
+        (out, err)
     }
 
     /// Modify an entry (ldap3's signature; `Mod::Increment` is sent as RFC 4525 increment).
@@ -385,6 +464,23 @@ impl Ldap {
     }
 
     async fn send_op(&mut self, op: Vec<u8>) -> Result<i64, LdapError> {
+        let (id, framed) = self.frame(op);
+        let Some(stream) = self.stream.as_mut() else {
+            return Err(LdapError::EndOfStream);
+        };
+        stream
+            .write_all(&framed)
+            .await
+            .map_err(|source| LdapError::Io { source })?;
+        stream
+            .flush()
+            .await
+            .map_err(|source| LdapError::Io { source })?;
+        Ok(id)
+    }
+
+    /// One LDAPMessage around `op`, with the next message id and the pending controls.
+    fn frame(&mut self, op: Vec<u8>) -> (i64, Vec<u8>) {
         let id = self.next_id;
         self.next_id = if self.next_id >= i64::from(i32::MAX) {
             1
@@ -412,18 +508,7 @@ impl Ldap {
         }
         let mut framed = Vec::with_capacity(msg.len() + 8);
         ber::push_tlv(&mut framed, 0x30, &msg);
-        let Some(stream) = self.stream.as_mut() else {
-            return Err(LdapError::EndOfStream);
-        };
-        stream
-            .write_all(&framed)
-            .await
-            .map_err(|source| LdapError::Io { source })?;
-        stream
-            .flush()
-            .await
-            .map_err(|source| LdapError::Io { source })?;
-        Ok(id)
+        (id, framed)
     }
 
     /// Read messages until one for `id` arrives. Answers to earlier, abandoned requests are
@@ -479,6 +564,34 @@ impl Ldap {
         }
         self.rbuf.extend_from_slice(&chunk[..n]);
         Ok(())
+    }
+}
+
+/// One encoded request for [`Ldap::call_pipelined`]: the protocolOp's tag, its contents, and
+/// the application tag of its answer.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub ident: u8,
+    pub body: Vec<u8>,
+    pub want: u64,
+}
+
+/// An AddRequest (RFC 4511 §4.7).
+pub fn add_request<S: AsRef<[u8]> + Eq + Hash>(dn: &str, attrs: &[(S, HashSet<S>)]) -> Request {
+    let mut list = Vec::new();
+    for (name, vals) in attrs {
+        list.extend(partial_attribute(
+            name.as_ref(),
+            vals.iter().map(AsRef::as_ref),
+        ));
+    }
+    let mut body = Vec::new();
+    ber::push_tlv(&mut body, 0x04, dn.as_bytes());
+    ber::push_tlv(&mut body, 0x30, &list);
+    Request {
+        ident: 0x68,
+        body,
+        want: 9,
     }
 }
 
@@ -714,6 +827,79 @@ mod tests {
         );
         assert!(frame_len(&[0x04, 0x00]).is_err());
         assert!(parse_result(&[]).is_err());
+    }
+
+    /// Pipelined requests: all sent before any answer is read; answers arriving out of order
+    /// (and one for an unknown id) are matched by message id.
+    #[tokio::test]
+    async fn pipelined_answers_are_matched_by_message_id() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = Vec::new();
+            let mut ids = Vec::new();
+            while ids.len() < 3 {
+                let mut chunk = [0u8; 4096];
+                let n = sock.read(&mut chunk).await.unwrap();
+                assert!(n > 0, "the client closed early");
+                buf.extend_from_slice(&chunk[..n]);
+                while let Some(len) = frame_len(&buf).unwrap() {
+                    if buf.len() < len {
+                        break;
+                    }
+                    let rest = buf.split_off(len);
+                    let m = decode_message(&buf).unwrap();
+                    assert_eq!(m.op, 8, "an AddRequest");
+                    ids.push(m.id as u8);
+                    buf = rest;
+                }
+            }
+            let answer = |id: u8, rc: u8| {
+                let mut res = Vec::new();
+                ber::push_tlv(&mut res, 0x0A, &[rc]);
+                ber::push_tlv(&mut res, 0x04, b"");
+                ber::push_tlv(&mut res, 0x04, b"");
+                let mut op = Vec::new();
+                ber::push_tlv(&mut op, 0x69, &res);
+                message(id, &op)
+            };
+            let mut out = answer(99, 0);
+            for (id, rc) in [(ids[2], 0), (ids[0], 68), (ids[1], 0)] {
+                out.extend(answer(id, rc));
+            }
+            sock.write_all(&out).await.unwrap();
+            sock.flush().await.unwrap();
+            ids
+        });
+        let url = url::Url::parse(&format!("ldap://127.0.0.1:{port}")).unwrap();
+        let mut ldap = Ldap::connect(ConnectOpts {
+            url: &url,
+            host: "127.0.0.1",
+            starttls: false,
+            tls: None,
+            timeout: Duration::from_secs(10),
+        })
+        .await
+        .unwrap();
+        let reqs: Vec<Request> = (0..3)
+            .map(|i| {
+                let attrs = vec![(
+                    b"cn".to_vec(),
+                    HashSet::from([format!("g{i}").into_bytes()]),
+                )];
+                add_request(&format!("CN=g{i},DC=x"), &attrs)
+            })
+            .collect();
+        let (answers, err) = ldap.call_pipelined(&reqs).await;
+        assert!(err.is_none(), "{err:?}");
+        let rcs: Vec<u32> = answers.iter().map(|a| a.as_ref().unwrap().rc).collect();
+        assert_eq!(rcs, vec![68, 0, 0]);
+        assert_eq!(server.await.unwrap().len(), 3);
+        // The server is gone: nothing answered, and the error says so.
+        let (answers, err) = ldap.call_pipelined(&reqs).await;
+        assert!(answers.iter().all(Option::is_none));
+        assert!(err.is_some());
     }
 
     #[test]

@@ -532,9 +532,89 @@ impl Conn {
         }
     }
 
+    /// Carry out independent adds pipelined: every request is sent before the first answer is
+    /// read, so round trips and the client's work overlap the DC's. Each answer then goes
+    /// through exactly what [`Conn::write`] does with a first answer (retry, reconnect and
+    /// re-read, confirmation). One entry per op in order: the result and the requests sent for
+    /// it; `None` when it was not attempted because an earlier op found the DC unreachable
+    /// for good. Ops other than adds are written one by one.
+    pub async fn write_many(
+        &mut self,
+        ops: &[&WriteOp],
+        retry: &Retry,
+    ) -> Vec<Option<(Result<Written, WriteError>, u32)>> {
+        let mut out = Vec::with_capacity(ops.len());
+        let reqs: Option<Vec<super::proto::Request>> = ops
+            .iter()
+            .map(|op| match op {
+                WriteOp::Add { dn, attrs } => {
+                    let attrs: Vec<(Vec<u8>, HashSet<Vec<u8>>)> = attrs
+                        .iter()
+                        .filter(|(_, v)| !v.is_empty())
+                        .map(|(n, v)| (n.as_bytes().to_vec(), values_set(v)))
+                        .collect();
+                    Some(super::proto::add_request(dn, &attrs))
+                }
+                _ => None,
+            })
+            .collect();
+        let (answers, lost) = match reqs {
+            Some(reqs) if reqs.len() > 1 => {
+                self.stats.writes += reqs.len();
+                let (ldap, timeout) = self.handle();
+                ldap.with_timeout(timeout).call_pipelined(&reqs).await
+            }
+            _ => {
+                for op in ops {
+                    let before = self.stats.writes;
+                    let r = self.write(op, retry).await;
+                    out.push(Some((r, (self.stats.writes - before) as u32)));
+                }
+                return out;
+            }
+        };
+        let mut lost = lost.map(|e| match e {
+            e @ LdapError::Timeout { .. } => format!("no answer in time ({e})"),
+            e => e.to_string(),
+        });
+        let mut gone = false;
+        for (op, answer) in ops.iter().zip(answers) {
+            if gone {
+                out.push(None);
+                continue;
+            }
+            let first = match answer {
+                Some(r) if r.rc == 0 => Some(Sent::Ok),
+                Some(r) => Some(Sent::Rc(r.rc, r.text)),
+                // The first unanswered request reconnects; the later ones are sent again on
+                // the new connection (their earlier copy may have been applied: a re-read
+                // confirms that).
+                None => lost.take().map(Sent::Lost),
+            };
+            let before = self.stats.writes;
+            let r = self.write_from(op, retry, first).await;
+            // The pipelined request, and whatever was sent again for it.
+            let sent = (self.stats.writes - before) as u32 + 1;
+            gone = matches!(&r, Err(e) if e.class == Class::Transient && e.rc.is_none());
+            out.push(Some((r, sent)));
+        }
+        out
+    }
+
     /// Carry out `op`: send it, retry transient results with backoff (reconnecting and
     /// re-reading after a lost connection), and confirm ambiguous ones by a re-read.
     pub async fn write(&mut self, op: &WriteOp, retry: &Retry) -> Result<Written, WriteError> {
+        self.write_from(op, retry, None).await
+    }
+
+    /// [`Conn::write`], where the first attempt's answer may already be known (`first`: the
+    /// request was sent pipelined).
+    async fn write_from(
+        &mut self,
+        op: &WriteOp,
+        retry: &Retry,
+        mut first: Option<Sent>,
+    ) -> Result<Written, WriteError> {
         let mut op = op.clone();
         let mut attempts = 0u32;
         let mut rereads = 0u32;
@@ -543,7 +623,11 @@ impl Conn {
         let mut last = String::new();
         while attempts < retry.attempts.max(1) {
             attempts += 1;
-            match self.send(&op).await {
+            let answer = match first.take() {
+                Some(a) => a,
+                None => self.send(&op).await,
+            };
+            match answer {
                 Sent::Ok => {
                     return Ok(Written {
                         done: if confirmed_once {

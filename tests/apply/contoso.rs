@@ -96,10 +96,20 @@ fn seed(e: &Env) -> String {
             }
         }
     });
+    // Fresh group ids for each test: the target gwb finds its stamped groups anywhere in the
+    // domain, and tests sharing the DC must not see each other's groups as their own.
+    let doc: Value = serde_json::from_str(&tenant).expect("tenant JSON");
+    for section in ["groups", "deletedGroups"] {
+        for g in doc[section].as_array().into_iter().flatten() {
+            if let Some(id) = g["id"].as_str() {
+                tenant = tenant.replace(id, &uuid::Uuid::new_v4().to_string());
+            }
+        }
+    }
     tenant.replace(OLD_ROOT, &root)
 }
 
-fn run(c: &mut assert_cmd::Command) -> (i32, String, String) {
+pub(super) fn run(c: &mut assert_cmd::Command) -> (i32, String, String) {
     let out = c.output().expect("gwb runs");
     (
         out.status.code().unwrap_or(-1),
@@ -108,7 +118,7 @@ fn run(c: &mut assert_cmd::Command) -> (i32, String, String) {
     )
 }
 
-fn admin_ldap(e: &Env, c: &mut assert_cmd::Command) {
+pub(super) fn admin_ldap(e: &Env, c: &mut assert_cmd::Command) {
     c.env_remove("GWB_LDAP_PASSWORD")
         .env_remove("GWB_LDAP_URL")
         .env_remove("GWB_LDAP_BIND_DN");
@@ -119,7 +129,7 @@ fn admin_ldap(e: &Env, c: &mut assert_cmd::Command) {
 }
 
 /// `gwb collect` from the simulator and the DC into `out`.
-fn collect(e: &Env, sim: &gwb::sim::SimServer, target: &str, out: &Path) {
+pub(super) fn collect(e: &Env, sim: &gwb::sim::SimServer, target: &str, out: &Path) {
     let mut c = gwb();
     c.env_remove("GWB_ACCESS_TOKEN")
         .env("AZURE_CLIENT_SECRET", "lab-secret")
@@ -134,7 +144,7 @@ fn collect(e: &Env, sim: &gwb::sim::SimServer, target: &str, out: &Path) {
     assert_eq!(code, 0, "collect: {err}");
 }
 
-fn plan(dir: &Path, out: &Path) -> Plan {
+pub(super) fn plan(dir: &Path, out: &Path) -> Plan {
     let (code, _, err) = run(gwb()
         .args(["plan", "--snapshot"])
         .arg(dir)
@@ -145,20 +155,20 @@ fn plan(dir: &Path, out: &Path) -> Plan {
     Plan::from_json(&std::fs::read_to_string(out).expect("plan"), "plan.json").expect("plan")
 }
 
-fn highest_committed_usn(e: &Env) -> u64 {
+pub(super) fn highest_committed_usn(e: &Env) -> u64 {
     crate::util::highest_committed_usn(&e.lab)
 }
 
 /// The test's contoso: seeded, served, collected into `b1`.
-struct Contoso {
-    e: Env,
-    target: String,
-    work: tempfile::TempDir,
-    sim: gwb::sim::SimServer,
-    b1: std::path::PathBuf,
+pub(super) struct Contoso {
+    pub(super) e: Env,
+    pub(super) target: String,
+    pub(super) work: tempfile::TempDir,
+    pub(super) sim: gwb::sim::SimServer,
+    pub(super) b1: std::path::PathBuf,
 }
 
-fn contoso(lab: Arc<lab::Lab>, name: &str) -> Contoso {
+pub(super) fn contoso(lab: Arc<lab::Lab>, name: &str) -> Contoso {
     let e = env_in(lab, name);
     let target = format!("OU=Cloud Groups,{}", e.ou);
     let tenant = seed(&e);
@@ -182,7 +192,7 @@ fn contoso(lab: Arc<lab::Lab>, name: &str) -> Contoso {
 }
 
 /// Every object in `ou` (one level): DN key -> sorted (attribute, value) pairs of what gwb writes.
-fn state(e: &Env, ou: &str) -> BTreeMap<String, BTreeSet<(String, String)>> {
+pub(super) fn state(e: &Env, ou: &str) -> BTreeMap<String, BTreeSet<(String, String)>> {
     e.admin(async |a| {
         let attrs = vec![
             "cn",

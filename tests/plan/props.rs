@@ -6,7 +6,7 @@ use gwb::ad::ldif::Entry;
 use gwb::ad::{AdSnapshot, ids};
 use gwb::bundle::Snapshot;
 use gwb::bundle::tenant::{Group, Member, TenantDoc, WritebackConfiguration};
-use gwb::core::{CnFormat, DeletionBehavior, Outcome, Policy, Target};
+use gwb::core::{CnFormat, DeletionBehavior, GroupReason, Outcome, Policy, Target};
 use gwb::plan::model::*;
 use proptest::prelude::*;
 
@@ -14,6 +14,7 @@ use super::convergence::{apply_in_memory, plan_of};
 
 const OU: &str = "OU=WB,DC=lab,DC=test";
 const PEOPLE: &str = "OU=People,DC=lab,DC=test";
+const ELSEWHERE: &str = "OU=Elsewhere,DC=lab,DC=test";
 
 #[derive(Debug, Clone)]
 struct GenGroup {
@@ -22,7 +23,10 @@ struct GenGroup {
     name: String,
     users: Vec<usize>,  // indexes into the AD users (some cloud-only)
     nested: Vec<usize>, // indexes into the generated groups
-    in_ad: u8,          // 0 not in AD, 1 object-id CN, 2 display-name CN, 3 Cloud Sync stamp only
+    // 0 not in AD, 1 object-id CN, 2 display-name CN, 3 Cloud Sync stamp only; outside the
+    // target OU: 4 gwb's stamps (moved out by hand), 5 Cloud Sync's stamp only, 6 in the OU
+    // and a stamped copy outside too.
+    in_ad: u8,
 }
 
 fn gen_group() -> impl Strategy<Value = GenGroup> {
@@ -32,7 +36,7 @@ fn gen_group() -> impl Strategy<Value = GenGroup> {
         "[A-Za-z ,+#=;<>\"\\\\]{1,60}",
         proptest::collection::vec(0usize..8, 0..5),
         proptest::collection::vec(0usize..10, 0..2),
-        0u8..4,
+        0u8..7,
     )
         .prop_map(|(kind, enabled, name, users, nested, in_ad)| GenGroup {
             kind,
@@ -61,7 +65,7 @@ fn world(groups: &[GenGroup], orphans: usize, soft: usize) -> (Snapshot, Vec<Ent
     let mut e = Entry::new("DC=lab,DC=test");
     e.push("objectClass", "domainDNS");
     entries.push(e);
-    for dn in [OU, PEOPLE] {
+    for dn in [OU, PEOPLE, ELSEWHERE] {
         let mut e = Entry::new(dn);
         e.push("objectClass", "organizationalUnit");
         e.push("objectGUID", uuid::Uuid::new_v4().as_bytes().to_vec());
@@ -127,21 +131,39 @@ fn world(groups: &[GenGroup], orphans: usize, soft: usize) -> (Snapshot, Vec<Ent
                 2 => gwb::core::naming::group_cn(CnFormat::DisplayName, &id, &g.name),
                 _ => format!("Group_{id}"),
             };
-            let dn = gwb::ad::Dn::parse(OU).unwrap().child("CN", &cn).to_string();
+            let parent = if matches!(g.in_ad, 4 | 5) {
+                ELSEWHERE
+            } else {
+                OU
+            };
+            let dn = gwb::ad::Dn::parse(parent)
+                .unwrap()
+                .child("CN", &cn)
+                .to_string();
             let mut e = Entry::new(dn);
             e.push("objectClass", "group");
             e.push("groupType", "-2147483640");
             e.push("objectGUID", uuid::Uuid::new_v4().as_bytes().to_vec());
             e.push("uSNChanged", "100");
             e.push("displayName", "stale name");
-            let attr = if g.in_ad == 3 {
-                "msDS-ExternalDirectoryObjectId"
-            } else {
-                "adminDescription"
-            };
-            e.push(attr, format!("Group_{id}"));
+            match g.in_ad {
+                3 | 5 => e.push("msDS-ExternalDirectoryObjectId", format!("Group_{id}")),
+                4 => {
+                    e.push("adminDescription", format!("Group_{id}"));
+                    e.push("msDS-ExternalDirectoryObjectId", format!("Group_{id}"));
+                }
+                _ => e.push("adminDescription", format!("Group_{id}")),
+            }
             e.push("member", format!("CN=user0,{PEOPLE}"));
             entries.push(e);
+            if g.in_ad == 6 {
+                let mut e = Entry::new(format!("CN=copy {i},{ELSEWHERE}"));
+                e.push("objectClass", "group");
+                e.push("groupType", "-2147483640");
+                e.push("objectGUID", uuid::Uuid::new_v4().as_bytes().to_vec());
+                e.push("adminDescription", format!("Group_{id}"));
+                entries.push(e);
+            }
         }
     }
     let mut deleted = Vec::new();
@@ -232,6 +254,27 @@ proptest! {
                 prop_assert_eq!(f.members.resolved.len(), p.members.add.len() + p.members.unchanged);
             } else {
                 prop_assert!(p.attributes.is_empty() && p.members.add.is_empty() && p.members.remove.is_empty());
+            }
+        }
+        // Stamped groups outside the target OU: gwb's own one is moved back when the group is
+        // written, Cloud Sync's is neither moved nor duplicated, and nothing outside the OU is
+        // deleted, nor the copy outside when one is in the OU.
+        for (i, g) in groups.iter().enumerate() {
+            let Some(p) = plan.groups.iter().find(|p| p.id == gid(i)) else { continue };
+            let outside = p.current.as_ref().is_some_and(|c| c.dn.ends_with(ELSEWHERE));
+            prop_assert!(!(outside && p.action == Action::Delete), "{}: {}", p.id, p.detail);
+            match g.in_ad {
+                4 if p.action != Action::Skip => {
+                    prop_assert_eq!(p.action, Action::Rename);
+                    prop_assert_eq!(p.reason, GroupReason::MovedOutOfTargetOu);
+                    prop_assert!(outside);
+                }
+                5 => {
+                    prop_assert!(!matches!(p.action, Action::Create | Action::Rename), "{}: {:?}", p.id, p.action);
+                    prop_assert!(p.action == Action::Skip);
+                }
+                6 => prop_assert!(!outside, "{}: {}", p.id, p.detail),
+                _ => {}
             }
         }
         // Carried out, the plan converges: the next plan changes nothing.
