@@ -823,6 +823,24 @@ pub async fn undo_plan(
                 .and_then(|x| x.get("value").cloned())
                 .unwrap_or(Value::Null)
         };
+        // The undo of the Group.Unified setting as it is now: `method` on it, giving `after`.
+        let setting_change = |now: &Value, after: Value, method: &str, body: Option<Value>| {
+            let id = now.get("id").and_then(Value::as_str).unwrap_or("");
+            Change {
+                id: Some(id.to_string()),
+                display_name: "Group.Unified".into(),
+                kind: "setting".into(),
+                property: super::WRITEBACK_DEFAULT.into(),
+                before: now_default(now),
+                after,
+                previous: Some(now.clone()),
+                request: Request {
+                    method: method.into(),
+                    url: format!("/settings/{id}"),
+                    body,
+                },
+            }
+        };
         match (&s.previous, now) {
             (Value::Null, None) => unchanged += 1,
             (Value::Null, Some(now)) => {
@@ -834,25 +852,7 @@ pub async fn undo_plan(
                         detail: "Group.Unified was changed after the apply created it; --force deletes it anyway".into(),
                     });
                 } else {
-                    let id = now
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string();
-                    changes.push(Change {
-                        id: Some(id.clone()),
-                        display_name: "Group.Unified".into(),
-                        kind: "setting".into(),
-                        property: super::WRITEBACK_DEFAULT.into(),
-                        before: now_default(&now),
-                        after: Value::Null,
-                        previous: Some(now.clone()),
-                        request: Request {
-                            method: "DELETE".into(),
-                            url: format!("/settings/{id}"),
-                            body: None,
-                        },
-                    });
+                    changes.push(setting_change(&now, Value::Null, "DELETE", None));
                 }
             }
             (prev, None) => refused.push(Refusal {
@@ -876,27 +876,8 @@ pub async fn undo_plan(
                         detail: "Group.Unified was changed again after the apply; --force restores it anyway".into(),
                     });
                 } else {
-                    let id = now
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string();
-                    changes.push(Change {
-                        id: Some(id.clone()),
-                        display_name: "Group.Unified".into(),
-                        kind: "setting".into(),
-                        property: super::WRITEBACK_DEFAULT.into(),
-                        before: now_default(&now),
-                        after: now_default(prev),
-                        previous: Some(now.clone()),
-                        request: Request {
-                            method: "PATCH".into(),
-                            url: format!("/settings/{id}"),
-                            body: Some(
-                                json!({"values": prev.get("values").cloned().unwrap_or(json!([]))}),
-                            ),
-                        },
-                    });
+                    let body = json!({"values": prev.get("values").cloned().unwrap_or(json!([]))});
+                    changes.push(setting_change(&now, now_default(prev), "PATCH", Some(body)));
                 }
             }
         }
