@@ -127,35 +127,42 @@ fn collected_bundle_audits_like_the_hand_written_one() {
     .unwrap();
     // 1. Collected.
     let collected = tempfile::tempdir().unwrap();
-    let out = gwb()
-        .env_remove("GWB_ACCESS_TOKEN")
-        .env_remove("AZURE_CLIENT_CERTIFICATE_PATH")
-        .env_remove("AZURE_AUTHORITY_HOST")
-        .env_remove("GWB_LDAP_PASSWORD")
-        .env("AZURE_CLIENT_SECRET", SECRET)
-        .args(["collect", "--out"])
-        .arg(collected.path())
-        .args([
-            "--graph-url",
-            &sim.url(),
-            "--tenant",
-            TENANT,
-            "--client-id",
-            "11111111-2222-3333-4444-555555555555",
-        ])
-        .args([
-            "--ldap-url",
-            lab.var("GWB_TEST_LDAP_URL"),
-            "--ca-file",
-            lab.var("GWB_TEST_LDAP_CA_FILE"),
-            "--bind-dn",
-            lab.var("GWB_TEST_LDAP_BIND_DN"),
-        ])
-        .arg("--password-file")
-        .arg(lab.password_file())
-        .args(["--target-ou", &ou])
-        .output()
-        .unwrap();
+    // gwb against the simulator and the lab DC, with `args` before the live options.
+    let live = |args: &[&std::ffi::OsStr]| {
+        gwb()
+            .env_remove("GWB_ACCESS_TOKEN")
+            .env_remove("AZURE_CLIENT_CERTIFICATE_PATH")
+            .env_remove("AZURE_AUTHORITY_HOST")
+            .env_remove("GWB_LDAP_PASSWORD")
+            .env("AZURE_CLIENT_SECRET", SECRET)
+            .args(args)
+            .args([
+                "--graph-url",
+                &sim.url(),
+                "--tenant",
+                TENANT,
+                "--client-id",
+                "11111111-2222-3333-4444-555555555555",
+            ])
+            .args([
+                "--ldap-url",
+                lab.var("GWB_TEST_LDAP_URL"),
+                "--ca-file",
+                lab.var("GWB_TEST_LDAP_CA_FILE"),
+                "--bind-dn",
+                lab.var("GWB_TEST_LDAP_BIND_DN"),
+            ])
+            .arg("--password-file")
+            .arg(lab.password_file())
+            .args(["--target-ou", &ou])
+            .output()
+            .unwrap()
+    };
+    let out = live(&[
+        "collect".as_ref(),
+        "--out".as_ref(),
+        collected.path().as_os_str(),
+    ]);
     assert!(
         out.status.success(),
         "collect: {}",
@@ -257,34 +264,21 @@ fn collected_bundle_audits_like_the_hand_written_one() {
     // 3. Audited live (Graph and LDAP) into an evidence bundle, which replays offline to the
     // same audit: the bundle keeps what LDAP answered as inputs/ad.ldif and the target OU.
     let zip = collected.path().join("evidence.zip");
-    let out = gwb()
-        .env_remove("GWB_ACCESS_TOKEN")
-        .env_remove("AZURE_CLIENT_CERTIFICATE_PATH")
-        .env_remove("AZURE_AUTHORITY_HOST")
-        .env_remove("GWB_LDAP_PASSWORD")
-        .env("AZURE_CLIENT_SECRET", SECRET)
-        .args(["audit", "--format", "json", "--fail-on", "never"])
-        .args(["--allow-incomplete", "--bundle"])
-        .arg(&zip)
-        .args([
-            "--graph-url",
-            &sim.url(),
-            "--tenant",
-            TENANT,
-            "--client-id",
-            "11111111-2222-3333-4444-555555555555",
-            "--ldap-url",
-            lab.var("GWB_TEST_LDAP_URL"),
-            "--ca-file",
-            lab.var("GWB_TEST_LDAP_CA_FILE"),
-            "--bind-dn",
-            lab.var("GWB_TEST_LDAP_BIND_DN"),
-        ])
-        .arg("--password-file")
-        .arg(lab.password_file())
-        .args(["--target-ou", &ou])
-        .output()
-        .unwrap();
+    let out = live(
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--allow-incomplete",
+            "--bundle",
+        ]
+        .map(std::ffi::OsStr::new)
+        .into_iter()
+        .chain([zip.as_os_str()])
+        .collect::<Vec<_>>(),
+    );
     assert!(
         out.status.success(),
         "live audit: {}",
