@@ -9,19 +9,12 @@ use std::time::Duration;
 
 use gwb::sim::SimConfig;
 
-use crate::ldap::lab::{self, Lab};
-use crate::ops_sync::{SECRET, Seed, Watcher, groups, gwb_cmd, seed, simulator};
+use crate::ldap::lab;
+use crate::ops_sync::{SECRET, Watcher, cleanup, groups, gwb_cmd, seed, simulator};
 use crate::util::private_file;
 
 fn toml_str(s: &str) -> String {
     format!("{s:?}")
-}
-
-fn cleanup(lab: &Lab, seed: &Seed) {
-    lab.run(async |a| {
-        a.delete_tree(&seed.target).await;
-        a.delete_tree(&seed.users_ou).await;
-    });
 }
 
 #[test]

@@ -26,6 +26,14 @@ pub(crate) struct Seed {
     pub users: Vec<(String, String, String)>, // (cloud id, DN, SID)
 }
 
+/// Remove what [`seed`] made (the target OU and the users' OU).
+pub(crate) fn cleanup(lab: &Lab, seed: &Seed) {
+    lab.run(async |a| {
+        a.delete_tree(&seed.target).await;
+        a.delete_tree(&seed.users_ou).await;
+    });
+}
+
 pub(crate) fn seed(lab: &Lab, test: &str, targets: &[&str]) -> Seed {
     let name = lab.unique(test);
     let base = lab.base().to_string();
@@ -435,10 +443,7 @@ fn watch_applies_member_changes_and_renames_and_resumes_without_reapplying() {
         groups(&lab, &seed.target)[&new_cn].0 == BTreeSet::from([u(1), u(2)])
     });
     let _ = w.stop();
-    lab.run(async |a| {
-        a.delete_tree(&seed.target).await;
-        a.delete_tree(&seed.users_ou).await;
-    });
+    cleanup(&lab, &seed);
 }
 
 /// Normalised directory: CN -> member DNs.
@@ -562,10 +567,7 @@ fn sync_dry_run_prints_the_plan_and_writes_nothing() {
     assert_eq!(g["members"]["add"], json!([seed.users[0].1.clone()]), "{g}");
     assert!(groups(&lab, &seed.target).is_empty(), "a dry run wrote");
     assert!(!PathBuf::from(dir.path()).join("gwb-journal").exists());
-    lab.run(async |a| {
-        a.delete_tree(&seed.target).await;
-        a.delete_tree(&seed.users_ou).await;
-    });
+    cleanup(&lab, &seed);
 }
 
 #[test]
@@ -654,8 +656,5 @@ dir = "audit-trail"
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(groups(&lab, &seed.target).is_empty());
-    lab.run(async |a| {
-        a.delete_tree(&seed.target).await;
-        a.delete_tree(&seed.users_ou).await;
-    });
+    cleanup(&lab, &seed);
 }
