@@ -188,20 +188,7 @@ fn sam_account_name_template_is_planned_written_create_only_and_collisions_are_r
         .collect();
     let ldif_file = dir.path().join("plan.ldif");
     std::fs::write(&ldif_file, ldif).unwrap();
-    let out = std::process::Command::new("ldapmodify")
-        .env("LDAPTLS_CACERT", lab.var("GWB_TEST_LDAP_CA_FILE"))
-        .args(["-x", "-H", lab.var("GWB_TEST_LDAP_URL")])
-        .args(["-D", lab.var("GWB_TEST_LDAP_BIND_DN")])
-        .args(["-w", lab.var("GWB_TEST_LDAP_PASSWORD")])
-        .arg("-f")
-        .arg(&ldif_file)
-        .output()
-        .expect("ldapmodify");
-    assert!(
-        out.status.success(),
-        "ldapmodify: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    lab.ldapmodify(&ldif_file, false);
     let expected: BTreeMap<String, String> = [
         (format!("Group_{a}"), format!("sa-{short}")),
         (format!("Group_{b}"), format!("dup-{short}")),

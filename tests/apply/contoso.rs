@@ -250,20 +250,7 @@ fn the_plan_as_ldif_imported_with_ldapmodify_equals_gwb_apply() {
     let ldif_file = c.work.path().join("plan.ldif");
     std::fs::write(&ldif_file, &ldif_text).expect("ldif");
     // ldapmodify as the writeback account, the file as it is.
-    let out = std::process::Command::new("ldapmodify")
-        .env("LDAPTLS_CACERT", e.lab.var("GWB_TEST_LDAP_CA_FILE"))
-        .args(["-x", "-H", e.lab.var("GWB_TEST_LDAP_URL")])
-        .args(["-D", e.lab.var("GWB_TEST_LDAP_WRITER_DN")])
-        .args(["-w", e.lab.var("GWB_TEST_LDAP_WRITER_PASSWORD")])
-        .arg("-f")
-        .arg(&ldif_file)
-        .output()
-        .expect("ldapmodify");
-    assert!(
-        out.status.success(),
-        "ldapmodify: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    e.lab.ldapmodify(&ldif_file, true);
     let by_ldif = state(e, &c.target);
     assert_eq!(
         by_ldif.len(),

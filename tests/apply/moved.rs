@@ -146,20 +146,7 @@ fn an_owned_group_moved_out_of_the_ou_is_moved_back_keeping_guid_sid_and_members
             assert_eq!(key(sup), key(&c.target));
             let file = c.work.path().join("moved.ldif");
             std::fs::write(&file, &ldif).expect("ldif");
-            let out = std::process::Command::new("ldapmodify")
-                .env("LDAPTLS_CACERT", e.lab.var("GWB_TEST_LDAP_CA_FILE"))
-                .args(["-x", "-H", e.lab.var("GWB_TEST_LDAP_URL")])
-                .args(["-D", e.lab.var("GWB_TEST_LDAP_WRITER_DN")])
-                .args(["-w", e.lab.var("GWB_TEST_LDAP_WRITER_PASSWORD")])
-                .arg("-f")
-                .arg(&file)
-                .output()
-                .expect("ldapmodify");
-            assert!(
-                out.status.success(),
-                "ldapmodify: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            e.lab.ldapmodify(&file, true);
         } else {
             let out = apply(e, &plan_file, &p);
             assert!(out.contains("1 renamed"), "{out}");

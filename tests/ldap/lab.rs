@@ -126,6 +126,33 @@ impl Lab {
         self.dir.path().join("pw")
     }
 
+    /// Import an LDIF file with `ldapmodify` over LDAPS, as the administrator or (`writer`) the
+    /// writeback account, the file as it is; panics with ldapmodify's stderr when it fails.
+    pub fn ldapmodify(&self, file: &std::path::Path, writer: bool) {
+        let (dn, pw) = if writer {
+            ("GWB_TEST_LDAP_WRITER_DN", "GWB_TEST_LDAP_WRITER_PASSWORD")
+        } else {
+            ("GWB_TEST_LDAP_BIND_DN", "GWB_TEST_LDAP_PASSWORD")
+        };
+        let out = std::process::Command::new("ldapmodify")
+            .env("LDAPTLS_CACERT", self.var("GWB_TEST_LDAP_CA_FILE"))
+            .args(["-x", "-H", self.var("GWB_TEST_LDAP_URL")])
+            .args(["-D", self.var(dn)])
+            .args(["-w", self.var(pw)])
+            .arg("-f")
+            .arg(file)
+            .output()
+            .expect("ldapmodify (ldap-utils) is installed");
+        assert!(
+            out.status.success(),
+            "ldapmodify of {} failed: {}\n{}\n--- LDIF ---\n{}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout),
+            std::fs::read_to_string(file).unwrap_or_default()
+        );
+    }
+
     /// gwb's LDAP arguments for the administrator over LDAPS with the lab CA.
     pub fn admin_args(&self) -> LdapArgs {
         LdapArgs {

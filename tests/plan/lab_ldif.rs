@@ -5,7 +5,6 @@
 //! LDAP equals the plan made from the collected bundle.
 
 use std::path::Path;
-use std::process::Command;
 
 use gwb::ad::{Dn, ids};
 use gwb::plan::model::*;
@@ -95,24 +94,7 @@ fn ldapmodify(lab: &Lab, ldif: &str) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plan.ldif");
     std::fs::write(&file, ldif).unwrap();
-    let pw = dir.path().join("pw");
-    std::fs::write(&pw, lab.var("GWB_TEST_LDAP_PASSWORD")).unwrap();
-    let out = Command::new("ldapmodify")
-        .env("LDAPTLS_CACERT", lab.var("GWB_TEST_LDAP_CA_FILE"))
-        .args(["-x", "-H", lab.var("GWB_TEST_LDAP_URL")])
-        .args(["-D", lab.var("GWB_TEST_LDAP_BIND_DN")])
-        .arg("-y")
-        .arg(&pw)
-        .arg("-f")
-        .arg(&file)
-        .output()
-        .expect("ldapmodify (ldap-utils) is installed");
-    assert!(
-        out.status.success(),
-        "ldapmodify failed: {}\n{}\n--- LDIF ---\n{ldif}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
+    lab.ldapmodify(&file, false);
 }
 
 fn texts(e: &gwb::ad::ldif::Entry, name: &str) -> Vec<String> {
