@@ -61,6 +61,24 @@ fn plan_snapshot(plan: &Path, extra: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// `gwb tenant plan` from the simulator's live tenant, saved to `plan`; the plan as printed.
+fn plan_live(s: &SimServer, plan: &Path, extra: &[&str]) -> Value {
+    let out = cmd()
+        .args(["tenant", "plan"])
+        .args(extra)
+        .args(["--format", "json", "--out"])
+        .arg(plan)
+        .args(graph_args(s))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn apply(s: &SimServer, plan: &Path) -> (i32, Value, String) {
     let out = cmd()
         .args(["tenant", "apply"])
@@ -231,26 +249,7 @@ fn group_unified_is_created_with_every_template_default_and_updated_keeping_othe
     let dir = tempfile::tempdir().unwrap();
     let plan_path = dir.path().join("create.json");
     // Planned from the live tenant this time.
-    let out = cmd()
-        .args([
-            "tenant",
-            "plan",
-            "--new-m365-default",
-            "false",
-            "--format",
-            "json",
-            "--out",
-        ])
-        .arg(&plan_path)
-        .args(graph_args(&s))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plan = plan_live(&s, &plan_path, &["--new-m365-default", "false"]);
     assert_eq!(plan["changes"].as_array().unwrap().len(), 1);
     assert_eq!(plan["changes"][0]["request"]["method"], "POST");
     let (code, report, stderr) = apply(&s, &plan_path);
@@ -295,26 +294,7 @@ fn group_unified_is_created_with_every_template_default_and_updated_keeping_othe
     );
     assert_eq!(st, 204);
     let plan_path2 = dir.path().join("update.json");
-    let out = cmd()
-        .args([
-            "tenant",
-            "plan",
-            "--new-m365-default",
-            "true",
-            "--format",
-            "json",
-            "--out",
-        ])
-        .arg(&plan_path2)
-        .args(graph_args(&s))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let plan2: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plan2 = plan_live(&s, &plan_path2, &["--new-m365-default", "true"]);
     assert_eq!(plan2["changes"][0]["request"]["method"], "PATCH");
     assert_eq!(plan2["changes"][0]["before"], "False");
     let (code, _, stderr) = apply(&s, &plan_path2);
