@@ -306,20 +306,18 @@ fn secrets_only_by_reference() {
             secret.to_str().unwrap()
         ),
     );
-    let out = gwb()
-        .args(["audit", "--snapshot"])
-        .arg(fixture("contoso"))
-        .args([
-            "--fail-on",
-            "never",
-            "--allow-incomplete",
-            "--format",
-            "json",
-            "--config",
-        ])
-        .arg(&p)
-        .output()
-        .unwrap();
+    // The Contoso audit under this config.
+    let audit = || {
+        gwb()
+            .args(["audit", "--snapshot"])
+            .arg(fixture("contoso"))
+            .args(["--fail-on", "never", "--allow-incomplete"])
+            .args(["--format", "json", "--config"])
+            .arg(&p)
+            .output()
+            .unwrap()
+    };
+    let out = audit();
     assert_ne!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -331,20 +329,7 @@ fn secrets_only_by_reference() {
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let out = gwb()
-            .args(["audit", "--snapshot"])
-            .arg(fixture("contoso"))
-            .args([
-                "--fail-on",
-                "never",
-                "--allow-incomplete",
-                "--format",
-                "json",
-                "--config",
-            ])
-            .arg(&p)
-            .output()
-            .unwrap();
+        let out = audit();
         assert!(!String::from_utf8_lossy(&out.stderr).contains("readable by other users"));
     }
 }
