@@ -204,7 +204,8 @@ pub fn load_snapshot(
         entries = crate::ldap::collect(ldap, target_ou, &refs)?;
         snap.manifest.target_ou = target_ou.map(str::to_string);
     }
-    let live_ad = entries.clone();
+    // What LDAP answered comes first; evidence files only add entries after it.
+    let from_ldap = entries.len();
     for f in evidence {
         for ev in crate::ps::load_evidence_path(f)? {
             crate::bundle::merge_evidence(&mut snap, &mut entries, ev);
@@ -216,7 +217,11 @@ pub fn load_snapshot(
                 .map_err(|e| anyhow::anyhow!("AD data: line {}: {}", e.line, e.message))?,
         );
     }
-    Ok(Loaded { snap, live_ad })
+    entries.truncate(from_ldap);
+    Ok(Loaded {
+        snap,
+        live_ad: entries,
+    })
 }
 
 /// A closed pipe on stdout (`| head`), however the writer wrapped it.
