@@ -372,7 +372,9 @@ pub fn audit_with(
         );
     }
     // --- feature flags -----------------------------------------------------------------------
+    let started = std::time::Instant::now();
     let prepared = core::inputs::prepare(s, opts.target_ou.as_deref())?;
+    tracing::debug!("core inputs prepared in {:.2?}", started.elapsed());
     let flags = prepared.flags;
     findings.extend(flag_findings(s, &prepared.flag_conflicts));
     let m365: Vec<&crate::bundle::tenant::Group> = t
@@ -771,7 +773,9 @@ pub fn audit_with(
     // holds every target's working maps at once (about 160 MB more on 100,000 groups).
     let mut forecasts = Vec::new();
     for &target in &targets {
+        let started = std::time::Instant::now();
         let f = core::forecast_with(target, &inputs, &opts.policy, overrides);
+        tracing::debug!("{} forecast in {:.2?}", target.as_str(), started.elapsed());
         forecast_findings(&f, &inputs, &mut findings);
         // Members matter only for groups this target writes back.
         for g in &f.groups {
