@@ -179,8 +179,12 @@ mod tests {
         let item = |i: usize| Item {
             id: i,
             name: format!("g\"{i}\"\n\t\u{e9}\\ {}", "x".repeat(i % 7)),
-            tags: if i % 3 == 0 { vec![] } else { vec!["a", "b"] },
-            nested: (i % 2 == 0).then(|| {
+            tags: if i.is_multiple_of(3) {
+                vec![]
+            } else {
+                vec!["a", "b"]
+            },
+            nested: i.is_multiple_of(2).then(|| {
                 Box::new(Inner {
                     a: vec![],
                     b: [("k".to_string(), Some(true)), ("l".into(), None)].into(),
