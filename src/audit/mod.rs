@@ -97,6 +97,15 @@ impl Finding {
 }
 
 /// Quote a name for a message (no Rust debug escapes).
+/// [`quoted`], formatted where it is used.
+struct Quoted<'a>(&'a str);
+
+impl std::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&quoted(self.0))
+    }
+}
+
 fn quoted(s: &str) -> String {
     format!("\"{}\"", s.replace('\n', " "))
 }
@@ -1077,7 +1086,8 @@ fn forecast_findings(f: &Forecast, inputs: &Inputs, out: &mut Vec<Finding>) {
     let t = f.target;
     let only = [t];
     for g in &f.groups {
-        let name = quoted(&g.display_name);
+        // Most groups raise no finding: quote the name only for those that do.
+        let name = Quoted(&g.display_name);
         match g.reason {
             GroupReason::NameCollision => out.push(
                 Finding::new(Code::NameCollision, g.id.clone(), format!("{name}: {}", g.detail))

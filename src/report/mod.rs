@@ -161,25 +161,71 @@ impl Row<'_> {
     }
 }
 
-/// Rows of the group × target matrix, sorted by display name.
+/// Rows of the group × target matrix, sorted by display name (folded), then id; one row per
+/// key, each target's group in its cell (the last, should a target list a key twice).
 pub(crate) fn matrix(report: &Report) -> Vec<Row<'_>> {
-    use std::collections::BTreeMap;
-    let mut rows: BTreeMap<(String, &str), Row> = BTreeMap::new();
     let n = report.forecast.len();
-    for (i, f) in report.forecast.iter().enumerate() {
-        for g in &f.groups {
-            let e = rows
-                .entry((g.display_name.to_lowercase(), g.id.as_str()))
-                .or_insert_with(|| Row {
+    // Each forecast is normally in this order already (core::report_order): merge them, after
+    // a stable sort of any that is not.
+    let keys: Vec<Vec<String>> = report
+        .forecast
+        .iter()
+        .map(|f| {
+            f.groups
+                .iter()
+                .map(|g| g.display_name.to_lowercase())
+                .collect()
+        })
+        .collect();
+    let orders: Vec<Vec<usize>> = (0..n)
+        .map(|i| {
+            let k = |j: usize| {
+                (
+                    keys[i][j].as_str(),
+                    report.forecast[i].groups[j].id.as_str(),
+                )
+            };
+            let mut order: Vec<usize> = (0..keys[i].len()).collect();
+            if !order.windows(2).all(|w| k(w[0]) <= k(w[1])) {
+                order.sort_by(|&a, &b| k(a).cmp(&k(b)));
+            }
+            order
+        })
+        .collect();
+    let mut at = vec![0usize; n];
+    let key = |i: usize, p: usize| {
+        let j = orders[i][p];
+        (
+            keys[i][j].as_str(),
+            report.forecast[i].groups[j].id.as_str(),
+        )
+    };
+    let mut rows = Vec::new();
+    loop {
+        let Some(min) = (0..n)
+            .filter(|&i| at[i] < keys[i].len())
+            .map(|i| key(i, at[i]))
+            .min()
+        else {
+            break;
+        };
+        let mut row: Option<Row> = None;
+        for i in 0..n {
+            while at[i] < keys[i].len() && key(i, at[i]) == min {
+                let g = &report.forecast[i].groups[orders[i][at[i]]];
+                let r = row.get_or_insert_with(|| Row {
                     id: &g.id,
                     name: &g.display_name,
                     kind: short_kind(g),
                     cells: vec![None; n],
                 });
-            e.cells[i] = Some(g);
+                r.cells[i] = Some(g);
+                at[i] += 1;
+            }
         }
+        rows.extend(row);
     }
-    rows.into_values().collect()
+    rows
 }
 
 /// Short kind labels for the matrix.
@@ -284,4 +330,67 @@ pub(crate) fn outcome_counts(f: &crate::core::Forecast) -> [usize; 4] {
         n(Outcome::Keep),
         n(Outcome::Delete),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The matrix as a map from (folded name, id) to each target's group: the definition.
+    fn reference(report: &Report) -> Vec<(String, String, Vec<Option<String>>)> {
+        let mut rows: std::collections::BTreeMap<(String, String), Vec<Option<String>>> =
+            Default::default();
+        let n = report.forecast.len();
+        for (i, f) in report.forecast.iter().enumerate() {
+            for g in &f.groups {
+                rows.entry((g.display_name.to_lowercase(), g.id.clone()))
+                    .or_insert_with(|| vec![None; n])[i] = Some(g.detail.clone());
+            }
+        }
+        rows.into_iter().map(|((n, id), c)| (n, id, c)).collect()
+    }
+
+    fn seen(rows: &[Row]) -> Vec<(String, String, Vec<Option<String>>)> {
+        rows.iter()
+            .map(|r| {
+                (
+                    r.name.to_lowercase(),
+                    r.id.to_string(),
+                    r.cells
+                        .iter()
+                        .map(|c| c.map(|g| g.detail.clone()))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matrix_merges_every_target_in_name_order_sorted_or_not() {
+        let snap = crate::snapshot::load_dir(std::path::Path::new("fixtures/contoso"), &[])
+            .expect("fixture");
+        let mut report = crate::audit::audit(
+            &snap,
+            &crate::audit::Options {
+                generated_at: "2026-12-01T09:00:00Z".into(),
+                ..Default::default()
+            },
+        )
+        .expect("audit");
+        assert!(report.forecast.len() == 4 && report.forecast[0].groups.len() > 3);
+        assert_eq!(seen(&matrix(&report)), reference(&report));
+        // Targets that list different groups, out of order, one key twice (the later wins).
+        report.forecast[1].groups.reverse();
+        report.forecast[2].groups.truncate(2);
+        let mut twice = report.forecast[3].groups[0].clone();
+        twice.detail = "the later one".into();
+        report.forecast[3].groups.push(twice);
+        report.forecast[0].groups.remove(1);
+        let got = seen(&matrix(&report));
+        assert_eq!(got, reference(&report));
+        assert!(
+            got.iter()
+                .any(|r| r.2[3].as_deref() == Some("the later one"))
+        );
+    }
 }
