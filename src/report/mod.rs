@@ -201,14 +201,11 @@ pub(crate) fn matrix(report: &Report) -> Vec<Row<'_>> {
         )
     };
     let mut rows = Vec::new();
-    loop {
-        let Some(min) = (0..n)
-            .filter(|&i| at[i] < keys[i].len())
-            .map(|i| key(i, at[i]))
-            .min()
-        else {
-            break;
-        };
+    while let Some(min) = (0..n)
+        .filter(|&i| at[i] < keys[i].len())
+        .map(|i| key(i, at[i]))
+        .min()
+    {
         let mut row: Option<Row> = None;
         for i in 0..n {
             while at[i] < keys[i].len() && key(i, at[i]) == min {
