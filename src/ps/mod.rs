@@ -35,10 +35,88 @@ pub struct Analysis {
     pub encoding: Option<Encoding>,
     /// `json`, `csv`, `clixml`, `format-list`, `format-table`, `folder`, `xml`, `text`.
     pub format: String,
-    pub objects: Vec<Value>,
+    pub objects: Objects,
     /// Type names per object, as the file recorded them (CLIXML `TN`, CSV `#TYPE`); data only.
-    pub type_names: Vec<Vec<String>>,
+    pub type_names: TypeNames,
     pub evidence: Evidence,
+}
+
+/// The objects of one file: JSON values, or an Export-Csv table (kept as a table: its rows
+/// become JSON objects only while they are read or printed).
+#[derive(Debug, Clone)]
+pub enum Objects {
+    Values(Vec<Value>),
+    Table(csv::Table),
+}
+
+impl Objects {
+    pub fn len(&self) -> usize {
+        match self {
+            Objects::Values(v) => v.len(),
+            Objects::Table(t) => t.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// One object (a table row made into a JSON object).
+    pub fn get(&self, i: usize) -> Option<std::borrow::Cow<'_, Value>> {
+        match self {
+            Objects::Values(v) => v.get(i).map(std::borrow::Cow::Borrowed),
+            Objects::Table(t) => {
+                (i < t.len()).then(|| std::borrow::Cow::Owned(Value::Object(t.row_object(i))))
+            }
+        }
+    }
+
+    /// The objects as the recognizers read them.
+    pub fn records(&self) -> recognize::Records<'_> {
+        match self {
+            Objects::Values(v) => recognize::Records::Values(v),
+            Objects::Table(t) => recognize::Records::Table(t),
+        }
+    }
+}
+
+impl serde::Serialize for Objects {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Objects::Values(v) => v.serialize(s),
+            Objects::Table(t) => t.rows_json().serialize(s),
+        }
+    }
+}
+
+/// Type names per object: a list per object (CLIXML), or one list every object shares
+/// (an Export-Csv `#TYPE` line), kept once.
+#[derive(Debug, Clone, Default)]
+pub enum TypeNames {
+    #[default]
+    None,
+    PerObject(Vec<Vec<String>>),
+    Every {
+        names: Vec<String>,
+        count: usize,
+    },
+}
+
+impl serde::Serialize for TypeNames {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        match self {
+            TypeNames::None => s.serialize_seq(Some(0))?.end(),
+            TypeNames::PerObject(v) => v.serialize(s),
+            TypeNames::Every { names, count } => {
+                let mut seq = s.serialize_seq(Some(*count))?;
+                for _ in 0..*count {
+                    seq.serialize_element(names)?;
+                }
+                seq.end()
+            }
+        }
+    }
 }
 
 /// Recognise one exported file (or every file in a directory) as snapshot evidence.
@@ -314,8 +392,8 @@ fn entra_exporter(
         source: dir.to_path_buf(),
         encoding: None,
         format: "folder".into(),
-        objects: groups_json,
-        type_names: Vec::new(),
+        objects: Objects::Values(groups_json),
+        type_names: TypeNames::None,
         evidence: f.into_evidence(dir),
     }];
     // The rest of the export that can hold evidence (SubscribedSkus, settings,
@@ -407,11 +485,11 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
         });
     }
     let format = sniff(&decoded.text);
-    let mut type_names = Vec::new();
-    let records: Vec<Value> = match format {
+    let mut type_names = TypeNames::None;
+    let records: Objects = match format {
         "clixml" => {
             let doc = clixml::parse_json(path, &decoded.text)?;
-            type_names = doc.type_names;
+            type_names = TypeNames::PerObject(doc.type_names);
             let values = doc.values;
             for (place, message) in doc.notes {
                 quality.push(DataQuality {
@@ -422,27 +500,25 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
                 });
             }
             quality.extend(json::find_lost(&values, path, "depth-truncated", MAX_NOTES));
-            values
+            Objects::Values(values)
         }
         "json" => {
             let values = json::parse(path, &decoded.text)?;
             quality.extend(json::find_lost(&values, path, "depth-truncated", MAX_NOTES));
-            values
+            Objects::Values(values)
         }
         "csv" => {
             let table = csv::parse(path, &decoded.text)?;
             if let Some(t) = &table.type_name {
-                type_names = vec![vec![t.clone()]; table.records.len()];
+                type_names = TypeNames::Every {
+                    names: vec![t.clone()],
+                    count: table.len(),
+                };
             }
-            quality.extend(json::find_lost(
-                &table.records,
-                path,
-                "lost-data",
-                MAX_NOTES,
-            ));
-            table.records
+            quality.extend(json::find_lost_table(&table, path, "lost-data", MAX_NOTES));
+            Objects::Table(table)
         }
-        "format-list" => list::parse(&decoded.text),
+        "format-list" => Objects::Values(list::parse(&decoded.text)),
         "format-table" => {
             let (rows, notes) = list::parse_table(&decoded.text);
             for (place, message) in notes {
@@ -453,9 +529,9 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
                     message,
                 });
             }
-            rows
+            Objects::Values(rows)
         }
-        _ => Vec::new(),
+        _ => Objects::Values(Vec::new()),
     };
     // The records hold everything from here on; free the text before recognising.
     let encoding = decoded.encoding;
@@ -482,7 +558,7 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
         } else {
             "lost-data"
         };
-        recognize::recognize_with(path, &records, lost_code)
+        recognize::recognize_records(path, records.records(), lost_code)
     };
     quality.append(&mut f.quality);
     f.quality = quality;
@@ -542,8 +618,8 @@ pub struct InspectRecord<'a> {
     pub encoding: String,
     pub format: &'a str,
     pub recognized_as: &'a str,
-    pub objects: &'a [Value],
-    pub type_names: &'a [Vec<String>],
+    pub objects: &'a Objects,
+    pub type_names: &'a TypeNames,
     pub evidence: Value,
     pub data_quality: &'a [DataQuality],
 }
@@ -715,9 +791,10 @@ fn write_details(a: &Analysis, out: &mut dyn std::io::Write) -> anyhow::Result<(
         }
     }
     const SHOWN: usize = 20;
-    for (i, o) in a.objects.iter().take(SHOWN).enumerate() {
+    for i in 0..a.objects.len().min(SHOWN) {
+        let Some(o) = a.objects.get(i) else { break };
         writeln!(out, "  [{i}]")?;
-        match o {
+        match &*o {
             Value::Object(m) => {
                 let width = m
                     .keys()
@@ -778,7 +855,20 @@ mod tests {
             let _ = recognize::recognize(f, &v);
         }
         if let Ok(t) = csv::parse(f, text) {
-            let _ = recognize::recognize(f, &t.records);
+            // The table and its rows made into values are read the same way.
+            let values = t.records();
+            let by_value = recognize::recognize_with(f, &values, "lost-data");
+            let by_table =
+                recognize::recognize_records(f, recognize::Records::Table(&t), "lost-data");
+            assert_eq!(format!("{by_value:?}"), format!("{by_table:?}"));
+            assert_eq!(
+                serde_json::to_string(&t.rows_json()).ok(),
+                serde_json::to_string(&values).ok()
+            );
+            assert_eq!(
+                format!("{:?}", json::find_lost(&values, f, "lost-data", 5)),
+                format!("{:?}", json::find_lost_table(&t, f, "lost-data", 5))
+            );
         }
         let _ = recognize::recognize(f, &list::parse(text));
         let _ = recognize::recognize(f, &list::parse_table(text).0);
