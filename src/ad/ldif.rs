@@ -52,6 +52,16 @@ impl Entry {
         self.first(name).is_some()
     }
 
+    /// Give back the spare capacity of the DN, the attribute list and every value list
+    /// (an entry that is complete and kept).
+    pub fn shrink_to_fit(&mut self) {
+        self.dn.shrink_to_fit();
+        self.attrs.shrink_to_fit();
+        for (_, vals) in &mut self.attrs {
+            vals.shrink_to_fit();
+        }
+    }
+
     pub fn push(&mut self, name: &str, value: impl Into<Vec<u8>>) {
         let value = value.into();
         if let Some((_, vals)) = self
@@ -122,7 +132,8 @@ struct Parser {
 impl Parser {
     fn line(&mut self, lineno: usize, line: &str) -> Result<(), LdifError> {
         if line.is_empty() {
-            if let Some(e) = self.current.take() {
+            if let Some(mut e) = self.current.take() {
+                e.shrink_to_fit();
                 self.entries.push(e);
                 self.index.clear();
             }
@@ -185,7 +196,8 @@ impl Parser {
     }
 
     fn finish(mut self) -> Vec<Entry> {
-        if let Some(e) = self.current.take() {
+        if let Some(mut e) = self.current.take() {
+            e.shrink_to_fit();
             self.entries.push(e);
         }
         self.entries

@@ -13,7 +13,7 @@ pub mod value;
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::bundle::{DataQuality, Evidence};
 use crate::error::InputError;
@@ -620,7 +620,7 @@ pub struct InspectRecord<'a> {
     pub recognized_as: &'a str,
     pub objects: &'a Objects,
     pub type_names: &'a TypeNames,
-    pub evidence: Value,
+    pub evidence: EvidenceSummary<'a>,
     pub data_quality: &'a [DataQuality],
 }
 
@@ -632,7 +632,10 @@ pub fn inspect_record(a: &Analysis) -> InspectRecord<'_> {
         recognized_as: &a.evidence.recognized_as,
         objects: &a.objects,
         type_names: &a.type_names,
-        evidence: evidence_summary(&a.evidence),
+        evidence: EvidenceSummary {
+            head: evidence_summary(&a.evidence),
+            ad_entries: &a.evidence.ad_entries,
+        },
         data_quality: &a.evidence.quality,
     }
 }
@@ -664,18 +667,55 @@ fn evidence_summary(ev: &Evidence) -> Value {
     if t.on_premises_synchronization.is_some() {
         m.insert("onPremisesSynchronization".into(), Value::Bool(true));
     }
-    if !ev.ad_entries.is_empty() {
-        m.insert(
-            "adEntries".into(),
-            Value::from(
-                ev.ad_entries
-                    .iter()
-                    .map(|e| e.dn.clone())
-                    .collect::<Vec<_>>(),
-            ),
-        );
-    }
     Value::Object(m)
+}
+
+/// What `gwb inspect --format json` prints as a file's evidence: the summary, then the DNs
+/// of its AD entries, written from the entries (not copied into a JSON value first).
+pub struct EvidenceSummary<'a> {
+    head: Value,
+    ad_entries: &'a [crate::ad::ldif::Entry],
+}
+
+struct Dns<'a>(&'a [crate::ad::ldif::Entry]);
+
+impl serde::Serialize for Dns<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|e| e.dn.as_str()))
+    }
+}
+
+impl serde::Serialize for EvidenceSummary<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let head = self.head.as_object();
+        let n = head.map_or(0, Map::len) + usize::from(!self.ad_entries.is_empty());
+        let mut map = s.serialize_map(Some(n))?;
+        for (k, v) in head.into_iter().flatten() {
+            map.serialize_entry(k, v)?;
+        }
+        if !self.ad_entries.is_empty() {
+            map.serialize_entry("adEntries", &Dns(self.ad_entries))?;
+        }
+        map.end()
+    }
+}
+
+/// The start of the JSON list of the entries' DNs, as [`cell`] shows it (it never shows
+/// more than 100 characters, so the list is not written out in full).
+fn dns_cell(entries: &[crate::ad::ldif::Entry]) -> String {
+    let mut s = String::from("[");
+    for (i, e) in entries.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&serde_json::to_string(&e.dn).unwrap_or_default());
+        if s.chars().count() > 100 {
+            return cell_text(s);
+        }
+    }
+    s.push(']');
+    cell_text(s)
 }
 
 fn cell(v: &Value) -> String {
@@ -684,6 +724,10 @@ fn cell(v: &Value) -> String {
         Value::Null => String::new(),
         other => other.to_string(),
     };
+    cell_text(s)
+}
+
+fn cell_text(s: String) -> String {
     let one_line = s.replace('\n', "\\n");
     if one_line.chars().count() > 100 {
         one_line.chars().take(97).collect::<String>() + "..."
@@ -789,6 +833,13 @@ fn write_details(a: &Analysis, out: &mut dyn std::io::Write) -> anyhow::Result<(
                 _ => writeln!(out, "  evidence.{k} : {}", cell(v))?,
             }
         }
+    }
+    if !a.evidence.ad_entries.is_empty() {
+        writeln!(
+            out,
+            "  evidence.adEntries : {}",
+            dns_cell(&a.evidence.ad_entries)
+        )?;
     }
     const SHOWN: usize = 20;
     for i in 0..a.objects.len().min(SHOWN) {

@@ -1087,6 +1087,7 @@ fn ad_objects(cx: &mut Ctx<'_>, objects: &Objects<'_>) -> (Vec<Entry>, bool) {
             );
             continue;
         }
+        e.shrink_to_fit();
         entries.push(e);
     }
     let any = !entries.is_empty();
