@@ -143,6 +143,9 @@ impl AdSnapshot {
     /// Build from LDIF entries. Entries with unparseable DNs are an error naming the line.
     pub fn from_entries(entries: &[Entry]) -> Result<AdSnapshot, ldif::LdifError> {
         let mut snap = AdSnapshot::default();
+        // Sized once: growing by doubling holds the old and the new table at the peak.
+        snap.objects.reserve_exact(entries.len());
+        snap.by_dn.reserve(entries.len());
         for e in entries {
             let dn = Dn::parse(&e.dn).map_err(|d| ldif::LdifError {
                 line: e.line,
