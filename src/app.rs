@@ -300,6 +300,7 @@ fn audit(args: &AuditArgs, cfg: &crate::config::Config, quiet: bool) -> anyhow::
         }
         None => Vec::new(),
     };
+    let started = std::time::Instant::now();
     let Loaded { snap, live_ad } = load_snapshot(
         args.snapshot.as_deref(),
         &args.evidence,
@@ -334,7 +335,11 @@ fn audit(args: &AuditArgs, cfg: &crate::config::Config, quiet: bool) -> anyhow::
             require_complete: args.require_complete,
         },
     };
+    tracing::info!("snapshot read in {:.2?}", started.elapsed());
+    let started = std::time::Instant::now();
     let report = crate::audit::audit_with(&snap, &opts, &cfg.overrides)?;
+    tracing::info!("audited in {:.2?}", started.elapsed());
+    let started = std::time::Instant::now();
     let actions = if outputs.iter().any(|o| o.format == crate::cli::Format::Csv) {
         plan_actions(&snap, args, cfg)
     } else {
@@ -343,6 +348,7 @@ fn audit(args: &AuditArgs, cfg: &crate::config::Config, quiet: bool) -> anyhow::
     for o in &outputs {
         write_output(&snap, &report, args, o, terminal, &actions)?;
     }
+    tracing::info!("reports written in {:.2?}", started.elapsed());
     if let Some(zip) = &args.bundle {
         crate::report::evidence::write_bundle(
             zip,

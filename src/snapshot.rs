@@ -45,14 +45,18 @@ pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, Inpu
     let ldif_path = dir.join("ad.ldif");
     // One after the other: reading them side by side saves little (ad.ldif is small next
     // to tenant.json) and holds both files and both parsed forms in memory at once.
+    let started = std::time::Instant::now();
     let tenant = tenant_path
         .exists()
         .then(|| load_tenant(&tenant_path))
         .transpose();
+    tracing::debug!("tenant.json read in {:.2?}", started.elapsed());
+    let started = std::time::Instant::now();
     let ldif = ldif_path
         .exists()
         .then(|| load_ldif(&ldif_path))
         .transpose();
+    tracing::debug!("ad.ldif read in {:.2?}", started.elapsed());
     if let Some(t) = tenant? {
         snap.tenant = t;
     }

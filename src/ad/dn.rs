@@ -270,15 +270,52 @@ impl Dn {
 /// `type=value` of one AVA as [`Dn::key`] writes it: the type in ASCII lowercase, the value
 /// folded, then escaped.
 fn push_ava_key(out: &mut String, a: Ava<'_>) {
-    for c in a.attr.chars() {
+    push_key_of(out, a.attr, a.value);
+}
+
+fn push_key_of(out: &mut String, attr: &str, value: &str) {
+    for c in attr.chars() {
         out.push(c.to_ascii_lowercase());
     }
     out.push('=');
-    if a.value.is_ascii() {
+    if value.is_ascii() {
         // ASCII folds character by character: no copy of the value.
-        escape_into(out, a.value, true);
+        escape_into(out, value, true);
     } else {
-        escape_into(out, &fold(a.value), false);
+        escape_into(out, &fold(value), false);
+    }
+}
+
+/// The text and [`Dn::key`] of children of one DN, built without a [`Dn`] per child: a
+/// forecast names a child of the target OU for every group of every target.
+pub struct ChildNames {
+    text: String,
+    key: String,
+}
+
+impl ChildNames {
+    pub fn of(parent: &Dn) -> ChildNames {
+        ChildNames {
+            text: parent.to_string(),
+            key: parent.key(),
+        }
+    }
+
+    /// `parent.child(attr, value).to_string()` and `.key()`.
+    pub fn child(&self, attr: &str, value: &str) -> (String, String) {
+        let mut text = String::with_capacity(attr.len() + value.len() + self.text.len() + 4);
+        text.push_str(attr);
+        text.push('=');
+        escape_into(&mut text, value, false);
+        let mut key = String::with_capacity(attr.len() + value.len() + self.key.len() + 4);
+        push_key_of(&mut key, attr, value);
+        if !self.text.is_empty() {
+            text.push(',');
+            text.push_str(&self.text);
+            key.push(',');
+            key.push_str(&self.key);
+        }
+        (text, key)
     }
 }
 
@@ -608,6 +645,22 @@ mod proptests {
             let back = Dn::parse(&dn.to_string()).unwrap();
             prop_assert_eq!(back.rdn_value(), Some(v.as_str()));
             prop_assert_eq!(back, dn);
+        }
+
+        /// [`ChildNames`] names a child exactly as [`Dn::child`] does, for any value and any
+        /// parent (the empty DN, multi-valued RDNs, non-ASCII and escaped values).
+        #[test]
+        fn child_names_equal_a_child_dn(
+            v in "\\PC{0,30}|[ #,+\"\\\\<>;=A-Za-z\u{e9}\u{130}\u{212a}]{0,12}",
+            parent in prop::sample::select(vec![
+                "", "OU=Cloud Groups,DC=bench,DC=test", "OU=A+CN=B,DC=x", "OU=\\#\\,x\\ ,DC=\u{e9}t\u{e9}"
+            ]),
+        ) {
+            let p = Dn::parse(parent).unwrap();
+            let (text, key) = ChildNames::of(&p).child("CN", &v);
+            let dn = p.child("CN", &v);
+            prop_assert_eq!(text, dn.to_string());
+            prop_assert_eq!(key, dn.key());
         }
 
         #[test]

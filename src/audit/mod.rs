@@ -372,7 +372,9 @@ pub fn audit_with(
         );
     }
     // --- feature flags -----------------------------------------------------------------------
+    let started = std::time::Instant::now();
     let prepared = core::inputs::prepare(s, opts.target_ou.as_deref())?;
+    tracing::debug!("core inputs prepared in {:.2?}", started.elapsed());
     let flags = prepared.flags;
     findings.extend(flag_findings(s, &prepared.flag_conflicts));
     let m365: Vec<&crate::bundle::tenant::Group> = t
@@ -770,8 +772,11 @@ pub fn audit_with(
     // One target at a time: forecasting them side by side saves little on two cores and
     // holds every target's working maps at once (about 160 MB more on 100,000 groups).
     let mut forecasts = Vec::new();
+    let index = core::index::GroupIndex::new(inputs.tenant);
     for &target in &targets {
-        let f = core::forecast_with(target, &inputs, &opts.policy, overrides);
+        let started = std::time::Instant::now();
+        let f = core::forecast_indexed(target, &inputs, &opts.policy, overrides, &index);
+        tracing::debug!("{} forecast in {:.2?}", target.as_str(), started.elapsed());
         forecast_findings(&f, &inputs, &mut findings);
         // Members matter only for groups this target writes back.
         for g in &f.groups {

@@ -231,6 +231,9 @@ pub fn load_tenant(path: &Path) -> Result<TenantDoc, InputError> {
 /// Checks serde cannot express: ids are GUIDs, no duplicate groups.
 fn validate_tenant(path: &Path, doc: &TenantDoc) -> Result<(), InputError> {
     let mut seen = std::collections::HashSet::new();
+    // Members are shared between groups (bundle::tenant): check each distinct one once.
+    let mut checked: hashbrown::HashSet<*const tenant::Member, foldhash::fast::RandomState> =
+        hashbrown::HashSet::default();
     for (section, groups) in [
         ("groups", &doc.groups),
         ("deletedGroups", &doc.deleted_groups),
@@ -251,6 +254,10 @@ fn validate_tenant(path: &Path, doc: &TenantDoc) -> Result<(), InputError> {
                 ));
             }
             for (j, m) in g.members.iter().flatten().enumerate() {
+                if std::sync::Arc::strong_count(m) > 1 && !checked.insert(std::sync::Arc::as_ptr(m))
+                {
+                    continue;
+                }
                 if let Some(problem) = crate::ad::ids::guid_problem(&m.id) {
                     return Err(InputError::new(
                         path,

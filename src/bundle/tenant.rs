@@ -4,7 +4,7 @@
 //! name the JSON path.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -162,22 +162,194 @@ pub struct Member {
 
 thread_local! {
     /// Distinct members seen while a groups section is being read (see [`groups_interned`]).
-    static INTERNER: RefCell<Option<HashSet<Arc<Member>>>> = const { RefCell::new(None) };
+    static INTERNER: RefCell<Option<Interner>> = const { RefCell::new(None) };
+}
+
+/// Distinct members by the hash of their properties. The hasher is seeded at random, so a
+/// crafted document cannot make its members collide.
+#[derive(Default)]
+struct Interner {
+    table: hashbrown::HashTable<Arc<Member>>,
+    state: foldhash::quality::RandomState,
+}
+
+/// A string of the input: borrowed from the document when it holds no escapes.
+struct Text<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(Text(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(std::borrow::Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(std::borrow::Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
+}
+
+/// A member as read, before it is shared: the same fields and rules as [`Member`], with
+/// strings borrowed from the document, so the many repeats of a member allocate nothing.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MemberIn<'a> {
+    #[serde(rename = "@odata.type", borrow)]
+    odata_type: Option<Text<'a>>,
+    #[serde(borrow)]
+    id: Text<'a>,
+    #[serde(borrow)]
+    display_name: Option<Text<'a>>,
+    on_premises_sync_enabled: Option<bool>,
+    #[serde(borrow)]
+    on_premises_security_identifier: Option<Text<'a>>,
+    #[serde(borrow)]
+    on_premises_object_identifier: Option<Text<'a>>,
+    #[serde(borrow)]
+    on_premises_immutable_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    on_premises_distinguished_name: Option<Text<'a>>,
+    #[serde(borrow)]
+    device_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    trust_type: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    group_types: Vec<Text<'a>>,
+    security_enabled: Option<bool>,
+    mail_enabled: Option<bool>,
+}
+
+fn opt<'s>(t: &'s Option<Text<'_>>) -> Option<&'s str> {
+    t.as_ref().map(|t| t.0.as_ref())
+}
+
+impl MemberIn<'_> {
+    fn strs(&self) -> [Option<&str>; 8] {
+        [
+            opt(&self.odata_type),
+            Some(self.id.0.as_ref()),
+            opt(&self.display_name),
+            opt(&self.on_premises_security_identifier),
+            opt(&self.on_premises_object_identifier),
+            opt(&self.on_premises_immutable_id),
+            opt(&self.on_premises_distinguished_name),
+            opt(&self.device_id),
+        ]
+    }
+    fn bools(&self) -> [Option<bool>; 3] {
+        [
+            self.on_premises_sync_enabled,
+            self.security_enabled,
+            self.mail_enabled,
+        ]
+    }
+    fn same_as(&self, m: &Member) -> bool {
+        self.strs() == m.strs()
+            && opt(&self.trust_type) == m.trust_type.as_deref()
+            && self.bools() == m.bools()
+            && self.group_types.len() == m.group_types.len()
+            && self
+                .group_types
+                .iter()
+                .zip(&m.group_types)
+                .all(|(a, b)| a.0 == b.as_str())
+    }
+    fn hash(&self, state: &foldhash::quality::RandomState) -> u64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = state.build_hasher();
+        self.strs().hash(&mut h);
+        opt(&self.trust_type).hash(&mut h);
+        self.bools().hash(&mut h);
+        h.write_usize(self.group_types.len());
+        for t in &self.group_types {
+            t.0.as_ref().hash(&mut h);
+        }
+        h.finish()
+    }
+    fn into_member(self) -> Member {
+        let own = |t: Option<Text<'_>>| t.map(|t| t.0.into_owned());
+        Member {
+            odata_type: own(self.odata_type),
+            id: Arc::from(self.id.0.as_ref()),
+            display_name: own(self.display_name),
+            on_premises_sync_enabled: self.on_premises_sync_enabled,
+            on_premises_security_identifier: own(self.on_premises_security_identifier),
+            on_premises_object_identifier: own(self.on_premises_object_identifier),
+            on_premises_immutable_id: own(self.on_premises_immutable_id),
+            on_premises_distinguished_name: own(self.on_premises_distinguished_name),
+            device_id: own(self.device_id),
+            trust_type: own(self.trust_type),
+            group_types: self
+                .group_types
+                .into_iter()
+                .map(|t| t.0.into_owned())
+                .collect(),
+            security_enabled: self.security_enabled,
+            mail_enabled: self.mail_enabled,
+        }
+    }
+}
+
+impl Member {
+    fn strs(&self) -> [Option<&str>; 8] {
+        [
+            self.odata_type.as_deref(),
+            Some(self.id.as_ref()),
+            self.display_name.as_deref(),
+            self.on_premises_security_identifier.as_deref(),
+            self.on_premises_object_identifier.as_deref(),
+            self.on_premises_immutable_id.as_deref(),
+            self.on_premises_distinguished_name.as_deref(),
+            self.device_id.as_deref(),
+        ]
+    }
+    fn bools(&self) -> [Option<bool>; 3] {
+        [
+            self.on_premises_sync_enabled,
+            self.security_enabled,
+            self.mail_enabled,
+        ]
+    }
+    fn interner_hash(&self, state: &foldhash::quality::RandomState) -> u64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = state.build_hasher();
+        self.strs().hash(&mut h);
+        self.trust_type.as_deref().hash(&mut h);
+        self.bools().hash(&mut h);
+        h.write_usize(self.group_types.len());
+        for t in &self.group_types {
+            t.as_str().hash(&mut h);
+        }
+        h.finish()
+    }
 }
 
 /// Share one value per distinct member. Two members are the same value only when every
 /// property is equal, so nothing a reader could see is lost.
-fn intern(m: Member) -> Arc<Member> {
+fn intern(m: MemberIn<'_>) -> Arc<Member> {
     INTERNER.with(|cell| match cell.borrow_mut().as_mut() {
-        Some(set) => {
-            if let Some(found) = set.get(&m) {
+        Some(Interner { table, state }) => {
+            let hash = m.hash(state);
+            if let Some(found) = table.find(hash, |x| m.same_as(x)) {
                 return Arc::clone(found);
             }
-            let shared = Arc::new(m);
-            set.insert(Arc::clone(&shared));
+            let shared = Arc::new(m.into_member());
+            table.insert_unique(hash, Arc::clone(&shared), |x| x.interner_hash(state));
             shared
         }
-        None => Arc::new(m),
+        None => Arc::new(m.into_member()),
     })
 }
 
@@ -195,7 +367,7 @@ fn groups_interned<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Group>>
     let owner = INTERNER.with(|cell| {
         let mut c = cell.borrow_mut();
         if c.is_none() {
-            *c = Some(HashSet::new());
+            *c = Some(Interner::default());
             true
         } else {
             false
@@ -227,7 +399,7 @@ fn members_interned<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Arc<Me
             mut seq: A,
         ) -> Result<Self::Value, A::Error> {
             let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-            while let Some(m) = seq.next_element::<Member>()? {
+            while let Some(m) = seq.next_element::<MemberIn<'de>>()? {
                 out.push(intern(m));
             }
             out.shrink_to_fit();
@@ -301,5 +473,91 @@ impl Group {
     }
     pub fn name(&self) -> &str {
         self.display_name.as_deref().unwrap_or("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups(json: &str) -> Vec<Group> {
+        let doc: TenantDoc = serde_json::from_str(json).expect("parses");
+        doc.groups.expect("groups")
+    }
+
+    #[test]
+    fn equal_members_are_one_value_and_any_difference_keeps_them_apart() {
+        let u = r##"{"@odata.type":"#microsoft.graph.user","id":"11111111-1111-1111-1111-111111111111","onPremisesSecurityIdentifier":"S-1-5-21-1-2-3-1000","onPremisesSyncEnabled":true}"##;
+        // The same member again, with its keys in another order and one string escaped.
+        let same = r##"{"onPremisesSyncEnabled":true,"id":"11111111-1111-1111-1111-11111111111\u0031","onPremisesSecurityIdentifier":"S-1-5-21-1-2-3-1000","@odata.type":"#microsoft.graph.user"}"##;
+        let other_sid = u.replace("1000", "1001");
+        let other_flag = u.replace("true", "false");
+        let with_types = u.replace(r#""id""#, r#""groupTypes":["Unified"],"id""#);
+        let json = format!(
+            r#"{{"groups":[{{"id":"a","members":[{u},{same}]}},{{"id":"b","members":[{u},{other_sid},{other_flag},{with_types},{with_types}]}}]}}"#
+        );
+        let g = groups(&json);
+        let a = g[0].members.as_ref().expect("members");
+        let b = g[1].members.as_ref().expect("members");
+        assert!(
+            Arc::ptr_eq(&a[0], &a[1]),
+            "escaped and reordered copy is shared"
+        );
+        assert!(Arc::ptr_eq(&a[0], &b[0]), "shared across groups");
+        for i in 1..4 {
+            assert!(
+                !Arc::ptr_eq(&b[0], &b[i]),
+                "member {i} differs in one property"
+            );
+            assert_ne!(*b[0], *b[i]);
+        }
+        assert!(Arc::ptr_eq(&b[3], &b[4]));
+        assert_eq!(b[3].group_types, vec!["Unified".to_string()]);
+        assert_eq!(&*a[1].id, "11111111-1111-1111-1111-111111111111");
+        assert_eq!(
+            a[0].on_premises_security_identifier.as_deref(),
+            Some("S-1-5-21-1-2-3-1000")
+        );
+        // deletedGroups has an interner of its own, and the same rules.
+        let json = format!(r#"{{"deletedGroups":[{{"id":"c","members":[{u},{same}]}}]}}"#);
+        let doc: TenantDoc = serde_json::from_str(&json).expect("parses");
+        let d = doc.deleted_groups.expect("deleted");
+        let m = d[0].members.as_ref().expect("members");
+        assert!(Arc::ptr_eq(&m[0], &m[1]));
+    }
+
+    #[test]
+    fn members_keep_the_type_rules_of_a_plain_read() {
+        for (member, want) in [
+            (r#"{"id":null}"#, "invalid type: null, expected a string"),
+            (
+                r#"{"id":5}"#,
+                "invalid type: integer `5`, expected a string",
+            ),
+            (r#"{}"#, "missing field `id`"),
+            (r#"{"id":"x","id":"y"}"#, "duplicate field `id`"),
+            (
+                r#"{"id":"x","displayName":true}"#,
+                "invalid type: boolean `true`, expected a string",
+            ),
+            (
+                r#"{"id":"x","groupTypes":null}"#,
+                "invalid type: null, expected a sequence",
+            ),
+        ] {
+            let json = format!(r#"{{"groups":[{{"id":"a","members":[{member}]}}]}}"#);
+            let err = serde_json::from_str::<TenantDoc>(&json)
+                .expect_err(member)
+                .to_string();
+            assert!(err.starts_with(want), "{member}: {err}");
+            // The same member read on its own, as the plain type, fails the same way.
+            let plain = serde_json::from_str::<Member>(member)
+                .expect_err(member)
+                .to_string();
+            assert!(plain.starts_with(want), "{member}: {plain}");
+        }
+        // Unknown properties are ignored, as everywhere in tenant.json.
+        let g = groups(r#"{"groups":[{"id":"a","members":[{"id":"x","foo":{"bar":[1]}}]}]}"#);
+        assert_eq!(&*g[0].members.as_ref().expect("members")[0].id, "x");
     }
 }

@@ -81,6 +81,7 @@ pub enum FeatureState {
 
 pub mod desired;
 pub mod exchange;
+pub mod index;
 pub mod inputs;
 pub mod naming;
 pub mod overrides;
@@ -88,6 +89,10 @@ pub mod ownership;
 pub mod reason;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Maps on the forecast's hot paths: keys are the run's own values, and the hasher is seeded
+/// at random.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 use uuid::Uuid;
 
@@ -596,6 +601,37 @@ pub fn forecast_with(
     policy: &Policy,
     overrides: &overrides::Overrides,
 ) -> Forecast {
+    forecast_indexed(
+        target,
+        inputs,
+        policy,
+        overrides,
+        &index::GroupIndex::new(inputs.tenant),
+    )
+}
+
+/// [`forecast_with`] for several targets over one index of the groups, in `targets` order.
+pub fn forecast_targets(
+    targets: &[Target],
+    inputs: &Inputs,
+    policy: &Policy,
+    overrides: &overrides::Overrides,
+) -> Vec<Forecast> {
+    let index = index::GroupIndex::new(inputs.tenant);
+    targets
+        .iter()
+        .map(|&t| forecast_indexed(t, inputs, policy, overrides, &index))
+        .collect()
+}
+
+/// [`forecast_with`] over an index of `inputs.tenant`'s groups.
+pub fn forecast_indexed(
+    target: Target,
+    inputs: &Inputs,
+    policy: &Policy,
+    overrides: &overrides::Overrides,
+    index: &index::GroupIndex,
+) -> Forecast {
     let owned = owned_objects(target, inputs);
     let unmatched: HashMap<Uuid, &AdObject> = if target == Target::CloudSync {
         unmatched_by_cloud_sync(inputs)
@@ -610,20 +646,20 @@ pub fn forecast_with(
     } else {
         HashMap::new()
     };
-    let groups_all: Vec<&Group> = inputs.tenant.groups.iter().flatten().collect();
+    let entries = index.entries();
     let mut out: Vec<GroupForecast> = Vec::with_capacity(
-        groups_all.len() + inputs.tenant.deleted_groups.as_ref().map_or(0, Vec::len),
+        entries.len() + inputs.tenant.deleted_groups.as_ref().map_or(0, Vec::len),
     );
-    let mut taken: HashMap<String, String> = HashMap::new(); // DN key -> group id
+    let mut taken: FastMap<String, &str> = FastMap::default(); // DN key -> group id
     let mut sams = overrides::SamIndex::of(inputs.ad);
-    // Sort by id so name-collision tie breaks are stable.
-    let mut order: Vec<&Group> = groups_all.clone();
-    order.sort_by_cached_key(|g| g.id.to_ascii_lowercase());
-    for g in order {
+    // The target OU's text and key, once: every planned DN is a child of it.
+    let ou_names = inputs.target_ou.map(crate::ad::dn::ChildNames::of);
+    // In id order, so name-collision tie breaks are stable.
+    for e in entries {
+        let (g, id) = (e.group, &e.id);
         let (mut outcome, mut reason, gtype, mut detail) = classify(target, g, inputs, policy);
-        let id = g.id.to_ascii_lowercase();
-        let mut existing = ids::parse_guid(&id).and_then(|u| owned.get(&u).copied());
-        if overrides.is_excluded(&id) {
+        let mut existing = e.uuid.and_then(|u| owned.get(&u).copied());
+        if overrides.is_excluded(id) {
             (outcome, reason) = match existing {
                 Some(_) => (Outcome::Keep, GroupReason::Excluded),
                 None => (Outcome::Skip, GroupReason::Excluded),
@@ -638,7 +674,7 @@ pub fn forecast_with(
         }
         // Target gwb: stamped copies outside the target OU. gwb moves its own one back when
         // none is in the OU; it changes and deletes nothing else outside the OU.
-        if let Some(copies) = ids::parse_guid(&id).and_then(|u| outside.get(&u)) {
+        if let Some(copies) = e.uuid.and_then(|u| outside.get(&u)) {
             let list = copies
                 .iter()
                 .map(|o| o.dn_text.as_ref())
@@ -684,7 +720,7 @@ pub fn forecast_with(
             }
         }
         if outcome == Outcome::Writeback
-            && let Some(old) = ids::parse_guid(&id).and_then(|u| unmatched.get(&u))
+            && let Some(old) = e.uuid.and_then(|u| unmatched.get(&u))
         {
             detail = format!(
                 "{detail}; Cloud Sync does not match {} (stamped in adminDescription only) and creates a second group next to it",
@@ -701,22 +737,20 @@ pub fn forecast_with(
         // The sAMAccountName template applies to creates only (an existing group keeps its own).
         let mut sam =
             if outcome == Outcome::Writeback && target == Target::Gwb && existing.is_none() {
-                overrides.sam_for(&id, g.mail_nickname.as_deref())
+                overrides.sam_for(id, g.mail_nickname.as_deref())
             } else {
                 None
             };
         if outcome == Outcome::Writeback {
             let c = overrides
-                .cn_for(&id)
+                .cn_for(id)
                 .map(str::to_string)
-                .unwrap_or_else(|| naming::group_cn(cn_format, &id, g.name()));
-            if let Some(ou) = inputs.target_ou {
-                let d = ou.child("CN", &c);
-                let key = d.key();
-                let clash = inputs
-                    .ad
-                    .and_then(|ad| ad.by_dn_key(&key))
-                    .filter(|o| o.cloud_anchor().map(|a| a.to_string()) != Some(id.clone()));
+                .unwrap_or_else(|| naming::group_cn(cn_format, id, g.name()));
+            if let Some(ou) = &ou_names {
+                let (text, key) = ou.child("CN", &c);
+                let clash = inputs.ad.and_then(|ad| ad.by_dn_key(&key)).filter(|o| {
+                    o.cloud_anchor().map(|a| a.to_string()).as_deref() != Some(id.as_str())
+                });
                 if let Some(o) = clash {
                     outcome = Outcome::Skip;
                     reason = GroupReason::NameCollision;
@@ -734,11 +768,11 @@ pub fn forecast_with(
                     detail = why;
                     sam = None;
                 } else {
-                    taken.insert(key, id.clone());
+                    taken.insert(key, id.as_str());
                     if let Some(s) = &sam {
-                        sams.take(s, &id);
+                        sams.take(s, id);
                     }
-                    dn = Some(d.to_string());
+                    dn = Some(text);
                 }
             }
             cn = Some(c);
@@ -803,51 +837,53 @@ pub fn forecast_with(
     }
     // Working maps are freed as soon as their pass is done (they add up on 100,000 groups).
     drop(taken);
-    // Second pass: members, now that every group's outcome and DN are known.
-    let written: HashMap<String, std::sync::Arc<str>> = out
+    // Second pass: members, now that every group's outcome and DN are known. `out` holds the
+    // index's groups first, in the index's order.
+    let written: FastMap<&str, std::sync::Arc<str>> = entries
         .iter()
-        .filter(|f| f.outcome == Outcome::Writeback)
-        .map(|f| (f.id.clone(), f.dn.as_deref().unwrap_or_default().into()))
-        .collect();
-    let by_id: HashMap<String, &Group> = groups_all
-        .iter()
-        .map(|g| (g.id.to_ascii_lowercase(), *g))
+        .zip(&out)
+        .filter(|(_, f)| f.outcome == Outcome::Writeback)
+        .map(|(e, f)| (e.id.as_str(), f.dn.as_deref().unwrap_or_default().into()))
         .collect();
     // A member's resolution depends only on the member and this target's inputs, and equal
     // members are one shared value (bundle::tenant): resolve each once.
-    let mut memo: HashMap<*const Member, Result<ResolvedMember, SkippedMember>> = HashMap::new();
-    for f in out.iter_mut().filter(|f| f.outcome == Outcome::Writeback) {
-        if let Some(g) = by_id.get(&f.id) {
-            // Sized once: a million members must not leave a million slots of slack.
-            f.members
-                .resolved
-                .reserve_exact(g.members.as_ref().map_or(0, Vec::len));
-            for m in g.members.iter().flatten() {
-                // Only shared members are remembered: one held by a single group (members read
-                // without the interner) is resolved once anyway, and would only grow the map.
-                let r = if std::sync::Arc::strong_count(m) > 1 {
-                    memo.entry(std::sync::Arc::as_ptr(m))
-                        .or_insert_with(|| resolve_member(target, m, inputs, &written, &by_id))
-                        .clone()
-                } else {
-                    resolve_member(target, m, inputs, &written, &by_id)
-                };
-                match r {
-                    Ok(r) => f.members.resolved.push(r),
-                    Err(s) => f.members.skipped.push(s),
-                }
+    let mut memo: FastMap<*const Member, Result<ResolvedMember, SkippedMember>> =
+        FastMap::default();
+    for (f, e) in out
+        .iter_mut()
+        .zip(entries)
+        .filter(|(f, _)| f.outcome == Outcome::Writeback)
+    {
+        let g = e.group;
+        // Sized once: a million members must not leave a million slots of slack.
+        f.members
+            .resolved
+            .reserve_exact(g.members.as_ref().map_or(0, Vec::len));
+        for m in g.members.iter().flatten() {
+            // Only shared members are remembered: one held by a single group (members read
+            // without the interner) is resolved once anyway, and would only grow the map.
+            let r = if std::sync::Arc::strong_count(m) > 1 {
+                memo.entry(std::sync::Arc::as_ptr(m))
+                    .or_insert_with(|| resolve_member(target, m, inputs, &written, index))
+                    .clone()
+            } else {
+                resolve_member(target, m, inputs, &written, index)
+            };
+            match r {
+                Ok(r) => f.members.resolved.push(r),
+                Err(s) => f.members.skipped.push(s),
             }
-            f.members.resolved.shrink_to_fit();
-            f.members.skipped.shrink_to_fit();
         }
+        f.members.resolved.shrink_to_fit();
+        f.members.skipped.shrink_to_fit();
     }
     drop(memo);
     drop(written);
     // Deleted groups: soft-deleted ones in deletedGroups, hard-deleted ones left in AD.
-    let mut known: HashSet<String> = by_id.keys().cloned().collect();
+    let mut deleted_ids: HashSet<String> = HashSet::new();
     for g in inputs.tenant.deleted_groups.iter().flatten() {
         let id = g.id.to_ascii_lowercase();
-        known.insert(id.clone());
+        deleted_ids.insert(id.clone());
         let existing = ids::parse_guid(&id).and_then(|u| owned.get(&u).copied());
         let (outcome, detail) = soft_deleted_outcome(
             target,
@@ -887,7 +923,10 @@ pub fn forecast_with(
                 .any(|s| s == "deletedGroups");
         let mut orphans: Vec<(&Uuid, &&AdObject)> = owned
             .iter()
-            .filter(|(id, _)| !known.contains(&id.to_string()))
+            .filter(|(id, _)| {
+                let id = id.to_string();
+                !index.contains(&id) && !deleted_ids.contains(&id)
+            })
             .collect();
         orphans.sort_by_key(|(id, _)| **id);
         for (id, o) in orphans {
@@ -933,11 +972,56 @@ pub fn forecast_with(
             );
         }
     }
-    out.sort_by_cached_key(|g| (g.display_name.to_lowercase(), g.id.clone()));
     Forecast {
         target,
-        groups: out,
+        groups: report_order(out, index),
     }
+}
+
+/// Forecasts in report order: by folded display name, then id (stable). The index's groups
+/// (the first entries of `out`, in the index's order) are already sorted once for every
+/// target; only the few others (deleted groups, AD groups left behind) are sorted here.
+fn report_order(out: Vec<GroupForecast>, index: &index::GroupIndex) -> Vec<GroupForecast> {
+    let n = index.entries().len();
+    let extra_keys: Vec<(String, String)> = out[n..]
+        .iter()
+        .map(|g| (g.display_name.to_lowercase(), g.id.clone()))
+        .collect();
+    let mut extras: Vec<usize> = (0..extra_keys.len()).collect();
+    extras.sort_by(|&a, &b| extra_keys[a].cmp(&extra_keys[b]));
+    let mut sorted = Vec::with_capacity(out.len());
+    let mut slots: Vec<Option<GroupForecast>> = out.into_iter().map(Some).collect();
+    let mut take = |i: usize| slots[i].take().expect("each forecast is placed once");
+    let (mut a, mut b) = (
+        index.report_order().iter().peekable(),
+        extras.iter().peekable(),
+    );
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(&&i), Some(&&j)) => {
+                let (name, id) = index.entries()[i].order_key();
+                // Equal keys: the index's group first, as a stable sort of `out` would.
+                if (name, id) <= (extra_keys[j].0.as_str(), extra_keys[j].1.as_str()) {
+                    a.next();
+                    i
+                } else {
+                    b.next();
+                    n + j
+                }
+            }
+            (Some(&&i), None) => {
+                a.next();
+                i
+            }
+            (None, Some(&&j)) => {
+                b.next();
+                n + j
+            }
+            (None, None) => break,
+        };
+        sorted.push(take(next));
+    }
+    sorted
 }
 
 fn soft_deleted_outcome(
@@ -1111,8 +1195,8 @@ fn resolve_member(
     target: Target,
     m: &Member,
     inputs: &Inputs,
-    written: &HashMap<String, std::sync::Arc<str>>,
-    groups: &HashMap<String, &Group>,
+    written: &FastMap<&str, std::sync::Arc<str>>,
+    groups: &index::GroupIndex,
 ) -> Result<ResolvedMember, SkippedMember> {
     match m.member_type() {
         MemberType::User => resolve_principal(target, m, inputs, "user"),
@@ -1120,7 +1204,7 @@ fn resolve_member(
             let id = m.id.to_ascii_lowercase();
             let synced = groups
                 .get(&id)
-                .map(|g| g.on_premises_sync_enabled)
+                .map(|e| e.group.on_premises_sync_enabled)
                 .unwrap_or(m.on_premises_sync_enabled)
                 == Some(true);
             if synced {
@@ -1135,11 +1219,11 @@ fn resolve_member(
                 if m2.on_premises_security_identifier.is_none() {
                     m2.on_premises_security_identifier = groups
                         .get(&id)
-                        .and_then(|g| g.on_premises_security_identifier.clone());
+                        .and_then(|e| e.group.on_premises_security_identifier.clone());
                 }
                 return resolve_principal(target, &m2, inputs, "group");
             }
-            match written.get(&id) {
+            match written.get(id.as_str()) {
                 Some(dn) => Ok(ResolvedMember {
                     id: m.id.clone(),
                     dn: dn.clone(),

@@ -59,8 +59,12 @@ pub fn write(
 ) -> anyhow::Result<()> {
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, report)?;
-            out.write_all(b"\n")?;
+            // A concrete buffer in front of the `dyn` writer: serde_json writes many tiny
+            // pieces, which then cost no virtual call each (a large report is hundreds of MB).
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
+            serde_json::to_writer_pretty(&mut w, report)?;
+            std::io::Write::write_all(&mut w, b"\n")?;
+            std::io::Write::flush(&mut w)?;
         }
         Format::Csv => out.write_all(&csv::forecast_csv(report, opts.plan_actions.as_deref())?)?,
         Format::Markdown => out.write_all(markdown::render(report).as_bytes())?,
