@@ -229,9 +229,11 @@ pub fn recognize_records(file: &Path, records: Records<'_>, lost_code: &'static 
         graph(&mut cx, &objects, &mut f);
     }
     if f.recognized_as == UNRECOGNIZED {
-        let keys: Vec<String> = (objects.len() > 0)
-            .then(|| objects.get(0).keys().take(8).cloned().collect())
-            .unwrap_or_default();
+        let keys: Vec<String> = if objects.len() > 0 {
+            objects.get(0).keys().take(8).cloned().collect()
+        } else {
+            Vec::new()
+        };
         cx.note(
             UNRECOGNIZED,
             "",
