@@ -211,8 +211,10 @@ pub struct MemberForecast {
     /// False when the group's members were not collected (or not evaluated for this outcome).
     pub collected: bool,
     pub total: usize,
-    pub resolved: Vec<ResolvedMember>,
-    pub skipped: Vec<SkippedMember>,
+    /// Shared with every group that has the same member (a million memberships of fifty
+    /// thousand users hold fifty thousand resolutions).
+    pub resolved: Vec<std::sync::Arc<ResolvedMember>>,
+    pub skipped: Vec<std::sync::Arc<SkippedMember>>,
 }
 
 /// The core's answer for one group under one target.
@@ -611,6 +613,8 @@ pub fn forecast_with(
 }
 
 /// [`forecast_with`] for several targets over one index of the groups, in `targets` order.
+/// Targets are forecast side by side on the machine's cores (each forecast is pure and reads
+/// the same inputs), so the answer is the same as one after the other.
 pub fn forecast_targets(
     targets: &[Target],
     inputs: &Inputs,
@@ -618,9 +622,42 @@ pub fn forecast_targets(
     overrides: &overrides::Overrides,
 ) -> Vec<Forecast> {
     let index = index::GroupIndex::new(inputs.tenant);
-    targets
-        .iter()
-        .map(|&t| forecast_indexed(t, inputs, policy, overrides, &index))
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(targets.len());
+    let run = |t: Target| {
+        let started = std::time::Instant::now();
+        let f = forecast_indexed(t, inputs, policy, overrides, &index);
+        tracing::debug!("{} forecast in {:.2?}", t.as_str(), started.elapsed());
+        f
+    };
+    if workers <= 1 {
+        return targets.iter().map(|&t| run(t)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: std::sync::Mutex<Vec<Option<Forecast>>> =
+        std::sync::Mutex::new(targets.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&t) = targets.get(i) else { break };
+                    let f = run(t);
+                    if let Ok(mut d) = done.lock() {
+                        d[i] = Some(f);
+                    }
+                }
+            });
+        }
+    });
+    done.into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .into_iter()
+        .zip(targets)
+        // A forecast lost to a panicking worker (a bug) is computed again here, where a panic
+        // reaches the caller as usual.
+        .map(|(f, &t)| f.unwrap_or_else(|| run(t)))
         .collect()
 }
 
@@ -847,8 +884,7 @@ pub fn forecast_indexed(
         .collect();
     // A member's resolution depends only on the member and this target's inputs, and equal
     // members are one shared value (bundle::tenant): resolve each once.
-    let mut memo: FastMap<*const Member, Result<ResolvedMember, SkippedMember>> =
-        FastMap::default();
+    let mut memo: FastMap<*const Member, Shared> = FastMap::default();
     for (f, e) in out
         .iter_mut()
         .zip(entries)
@@ -862,12 +898,15 @@ pub fn forecast_indexed(
         for m in g.members.iter().flatten() {
             // Only shared members are remembered: one held by a single group (members read
             // without the interner) is resolved once anyway, and would only grow the map.
+            let shared = |r: Result<ResolvedMember, SkippedMember>| -> Shared {
+                r.map(std::sync::Arc::new).map_err(std::sync::Arc::new)
+            };
             let r = if std::sync::Arc::strong_count(m) > 1 {
                 memo.entry(std::sync::Arc::as_ptr(m))
-                    .or_insert_with(|| resolve_member(target, m, inputs, &written, index))
+                    .or_insert_with(|| shared(resolve_member(target, m, inputs, &written, index)))
                     .clone()
             } else {
-                resolve_member(target, m, inputs, &written, index)
+                shared(resolve_member(target, m, inputs, &written, index))
             };
             match r {
                 Ok(r) => f.members.resolved.push(r),
@@ -977,6 +1016,9 @@ pub fn forecast_indexed(
         groups: report_order(out, index),
     }
 }
+
+/// A member's resolution, shared by every group that has the member.
+type Shared = Result<std::sync::Arc<ResolvedMember>, std::sync::Arc<SkippedMember>>;
 
 /// Forecasts in report order: by folded display name, then id (stable). The index's groups
 /// (the first entries of `out`, in the index's order) are already sorted once for every

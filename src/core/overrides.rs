@@ -33,10 +33,10 @@ impl Overrides {
         crate::ad::ids::parse_guid(id)
     }
     pub fn is_excluded(&self, id: &str) -> bool {
-        Self::key(id).is_some_and(|u| self.exclude.contains(&u))
+        !self.exclude.is_empty() && Self::key(id).is_some_and(|u| self.exclude.contains(&u))
     }
     pub fn is_protected(&self, id: &str) -> bool {
-        Self::key(id).is_some_and(|u| self.protected.contains(&u))
+        !self.protected.is_empty() && Self::key(id).is_some_and(|u| self.protected.contains(&u))
     }
     /// The sAMAccountName a create of this group writes: the template rendered, `None` without
     /// a template or when nothing is left of it (AD then generates one).
@@ -46,6 +46,9 @@ impl Overrides {
         (!s.is_empty()).then_some(s)
     }
     pub fn cn_for(&self, id: &str) -> Option<&str> {
+        if self.cn.is_empty() {
+            return None;
+        }
         Self::key(id)
             .and_then(|u| self.cn.get(&u))
             .map(String::as_str)

@@ -601,9 +601,9 @@ fn member_outcome(
         .groups
         .remove(0);
     if let Some(r) = f.members.resolved.pop() {
-        Ok(r)
+        Ok((*r).clone())
     } else {
-        Err(f.members.skipped.remove(0))
+        Err((*f.members.skipped.remove(0)).clone())
     }
 }
 
