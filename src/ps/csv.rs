@@ -489,6 +489,72 @@ mod tests {
         assert!(e.place.contains("record 1"), "{e}");
     }
 
+    /// Every CSV fixture: the table, its rows made into JSON objects (what a table was
+    /// before it was kept as one buffer), the recognizers' findings on both, and the
+    /// lost-data notes, are the same.
+    #[test]
+    fn fixtures_read_the_same_as_rows_made_into_values() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/powershell");
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .chain(std::fs::read_dir(dir.join("hostile")).unwrap())
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+            .collect();
+        files.sort();
+        let mut parsed = 0;
+        for f in &files {
+            let text = crate::text::decode(&std::fs::read(f).unwrap()).text;
+            let Ok(t) = parse(f, &text) else { continue };
+            parsed += 1;
+            let values = t.records();
+            assert_eq!(values.len(), t.len());
+            assert_eq!(
+                serde_json::to_string_pretty(&t.rows_json()).unwrap(),
+                serde_json::to_string_pretty(&values).unwrap(),
+                "{}",
+                f.display()
+            );
+            for (i, v) in values.iter().enumerate() {
+                assert_eq!(&Value::Object(t.row_object(i)), v);
+            }
+            use crate::ps::recognize::{Records, recognize_records, recognize_with};
+            let by_value = recognize_with(f, &values, "lost-data");
+            let by_table = recognize_records(f, Records::Table(&t), "lost-data");
+            assert_eq!(
+                format!("{by_value:?}"),
+                format!("{by_table:?}"),
+                "{}",
+                f.display()
+            );
+            assert_eq!(
+                format!(
+                    "{:?}",
+                    crate::ps::json::find_lost(&values, f, "lost-data", 25)
+                ),
+                format!(
+                    "{:?}",
+                    crate::ps::json::find_lost_table(&t, f, "lost-data", 25)
+                ),
+            );
+        }
+        assert!(parsed >= 5, "{parsed} of {} fixtures parsed", files.len());
+    }
+
+    #[test]
+    fn repeated_headers_keep_the_first_place_and_the_last_value() {
+        let tb = parse(Path::new("d.csv"), "A,B,A\n1,,3\n\"x\"\n").unwrap();
+        assert_eq!(tb.keys().collect::<Vec<_>>(), ["A", "B"]);
+        assert_eq!(
+            serde_json::to_string(&tb.rows_json()).unwrap(),
+            r#"[{"A":"3","B":null},{"A":null,"B":null}]"#
+        );
+        assert_eq!(
+            serde_json::to_string(&tb.rows_json()).unwrap(),
+            serde_json::to_string(&tb.records()).unwrap()
+        );
+    }
+
     proptest! {
         #[test]
         fn quoting_round_trips(rows in proptest::collection::vec(proptest::collection::vec(proptest::option::of(".*"), 3), 1..5)) {
