@@ -276,8 +276,9 @@ fn validate_tenant(path: &Path, doc: &TenantDoc) -> Result<(), InputError> {
 pub fn load_ldif_snapshot(path: &Path) -> Result<AdSnapshot, InputError> {
     let decoded = crate::text::read_file(path)?;
     let mut snap = AdSnapshot::default();
-    // One object per record: sized once rather than doubled.
-    snap.reserve(decoded.text.matches("\ndn:").count() + 1);
+    // One object per record: sized once rather than doubled (up to a million records, so a
+    // hostile file of bare "dn:" lines reserves no more than that before it is refused).
+    snap.reserve((decoded.text.matches("\ndn:").count() + 1).min(1 << 20));
     ldif::parse_each(&decoded.text, |e| snap.add_entry(&e))
         .map_err(|e| InputError::new(path, format!("line {}", e.line), e.message))?;
     Ok(snap)

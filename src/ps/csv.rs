@@ -369,12 +369,16 @@ pub fn parse(file: &Path, text: &str) -> Result<Table, InputError> {
         ));
     }
     let width = table.headers.len();
-    // Field text never grows when unquoted: the body's length bounds the buffer, and its
-    // line count the rows (so neither is ever doubled while it fills).
+    // Field text never grows when unquoted: the body's length bounds the buffer. The line
+    // count estimates the rows; the reservations are capped by the body's size (a file of
+    // blank lines, or of one-field rows under a wide header, must not reserve more than a
+    // small multiple of itself up front: past that the lists grow as usual).
     table.text.reserve(body.len());
     let lines = body.bytes().filter(|&b| b == b'\n').count() + 1;
-    table.row_start.reserve(lines);
-    table.cells.reserve(lines.saturating_mul(width));
+    table.row_start.reserve(lines.min(body.len() / 16 + 1));
+    table
+        .cells
+        .reserve(lines.saturating_mul(width).min(body.len() / 2 + width));
     let mut spans: Vec<(usize, bool)> = Vec::with_capacity(width + 1);
     let mut record_no = 0;
     while more {
@@ -539,6 +543,22 @@ mod tests {
             );
         }
         assert!(parsed >= 5, "{parsed} of {} fixtures parsed", files.len());
+    }
+
+    #[test]
+    fn a_wide_header_over_many_blank_lines_reserves_no_more_than_the_file() {
+        // 10,000 columns and 1,000,000 blank lines: reserving a cell per column per line
+        // up front would ask for 40 GB.
+        let header: Vec<String> = (0..MAX_COLUMNS).map(|i| format!("c{i}")).collect();
+        let text = header.join(",") + &"\n".repeat(1_000_000);
+        let tb = parse(Path::new("w.csv"), &text).unwrap();
+        assert_eq!(tb.headers.len(), MAX_COLUMNS);
+        assert!(tb.is_empty());
+        // One-field rows under the wide header are null-padded, as Import-Csv reads them.
+        let tb = parse(Path::new("w.csv"), &(header.join(",") + "\nx\ny\n")).unwrap();
+        assert_eq!(tb.len(), 2);
+        assert_eq!(tb.row(1).next(), Some(("c0", Some("y"))));
+        assert!(tb.row(1).skip(1).all(|(_, v)| v.is_none()));
     }
 
     #[test]
