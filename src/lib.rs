@@ -21,6 +21,7 @@ pub mod error;
 pub mod fsio;
 pub mod graph;
 pub mod ldap;
+pub mod par_json;
 pub mod plan;
 pub mod ps;
 pub mod redact;

@@ -266,6 +266,8 @@ fn member_summary<S: serde::Serializer>(m: &MemberForecast, s: S) -> Result<S::O
 #[serde(rename_all = "camelCase")]
 pub struct Forecast {
     pub target: Target,
+    /// Rendered on several cores in a JSON report (crate::par_json).
+    #[serde(serialize_with = "crate::par_json::seq")]
     pub groups: Vec<GroupForecast>,
 }
 
