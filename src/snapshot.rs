@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::ad::AdSnapshot;
 use crate::bundle::{
-    BUNDLE_FORMAT, Manifest, Snapshot, load_ldif, load_tenant, merge_evidence, parse_json,
+    BUNDLE_FORMAT, Manifest, Snapshot, load_ldif_snapshot, load_tenant, merge_evidence, parse_json,
 };
 use crate::error::InputError;
 
@@ -52,7 +52,7 @@ pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, Inpu
         let ldif = ldif_path.exists().then(|| {
             scope.spawn(|| {
                 let started = std::time::Instant::now();
-                let r = load_ldif(&ldif_path);
+                let r = load_ldif_snapshot(&ldif_path);
                 timed("ad.ldif", started);
                 r
             })
@@ -74,12 +74,9 @@ pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, Inpu
     if let Some(t) = tenant? {
         snap.tenant = t;
     }
+    // Entries from evidence files; ad.ldif's are folded into its snapshot as they are read.
     let mut ad_entries = Vec::new();
-    let mut ad_from_ldif = None;
-    if let Some((entries, ad)) = ldif? {
-        ad_entries = entries;
-        ad_from_ldif = Some(ad);
-    }
+    let ad_from_ldif = ldif?;
     let mut evidence = Vec::new();
     let connect_dir = dir.join("connect");
     if connect_dir.is_dir() {
@@ -95,18 +92,22 @@ pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, Inpu
     for f in evidence_files {
         evidence.extend(crate::ps::load_evidence_path(f)?);
     }
-    let had_ldif = ad_from_ldif.is_some();
-    let from_ldif = ad_entries.len();
     for ev in evidence {
         merge_evidence(&mut snap, &mut ad_entries, ev);
     }
-    if ad_entries.len() == from_ldif && ad_from_ldif.is_some() {
-        // Nothing added to ad.ldif's entries: its snapshot, already built, is the one.
-        snap.ad = ad_from_ldif;
-    } else if had_ldif || !ad_entries.is_empty() {
-        let ad = AdSnapshot::from_entries(&ad_entries)
-            .map_err(|e| InputError::new(&ldif_path, format!("line {}", e.line), e.message))?;
-        snap.ad = Some(ad);
+    let to_input = |e: crate::ad::ldif::LdifError| {
+        InputError::new(&ldif_path, format!("line {}", e.line), e.message)
+    };
+    match ad_from_ldif {
+        // Evidence entries come after ad.ldif's: the same snapshot as built from all of them.
+        Some(mut ad) => {
+            ad.add_entries(&ad_entries).map_err(to_input)?;
+            snap.ad = Some(ad);
+        }
+        None if !ad_entries.is_empty() => {
+            snap.ad = Some(AdSnapshot::from_entries(&ad_entries).map_err(to_input)?);
+        }
+        None => {}
     }
     Ok(snap)
 }

@@ -3,19 +3,63 @@
 
 use std::fmt;
 
-/// One attribute-value assertion of an RDN.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ava {
+/// One attribute-value assertion of an RDN, borrowed from its [`Dn`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ava<'a> {
     /// Attribute type as written (e.g. `CN`, `OU`, `DC`).
-    pub attr: String,
+    pub attr: &'a str,
     /// Unescaped value.
-    pub value: String,
+    pub value: &'a str,
 }
 
-/// A parsed DN. `rdns[0]` is the leftmost (most specific) RDN.
-#[derive(Debug, Clone, Default)]
+/// Where one AVA's type and value end in [`Dn::text`], and which RDN it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    attr_end: u32,
+    value_end: u32,
+    rdn: u32,
+}
+
+/// A parsed DN, RDN 0 the leftmost (most specific). Kept compact, as the AD snapshot holds
+/// one per object: every AVA's type and unescaped value back to back in one string, and
+/// one small span per AVA (two allocations per DN, not two per AVA and one per RDN).
+#[derive(Clone, Default)]
 pub struct Dn {
-    pub rdns: Vec<Vec<Ava>>,
+    text: Box<str>,
+    avas: Box<[Span]>,
+    rdn_count: u32,
+}
+
+/// Builds a [`Dn`] AVA by AVA.
+#[derive(Default)]
+struct Builder {
+    text: String,
+    avas: Vec<Span>,
+    rdn_count: u32,
+}
+
+impl Builder {
+    /// Add an AVA to RDN `rdn` (RDNs in order, from 0).
+    fn push(&mut self, rdn: u32, a: Ava<'_>) {
+        self.text.push_str(a.attr);
+        let attr_end = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
+        self.text.push_str(a.value);
+        let value_end = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
+        self.avas.push(Span {
+            attr_end,
+            value_end,
+            rdn,
+        });
+        self.rdn_count = self.rdn_count.max(rdn + 1);
+    }
+
+    fn build(self) -> Dn {
+        Dn {
+            text: self.text.into_boxed_str(),
+            avas: self.avas.into_boxed_slice(),
+            rdn_count: self.rdn_count,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,18 +69,27 @@ pub struct DnError {
     pub message: String,
 }
 
+/// Longest DN text accepted (its parts are addressed with 32-bit offsets).
+const MAX_DN_BYTES: usize = u32::MAX as usize / 2;
+
 impl Dn {
     /// Parse a DN string. The empty string is the root DN.
     pub fn parse(s: &str) -> Result<Dn, DnError> {
+        if s.len() > MAX_DN_BYTES {
+            return Err(DnError {
+                pos: 0,
+                message: format!("a DN of {} bytes is too long", s.len()),
+            });
+        }
         let chars: Vec<char> = s.chars().collect();
-        let mut rdns = Vec::new();
+        let mut b = Builder::default();
         let mut i = 0;
         skip_spaces(&chars, &mut i);
         if i >= chars.len() {
-            return Ok(Dn { rdns });
+            return Ok(b.build());
         }
+        let mut rdn_no = 0u32;
         loop {
-            let mut rdn = Vec::new();
             loop {
                 skip_spaces(&chars, &mut i);
                 let start = i;
@@ -66,14 +119,20 @@ impl Dn {
                 }
                 i += 1; // '='
                 let value = parse_value(&chars, &mut i)?;
-                rdn.push(Ava { attr, value });
+                b.push(
+                    rdn_no,
+                    Ava {
+                        attr: &attr,
+                        value: &value,
+                    },
+                );
                 if i < chars.len() && chars[i] == '+' {
                     i += 1;
                     continue;
                 }
                 break;
             }
-            rdns.push(rdn);
+            rdn_no += 1;
             if i >= chars.len() {
                 break;
             }
@@ -86,96 +145,132 @@ impl Dn {
                 message: format!("unexpected character {:?}", chars[i]),
             });
         }
-        Ok(Dn { rdns })
+        Ok(b.build())
+    }
+
+    /// Number of RDNs.
+    pub fn rdn_len(&self) -> usize {
+        self.rdn_count as usize
+    }
+
+    /// AVA `i` (in DN order).
+    fn ava(&self, i: usize) -> Ava<'_> {
+        let sp = self.avas[i];
+        let start = if i == 0 {
+            0
+        } else {
+            self.avas[i - 1].value_end as usize
+        };
+        Ava {
+            attr: self.text.get(start..sp.attr_end as usize).unwrap_or(""),
+            value: self
+                .text
+                .get(sp.attr_end as usize..sp.value_end as usize)
+                .unwrap_or(""),
+        }
+    }
+
+    /// Indexes of RDN `r`'s AVAs.
+    fn rdn_range(&self, r: usize) -> std::ops::Range<usize> {
+        if self.avas.len() == self.rdn_count as usize {
+            return r..r + 1;
+        }
+        let r = r as u32;
+        self.avas.partition_point(|a| a.rdn < r)..self.avas.partition_point(|a| a.rdn <= r)
+    }
+
+    /// The AVAs of RDN `r` (0 = leftmost).
+    pub fn rdn(&self, r: usize) -> impl Iterator<Item = Ava<'_>> + '_ {
+        self.rdn_range(r).map(move |i| self.ava(i))
     }
 
     /// Build `CN=<value>,<parent>`.
     pub fn child(&self, attr: &str, value: &str) -> Dn {
-        let mut rdns = vec![vec![Ava {
-            attr: attr.to_string(),
-            value: value.to_string(),
-        }]];
-        rdns.extend(self.rdns.iter().cloned());
-        Dn { rdns }
+        let mut b = Builder::default();
+        b.push(0, Ava { attr, value });
+        for i in 0..self.avas.len() {
+            b.push(self.avas[i].rdn + 1, self.ava(i));
+        }
+        b.build()
     }
 
     /// The parent DN (everything after the first RDN).
     pub fn parent(&self) -> Option<Dn> {
-        if self.rdns.is_empty() {
-            None
-        } else {
-            Some(Dn {
-                rdns: self.rdns[1..].to_vec(),
-            })
+        if self.is_root() {
+            return None;
         }
+        let mut b = Builder::default();
+        for i in self.rdn_range(0).end..self.avas.len() {
+            b.push(self.avas[i].rdn - 1, self.ava(i));
+        }
+        Some(b.build())
     }
 
     /// The value of the first RDN's first AVA (the CN of a group).
     pub fn rdn_value(&self) -> Option<&str> {
-        self.rdns
-            .first()
-            .and_then(|r| r.first())
-            .map(|a| a.value.as_str())
+        (!self.avas.is_empty()).then(|| self.ava(0).value)
     }
 
     pub fn is_root(&self) -> bool {
-        self.rdns.is_empty()
+        self.rdn_count == 0
     }
 
     /// True if `self` is `other` or lies below it.
     pub fn is_within(&self, other: &Dn) -> bool {
-        if other.rdns.len() > self.rdns.len() {
+        if other.rdn_count > self.rdn_count {
             return false;
         }
-        let off = self.rdns.len() - other.rdns.len();
-        self.rdns[off..]
-            .iter()
-            .zip(&other.rdns)
-            .all(|(a, b)| rdn_eq(a, b))
+        let off = (self.rdn_count - other.rdn_count) as usize;
+        (0..other.rdn_len()).all(|r| rdn_eq(self, off + r, other, r))
     }
 
     /// True if `self` is a direct child of `parent`.
     pub fn is_child_of(&self, parent: &Dn) -> bool {
-        self.rdns.len() == parent.rdns.len() + 1 && self.is_within(parent)
+        self.rdn_count == parent.rdn_count + 1 && self.is_within(parent)
     }
 
     /// A normalised key for maps: lowercase types and values, canonical escaping.
     pub fn key(&self) -> String {
         // Built in one buffer: keys are computed for every object and every planned group.
-        let mut out = String::with_capacity(
-            self.rdns
-                .iter()
-                .flatten()
-                .map(|a| a.attr.len() + a.value.len() + 2)
-                .sum(),
-        );
-        for (i, rdn) in self.rdns.iter().enumerate() {
-            if i > 0 {
+        let mut out = String::with_capacity(self.text.len() + 2 * self.avas.len());
+        for r in 0..self.rdn_len() {
+            if r > 0 {
                 out.push(',');
             }
-            if let [a] = rdn.as_slice() {
-                push_ava_key(&mut out, a);
-                continue;
-            }
-            let mut avas: Vec<String> = rdn
-                .iter()
-                .map(|a| {
-                    let mut s = String::new();
-                    push_ava_key(&mut s, a);
-                    s
-                })
-                .collect();
-            avas.sort();
-            out.push_str(&avas.join("+"));
+            self.push_rdn_key(&mut out, r);
         }
         out
+    }
+
+    /// The [`Dn::key`] of RDN `r` alone (a one-RDN DN).
+    pub fn rdn_key(&self, r: usize) -> String {
+        let mut out = String::new();
+        self.push_rdn_key(&mut out, r);
+        out
+    }
+
+    fn push_rdn_key(&self, out: &mut String, r: usize) {
+        let range = self.rdn_range(r);
+        if range.len() == 1 {
+            push_ava_key(out, self.ava(range.start));
+            return;
+        }
+        let mut avas: Vec<String> = range
+            .map(|i| {
+                let mut s = String::new();
+                push_ava_key(&mut s, self.ava(i));
+                s
+            })
+            .collect();
+        avas.sort();
+        out.push_str(&avas.join("+"));
     }
 }
 
 /// `type=value` of one AVA as [`Dn::key`] writes it: the type in ASCII lowercase, the value
 /// folded, then escaped.
-fn push_ava_key(out: &mut String, a: &Ava) {
-    push_key_of(out, &a.attr, &a.value);
+fn push_ava_key(out: &mut String, a: Ava<'_>) {
+    push_key_of(out, a.attr, a.value);
 }
 
 fn push_key_of(out: &mut String, attr: &str, value: &str) {
@@ -226,26 +321,31 @@ impl ChildNames {
 
 impl PartialEq for Dn {
     fn eq(&self, other: &Dn) -> bool {
-        self.rdns.len() == other.rdns.len()
-            && self.rdns.iter().zip(&other.rdns).all(|(a, b)| rdn_eq(a, b))
+        self.rdn_count == other.rdn_count && (0..self.rdn_len()).all(|r| rdn_eq(self, r, other, r))
     }
 }
 impl Eq for Dn {}
 
 impl fmt::Display for Dn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, rdn) in self.rdns.iter().enumerate() {
-            if i > 0 {
+        for r in 0..self.rdn_len() {
+            if r > 0 {
                 f.write_str(",")?;
             }
-            for (j, ava) in rdn.iter().enumerate() {
+            for (j, ava) in self.rdn(r).enumerate() {
                 if j > 0 {
                     f.write_str("+")?;
                 }
-                write!(f, "{}={}", ava.attr, escape_value(&ava.value))?;
+                write!(f, "{}={}", ava.attr, escape_value(ava.value))?;
             }
         }
         Ok(())
+    }
+}
+
+impl fmt::Debug for Dn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Dn({:?})", self.to_string())
     }
 }
 
@@ -266,19 +366,37 @@ fn fold(s: &str) -> String {
     s.to_lowercase()
 }
 
-fn rdn_eq(a: &[Ava], b: &[Ava]) -> bool {
-    if a.len() != b.len() {
+/// Values equal after folding (ASCII compares without allocating).
+fn fold_eq(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        fold(a) == fold(b)
+    }
+}
+
+/// RDN `ra` of `a` equals RDN `rb` of `b`: the same AVAs in any order, types compared in
+/// ASCII case, values folded.
+fn rdn_eq(a: &Dn, ra: usize, b: &Dn, rb: usize) -> bool {
+    let (x, y) = (a.rdn_range(ra), b.rdn_range(rb));
+    if x.len() != y.len() {
         return false;
     }
-    let norm = |r: &[Ava]| {
+    if x.len() == 1 {
+        let (p, q) = (a.ava(x.start), b.ava(y.start));
+        return p.attr.eq_ignore_ascii_case(q.attr) && fold_eq(p.value, q.value);
+    }
+    let norm = |d: &Dn, r: std::ops::Range<usize>| {
         let mut v: Vec<(String, String)> = r
-            .iter()
-            .map(|x| (x.attr.to_ascii_lowercase(), fold(&x.value)))
+            .map(|i| {
+                let x = d.ava(i);
+                (x.attr.to_ascii_lowercase(), fold(x.value))
+            })
             .collect();
         v.sort();
         v
     };
-    norm(a) == norm(b)
+    norm(a, x) == norm(b, y)
 }
 
 fn skip_spaces(chars: &[char], i: &mut usize) {
@@ -467,6 +585,42 @@ mod tests {
         assert_eq!(
             Dn::parse("CN=trail ,DC=x").unwrap().rdn_value(),
             Some("trail")
+        );
+    }
+
+    #[test]
+    fn multi_valued_rdns_parents_and_children() {
+        let a = Dn::parse("CN=a+SN=B,OU=x,DC=y").unwrap();
+        let b = Dn::parse("sn=b+cn=A,ou=X,dc=Y").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.key(), "cn=a+sn=b,ou=x,dc=y");
+        assert_eq!(a.key(), b.key());
+        assert_eq!(a.rdn_len(), 3);
+        assert_eq!(a.rdn(0).count(), 2);
+        assert_eq!(a.rdn_key(0), "cn=a+sn=b");
+        assert_eq!(a.rdn_key(2), "dc=y");
+        assert_eq!(a.to_string(), "CN=a+SN=B,OU=x,DC=y");
+        let parent = a.parent().unwrap();
+        assert_eq!(parent.to_string(), "OU=x,DC=y");
+        assert!(a.is_child_of(&parent));
+        assert!(!a.is_child_of(&Dn::parse("OU=z,DC=y").unwrap()));
+        let c = parent.child("CN", "n,1");
+        assert_eq!(c.to_string(), "CN=n\\,1,OU=x,DC=y");
+        assert_eq!(c.rdn_value(), Some("n,1"));
+        assert!(c.is_within(&Dn::parse("DC=Y").unwrap()));
+        assert_eq!(
+            Dn::parse("DC=y").unwrap().parent().map(|p| p.is_root()),
+            Some(true)
+        );
+        assert!(Dn::parse("").unwrap().parent().is_none());
+        // Non-ASCII values compare folded.
+        assert_eq!(
+            Dn::parse("CN=Ärger,DC=x").unwrap(),
+            Dn::parse("cn=ärger,dc=X").unwrap()
+        );
+        assert_ne!(
+            Dn::parse("CN=a+SN=b,DC=x").unwrap(),
+            Dn::parse("CN=a,DC=x").unwrap()
         );
     }
 

@@ -52,6 +52,16 @@ impl Entry {
         self.first(name).is_some()
     }
 
+    /// Give back the spare capacity of the DN, the attribute list and every value list
+    /// (an entry that is complete and kept).
+    pub fn shrink_to_fit(&mut self) {
+        self.dn.shrink_to_fit();
+        self.attrs.shrink_to_fit();
+        for (_, vals) in &mut self.attrs {
+            vals.shrink_to_fit();
+        }
+    }
+
     pub fn push(&mut self, name: &str, value: impl Into<Vec<u8>>) {
         let value = value.into();
         if let Some((_, vals)) = self
@@ -86,6 +96,21 @@ fn err(line: usize, message: impl Into<String>) -> LdifError {
 /// copy of the whole file), and attribute names are found through a per-entry index, so an
 /// entry with 200,000 distinct attribute names costs no more than 200,000 values.
 pub fn parse(text: &str) -> Result<Vec<Entry>, LdifError> {
+    let mut entries = Vec::new();
+    parse_each(text, |e| {
+        entries.push(e);
+        Ok(())
+    })?;
+    Ok(entries)
+}
+
+/// [`parse`], handing each entry to `f` as soon as its record ends (nothing is kept: a
+/// caller that folds entries into something smaller never holds them all). Stops at the
+/// first error, from the text or from `f`.
+pub fn parse_each(
+    text: &str,
+    mut f: impl FnMut(Entry) -> Result<(), LdifError>,
+) -> Result<(), LdifError> {
     let mut p = Parser::default();
     // The logical line being assembled: its first line number and text.
     let mut pending: Option<(usize, std::borrow::Cow<'_, str>)> = None;
@@ -99,20 +124,26 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, LdifError> {
             }
             continue;
         }
-        if let Some((n, line)) = pending.take() {
-            p.line(n, &line)?;
+        if let Some((n, line)) = pending.take()
+            && let Some(e) = p.line(n, &line)?
+        {
+            f(e)?;
         }
         pending = Some((lineno, std::borrow::Cow::Borrowed(raw)));
     }
-    if let Some((n, line)) = pending.take() {
-        p.line(n, &line)?;
+    if let Some((n, line)) = pending.take()
+        && let Some(e) = p.line(n, &line)?
+    {
+        f(e)?;
     }
-    Ok(p.finish())
+    if let Some(e) = p.finish() {
+        f(e)?;
+    }
+    Ok(())
 }
 
 #[derive(Default)]
 struct Parser {
-    entries: Vec<Entry>,
     current: Option<Entry>,
     /// Lower-cased attribute name to its index in `current.attrs`.
     index: std::collections::HashMap<String, usize>,
@@ -120,16 +151,18 @@ struct Parser {
 }
 
 impl Parser {
-    fn line(&mut self, lineno: usize, line: &str) -> Result<(), LdifError> {
+    /// One logical line; `Some(entry)` when it ends a record.
+    fn line(&mut self, lineno: usize, line: &str) -> Result<Option<Entry>, LdifError> {
         if line.is_empty() {
-            if let Some(e) = self.current.take() {
-                self.entries.push(e);
-                self.index.clear();
-            }
-            return Ok(());
+            let done = self.current.take().map(|mut e| {
+                e.shrink_to_fit();
+                e
+            });
+            self.index.clear();
+            return Ok(done);
         }
         if line.starts_with('#') {
-            return Ok(());
+            return Ok(None);
         }
         let (name, value) = parse_line(line, lineno)?;
         if !self.seen_first && self.current.is_none() && name.eq_ignore_ascii_case("version") {
@@ -137,7 +170,7 @@ impl Parser {
             if value != b"1" {
                 return Err(err(lineno, "unsupported LDIF version (only version: 1)"));
             }
-            return Ok(());
+            return Ok(None);
         }
         self.seen_first = true;
         let Some(e) = self.current.as_mut() else {
@@ -156,7 +189,7 @@ impl Parser {
                 line: lineno,
                 attrs: Vec::new(),
             });
-            return Ok(());
+            return Ok(None);
         };
         if name.eq_ignore_ascii_case("dn") {
             return Err(err(
@@ -166,7 +199,7 @@ impl Parser {
         }
         if name.eq_ignore_ascii_case("changetype") {
             if value.eq_ignore_ascii_case(b"add") {
-                return Ok(());
+                return Ok(None);
             }
             return Err(err(
                 lineno,
@@ -181,14 +214,14 @@ impl Parser {
                 e.attrs.push((name, vec![value]));
             }
         }
-        Ok(())
+        Ok(None)
     }
 
-    fn finish(mut self) -> Vec<Entry> {
-        if let Some(e) = self.current.take() {
-            self.entries.push(e);
-        }
-        self.entries
+    fn finish(mut self) -> Option<Entry> {
+        self.current.take().map(|mut e| {
+            e.shrink_to_fit();
+            e
+        })
     }
 }
 
@@ -350,6 +383,50 @@ mod tests {
         let long = format!("dn: a\n{}\n", "z".repeat(1_000_000));
         let e = parse(&long).unwrap_err().to_string();
         assert!(e.len() < 200 && e.contains("1000000 bytes"), "{e}");
+    }
+
+    #[test]
+    fn entries_streamed_one_by_one_build_the_same_snapshot() {
+        let text = "dn: DC=lab\nobjectClass: domainDNS\nmsDS-Behavior-Version: 7\n\n\
+                    dn: CN=A,DC=lab\nobjectClass: user\nobjectGUID:: IjJcOmXEwEiVuOkwV4aicQ==\n\n\
+                    dn: CN=G,DC=lab\nobjectClass: group\ngroupType: -2147483640\nmember: CN=A,DC=lab\n\
+                    adminDescription: Group_0f8e9a1c-1111-4222-8333-944455556666\n\n\
+                    dn: CN=A,DC=lab\nobjectClass: computer\n";
+        let all = parse(text).unwrap();
+        let mut streamed = Vec::new();
+        parse_each(text, |e| {
+            streamed.push(e);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(streamed, all);
+        // Folding entries in one at a time (or in two runs) is the snapshot of all of them.
+        let whole = crate::ad::AdSnapshot::from_entries(&all).unwrap();
+        let mut folded = crate::ad::AdSnapshot::default();
+        parse_each(text, |e| folded.add_entry(&e)).unwrap();
+        let mut split = crate::ad::AdSnapshot::from_entries(&all[..2]).unwrap();
+        split.add_entries(&all[2..]).unwrap();
+        for s in [&folded, &split] {
+            assert_eq!(format!("{:?}", s.objects), format!("{:?}", whole.objects));
+            assert_eq!(s.domain_functional_level, Some(7));
+            let a = crate::ad::Dn::parse("cn=a,dc=LAB").unwrap();
+            // The later entry for the same DN wins the index, as in from_entries.
+            assert_eq!(
+                s.by_dn(&a).map(|o| o.kind),
+                Some(crate::ad::AdKind::Computer)
+            );
+            assert_eq!(s.by_dn(&a).map(|o| o.kind), whole.by_dn(&a).map(|o| o.kind));
+        }
+        // An error from the callback stops the parse with that error.
+        let e = parse_each(text, |e| {
+            if e.dn == "CN=G,DC=lab" {
+                Err(err(e.line, "stop"))
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap_err();
+        assert_eq!((e.line, e.message.as_str()), (9, "stop"));
     }
 
     #[test]

@@ -143,7 +143,28 @@ impl AdSnapshot {
     /// Build from LDIF entries. Entries with unparseable DNs are an error naming the line.
     pub fn from_entries(entries: &[Entry]) -> Result<AdSnapshot, ldif::LdifError> {
         let mut snap = AdSnapshot::default();
-        for e in entries {
+        snap.reserve(entries.len());
+        snap.add_entries(entries)?;
+        Ok(snap)
+    }
+
+    /// Room for `n` more objects: sized once, as growing by doubling holds the old and the
+    /// new table at the peak.
+    pub fn reserve(&mut self, n: usize) {
+        self.objects.reserve_exact(n);
+        self.by_dn.reserve(n);
+    }
+
+    /// Add entries after those already read: the same snapshot as [`AdSnapshot::from_entries`]
+    /// of all of them in order.
+    pub fn add_entries(&mut self, entries: &[Entry]) -> Result<(), ldif::LdifError> {
+        entries.iter().try_for_each(|e| self.add_entry(e))
+    }
+
+    /// Add one entry (a reader can fold entries in as it parses them, never holding them all).
+    pub fn add_entry(&mut self, e: &Entry) -> Result<(), ldif::LdifError> {
+        let snap = self;
+        {
             let dn = Dn::parse(&e.dn).map_err(|d| ldif::LdifError {
                 line: e.line,
                 message: format!("dn {:?}: {d}", e.dn),
@@ -261,7 +282,7 @@ impl AdSnapshot {
             };
             snap.insert(obj);
         }
-        Ok(snap)
+        Ok(())
     }
 
     fn insert(&mut self, obj: AdObject) {

@@ -159,17 +159,7 @@ pub fn batched_filters(attr: &str, values: &[Vec<u8>]) -> Vec<String> {
 /// Sort key that puts parents before children: RDN keys from the root down.
 pub fn dn_sort_key(dn: &str) -> Vec<String> {
     match Dn::parse(dn) {
-        Ok(d) => d
-            .rdns
-            .iter()
-            .rev()
-            .map(|r| {
-                Dn {
-                    rdns: vec![r.clone()],
-                }
-                .key()
-            })
-            .collect(),
+        Ok(d) => (0..d.rdn_len()).rev().map(|r| d.rdn_key(r)).collect(),
         Err(_) => vec![format!("\u{10ffff}{}", dn.to_lowercase())],
     }
 }

@@ -139,6 +139,37 @@ pub fn find_lost(records: &[Value], file: &Path, code: &str, limit: usize) -> Ve
     for (i, r) in records.iter().enumerate() {
         walk(r, &mut format!("[{i}]"), &mut hits, 0);
     }
+    lost_notes(hits, file, code, limit)
+}
+
+/// [`find_lost`] over a CSV table's rows, cell by cell (the same places and messages as
+/// for the rows made into JSON objects).
+pub fn find_lost_table(
+    table: &super::csv::Table,
+    file: &Path,
+    code: &str,
+    limit: usize,
+) -> Vec<DataQuality> {
+    let mut hits = Vec::new();
+    for i in 0..table.len() {
+        for (k, v) in table.row(i) {
+            if let Some(s) = v
+                && is_lost_marker(s)
+                && !IGNORED.iter().any(|n| n.eq_ignore_ascii_case(k))
+            {
+                hits.push((format!("$[{i}].{k}"), s.to_string()));
+            }
+        }
+    }
+    lost_notes(hits, file, code, limit)
+}
+
+fn lost_notes(
+    hits: Vec<(String, String)>,
+    file: &Path,
+    code: &str,
+    limit: usize,
+) -> Vec<DataQuality> {
     let total = hits.len();
     let mut out: Vec<DataQuality> = hits
         .into_iter()

@@ -13,7 +13,7 @@ pub mod value;
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::bundle::{DataQuality, Evidence};
 use crate::error::InputError;
@@ -35,10 +35,88 @@ pub struct Analysis {
     pub encoding: Option<Encoding>,
     /// `json`, `csv`, `clixml`, `format-list`, `format-table`, `folder`, `xml`, `text`.
     pub format: String,
-    pub objects: Vec<Value>,
+    pub objects: Objects,
     /// Type names per object, as the file recorded them (CLIXML `TN`, CSV `#TYPE`); data only.
-    pub type_names: Vec<Vec<String>>,
+    pub type_names: TypeNames,
     pub evidence: Evidence,
+}
+
+/// The objects of one file: JSON values, or an Export-Csv table (kept as a table: its rows
+/// become JSON objects only while they are read or printed).
+#[derive(Debug, Clone)]
+pub enum Objects {
+    Values(Vec<Value>),
+    Table(csv::Table),
+}
+
+impl Objects {
+    pub fn len(&self) -> usize {
+        match self {
+            Objects::Values(v) => v.len(),
+            Objects::Table(t) => t.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// One object (a table row made into a JSON object).
+    pub fn get(&self, i: usize) -> Option<std::borrow::Cow<'_, Value>> {
+        match self {
+            Objects::Values(v) => v.get(i).map(std::borrow::Cow::Borrowed),
+            Objects::Table(t) => {
+                (i < t.len()).then(|| std::borrow::Cow::Owned(Value::Object(t.row_object(i))))
+            }
+        }
+    }
+
+    /// The objects as the recognizers read them.
+    pub fn records(&self) -> recognize::Records<'_> {
+        match self {
+            Objects::Values(v) => recognize::Records::Values(v),
+            Objects::Table(t) => recognize::Records::Table(t),
+        }
+    }
+}
+
+impl serde::Serialize for Objects {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Objects::Values(v) => v.serialize(s),
+            Objects::Table(t) => t.rows_json().serialize(s),
+        }
+    }
+}
+
+/// Type names per object: a list per object (CLIXML), or one list every object shares
+/// (an Export-Csv `#TYPE` line), kept once.
+#[derive(Debug, Clone, Default)]
+pub enum TypeNames {
+    #[default]
+    None,
+    PerObject(Vec<Vec<String>>),
+    Every {
+        names: Vec<String>,
+        count: usize,
+    },
+}
+
+impl serde::Serialize for TypeNames {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        match self {
+            TypeNames::None => s.serialize_seq(Some(0))?.end(),
+            TypeNames::PerObject(v) => v.serialize(s),
+            TypeNames::Every { names, count } => {
+                let mut seq = s.serialize_seq(Some(*count))?;
+                for _ in 0..*count {
+                    seq.serialize_element(names)?;
+                }
+                seq.end()
+            }
+        }
+    }
 }
 
 /// Recognise one exported file (or every file in a directory) as snapshot evidence.
@@ -314,8 +392,8 @@ fn entra_exporter(
         source: dir.to_path_buf(),
         encoding: None,
         format: "folder".into(),
-        objects: groups_json,
-        type_names: Vec::new(),
+        objects: Objects::Values(groups_json),
+        type_names: TypeNames::None,
         evidence: f.into_evidence(dir),
     }];
     // The rest of the export that can hold evidence (SubscribedSkus, settings,
@@ -407,11 +485,11 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
         });
     }
     let format = sniff(&decoded.text);
-    let mut type_names = Vec::new();
-    let records: Vec<Value> = match format {
+    let mut type_names = TypeNames::None;
+    let records: Objects = match format {
         "clixml" => {
             let doc = clixml::parse_json(path, &decoded.text)?;
-            type_names = doc.type_names;
+            type_names = TypeNames::PerObject(doc.type_names);
             let values = doc.values;
             for (place, message) in doc.notes {
                 quality.push(DataQuality {
@@ -422,27 +500,25 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
                 });
             }
             quality.extend(json::find_lost(&values, path, "depth-truncated", MAX_NOTES));
-            values
+            Objects::Values(values)
         }
         "json" => {
             let values = json::parse(path, &decoded.text)?;
             quality.extend(json::find_lost(&values, path, "depth-truncated", MAX_NOTES));
-            values
+            Objects::Values(values)
         }
         "csv" => {
             let table = csv::parse(path, &decoded.text)?;
             if let Some(t) = &table.type_name {
-                type_names = vec![vec![t.clone()]; table.records.len()];
+                type_names = TypeNames::Every {
+                    names: vec![t.clone()],
+                    count: table.len(),
+                };
             }
-            quality.extend(json::find_lost(
-                &table.records,
-                path,
-                "lost-data",
-                MAX_NOTES,
-            ));
-            table.records
+            quality.extend(json::find_lost_table(&table, path, "lost-data", MAX_NOTES));
+            Objects::Table(table)
         }
-        "format-list" => list::parse(&decoded.text),
+        "format-list" => Objects::Values(list::parse(&decoded.text)),
         "format-table" => {
             let (rows, notes) = list::parse_table(&decoded.text);
             for (place, message) in notes {
@@ -453,9 +529,9 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
                     message,
                 });
             }
-            rows
+            Objects::Values(rows)
         }
-        _ => Vec::new(),
+        _ => Objects::Values(Vec::new()),
     };
     // The records hold everything from here on; free the text before recognising.
     let encoding = decoded.encoding;
@@ -482,7 +558,7 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
         } else {
             "lost-data"
         };
-        recognize::recognize_with(path, &records, lost_code)
+        recognize::recognize_records(path, records.records(), lost_code)
     };
     quality.append(&mut f.quality);
     f.quality = quality;
@@ -542,9 +618,9 @@ pub struct InspectRecord<'a> {
     pub encoding: String,
     pub format: &'a str,
     pub recognized_as: &'a str,
-    pub objects: &'a [Value],
-    pub type_names: &'a [Vec<String>],
-    pub evidence: Value,
+    pub objects: &'a Objects,
+    pub type_names: &'a TypeNames,
+    pub evidence: EvidenceSummary<'a>,
     pub data_quality: &'a [DataQuality],
 }
 
@@ -556,7 +632,10 @@ pub fn inspect_record(a: &Analysis) -> InspectRecord<'_> {
         recognized_as: &a.evidence.recognized_as,
         objects: &a.objects,
         type_names: &a.type_names,
-        evidence: evidence_summary(&a.evidence),
+        evidence: EvidenceSummary {
+            head: evidence_summary(&a.evidence),
+            ad_entries: &a.evidence.ad_entries,
+        },
         data_quality: &a.evidence.quality,
     }
 }
@@ -588,18 +667,55 @@ fn evidence_summary(ev: &Evidence) -> Value {
     if t.on_premises_synchronization.is_some() {
         m.insert("onPremisesSynchronization".into(), Value::Bool(true));
     }
-    if !ev.ad_entries.is_empty() {
-        m.insert(
-            "adEntries".into(),
-            Value::from(
-                ev.ad_entries
-                    .iter()
-                    .map(|e| e.dn.clone())
-                    .collect::<Vec<_>>(),
-            ),
-        );
-    }
     Value::Object(m)
+}
+
+/// What `gwb inspect --format json` prints as a file's evidence: the summary, then the DNs
+/// of its AD entries, written from the entries (not copied into a JSON value first).
+pub struct EvidenceSummary<'a> {
+    head: Value,
+    ad_entries: &'a [crate::ad::ldif::Entry],
+}
+
+struct Dns<'a>(&'a [crate::ad::ldif::Entry]);
+
+impl serde::Serialize for Dns<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|e| e.dn.as_str()))
+    }
+}
+
+impl serde::Serialize for EvidenceSummary<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let head = self.head.as_object();
+        let n = head.map_or(0, Map::len) + usize::from(!self.ad_entries.is_empty());
+        let mut map = s.serialize_map(Some(n))?;
+        for (k, v) in head.into_iter().flatten() {
+            map.serialize_entry(k, v)?;
+        }
+        if !self.ad_entries.is_empty() {
+            map.serialize_entry("adEntries", &Dns(self.ad_entries))?;
+        }
+        map.end()
+    }
+}
+
+/// The start of the JSON list of the entries' DNs, as [`cell`] shows it (it never shows
+/// more than 100 characters, so the list is not written out in full).
+fn dns_cell(entries: &[crate::ad::ldif::Entry]) -> String {
+    let mut s = String::from("[");
+    for (i, e) in entries.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&serde_json::to_string(&e.dn).unwrap_or_default());
+        if s.chars().count() > 100 {
+            return cell_text(s);
+        }
+    }
+    s.push(']');
+    cell_text(s)
 }
 
 fn cell(v: &Value) -> String {
@@ -608,6 +724,10 @@ fn cell(v: &Value) -> String {
         Value::Null => String::new(),
         other => other.to_string(),
     };
+    cell_text(s)
+}
+
+fn cell_text(s: String) -> String {
     let one_line = s.replace('\n', "\\n");
     if one_line.chars().count() > 100 {
         one_line.chars().take(97).collect::<String>() + "..."
@@ -714,10 +834,18 @@ fn write_details(a: &Analysis, out: &mut dyn std::io::Write) -> anyhow::Result<(
             }
         }
     }
+    if !a.evidence.ad_entries.is_empty() {
+        writeln!(
+            out,
+            "  evidence.adEntries : {}",
+            dns_cell(&a.evidence.ad_entries)
+        )?;
+    }
     const SHOWN: usize = 20;
-    for (i, o) in a.objects.iter().take(SHOWN).enumerate() {
+    for i in 0..a.objects.len().min(SHOWN) {
+        let Some(o) = a.objects.get(i) else { break };
         writeln!(out, "  [{i}]")?;
-        match o {
+        match &*o {
             Value::Object(m) => {
                 let width = m
                     .keys()
@@ -778,7 +906,20 @@ mod tests {
             let _ = recognize::recognize(f, &v);
         }
         if let Ok(t) = csv::parse(f, text) {
-            let _ = recognize::recognize(f, &t.records);
+            // The table and its rows made into values are read the same way.
+            let values = t.records();
+            let by_value = recognize::recognize_with(f, &values, "lost-data");
+            let by_table =
+                recognize::recognize_records(f, recognize::Records::Table(&t), "lost-data");
+            assert_eq!(format!("{by_value:?}"), format!("{by_table:?}"));
+            assert_eq!(
+                serde_json::to_string(&t.rows_json()).ok(),
+                serde_json::to_string(&values).ok()
+            );
+            assert_eq!(
+                format!("{:?}", json::find_lost(&values, f, "lost-data", 5)),
+                format!("{:?}", json::find_lost_table(&t, f, "lost-data", 5))
+            );
         }
         let _ = recognize::recognize(f, &list::parse(text));
         let _ = recognize::recognize(f, &list::parse_table(text).0);

@@ -3,10 +3,12 @@
 //! file name or on type names. Values that were lost in export are reported and left out,
 //! so nothing downstream ever sees a made-up value.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use super::csv::Table;
 use super::json::is_lost_marker;
 use crate::ad::dn::Dn;
 use crate::ad::ids;
@@ -104,6 +106,65 @@ impl Ctx<'_> {
     }
 }
 
+/// The records of one export, as the recognizers read them.
+#[derive(Debug, Clone, Copy)]
+pub enum Records<'a> {
+    /// JSON, CLIXML and console text: the objects among the values are the records.
+    Values(&'a [Value]),
+    /// An Export-Csv table: every row is a record with the header's properties, made into
+    /// a JSON object only while a recognizer looks at it.
+    Table(&'a Table),
+}
+
+/// The object records the recognizers walk: borrowed JSON objects, or a table's rows.
+struct Objects<'a> {
+    table: Option<&'a Table>,
+    json: Vec<&'a Map<String, Value>>,
+}
+
+impl<'a> Objects<'a> {
+    fn new(records: Records<'a>) -> Objects<'a> {
+        match records {
+            Records::Values(v) => Objects {
+                table: None,
+                json: v.iter().filter_map(Value::as_object).collect(),
+            },
+            Records::Table(t) => Objects {
+                table: Some(t),
+                json: Vec::new(),
+            },
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.table.map_or(self.json.len(), Table::len)
+    }
+
+    fn get(&self, i: usize) -> Cow<'a, Map<String, Value>> {
+        match self.table {
+            Some(t) => Cow::Owned(t.row_object(i)),
+            None => Cow::Borrowed(self.json[i]),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Cow<'a, Map<String, Value>>> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// False when no record can have this property (case-insensitive, as [`get`]): a
+    /// table whose header lacks it. Lets a recognizer skip a table it cannot match
+    /// without making every row into an object.
+    fn may_have(&self, name: &str) -> bool {
+        self.table
+            .is_none_or(|t| t.keys().any(|k| k.eq_ignore_ascii_case(name)))
+    }
+
+    /// How many of a table's properties match; `None` for JSON records (they differ).
+    fn table_keys_matching(&self, pred: impl Fn(&str) -> bool) -> Option<usize> {
+        self.table.map(|t| t.keys().filter(|k| pred(k)).count())
+    }
+}
+
 /// Recognise a list of exported records (from JSON or CLIXML).
 pub fn recognize(file: &Path, records: &[Value]) -> Findings {
     recognize_with(file, records, "depth-truncated")
@@ -111,6 +172,11 @@ pub fn recognize(file: &Path, records: &[Value]) -> Findings {
 
 /// Recognise records, naming lost values with `lost_code` (`lost-data` for CSV and text).
 pub fn recognize_with(file: &Path, records: &[Value], lost_code: &'static str) -> Findings {
+    recognize_records(file, Records::Values(records), lost_code)
+}
+
+/// [`recognize_with`] for any [`Records`] (a CSV table without making its rows into values).
+pub fn recognize_records(file: &Path, records: Records<'_>, lost_code: &'static str) -> Findings {
     let mut cx = Ctx {
         file,
         quality: Vec::new(),
@@ -120,8 +186,12 @@ pub fn recognize_with(file: &Path, records: &[Value], lost_code: &'static str) -
         recognized_as: UNRECOGNIZED.into(),
         ..Findings::default()
     };
-    let objects: Vec<&Map<String, Value>> = records.iter().filter_map(Value::as_object).collect();
-    if records.is_empty() {
+    let objects = Objects::new(records);
+    let no_records = match records {
+        Records::Values(v) => v.is_empty(),
+        Records::Table(t) => t.is_empty(),
+    };
+    if no_records {
         cx.note(
             UNRECOGNIZED,
             "",
@@ -136,9 +206,10 @@ pub fn recognize_with(file: &Path, records: &[Value], lost_code: &'static str) -
     } else if let Some(connect) = global_settings(&mut cx, &objects) {
         f.connect = connect;
         f.recognized_as = "Get-ADSyncGlobalSettings".into();
-    } else if objects
-        .iter()
-        .any(|o| get(o, "DistinguishedName").is_some())
+    } else if objects.may_have("DistinguishedName")
+        && objects
+            .iter()
+            .any(|o| get(&o, "DistinguishedName").is_some())
     {
         let (entries, is_group) = ad_objects(&mut cx, &objects);
         f.ad_entries = entries;
@@ -158,10 +229,11 @@ pub fn recognize_with(file: &Path, records: &[Value], lost_code: &'static str) -
         graph(&mut cx, &objects, &mut f);
     }
     if f.recognized_as == UNRECOGNIZED {
-        let keys: Vec<&str> = objects
-            .first()
-            .map(|o| o.keys().take(8).map(String::as_str).collect())
-            .unwrap_or_default();
+        let keys: Vec<String> = if objects.len() > 0 {
+            objects.get(0).keys().take(8).cloned().collect()
+        } else {
+            Vec::new()
+        };
         cx.note(
             UNRECOGNIZED,
             "",
@@ -175,8 +247,16 @@ pub fn recognize_with(file: &Path, records: &[Value], lost_code: &'static str) -
     f
 }
 
-fn company_features(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> Option<ConnectEvidence> {
+fn company_features(cx: &mut Ctx<'_>, objects: &Objects<'_>) -> Option<ConnectEvidence> {
     let file = cx.file;
+    if COMPANY_FEATURES
+        .iter()
+        .filter(|k| objects.may_have(k))
+        .count()
+        < 2
+    {
+        return None;
+    }
     let o = objects.iter().find(|o| {
         COMPANY_FEATURES
             .iter()
@@ -189,7 +269,7 @@ fn company_features(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> Option
         ..ConnectEvidence::default()
     };
     for name in COMPANY_FEATURES {
-        match get(o, name) {
+        match get(&o, name) {
             None | Some(Value::Null) => {}
             Some(v) => match as_bool(v) {
                 Some(b) => {
@@ -210,7 +290,7 @@ fn company_features(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> Option
 /// a server-configuration `GlobalSettings.json`. Parameters arrive as a list of
 /// `{Name, Value}` objects, as a dictionary keyed by name, or (console text of
 /// `$settings.Parameters`) as one object whose property names are the parameter names.
-fn global_settings(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> Option<ConnectEvidence> {
+fn global_settings(cx: &mut Ctx<'_>, objects: &Objects<'_>) -> Option<ConnectEvidence> {
     let mut params: Vec<(String, Value)> = Vec::new();
     let mut found = false;
     let is_param_name = |k: &str| k.starts_with("Microsoft.") && k.matches('.').count() >= 2;
@@ -224,8 +304,12 @@ fn global_settings(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> Option<
             }
         }
     };
-    for o in objects {
-        match get(o, "Parameters") {
+    for o in objects.iter().take(if objects.may_have("Parameters") {
+        usize::MAX
+    } else {
+        0
+    }) {
+        match get(&o, "Parameters") {
             Some(Value::Array(items)) => {
                 found = true;
                 from_list(items, &mut params);
@@ -252,13 +336,18 @@ fn global_settings(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> Option<
             _ => {}
         }
     }
+    // A table without a Name column or two parameter-named columns has no parameters.
+    let may_list = objects.may_have("Name")
+        || objects
+            .table_keys_matching(is_param_name)
+            .is_none_or(|n| n >= 2);
     if !found {
-        for o in objects {
-            match get(o, "Name").and_then(Value::as_str) {
-                Some(n) if is_param_name(n) && get(o, "Value").is_some() => {
+        for o in objects.iter().take(if may_list { usize::MAX } else { 0 }) {
+            match get(&o, "Name").and_then(Value::as_str) {
+                Some(n) if is_param_name(n) && get(&o, "Value").is_some() => {
                     params.push((
                         n.to_string(),
-                        get(o, "Value").cloned().unwrap_or(Value::Null),
+                        get(&o, "Value").cloned().unwrap_or(Value::Null),
                     ));
                 }
                 _ => {
@@ -312,13 +401,16 @@ fn global_settings(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> Option<
 
 /// `Get-EntraDirSyncFeature` / `Get-MsolDirSyncFeatures`: `{DirSyncFeature, Enabled}` rows,
 /// the tenant's view of the sync features, as Graph's `onPremisesSynchronization.features`.
-fn dirsync_features(objects: &[&Map<String, Value>]) -> Option<OnPremSync> {
-    let rows: Vec<(&str, bool)> = objects
+fn dirsync_features(objects: &Objects<'_>) -> Option<OnPremSync> {
+    if !(objects.may_have("DirSyncFeature") && objects.may_have("Enabled")) {
+        return None;
+    }
+    let rows: Vec<(String, bool)> = objects
         .iter()
         .filter_map(|o| {
             Some((
-                get(o, "DirSyncFeature")?.as_str()?,
-                as_bool(get(o, "Enabled")?)?,
+                get(&o, "DirSyncFeature")?.as_str()?.to_string(),
+                as_bool(get(&o, "Enabled")?)?,
             ))
         })
         .collect();
@@ -334,7 +426,7 @@ fn dirsync_features(objects: &[&Map<String, Value>]) -> Option<OnPremSync> {
             "duplicateupnresiliency" => "quarantineUponUpnConflictEnabled".to_string(),
             "enablesoftmatchonupn" => "softMatchOnUpnEnabled".to_string(),
             "groupwriteback" | "groupwritebackv2" => "groupWriteBackEnabled".to_string(),
-            _ => camel(name) + "Enabled",
+            _ => camel(&name) + "Enabled",
         };
         features.insert(graph_name, Some(enabled));
     }
@@ -348,15 +440,15 @@ fn dirsync_features(objects: &[&Map<String, Value>]) -> Option<OnPremSync> {
 /// `Get-MgBetaDirectorySetting | Select -ExpandProperty Values`: the `{Name, Value}` rows of
 /// one setting without the setting around them. `NewUnifiedGroupWritebackDefault` exists only
 /// on the Group.Unified template, so such rows are that setting.
-fn group_unified_values(
-    cx: &mut Ctx<'_>,
-    objects: &[&Map<String, Value>],
-) -> Option<DirectorySetting> {
+fn group_unified_values(cx: &mut Ctx<'_>, objects: &Objects<'_>) -> Option<DirectorySetting> {
+    if !objects.may_have("Name") {
+        return None;
+    }
     let all_pairs = objects
         .iter()
-        .all(|o| get(o, "Name").is_some_and(Value::is_string) && o.len() <= 3);
+        .all(|o| get(&o, "Name").is_some_and(Value::is_string) && o.len() <= 3);
     let marker = objects.iter().any(|o| {
-        get(o, "Name")
+        get(&o, "Name")
             .and_then(Value::as_str)
             .is_some_and(|n| n.eq_ignore_ascii_case("NewUnifiedGroupWritebackDefault"))
     });
@@ -373,8 +465,8 @@ fn group_unified_values(
         .iter()
         .filter_map(|o| {
             Some(crate::bundle::tenant::SettingValue {
-                name: get(o, "Name")?.as_str()?.to_string(),
-                value: get(o, "Value").and_then(scalar_text),
+                name: get(&o, "Name")?.as_str()?.to_string(),
+                value: get(&o, "Value").and_then(scalar_text),
             })
         })
         .collect();
@@ -482,14 +574,15 @@ fn coerce(m: &mut Map<String, Value>) {
     }
 }
 
-fn graph(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>], f: &mut Findings) {
+fn graph(cx: &mut Ctx<'_>, objects: &Objects<'_>, f: &mut Findings) {
     let mut groups = Vec::new();
     let mut settings = Vec::new();
     let mut skus = Vec::new();
     let mut incomplete = false;
     let mut without_wb = 0usize;
     for (i, o) in objects.iter().enumerate() {
-        let Value::Object(mut m) = graph_shape(&Value::Object((*o).clone())) else {
+        let sdk_shape = o.contains_key("Id") || o.contains_key("AdditionalProperties");
+        let Value::Object(mut m) = graph_shape(&Value::Object(o.into_owned())) else {
             continue;
         };
         coerce(&mut m);
@@ -563,7 +656,6 @@ fn graph(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>], f: &mut Findings) {
             .iter()
             .any(|k| m.contains_key(*k))
         {
-            let sdk_shape = o.contains_key("Id") || o.contains_key("AdditionalProperties");
             if !m.contains_key("writebackConfiguration") {
                 without_wb += 1;
             }
@@ -845,12 +937,12 @@ fn ad_name(k: &str) -> String {
 }
 
 /// Get-ADObject / Get-ADGroup records to LDIF-shaped entries.
-fn ad_objects(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> (Vec<Entry>, bool) {
+fn ad_objects(cx: &mut Ctx<'_>, objects: &Objects<'_>) -> (Vec<Entry>, bool) {
     let mut entries = Vec::new();
     let mut all_groups = true;
     for (i, o) in objects.iter().enumerate() {
         let place = format!("$[{i}]");
-        let Some(dn) = get(o, "DistinguishedName").and_then(Value::as_str) else {
+        let Some(dn) = get(&o, "DistinguishedName").and_then(Value::as_str) else {
             cx.note(
                 "invalid-record",
                 place,
@@ -868,8 +960,8 @@ fn ad_objects(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> (Vec<Entry>,
         }
         let mut e = Entry::new(dn);
         e.line = i + 1;
-        let scope = get(o, "GroupScope");
-        let mut classes: Vec<String> = match get(o, "ObjectClass") {
+        let scope = get(&o, "GroupScope");
+        let mut classes: Vec<String> = match get(&o, "ObjectClass") {
             Some(Value::String(s)) if !is_lost_marker(s) => vec![s.clone()],
             Some(Value::Array(a)) => a
                 .iter()
@@ -961,7 +1053,7 @@ fn ad_objects(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> (Vec<Entry>,
         let is_domain = classes.iter().any(|c| c.eq_ignore_ascii_case("domainDNS"));
         if is_domain
             && !e.has("msDS-Behavior-Version")
-            && let Some(mode) = get(o, "DomainMode")
+            && let Some(mode) = get(&o, "DomainMode")
         {
             match domain_mode(mode) {
                 Some(level) => e.push("msDS-Behavior-Version", level.to_string().into_bytes()),
@@ -973,7 +1065,7 @@ fn ad_objects(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> (Vec<Entry>,
             }
         }
         if is_group && !e.has("groupType") {
-            match scope.and_then(|s| group_type(s, get(o, "GroupCategory"))) {
+            match scope.and_then(|s| group_type(s, get(&o, "GroupCategory"))) {
                 Some(gt) => e.push("groupType", gt.to_string().into_bytes()),
                 None => cx.note(
                     "lost-data",
@@ -997,6 +1089,7 @@ fn ad_objects(cx: &mut Ctx<'_>, objects: &[&Map<String, Value>]) -> (Vec<Entry>,
             );
             continue;
         }
+        e.shrink_to_fit();
         entries.push(e);
     }
     let any = !entries.is_empty();
