@@ -39,25 +39,23 @@ pub fn with_depth<R>(depth: usize, f: impl FnOnce() -> R) -> R {
 
 /// A `serialize_with` for long arrays: in parallel inside [`with_depth`], else plain.
 pub fn seq<T: Serialize + Sync, S: Serializer>(items: &[T], s: S) -> Result<S::Ok, S::Error> {
+    // One worker per core; this thread only writes what they render, in order.
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
-        .min(4)
-        .saturating_sub(1);
+        .min(4);
     let Some(depth) = DEPTH.get() else {
         return s.collect_seq(items);
     };
-    if workers == 0 || items.len() < 2 * CHUNK {
+    if workers < 2 || items.len() < 2 * CHUNK {
         return s.collect_seq(items);
     }
-    // Elements rendered here are at the top of their own serializer.
-    let _plain = Plain::new();
     let chunks: Vec<&[T]> = items.chunks(CHUNK).collect();
-    let lanes = workers + 1;
+    let lanes = workers;
     let mut out = s.serialize_seq(Some(items.len()))?;
     std::thread::scope(|scope| -> Result<(), S::Error> {
-        // Lane 0 is this thread; lane i renders chunks i, i + lanes, ... into its channel.
+        // Lane i renders chunks i, i + lanes, ... into its channel.
         let mut inbox = Vec::with_capacity(workers);
-        for lane in 1..lanes {
+        for lane in 0..lanes {
             let (tx, rx) = mpsc::sync_channel::<Result<Rendered, String>>(2);
             let chunks = &chunks;
             scope.spawn(move || {
@@ -69,14 +67,11 @@ pub fn seq<T: Serialize + Sync, S: Serializer>(items: &[T], s: S) -> Result<S::O
             });
             inbox.push(rx);
         }
-        for (k, chunk) in chunks.iter().enumerate() {
-            let rendered = match k % lanes {
-                0 => render(chunk, depth),
-                lane => inbox[lane - 1]
-                    .recv()
-                    .unwrap_or_else(|_| Err("a rendering thread stopped".into())),
-            }
-            .map_err(S::Error::custom)?;
+        for k in 0..chunks.len() {
+            let rendered = inbox[k % lanes]
+                .recv()
+                .unwrap_or_else(|_| Err("a rendering thread stopped".into()))
+                .map_err(S::Error::custom)?;
             let mut start = 0;
             for &end in &rendered.ends {
                 out.serialize_element(&Verbatim(&rendered.text[start..end]))?;
@@ -88,19 +83,6 @@ pub fn seq<T: Serialize + Sync, S: Serializer>(items: &[T], s: S) -> Result<S::O
         // after an error sees its send fail and stops.
     })?;
     out.end()
-}
-
-/// Clears [`DEPTH`] while this thread renders its own chunks, and restores it after.
-struct Plain(Option<usize>);
-impl Plain {
-    fn new() -> Plain {
-        Plain(DEPTH.replace(None))
-    }
-}
-impl Drop for Plain {
-    fn drop(&mut self) {
-        DEPTH.set(self.0);
-    }
 }
 
 /// A chunk's elements, each pretty-printed and indented to its depth, one after another.

@@ -170,7 +170,62 @@ thread_local! {
 #[derive(Default)]
 struct Interner {
     table: hashbrown::HashTable<Arc<Member>>,
+    /// Members by their JSON text, inside [`by_json_text`]: a repeat written the same way
+    /// (as a collector writes every copy of a member) is found without being parsed again.
+    by_text: hashbrown::HashTable<(Box<str>, Arc<Member>)>,
+    text_hits: usize,
     state: foldhash::quality::RandomState,
+}
+
+thread_local! {
+    /// Set inside [`by_json_text`].
+    static BY_TEXT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Texts remembered before the text table must pay for itself: past this many, a new text is
+/// remembered only while repeats are at least as many as the texts (a tenant whose members
+/// are each in one group gains nothing from them).
+const TEXT_TABLE_FREE: usize = 1 << 16;
+
+/// Run `f`, a `serde_json` read of a whole document from text, with members matched on their
+/// JSON text first. The result is the same as without; a read that fails is read again
+/// without it to name the place (bundle::parse_json), as members read this way name no path.
+pub fn by_json_text<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            BY_TEXT.set(self.0);
+        }
+    }
+    let _restore = Restore(BY_TEXT.replace(true));
+    f()
+}
+
+/// One member given as its JSON text: the shared value of an earlier member with the same
+/// text, or the member parsed and interned by its properties.
+fn intern_text<E: serde::de::Error>(text: &str) -> Result<Arc<Member>, E> {
+    INTERNER.with(|cell| {
+        let mut c = cell.borrow_mut();
+        let Some(ix) = c.as_mut() else {
+            let m: MemberIn = serde_json::from_str(text).map_err(E::custom)?;
+            return Ok(Arc::new(m.into_member()));
+        };
+        let hash = std::hash::BuildHasher::hash_one(&ix.state, text);
+        if let Some((_, m)) = ix.by_text.find(hash, |(t, _)| **t == *text) {
+            ix.text_hits += 1;
+            return Ok(Arc::clone(m));
+        }
+        let m: MemberIn = serde_json::from_str(text).map_err(E::custom)?;
+        let shared = ix.intern(m);
+        if ix.by_text.len() < TEXT_TABLE_FREE || ix.text_hits >= ix.by_text.len() {
+            let state = &ix.state;
+            ix.by_text
+                .insert_unique(hash, (text.into(), Arc::clone(&shared)), |(t, _)| {
+                    std::hash::BuildHasher::hash_one(state, &**t)
+                });
+        }
+        Ok(shared)
+    })
 }
 
 /// A string of the input: borrowed from the document when it holds no escapes.
@@ -340,17 +395,22 @@ impl Member {
 /// property is equal, so nothing a reader could see is lost.
 fn intern(m: MemberIn<'_>) -> Arc<Member> {
     INTERNER.with(|cell| match cell.borrow_mut().as_mut() {
-        Some(Interner { table, state }) => {
-            let hash = m.hash(state);
-            if let Some(found) = table.find(hash, |x| m.same_as(x)) {
-                return Arc::clone(found);
-            }
-            let shared = Arc::new(m.into_member());
-            table.insert_unique(hash, Arc::clone(&shared), |x| x.interner_hash(state));
-            shared
-        }
+        Some(ix) => ix.intern(m),
         None => Arc::new(m.into_member()),
     })
+}
+
+impl Interner {
+    fn intern(&mut self, m: MemberIn<'_>) -> Arc<Member> {
+        let Interner { table, state, .. } = self;
+        let hash = m.hash(state);
+        if let Some(found) = table.find(hash, |x| m.same_as(x)) {
+            return Arc::clone(found);
+        }
+        let shared = Arc::new(m.into_member());
+        table.insert_unique(hash, Arc::clone(&shared), |x| x.interner_hash(state));
+        shared
+    }
 }
 
 /// A groups section, read with one member interner for all of its groups.
@@ -399,8 +459,14 @@ fn members_interned<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Arc<Me
             mut seq: A,
         ) -> Result<Self::Value, A::Error> {
             let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-            while let Some(m) = seq.next_element::<MemberIn<'de>>()? {
-                out.push(intern(m));
+            if BY_TEXT.get() {
+                while let Some(raw) = seq.next_element::<&'de serde_json::value::RawValue>()? {
+                    out.push(intern_text(raw.get())?);
+                }
+            } else {
+                while let Some(m) = seq.next_element::<MemberIn<'de>>()? {
+                    out.push(intern(m));
+                }
             }
             out.shrink_to_fit();
             Ok(Some(out))
@@ -482,7 +548,25 @@ mod tests {
 
     fn groups(json: &str) -> Vec<Group> {
         let doc: TenantDoc = serde_json::from_str(json).expect("parses");
-        doc.groups.expect("groups")
+        let by_text: TenantDoc =
+            by_json_text(|| serde_json::from_str(json)).expect("parses by text");
+        // Members matched on their text first are the same values, shared the same way.
+        let (a, b) = (doc.groups.expect("groups"), by_text.groups.expect("groups"));
+        assert_eq!(a.len(), b.len());
+        let all = |gs: &[Group]| -> Vec<Arc<Member>> {
+            gs.iter()
+                .flat_map(|g| g.members.iter().flatten().cloned())
+                .collect()
+        };
+        let (ma, mb) = (all(&a), all(&b));
+        assert_eq!(ma, mb);
+        for (i, x) in ma.iter().enumerate() {
+            for (j, y) in ma.iter().enumerate() {
+                assert_eq!(Arc::ptr_eq(x, y), Arc::ptr_eq(&mb[i], &mb[j]), "{i} {j}");
+            }
+        }
+        assert!(!BY_TEXT.get());
+        a
     }
 
     #[test]
