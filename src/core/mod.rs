@@ -898,18 +898,15 @@ pub fn forecast_indexed(
             .resolved
             .reserve_exact(g.members.as_ref().map_or(0, Vec::len));
         for m in g.members.iter().flatten() {
-            // Only shared members are remembered: one held by a single group (members read
-            // without the interner) is resolved once anyway, and would only grow the map.
             let shared = |r: Result<ResolvedMember, SkippedMember>| -> Shared {
                 r.map(std::sync::Arc::new).map_err(std::sync::Arc::new)
             };
-            let r = if std::sync::Arc::strong_count(m) > 1 {
-                memo.entry(std::sync::Arc::as_ptr(m))
-                    .or_insert_with(|| shared(resolve_member(target, m, inputs, &written, index)))
-                    .clone()
-            } else {
-                shared(resolve_member(target, m, inputs, &written, index))
-            };
+            // By address: equal members are one value. One held by a single group is
+            // remembered too (reading its count would touch every membership).
+            let r = memo
+                .entry(std::sync::Arc::as_ptr(m))
+                .or_insert_with(|| shared(resolve_member(target, m, inputs, &written, index)))
+                .clone();
             match r {
                 Ok(r) => f.members.resolved.push(r),
                 Err(s) => f.members.skipped.push(s),
