@@ -513,6 +513,28 @@ pub fn escape_value(v: &str) -> String {
 
 /// [`escape_value`] appended to a buffer, optionally of the ASCII-lowercased value.
 fn escape_into(out: &mut String, v: &str, ascii_lower: bool) {
+    // Most values (every objectId-based CN) need no escaping: copy them whole.
+    let b = v.as_bytes();
+    let plain = |c: &u8| {
+        (0x20..0x7f).contains(c)
+            && !matches!(c, b',' | b'\\' | b'+' | b'<' | b'>' | b';' | b'"' | b'=')
+    };
+    if b.iter().all(plain)
+        && b.first().is_none_or(|&c| c != b'#' && c != b' ')
+        && b.last().is_none_or(|&c| c != b' ')
+    {
+        if ascii_lower {
+            out.extend(b.iter().map(|c| char::from(c.to_ascii_lowercase())));
+        } else {
+            out.push_str(v);
+        }
+        return;
+    }
+    escape_each(out, v, ascii_lower);
+}
+
+/// [`escape_into`] character by character.
+fn escape_each(out: &mut String, v: &str, ascii_lower: bool) {
     let n = v.chars().count();
     for (idx, c) in v.chars().enumerate() {
         let c = if ascii_lower {
@@ -645,6 +667,17 @@ mod proptests {
             let back = Dn::parse(&dn.to_string()).unwrap();
             prop_assert_eq!(back.rdn_value(), Some(v.as_str()));
             prop_assert_eq!(back, dn);
+        }
+
+        /// The whole-value copy gives what escaping character by character gives.
+        #[test]
+        fn plain_values_escape_as_each_character_would(
+            v in "[ -~]{0,20}|[A-Za-z0-9_ #-]{0,12}", lower in any::<bool>()
+        ) {
+            let (mut fast, mut each) = (String::new(), String::new());
+            escape_into(&mut fast, &v, lower);
+            escape_each(&mut each, &v, lower);
+            prop_assert_eq!(fast, each);
         }
 
         /// [`ChildNames`] names a child exactly as [`Dn::child`] does, for any value and any

@@ -878,29 +878,34 @@ pub fn forecast_indexed(
     drop(taken);
     // Second pass: members, now that every group's outcome and DN are known. `out` holds the
     // index's groups first, in the index's order.
-    let written: FastMap<&str, std::sync::Arc<str>> = entries
+    let written: FastMap<&str, &str> = entries
         .iter()
         .zip(&out)
         .filter(|(_, f)| f.outcome == Outcome::Writeback)
-        .map(|(e, f)| (e.id.as_str(), f.dn.as_deref().unwrap_or_default().into()))
+        .map(|(e, f)| (e.id.as_str(), f.dn.as_deref().unwrap_or_default()))
         .collect();
     // A member's resolution depends only on the member and this target's inputs, and equal
     // members are one shared value (bundle::tenant): resolve each once.
     let mut memo: FastMap<*const Member, Shared> = FastMap::default();
-    for (f, e) in out
-        .iter_mut()
+    let shared = |r: Result<ResolvedMember, SkippedMember>| -> Shared {
+        r.map(std::sync::Arc::new).map_err(std::sync::Arc::new)
+    };
+    let mut members: Vec<(usize, MemberForecast)> = Vec::new();
+    for (i, (f, e)) in out
+        .iter()
         .zip(entries)
-        .filter(|(f, _)| f.outcome == Outcome::Writeback)
+        .enumerate()
+        .filter(|(_, (f, _))| f.outcome == Outcome::Writeback)
     {
         let g = e.group;
-        // Sized once: a million members must not leave a million slots of slack.
-        f.members
-            .resolved
-            .reserve_exact(g.members.as_ref().map_or(0, Vec::len));
+        let mut m_out = MemberForecast {
+            collected: f.members.collected,
+            total: f.members.total,
+            // Sized once: a million members must not leave a million slots of slack.
+            resolved: Vec::with_capacity(g.members.as_ref().map_or(0, Vec::len)),
+            skipped: Vec::new(),
+        };
         for m in g.members.iter().flatten() {
-            let shared = |r: Result<ResolvedMember, SkippedMember>| -> Shared {
-                r.map(std::sync::Arc::new).map_err(std::sync::Arc::new)
-            };
             // By address: equal members are one value. One held by a single group is
             // remembered too (reading its count would touch every membership).
             let r = memo
@@ -908,15 +913,19 @@ pub fn forecast_indexed(
                 .or_insert_with(|| shared(resolve_member(target, m, inputs, &written, index)))
                 .clone();
             match r {
-                Ok(r) => f.members.resolved.push(r),
-                Err(s) => f.members.skipped.push(s),
+                Ok(r) => m_out.resolved.push(r),
+                Err(s) => m_out.skipped.push(s),
             }
         }
-        f.members.resolved.shrink_to_fit();
-        f.members.skipped.shrink_to_fit();
+        m_out.resolved.shrink_to_fit();
+        m_out.skipped.shrink_to_fit();
+        members.push((i, m_out));
     }
     drop(memo);
     drop(written);
+    for (i, m) in members {
+        out[i].members = m;
+    }
     // Deleted groups: soft-deleted ones in deletedGroups, hard-deleted ones left in AD.
     let mut deleted_ids: HashSet<String> = HashSet::new();
     for g in inputs.tenant.deleted_groups.iter().flatten() {
@@ -1236,7 +1245,7 @@ fn resolve_member(
     target: Target,
     m: &Member,
     inputs: &Inputs,
-    written: &FastMap<&str, std::sync::Arc<str>>,
+    written: &FastMap<&str, &str>,
     groups: &index::GroupIndex,
 ) -> Result<ResolvedMember, SkippedMember> {
     match m.member_type() {
@@ -1267,7 +1276,7 @@ fn resolve_member(
             match written.get(id.as_str()) {
                 Some(dn) => Ok(ResolvedMember {
                     id: m.id.clone(),
-                    dn: dn.clone(),
+                    dn: (*dn).into(),
                     guid: None,
                     reason: MemberReason::MemberResolved,
                 }),
