@@ -80,16 +80,29 @@ pub fn decode_owned(bytes: Vec<u8>) -> Decoded {
             && !bytes.starts_with(&[0xFE, 0xFF])
             && !bytes.starts_with(&[0x00, 0x00, 0xFE, 0xFF])
             && utf16_without_bom(&bytes).is_none());
-    let body = if bom { &bytes[3..] } else { &bytes[..] };
-    if utf8_candidate && std::str::from_utf8(body).is_ok() {
+    if utf8_candidate {
         let mut bytes = bytes;
         if bom {
             bytes.drain(..3);
         }
-        normalize_line_ends(&mut bytes);
-        // Only ASCII CR bytes were changed or removed, so the text is still UTF-8.
-        let mut text = String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        // Checked once; again only when CR bytes were changed or removed (ASCII, so the text
+        // is still UTF-8).
+        let mut text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let mut back = e.into_bytes();
+                if bom {
+                    back.splice(0..0, [0xEF, 0xBB, 0xBF]);
+                }
+                return decode(&back);
+            }
+        };
+        if text.contains('\r') {
+            let mut b = text.into_bytes();
+            normalize_line_ends(&mut b);
+            text = String::from_utf8(b)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        }
         if text.starts_with('\u{feff}') {
             text.remove(0);
         }

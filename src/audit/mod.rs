@@ -778,10 +778,19 @@ pub fn audit_with(
     // --- forecast --------------------------------------------------------------------------------
     let inputs = prepared.inputs(s);
     let targets = forecast_targets(&opts.targets, &opts.gate.targets);
-    let forecasts = core::forecast_targets(&targets, &inputs, &opts.policy, overrides);
+    let with_findings =
+        core::forecast_targets_then(&targets, &inputs, &opts.policy, overrides, |f| {
+            let mut found = Vec::new();
+            forecast_findings(f, &inputs, &mut found);
+            found
+        });
+    let mut forecasts = Vec::with_capacity(with_findings.len());
+    for (f, found) in with_findings {
+        findings.extend(found);
+        forecasts.push(f);
+    }
     for f in &forecasts {
         let target = f.target;
-        forecast_findings(f, &inputs, &mut findings);
         // Members matter only for groups this target writes back.
         for g in &f.groups {
             if g.outcome == Outcome::Writeback && !g.members.collected {

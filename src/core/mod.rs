@@ -623,6 +623,21 @@ pub fn forecast_targets(
     policy: &Policy,
     overrides: &overrides::Overrides,
 ) -> Vec<Forecast> {
+    forecast_targets_then(targets, inputs, policy, overrides, |_| ())
+        .into_iter()
+        .map(|(f, ())| f)
+        .collect()
+}
+
+/// [`forecast_targets`], with `then` applied to each forecast on the core that made it (the
+/// audit reads its findings there).
+pub fn forecast_targets_then<R: Send>(
+    targets: &[Target],
+    inputs: &Inputs,
+    policy: &Policy,
+    overrides: &overrides::Overrides,
+    then: impl Fn(&Forecast) -> R + Sync,
+) -> Vec<(Forecast, R)> {
     let index = index::GroupIndex::new(inputs.tenant);
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
@@ -631,13 +646,14 @@ pub fn forecast_targets(
         let started = std::time::Instant::now();
         let f = forecast_indexed(t, inputs, policy, overrides, &index);
         tracing::debug!("{} forecast in {:.2?}", t.as_str(), started.elapsed());
-        f
+        let r = then(&f);
+        (f, r)
     };
     if workers <= 1 {
         return targets.iter().map(|&t| run(t)).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let done: std::sync::Mutex<Vec<Option<Forecast>>> =
+    let done: std::sync::Mutex<Vec<Option<(Forecast, R)>>> =
         std::sync::Mutex::new(targets.iter().map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..workers {
