@@ -706,7 +706,8 @@ pub fn forecast_indexed(
         entries.len() + inputs.tenant.deleted_groups.as_ref().map_or(0, Vec::len),
     );
     let mut taken: FastMap<String, &str> = FastMap::default(); // DN key -> group id
-    let mut sams = overrides::SamIndex::of(inputs.ad);
+    // Every sAMAccountName in AD, indexed only once a group has a templated one to check.
+    let mut sams: Option<overrides::SamIndex> = None;
     // The target OU's text and key, once: every planned DN is a child of it.
     let ou_names = inputs.target_ou.map(crate::ad::dn::ChildNames::of);
     // In id order, so name-collision tie breaks are stable.
@@ -817,7 +818,10 @@ pub fn forecast_indexed(
                     outcome = Outcome::Skip;
                     reason = GroupReason::NameCollision;
                     detail = format!("group {other} gets the same name {c:?}");
-                } else if let Some(why) = sam.as_deref().and_then(|s| sams.clash(s)) {
+                } else if let Some(why) = sam.as_deref().and_then(|s| {
+                    sams.get_or_insert_with(|| overrides::SamIndex::of(inputs.ad))
+                        .clash(s)
+                }) {
                     outcome = Outcome::Skip;
                     reason = GroupReason::NameCollision;
                     detail = why;
@@ -825,7 +829,8 @@ pub fn forecast_indexed(
                 } else {
                     taken.insert(key, id.as_str());
                     if let Some(s) = &sam {
-                        sams.take(s, id);
+                        sams.get_or_insert_with(|| overrides::SamIndex::of(inputs.ad))
+                            .take(s, id);
                     }
                     dn = Some(text);
                 }
