@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::util::{fixture, gwb};
+use crate::util::{fixture, gwb, json_ok};
 
 fn copy_bundle() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -145,12 +145,7 @@ fn a_lone_cr_in_a_quoted_csv_value_reads_as_a_line_break() {
         .arg(&f)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_ok(&out);
     let objs = v[0]["objects"].as_array().unwrap();
     assert_eq!(objs.len(), 3);
     assert_eq!(objs[0]["Name"], "Sales\n944455556666");
