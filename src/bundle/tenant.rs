@@ -286,6 +286,27 @@ struct MemberIn<'a> {
     mail_enabled: Option<bool>,
 }
 
+/// The interner's hash of a member's properties, the same for a [`MemberIn`] and the
+/// [`Member`] made from it.
+fn interner_hash<'s>(
+    state: &foldhash::quality::RandomState,
+    strs: [Option<&str>; 8],
+    trust_type: Option<&str>,
+    bools: [Option<bool>; 3],
+    group_types: impl ExactSizeIterator<Item = &'s str>,
+) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = state.build_hasher();
+    strs.hash(&mut h);
+    trust_type.hash(&mut h);
+    bools.hash(&mut h);
+    h.write_usize(group_types.len());
+    for t in group_types {
+        t.hash(&mut h);
+    }
+    h.finish()
+}
+
 fn opt<'s>(t: &'s Option<Text<'_>>) -> Option<&'s str> {
     t.as_ref().map(|t| t.0.as_ref())
 }
@@ -322,16 +343,13 @@ impl MemberIn<'_> {
                 .all(|(a, b)| a.0 == b.as_str())
     }
     fn hash(&self, state: &foldhash::quality::RandomState) -> u64 {
-        use std::hash::{BuildHasher, Hash, Hasher};
-        let mut h = state.build_hasher();
-        self.strs().hash(&mut h);
-        opt(&self.trust_type).hash(&mut h);
-        self.bools().hash(&mut h);
-        h.write_usize(self.group_types.len());
-        for t in &self.group_types {
-            t.0.as_ref().hash(&mut h);
-        }
-        h.finish()
+        interner_hash(
+            state,
+            self.strs(),
+            opt(&self.trust_type),
+            self.bools(),
+            self.group_types.iter().map(|t| t.0.as_ref()),
+        )
     }
     fn into_member(self) -> Member {
         let own = |t: Option<Text<'_>>| t.map(|t| t.0.into_owned());
@@ -378,16 +396,13 @@ impl Member {
         ]
     }
     fn interner_hash(&self, state: &foldhash::quality::RandomState) -> u64 {
-        use std::hash::{BuildHasher, Hash, Hasher};
-        let mut h = state.build_hasher();
-        self.strs().hash(&mut h);
-        self.trust_type.as_deref().hash(&mut h);
-        self.bools().hash(&mut h);
-        h.write_usize(self.group_types.len());
-        for t in &self.group_types {
-            t.as_str().hash(&mut h);
-        }
-        h.finish()
+        interner_hash(
+            state,
+            self.strs(),
+            self.trust_type.as_deref(),
+            self.bools(),
+            self.group_types.iter().map(String::as_str),
+        )
     }
 }
 

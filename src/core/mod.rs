@@ -614,23 +614,10 @@ pub fn forecast_with(
     )
 }
 
-/// [`forecast_with`] for several targets over one index of the groups, in `targets` order.
-/// Targets are forecast side by side on the machine's cores (each forecast is pure and reads
-/// the same inputs), so the answer is the same as one after the other.
-pub fn forecast_targets(
-    targets: &[Target],
-    inputs: &Inputs,
-    policy: &Policy,
-    overrides: &overrides::Overrides,
-) -> Vec<Forecast> {
-    forecast_targets_then(targets, inputs, policy, overrides, |_| ())
-        .into_iter()
-        .map(|(f, ())| f)
-        .collect()
-}
-
-/// [`forecast_targets`], with `then` applied to each forecast on the core that made it (the
-/// audit reads its findings there).
+/// [`forecast_with`] for several targets over one index of the groups, in `targets` order,
+/// with `then` applied to each forecast on the core that made it (the audit reads its findings
+/// there). Targets are forecast side by side on the machine's cores (each forecast is pure and
+/// reads the same inputs), so the answer is the same as one after the other.
 pub fn forecast_targets_then<R: Send>(
     targets: &[Target],
     inputs: &Inputs,
