@@ -5,8 +5,10 @@
 //! printer, indented to the array's depth) and written in order, so the output is the same
 //! as a plain `serde_json::to_writer_pretty` and memory stays bounded by a few chunks.
 //!
-//! Only serializations inside [`with_depth`] on the calling thread take this path; any
-//! other serializer (CLIXML through `to_value`, SARIF, tests) sees a plain sequence.
+//! Only serializations inside [`parallel`] on the calling thread take this path; any
+//! other serializer (CLIXML through `to_value`, SARIF, tests) sees a plain sequence. Each
+//! field rendered this way names the depth of its elements, `seq::<DEPTH, _, _>`, which is
+//! where the pretty printer of the whole document puts them.
 
 use std::cell::Cell;
 use std::sync::mpsc;
@@ -15,38 +17,39 @@ use serde::ser::{Error as _, SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 
 thread_local! {
-    /// The depth (levels of two-space indentation) of the arrays [`seq`] renders in
-    /// parallel; `None` outside [`with_depth`].
-    static DEPTH: Cell<Option<usize>> = const { Cell::new(None) };
+    /// Set inside [`parallel`].
+    static ON: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Elements per chunk: large enough that a chunk is worth a thread hand-off, small enough
 /// that the chunks in flight stay a few MB.
 const CHUNK: usize = 512;
 
-/// Run `f` (a `serde_json` pretty serialization) with the arrays serialized through [`seq`]
-/// rendered in parallel; their elements sit at `depth` levels of indentation.
-pub fn with_depth<R>(depth: usize, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<usize>);
+/// Run `f`, a `serde_json` pretty serialization of a whole document, with the arrays
+/// serialized through [`seq`] rendered in parallel.
+pub fn parallel<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
     impl Drop for Restore {
         fn drop(&mut self) {
-            DEPTH.set(self.0);
+            ON.set(self.0);
         }
     }
-    let _restore = Restore(DEPTH.replace(Some(depth)));
+    let _restore = Restore(ON.replace(true));
     f()
 }
 
-/// A `serialize_with` for long arrays: in parallel inside [`with_depth`], else plain.
-pub fn seq<T: Serialize + Sync, S: Serializer>(items: &[T], s: S) -> Result<S::Ok, S::Error> {
+/// A `serialize_with` for long arrays whose elements sit at `DEPTH` levels of two-space
+/// indentation in the document: in parallel inside [`parallel`], else plain.
+pub fn seq<const DEPTH: usize, T: Serialize + Sync, S: Serializer>(
+    items: &[T],
+    s: S,
+) -> Result<S::Ok, S::Error> {
     // One worker per core; this thread only writes what they render, in order.
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(4);
-    let Some(depth) = DEPTH.get() else {
-        return s.collect_seq(items);
-    };
-    if workers < 2 || items.len() < 2 * CHUNK {
+    let depth = DEPTH;
+    if !ON.get() || workers < 2 || items.len() < 2 * CHUNK {
         return s.collect_seq(items);
     }
     let chunks: Vec<&[T]> = items.chunks(CHUNK).collect();
@@ -164,12 +167,15 @@ mod tests {
     #[derive(Serialize)]
     struct Doc {
         head: &'static str,
+        /// Elements at depth 2: the document, then this array.
+        #[serde(serialize_with = "seq::<2, _, _>")]
+        top: Vec<Item>,
         outer: Vec<Holder>,
     }
     #[derive(Serialize)]
     struct Holder {
         target: &'static str,
-        #[serde(serialize_with = "seq")]
+        #[serde(serialize_with = "seq::<4, _, _>")]
         items: Vec<Item>,
     }
 
@@ -191,6 +197,7 @@ mod tests {
         };
         Doc {
             head: "h",
+            top: (0..n + 3).map(item).collect(),
             outer: vec![
                 Holder {
                     target: "one",
@@ -213,11 +220,11 @@ mod tests {
         for n in [0, 1, CHUNK, 2 * CHUNK, 2 * CHUNK + 1, 5 * CHUNK + 17] {
             let d = doc(n);
             let plain = serde_json::to_string_pretty(&d).expect("plain");
-            let parallel = with_depth(4, || serde_json::to_string_pretty(&d)).expect("parallel");
-            assert_eq!(parallel, plain, "{n} items");
+            let rendered = parallel(|| serde_json::to_string_pretty(&d)).expect("parallel");
+            assert_eq!(rendered, plain, "{n} items");
         }
-        // Outside `with_depth` the depth is unset again.
-        assert_eq!(DEPTH.get(), None);
+        // Outside `parallel` it is off again.
+        assert!(!ON.get());
     }
 
     #[test]
@@ -229,7 +236,7 @@ mod tests {
             Some(3 * CHUNK)
         );
         assert_eq!(plain["outer"][0]["items"][7]["id"], 7);
-        let inside = with_depth(4, || serde_json::to_value(&d)).expect("value");
+        let inside = parallel(|| serde_json::to_value(&d)).expect("value");
         assert_eq!(inside, plain);
     }
 }

@@ -200,6 +200,9 @@ pub struct Report {
     pub overrides: Overrides,
     pub gate: Gate,
     pub verdicts: Vec<TargetVerdict>,
+    /// Rendered on several cores in a JSON report (crate::par_json), at depth 2: report,
+    /// findings.
+    #[serde(serialize_with = "crate::par_json::seq::<2, _, _>")]
     pub findings: Vec<Finding>,
     pub forecast: Vec<Forecast>,
 }

@@ -266,8 +266,9 @@ fn member_summary<S: serde::Serializer>(m: &MemberForecast, s: S) -> Result<S::O
 #[serde(rename_all = "camelCase")]
 pub struct Forecast {
     pub target: Target,
-    /// Rendered on several cores in a JSON report (crate::par_json).
-    #[serde(serialize_with = "crate::par_json::seq")]
+    /// Rendered on several cores in a JSON report (crate::par_json), at depth 4: report,
+    /// forecast array, forecast, groups.
+    #[serde(serialize_with = "crate::par_json::seq::<4, _, _>")]
     pub groups: Vec<GroupForecast>,
 }
 

@@ -62,8 +62,8 @@ pub fn write(
             // A concrete buffer in front of the `dyn` writer: serde_json writes many tiny
             // pieces, which then cost no virtual call each (a large report is hundreds of MB).
             let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
-            // The forecasts' groups sit at depth 4: report, forecast array, forecast, groups.
-            crate::par_json::with_depth(4, || serde_json::to_writer_pretty(&mut w, report))?;
+            // The findings and the forecasts' groups render on several cores.
+            crate::par_json::parallel(|| serde_json::to_writer_pretty(&mut w, report))?;
             std::io::Write::write_all(&mut w, b"\n")?;
             std::io::Write::flush(&mut w)?;
         }
