@@ -10,6 +10,27 @@ use uuid::Uuid;
 use crate::ad::ids;
 use crate::bundle::tenant::{Group, TenantDoc};
 
+/// Tenants with at least this many groups are indexed on two threads.
+const PARALLEL_MIN: usize = if cfg!(test) { 2 } else { 4096 };
+
+/// Merge two sorted runs; on ties the element of `a` comes first (a stable merge).
+fn merge_stable<T>(a: Vec<T>, b: Vec<T>, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let mut a = a.into_iter().peekable();
+    let mut b = b.into_iter().peekable();
+    loop {
+        let take_b = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => cmp(y, x) == std::cmp::Ordering::Less,
+            (None, Some(_)) => true,
+            (Some(_), None) => false,
+            (None, None) => break,
+        };
+        let next = if take_b { b.next() } else { a.next() };
+        out.extend(next);
+    }
+    out
+}
+
 /// One cloud group as the forecasts see it.
 pub struct Indexed<'a> {
     pub group: &'a Group,
@@ -33,38 +54,73 @@ pub struct GroupIndex<'a> {
 
 impl<'a> GroupIndex<'a> {
     pub fn new(tenant: &'a TenantDoc) -> GroupIndex<'a> {
-        let mut entries: Vec<Indexed<'a>> = tenant
-            .groups
-            .iter()
-            .flatten()
-            .map(|g| {
-                let id = g.id.to_ascii_lowercase();
-                Indexed {
-                    uuid: ids::parse_guid(&id),
-                    name_key: g.name().to_lowercase(),
-                    id,
-                    group: g,
-                }
-            })
-            .collect();
-        // Stable: equal ids keep the document's order.
-        entries.sort_by(|a, b| a.id.cmp(&b.id));
+        let groups: Vec<&'a Group> = tenant.groups.iter().flatten().collect();
+        let index = |g: &'a Group| {
+            let id = g.id.to_ascii_lowercase();
+            Indexed {
+                uuid: ids::parse_guid(&id),
+                name_key: g.name().to_lowercase(),
+                id,
+                group: g,
+            }
+        };
+        let by_id = |a: &Indexed, b: &Indexed| a.id.cmp(&b.id);
+        // Two halves indexed and sorted side by side, then merged. Stable: equal ids keep the
+        // document's order.
+        let entries: Vec<Indexed<'a>> = if groups.len() < PARALLEL_MIN {
+            let mut v: Vec<Indexed<'a>> = groups.iter().map(|g| index(g)).collect();
+            v.sort_by(by_id);
+            v
+        } else {
+            let (left, right) = groups.split_at(groups.len() / 2);
+            let half = |part: &[&'a Group]| {
+                let mut v: Vec<Indexed<'a>> = part.iter().map(|g| index(g)).collect();
+                v.sort_by(by_id);
+                v
+            };
+            let (a, b) = std::thread::scope(|s| {
+                let b = s.spawn(|| half(right));
+                (half(left), b.join())
+            });
+            match b {
+                Ok(b) => merge_stable(a, b, by_id),
+                // The half's thread cannot fail but by a panic; index it here instead.
+                Err(_) => merge_stable(a, half(right), by_id),
+            }
+        };
         let state = foldhash::fast::RandomState::default();
-        let mut lookup = hashbrown::HashTable::with_capacity(entries.len());
-        for (i, e) in entries.iter().enumerate() {
-            let hash = state.hash_one(e.id.as_str());
-            // A repeated id (which the bundle reader refuses) resolves to the later group.
-            match lookup.find_mut(hash, |&j: &usize| entries[j].id == e.id) {
-                Some(slot) => *slot = i,
-                None => {
-                    lookup.insert_unique(hash, i, |&j: &usize| {
-                        state.hash_one(entries[j].id.as_str())
-                    });
+        let lookup_of = |entries: &[Indexed<'a>]| {
+            let mut lookup = hashbrown::HashTable::with_capacity(entries.len());
+            for (i, e) in entries.iter().enumerate() {
+                let hash = state.hash_one(e.id.as_str());
+                // A repeated id (which the bundle reader refuses) resolves to the later group.
+                match lookup.find_mut(hash, |&j: &usize| entries[j].id == e.id) {
+                    Some(slot) => *slot = i,
+                    None => {
+                        lookup.insert_unique(hash, i, |&j: &usize| {
+                            state.hash_one(entries[j].id.as_str())
+                        });
+                    }
                 }
             }
-        }
-        let mut by_name: Vec<usize> = (0..entries.len()).collect();
-        by_name.sort_by(|&a, &b| entries[a].order_key().cmp(&entries[b].order_key()));
+            lookup
+        };
+        let by_name_of = |entries: &[Indexed<'a>]| {
+            let mut by_name: Vec<usize> = (0..entries.len()).collect();
+            by_name.sort_by(|&a, &b| entries[a].order_key().cmp(&entries[b].order_key()));
+            by_name
+        };
+        // The lookup and the report order side by side.
+        let (lookup, by_name) = if entries.len() < PARALLEL_MIN {
+            (lookup_of(&entries), by_name_of(&entries))
+        } else {
+            std::thread::scope(|s| {
+                let by_name = s.spawn(|| by_name_of(&entries));
+                let lookup = lookup_of(&entries);
+                let by_name = by_name.join().unwrap_or_else(|_| by_name_of(&entries));
+                (lookup, by_name)
+            })
+        };
         GroupIndex {
             entries,
             lookup,
