@@ -76,6 +76,211 @@ impl Entry {
     }
 }
 
+/// A list of entries kept compactly (what the PowerShell readers recognise, possibly
+/// hundreds of thousands of rows): every entry's DN, line, attributes and values back to
+/// back in one byte buffer, and each distinct attribute description stored once for the
+/// list. About the size of the entries' text, where an [`Entry`] costs an allocation per
+/// attribute name and per value (about 1 KB for an Export-Csv group row). Entries come back
+/// out as [`Entry`] values, one at a time, exactly as they were pushed.
+#[derive(Clone, Default)]
+pub struct Entries {
+    /// Every entry encoded (see [`Entries::push`]), one after the other.
+    bytes: Vec<u8>,
+    /// Where each entry starts in `bytes`.
+    starts: Vec<usize>,
+    /// Attribute descriptions as written (exact spelling), each once, by number.
+    names: Vec<String>,
+    /// The number of each description in `names`.
+    name_index: std::collections::HashMap<String, usize>,
+}
+
+impl Entries {
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// Append one entry. Encoding: DN (length, bytes), line, attribute count, then per
+    /// attribute its name's number and value count, then per value its length and bytes;
+    /// every number a LEB128 varint.
+    pub fn push(&mut self, e: &Entry) {
+        self.starts.push(self.bytes.len());
+        put_bytes(&mut self.bytes, e.dn.as_bytes());
+        put_varint(&mut self.bytes, e.line);
+        put_varint(&mut self.bytes, e.attrs.len());
+        for (name, vals) in &e.attrs {
+            let n = match self.name_index.get(name.as_str()) {
+                Some(&n) => n,
+                None => {
+                    let n = self.names.len();
+                    self.names.push(name.clone());
+                    self.name_index.insert(name.clone(), n);
+                    n
+                }
+            };
+            put_varint(&mut self.bytes, n);
+            put_varint(&mut self.bytes, vals.len());
+            for v in vals {
+                put_bytes(&mut self.bytes, v);
+            }
+        }
+    }
+
+    /// Append every entry of `more` after these.
+    pub fn extend(&mut self, more: Entries) {
+        if self.is_empty() {
+            *self = more;
+        } else {
+            more.iter().for_each(|e| self.push(&e));
+        }
+    }
+
+    /// Give back the buffers' spare capacity (a list that is complete and kept).
+    pub fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
+        self.starts.shrink_to_fit();
+        self.names.shrink_to_fit();
+    }
+
+    /// The entry at `i`, as it was pushed.
+    pub fn get(&self, i: usize) -> Option<Entry> {
+        let start = *self.starts.get(i)?;
+        let mut r = Reader {
+            bytes: self.bytes.get(start..).unwrap_or_default(),
+        };
+        let dn = String::from_utf8_lossy(r.bytes_field()).into_owned();
+        let line = r.varint();
+        let n_attrs = r.varint();
+        let mut attrs = Vec::with_capacity(n_attrs.min(r.bytes.len()));
+        for _ in 0..n_attrs {
+            let name = self.names.get(r.varint()).cloned().unwrap_or_default();
+            let n_vals = r.varint();
+            let mut vals = Vec::with_capacity(n_vals.min(r.bytes.len()));
+            for _ in 0..n_vals {
+                vals.push(r.bytes_field().to_vec());
+            }
+            attrs.push((name, vals));
+        }
+        Some(Entry { dn, line, attrs })
+    }
+
+    /// The DN of the entry at `i`, without decoding the rest.
+    pub fn dn(&self, i: usize) -> Option<std::borrow::Cow<'_, str>> {
+        let start = *self.starts.get(i)?;
+        let mut r = Reader {
+            bytes: self.bytes.get(start..).unwrap_or_default(),
+        };
+        Some(String::from_utf8_lossy(r.bytes_field()))
+    }
+
+    /// Every entry in order, each decoded when it is reached.
+    pub fn iter(&self) -> impl Iterator<Item = Entry> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// Every entry's DN in order.
+    pub fn dns(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> + '_ {
+        (0..self.len()).filter_map(|i| self.dn(i))
+    }
+
+    pub fn to_vec(&self) -> Vec<Entry> {
+        self.iter().collect()
+    }
+}
+
+/// Where recognised entries are gathered: a compact [`Entries`] (a snapshot loaded from
+/// files) or a `Vec<Entry>` (next to entries LDAP answered).
+pub trait EntrySink {
+    fn append_entries(&mut self, more: Entries);
+}
+
+impl EntrySink for Entries {
+    fn append_entries(&mut self, more: Entries) {
+        self.extend(more);
+    }
+}
+
+impl EntrySink for Vec<Entry> {
+    fn append_entries(&mut self, more: Entries) {
+        self.extend(more.iter());
+    }
+}
+
+impl From<Vec<Entry>> for Entries {
+    fn from(v: Vec<Entry>) -> Entries {
+        v.into_iter().collect()
+    }
+}
+
+impl FromIterator<Entry> for Entries {
+    fn from_iter<I: IntoIterator<Item = Entry>>(iter: I) -> Entries {
+        let mut out = Entries::default();
+        iter.into_iter().for_each(|e| out.push(&e));
+        out
+    }
+}
+
+impl std::fmt::Debug for Entries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Entries {
+    fn eq(&self, other: &Entries) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Entries {}
+
+fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_varint(out, b.len());
+    out.extend_from_slice(b);
+}
+
+/// Reads what [`Entries::push`] wrote. Total: past the end it reads zeros and empty
+/// fields (which a buffer it wrote never reaches).
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn varint(&mut self) -> usize {
+        let mut n = 0usize;
+        let mut shift = 0u32;
+        while let Some((&b, rest)) = self.bytes.split_first() {
+            self.bytes = rest;
+            if shift < usize::BITS {
+                n |= usize::from(b & 0x7f) << shift;
+            }
+            shift += 7;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        n
+    }
+
+    fn bytes_field(&mut self) -> &'a [u8] {
+        let len = self.varint().min(self.bytes.len());
+        let (field, rest) = self.bytes.split_at(len);
+        self.bytes = rest;
+        field
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {message}")]
 pub struct LdifError {
@@ -430,6 +635,48 @@ mod tests {
     }
 
     #[test]
+    fn compact_entries_hold_parsed_ldif_as_parsed() {
+        let text = "dn: CN=Alice,OU=People,DC=lab\nobjectClass: top\nobjectClass: user\nobjectGUID:: IjJcOmXEwEiVuOkwV4aicQ==\ndescription: a long\n  folded value\nmember;range=0-1: CN=x\n\ndn:: Q049TcO8bGxlcixEQz1sYWI=\ncn: M\nCN: N\n";
+        let es = parse(text).unwrap();
+        let packed: Entries = es.iter().cloned().collect();
+        assert_eq!(packed.to_vec(), es);
+        assert_eq!(packed.get(1).map(|e| e.line), Some(9));
+        assert_eq!(packed.get(2), None);
+        assert_eq!(packed.dn(1).as_deref(), Some("CN=Müller,DC=lab"));
+        assert_eq!(
+            packed.get(0).unwrap().text("description"),
+            Some("a long folded value")
+        );
+        // Each distinct spelling is stored once for the list.
+        assert_eq!(
+            packed.names,
+            [
+                "objectClass",
+                "objectGUID",
+                "description",
+                "member;range=0-1",
+                "cn"
+            ]
+        );
+        // Smaller than the entries: no allocation per name or value.
+        assert!(packed.bytes.len() < 200, "{}", packed.bytes.len());
+        let whole = crate::ad::AdSnapshot::from_entries(&es).unwrap();
+        let from_packed = crate::ad::AdSnapshot::from_entry_list(&packed).unwrap();
+        assert_eq!(
+            format!("{:?}", from_packed.objects),
+            format!("{:?}", whole.objects)
+        );
+        let mut split = crate::ad::AdSnapshot::from_entries(&es[..1]).unwrap();
+        split
+            .add_entry_list(&es[1..].iter().cloned().collect())
+            .unwrap();
+        assert_eq!(
+            format!("{:?}", split.objects),
+            format!("{:?}", whole.objects)
+        );
+    }
+
+    #[test]
     fn many_distinct_attribute_names_parse_in_linear_time() {
         // 200,000 names took quadratic time (a linear search per value); now it is a lookup.
         let mut text = String::from("dn: CN=x,DC=lab\n");
@@ -459,6 +706,42 @@ mod proptests {
             let text = write(std::slice::from_ref(&e));
             let back = parse(&text).unwrap();
             prop_assert_eq!(&back[0].attrs, &e.attrs);
+        }
+
+        /// A compact list gives back exactly the entries pushed: DN, line, attribute
+        /// spelling and order, values (binary, empty, long), in order; and their DNs alone.
+        #[test]
+        fn compact_entries_give_back_what_was_pushed(
+            entries in proptest::collection::vec((
+                "\\PC{0,40}",
+                any::<usize>(),
+                proptest::collection::vec((
+                    prop_oneof![Just("member".to_string()), Just("Member".to_string()),
+                                Just("objectClass".to_string()), "[a-zA-Z;=-]{1,12}"],
+                    proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..4),
+                ), 0..6),
+            ), 0..8),
+            split in 0usize..8,
+        ) {
+            let entries: Vec<Entry> = entries
+                .into_iter()
+                .map(|(dn, line, attrs)| Entry { dn, line, attrs })
+                .collect();
+            let packed = Entries::from(entries.clone());
+            prop_assert_eq!(packed.len(), entries.len());
+            prop_assert_eq!(&packed.to_vec(), &entries);
+            let dns: Vec<String> = packed.dns().map(|d| d.into_owned()).collect();
+            let want: Vec<String> = entries.iter().map(|e| e.dn.clone()).collect();
+            prop_assert_eq!(dns, want);
+            prop_assert_eq!(format!("{packed:?}"), format!("{entries:?}"));
+            // Gathered in two runs (as evidence files are merged), the same list.
+            let cut = split.min(entries.len());
+            let mut two = Entries::from(entries[..cut].to_vec());
+            two.append_entries(Entries::from(entries[cut..].to_vec()));
+            prop_assert_eq!(&two, &packed);
+            let mut v: Vec<Entry> = entries[..cut].to_vec();
+            v.append_entries(Entries::from(entries[cut..].to_vec()));
+            prop_assert_eq!(&v, &entries);
         }
 
         #[test]

@@ -161,6 +161,19 @@ impl AdSnapshot {
         entries.iter().try_for_each(|e| self.add_entry(e))
     }
 
+    /// [`AdSnapshot::from_entries`] of a compact entry list.
+    pub fn from_entry_list(entries: &ldif::Entries) -> Result<AdSnapshot, ldif::LdifError> {
+        let mut snap = AdSnapshot::default();
+        snap.reserve(entries.len());
+        snap.add_entry_list(entries)?;
+        Ok(snap)
+    }
+
+    /// [`AdSnapshot::add_entries`] of a compact entry list (each entry decoded in turn).
+    pub fn add_entry_list(&mut self, entries: &ldif::Entries) -> Result<(), ldif::LdifError> {
+        entries.iter().try_for_each(|e| self.add_entry(&e))
+    }
+
     /// Add one entry (a reader can fold entries in as it parses them, never holding them all).
     pub fn add_entry(&mut self, e: &Entry) -> Result<(), ldif::LdifError> {
         let snap = self;

@@ -133,7 +133,7 @@ pub struct Evidence {
     /// Tenant sections this file provides (others stay `None`).
     pub tenant: TenantDoc,
     /// AD objects this file provides, as LDIF-shaped entries.
-    pub ad_entries: Vec<ldif::Entry>,
+    pub ad_entries: ldif::Entries,
     pub quality: Vec<DataQuality>,
 }
 
@@ -297,7 +297,7 @@ pub fn load_ldif(path: &Path) -> Result<(Vec<ldif::Entry>, AdSnapshot), InputErr
 }
 
 /// Fold one file's evidence into the snapshot: tenant sections fill gaps, AD entries add.
-pub fn merge_evidence(snap: &mut Snapshot, ad_entries: &mut Vec<ldif::Entry>, ev: Evidence) {
+pub fn merge_evidence(snap: &mut Snapshot, ad_entries: &mut impl ldif::EntrySink, ev: Evidence) {
     let t = ev.tenant;
     macro_rules! fill {
         ($field:ident) => {
@@ -324,6 +324,6 @@ pub fn merge_evidence(snap: &mut Snapshot, ad_entries: &mut Vec<ldif::Entry>, ev
         }
     }
     snap.connect.merge(ev.connect);
-    ad_entries.extend(ev.ad_entries);
+    ad_entries.append_entries(ev.ad_entries);
     snap.quality.extend(ev.quality);
 }

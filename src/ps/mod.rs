@@ -674,14 +674,14 @@ fn evidence_summary(ev: &Evidence) -> Value {
 /// of its AD entries, written from the entries (not copied into a JSON value first).
 pub struct EvidenceSummary<'a> {
     head: Value,
-    ad_entries: &'a [crate::ad::ldif::Entry],
+    ad_entries: &'a crate::ad::ldif::Entries,
 }
 
-struct Dns<'a>(&'a [crate::ad::ldif::Entry]);
+struct Dns<'a>(&'a crate::ad::ldif::Entries);
 
 impl serde::Serialize for Dns<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(|e| e.dn.as_str()))
+        s.collect_seq(self.0.dns())
     }
 }
 
@@ -703,13 +703,13 @@ impl serde::Serialize for EvidenceSummary<'_> {
 
 /// The start of the JSON list of the entries' DNs, as [`cell`] shows it (it never shows
 /// more than 100 characters, so the list is not written out in full).
-fn dns_cell(entries: &[crate::ad::ldif::Entry]) -> String {
+fn dns_cell(entries: &crate::ad::ldif::Entries) -> String {
     let mut s = String::from("[");
-    for (i, e) in entries.iter().enumerate() {
+    for (i, dn) in entries.dns().enumerate() {
         if i > 0 {
             s.push(',');
         }
-        s.push_str(&serde_json::to_string(&e.dn).unwrap_or_default());
+        s.push_str(&serde_json::to_string(&dn).unwrap_or_default());
         if s.chars().count() > 100 {
             return cell_text(s);
         }

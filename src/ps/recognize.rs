@@ -70,7 +70,7 @@ pub struct Findings {
     pub recognized_as: String,
     pub connect: ConnectEvidence,
     pub tenant: crate::bundle::TenantDoc,
-    pub ad_entries: Vec<Entry>,
+    pub ad_entries: crate::ad::ldif::Entries,
     pub quality: Vec<DataQuality>,
 }
 
@@ -937,8 +937,8 @@ fn ad_name(k: &str) -> String {
 }
 
 /// Get-ADObject / Get-ADGroup records to LDIF-shaped entries.
-fn ad_objects(cx: &mut Ctx<'_>, objects: &Objects<'_>) -> (Vec<Entry>, bool) {
-    let mut entries = Vec::new();
+fn ad_objects(cx: &mut Ctx<'_>, objects: &Objects<'_>) -> (crate::ad::ldif::Entries, bool) {
+    let mut entries = crate::ad::ldif::Entries::default();
     let mut all_groups = true;
     for (i, o) in objects.iter().enumerate() {
         let place = format!("$[{i}]");
@@ -1089,9 +1089,9 @@ fn ad_objects(cx: &mut Ctx<'_>, objects: &Objects<'_>) -> (Vec<Entry>, bool) {
             );
             continue;
         }
-        e.shrink_to_fit();
-        entries.push(e);
+        entries.push(&e);
     }
+    entries.shrink_to_fit();
     let any = !entries.is_empty();
     (entries, all_groups && any)
 }
@@ -1134,7 +1134,7 @@ mod tests {
                         "EnabledScopes": ["CN=Partitions,CN=Configuration,DC=contoso,DC=com", "CN=NTDS Settings,CN=DC1,CN=Servers,CN=Default-First-Site-Name,CN=Sites,CN=Configuration,DC=contoso,DC=com"]});
         let f = recognize(Path::new("ad.json"), &[dom, rb]);
         assert_eq!(f.recognized_as, "Get-ADObject");
-        let snap = crate::ad::AdSnapshot::from_entries(&f.ad_entries).unwrap();
+        let snap = crate::ad::AdSnapshot::from_entry_list(&f.ad_entries).unwrap();
         assert_eq!(snap.domain_functional_level, Some(7));
         assert!(snap.domain.is_some());
         assert_eq!(snap.recycle_bin_enabled, Some(true));
@@ -1142,7 +1142,7 @@ mod tests {
         let lost = json!({"DistinguishedName": "CN=Recycle Bin Feature,CN=Optional Features,CN=Directory Service,CN=Windows NT,CN=Services,CN=Configuration,DC=contoso,DC=com",
                           "ObjectClass": "msDS-OptionalFeature", "EnabledScopes": "Microsoft.ActiveDirectory.Management.ADPropertyValueCollection"});
         let f = recognize(Path::new("rb.csv"), &[lost]);
-        let snap = crate::ad::AdSnapshot::from_entries(&f.ad_entries).unwrap();
+        let snap = crate::ad::AdSnapshot::from_entry_list(&f.ad_entries).unwrap();
         assert_eq!(snap.recycle_bin_enabled, None);
         assert!(f.quality.iter().any(|q| q.code == "lost-data"));
         assert_eq!(domain_mode(&json!("Windows9000Domain")), None);
@@ -1318,7 +1318,7 @@ mod tests {
                          "adminDescription": "Group_0f8e9a1c-1111-4222-8333-944455556666", "PropertyNames": ["x"]});
         let f = recognize(Path::new("g.json"), &[rec]);
         assert_eq!(f.recognized_as, "Get-ADGroup");
-        let e = &f.ad_entries[0];
+        let e = &f.ad_entries.get(0).unwrap();
         assert_eq!(e.texts("objectClass"), ["top", "group"]);
         assert_eq!(e.text("groupType"), Some("-2147483640"));
         assert_eq!(e.text("sAMAccountName"), Some("Sales"));
@@ -1330,7 +1330,7 @@ mod tests {
             Some("S-1-5-21-1-2-3-1105")
         );
         assert!(!e.has("PropertyNames") && !e.has("propertyNames"));
-        let snap = crate::ad::AdSnapshot::from_entries(&f.ad_entries).unwrap();
+        let snap = crate::ad::AdSnapshot::from_entry_list(&f.ad_entries).unwrap();
         assert!(snap.objects[0].cloud_anchor().is_some());
     }
 }
