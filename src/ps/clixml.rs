@@ -100,6 +100,38 @@ pub fn parse_json(file: &Path, text: &str) -> Result<JsonDocument, InputError> {
     })
 }
 
+/// A CLIXML document as a compact [`Tree`](super::tree::Tree) of JSON records.
+#[derive(Debug, Clone, Default)]
+pub struct TreeDocument {
+    pub tree: super::tree::Tree,
+    /// Type names of each top-level value (empty for primitives).
+    pub type_names: Vec<Vec<String>>,
+    pub notes: Vec<(String, String)>,
+}
+
+/// [`parse_json`] into a tree: each top-level value is converted and freed in turn, so
+/// the document's values and their JSON are never both held whole.
+pub fn parse_tree(file: &Path, text: &str) -> Result<TreeDocument, InputError> {
+    let doc = parse(file, text)?;
+    let mut tree = super::tree::Tree::default();
+    let mut type_names = Vec::with_capacity(doc.values.len());
+    for v in doc.values {
+        type_names.push(match &v {
+            PsValue::Object(o) => o.type_names.clone(),
+            _ => Vec::new(),
+        });
+        let json = v.to_json();
+        drop(v);
+        tree.push_value(json);
+    }
+    tree.shrink_to_fit();
+    Ok(TreeDocument {
+        tree,
+        type_names,
+        notes: doc.notes,
+    })
+}
+
 enum Ev {
     Start(String, Vec<(String, String)>),
     Empty(String, Vec<(String, String)>),

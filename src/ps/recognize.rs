@@ -114,11 +114,17 @@ pub enum Records<'a> {
     /// An Export-Csv table: every row is a record with the header's properties, made into
     /// a JSON object only while a recognizer looks at it.
     Table(&'a Table),
+    /// A compact tree (JSON and CLIXML exports): the records that are objects, each made
+    /// into a JSON object only while a recognizer looks at it.
+    Tree(&'a super::tree::Tree),
 }
 
 /// The object records the recognizers walk: borrowed JSON objects, or a table's rows.
 struct Objects<'a> {
     table: Option<&'a Table>,
+    tree: Option<&'a super::tree::Tree>,
+    /// The tree's records that are objects.
+    tree_objects: Vec<usize>,
     json: Vec<&'a Map<String, Value>>,
 }
 
@@ -127,23 +133,46 @@ impl<'a> Objects<'a> {
         match records {
             Records::Values(v) => Objects {
                 table: None,
+                tree: None,
+                tree_objects: Vec::new(),
                 json: v.iter().filter_map(Value::as_object).collect(),
             },
             Records::Table(t) => Objects {
                 table: Some(t),
+                tree: None,
+                tree_objects: Vec::new(),
+                json: Vec::new(),
+            },
+            Records::Tree(t) => Objects {
+                table: None,
+                tree: Some(t),
+                tree_objects: (t.records().iter().enumerate())
+                    .filter(|(_, n)| matches!(n, super::tree::Node::Object(_)))
+                    .map(|(i, _)| i)
+                    .collect(),
                 json: Vec::new(),
             },
         }
     }
 
     fn len(&self) -> usize {
-        self.table.map_or(self.json.len(), Table::len)
+        match (self.table, self.tree) {
+            (Some(t), _) => t.len(),
+            (None, Some(_)) => self.tree_objects.len(),
+            (None, None) => self.json.len(),
+        }
     }
 
     fn get(&self, i: usize) -> Cow<'a, Map<String, Value>> {
-        match self.table {
-            Some(t) => Cow::Owned(t.row_object(i)),
-            None => Cow::Borrowed(self.json[i]),
+        match (self.table, self.tree) {
+            (Some(t), _) => Cow::Owned(t.row_object(i)),
+            (None, Some(t)) => Cow::Owned(
+                self.tree_objects
+                    .get(i)
+                    .and_then(|&r| t.object(r))
+                    .unwrap_or_default(),
+            ),
+            (None, None) => Cow::Borrowed(self.json[i]),
         }
     }
 
@@ -152,16 +181,24 @@ impl<'a> Objects<'a> {
     }
 
     /// False when no record can have this property (case-insensitive, as [`get`]): a
-    /// table whose header lacks it. Lets a recognizer skip a table it cannot match
-    /// without making every row into an object.
+    /// table whose header lacks it, or a tree where no object at any depth has it. Lets a
+    /// recognizer skip records it cannot match without making each into an object.
     fn may_have(&self, name: &str) -> bool {
-        self.table
-            .is_none_or(|t| t.keys().any(|k| k.eq_ignore_ascii_case(name)))
+        match (self.table, self.tree) {
+            (Some(t), _) => t.keys().any(|k| k.eq_ignore_ascii_case(name)),
+            (None, Some(t)) => t.names().any(|k| k.eq_ignore_ascii_case(name)),
+            (None, None) => true,
+        }
     }
 
-    /// How many of a table's properties match; `None` for JSON records (they differ).
+    /// How many of a table's properties match (for a tree: of the property names of all
+    /// its objects, at least as many as any one record has); `None` for JSON records.
     fn table_keys_matching(&self, pred: impl Fn(&str) -> bool) -> Option<usize> {
-        self.table.map(|t| t.keys().filter(|k| pred(k)).count())
+        match (self.table, self.tree) {
+            (Some(t), _) => Some(t.keys().filter(|k| pred(k)).count()),
+            (None, Some(t)) => Some(t.names().filter(|k| pred(k)).count()),
+            (None, None) => None,
+        }
     }
 }
 
@@ -190,6 +227,7 @@ pub fn recognize_records(file: &Path, records: Records<'_>, lost_code: &'static 
     let no_records = match records {
         Records::Values(v) => v.is_empty(),
         Records::Table(t) => t.is_empty(),
+        Records::Tree(t) => t.is_empty(),
     };
     if no_records {
         cx.note(
