@@ -316,35 +316,120 @@ pub fn parse_each(
     text: &str,
     mut f: impl FnMut(Entry) -> Result<(), LdifError>,
 ) -> Result<(), LdifError> {
-    let mut p = Parser::default();
-    // The logical line being assembled: its first line number and text.
-    let mut pending: Option<(usize, std::borrow::Cow<'_, str>)> = None;
-    for (idx, raw) in text.split('\n').enumerate() {
-        let lineno = idx + 1;
+    let mut u = Unfolder::default();
+    for raw in text.split('\n') {
+        u.line(raw, &mut f)?;
+    }
+    u.finish(&mut f)
+}
+
+/// [`parse_each`] of an LDIF file, read in a stream when it is plain UTF-8 (as ad.ldif
+/// from ldapsearch is): the same entries and errors as `parse_each` of
+/// `read_file(path)?.text`, without the file's text in memory. `reserve` is first given
+/// the number of records (at most 2^20: a hint, so that what the entries are folded into
+/// is sized once). `Ok(Err(..))` is the first error from the text or from `f`.
+pub fn parse_file_each<S>(
+    path: &std::path::Path,
+    state: &mut S,
+    reserve: impl FnOnce(&mut S, usize),
+    mut f: impl FnMut(&mut S, Entry) -> Result<(), LdifError>,
+) -> Result<Result<(), LdifError>, crate::error::InputError> {
+    // Records: "dn:" after a line end (LF, CRLF or a lone CR), plus one, as
+    // `text.matches("\ndn:").count() + 1` of the decoded text.
+    let records = std::cell::Cell::new(1usize);
+    let first = std::cell::Cell::new(true);
+    let scan = |raw: &[u8]| {
+        let mut n = raw.windows(4).filter(|w| *w == b"\rdn:").count();
+        if !first.replace(false) && raw.starts_with(b"dn:") {
+            n += 1;
+        }
+        records.set(records.get().saturating_add(n));
+    };
+    const MOST_RESERVED: usize = 1 << 20;
+    let mut reserve = Some(reserve);
+    let mut u = Unfolder::default();
+    let streamed = crate::text::stream_utf8_lines(path, scan, |raw| {
+        if let Some(r) = reserve.take() {
+            r(state, records.get().min(MOST_RESERVED));
+        }
+        u.line(raw, &mut |e| f(state, e))
+    })?;
+    Ok(match streamed {
+        crate::text::Streamed::Done(r) => r.and_then(|()| u.finish(&mut |e| f(state, e))),
+        crate::text::Streamed::NotPlainUtf8 => {
+            let decoded = crate::text::read_file(path)?;
+            if let Some(r) = reserve.take() {
+                r(
+                    state,
+                    (decoded.text.matches("\ndn:").count() + 1).min(MOST_RESERVED),
+                );
+            }
+            parse_each(&decoded.text, |e| f(state, e))
+        }
+    })
+}
+
+/// Logical LDIF lines from physical ones: continuation lines (a leading space) unfolded
+/// into the line they continue, one record line at a time.
+#[derive(Default)]
+struct Unfolder {
+    p: Parser,
+    /// Line number of the physical lines seen so far.
+    lineno: usize,
+    /// First line number of the logical line being assembled, and its text in `buf`.
+    pending: Option<usize>,
+    buf: String,
+}
+
+impl Unfolder {
+    fn line(
+        &mut self,
+        raw: &str,
+        f: &mut impl FnMut(Entry) -> Result<(), LdifError>,
+    ) -> Result<(), LdifError> {
+        self.lineno += 1;
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
         if let Some(cont) = raw.strip_prefix(' ') {
-            match pending.as_mut() {
-                Some((_, last)) if !last.is_empty() => last.to_mut().push_str(cont),
-                _ => return Err(err(lineno, "continuation line without a line to continue")),
+            match self.pending {
+                Some(_) if !self.buf.is_empty() => self.buf.push_str(cont),
+                _ => {
+                    return Err(err(
+                        self.lineno,
+                        "continuation line without a line to continue",
+                    ));
+                }
             }
-            continue;
+            return Ok(());
         }
-        if let Some((n, line)) = pending.take()
-            && let Some(e) = p.line(n, &line)?
+        self.flush(f)?;
+        self.pending = Some(self.lineno);
+        self.buf.clear();
+        self.buf.push_str(raw);
+        Ok(())
+    }
+
+    fn flush(
+        &mut self,
+        f: &mut impl FnMut(Entry) -> Result<(), LdifError>,
+    ) -> Result<(), LdifError> {
+        if let Some(n) = self.pending.take()
+            && let Some(e) = self.p.line(n, &self.buf)?
         {
             f(e)?;
         }
-        pending = Some((lineno, std::borrow::Cow::Borrowed(raw)));
+        Ok(())
     }
-    if let Some((n, line)) = pending.take()
-        && let Some(e) = p.line(n, &line)?
-    {
-        f(e)?;
+
+    fn finish(
+        mut self,
+        f: &mut impl FnMut(Entry) -> Result<(), LdifError>,
+    ) -> Result<(), LdifError> {
+        self.flush(f)?;
+        if let Some(e) = self.p.finish() {
+            f(e)?;
+        }
+        Ok(())
     }
-    if let Some(e) = p.finish() {
-        f(e)?;
-    }
-    Ok(())
 }
 
 #[derive(Default)]
@@ -676,6 +761,77 @@ mod tests {
         );
     }
 
+    /// `parse_file_each` of a file against `parse_each` of what `read_file` decodes.
+    pub(super) fn same_from_file(bytes: &[u8]) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ad.ldif");
+        std::fs::write(&path, bytes).unwrap();
+        let text = crate::text::read_file(&path).unwrap().text;
+        let mut want = Vec::new();
+        let want_r = parse_each(&text, |e| {
+            want.push(e);
+            Ok(())
+        });
+        let mut got: (Option<usize>, Vec<Entry>) = (None, Vec::new());
+        let got_r = parse_file_each(
+            &path,
+            &mut got,
+            |s, n| s.0 = Some(n),
+            |s, e| {
+                s.1.push(e);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(got_r, want_r, "{bytes:?}");
+        assert_eq!(got.1, want, "{bytes:?}");
+        assert_eq!(got.0, Some(text.matches("\ndn:").count() + 1), "{bytes:?}");
+    }
+
+    #[test]
+    fn a_streamed_file_parses_as_its_text() {
+        for b in [
+            &b""[..],
+            b"dn: CN=a,DC=lab\ncn: x\n\ndn: CN=b,DC=lab\n",
+            b"dn: CN=a,DC=lab\r\ncn: x\r\n folded\r\n\r\ndn: CN=b\r\n",
+            b"dn: CN=a,DC=lab\rcn: x\r\rdn: CN=b\r",
+            b"\xEF\xBB\xBFdn: CN=a\n",
+            b"dn: CN=M\xfcller\n",
+            b"dn: a\nno colon\n",
+            b" cont\n",
+            b"dn: a\r\n\r\ndn: b\rcn: x\0y\n",
+        ] {
+            same_from_file(b);
+        }
+        // A stop from the callback is the result, with nothing after it handed over.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ad.ldif");
+        std::fs::write(&path, "dn: a\n\ndn: b\n\ndn: c\n").unwrap();
+        let mut seen = Vec::new();
+        let r = parse_file_each(
+            &path,
+            &mut seen,
+            |_, _| {},
+            |s, e| {
+                s.push(e.dn.clone());
+                if e.dn == "b" {
+                    Err(err(e.line, "stop"))
+                } else {
+                    Ok(())
+                }
+            },
+        )
+        .unwrap();
+        assert_eq!(r.unwrap_err().line, 3);
+        assert_eq!(seen, ["a", "b"]);
+        // What read_file refuses is refused the same way.
+        let e = parse_file_each(dir.path(), &mut (), |_, _| {}, |_, _| Ok(())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            crate::text::read_file(dir.path()).unwrap_err().to_string()
+        );
+    }
+
     #[test]
     fn many_distinct_attribute_names_parse_in_linear_time() {
         // 200,000 names took quadratic time (a linear search per value); now it is a lookup.
@@ -692,6 +848,7 @@ mod tests {
 
 #[cfg(test)]
 mod proptests {
+    use super::tests::same_from_file;
     use super::*;
     use proptest::prelude::*;
 
@@ -742,6 +899,19 @@ mod proptests {
             let mut v: Vec<Entry> = entries[..cut].to_vec();
             v.append_entries(Entries::from(entries[cut..].to_vec()));
             prop_assert_eq!(&v, &entries);
+        }
+
+        /// A file read in a stream gives the entries, errors and record count of its
+        /// decoded text, whatever its line ends, BOMs or encoding.
+        #[test]
+        fn a_streamed_file_parses_as_its_text(parts in proptest::collection::vec(prop_oneof![
+            Just(&b"dn: CN=a,DC=lab"[..]), Just(&b"dn:: Q049YQ=="[..]), Just(&b"cn: x"[..]),
+            Just(&b"member: CN=b"[..]), Just(&b" folded"[..]), Just(&b"# note"[..]), Just(&b"version: 1"[..]),
+            Just(&b"\n"[..]), Just(&b"\r\n"[..]), Just(&b"\r"[..]), Just(&b"\n\n"[..]),
+            Just(&b"\xEF\xBB\xBF"[..]), Just(&b"\xfc"[..]), Just("é".as_bytes()), Just(&b"bad line"[..]),
+            Just(&b"\x00"[..]), Just(&b"changetype: modify"[..]),
+        ], 0..40)) {
+            same_from_file(&parts.concat());
         }
 
         #[test]

@@ -274,12 +274,11 @@ fn validate_tenant(path: &Path, doc: &TenantDoc) -> Result<(), InputError> {
 /// Read `ad.ldif` into an [`AdSnapshot`], each entry folded in as it is parsed (the
 /// entries are never all held).
 pub fn load_ldif_snapshot(path: &Path) -> Result<AdSnapshot, InputError> {
-    let decoded = crate::text::read_file(path)?;
     let mut snap = AdSnapshot::default();
-    // One object per record: sized once rather than doubled (up to a million records, so a
-    // hostile file of bare "dn:" lines reserves no more than that before it is refused).
-    snap.reserve((decoded.text.matches("\ndn:").count() + 1).min(1 << 20));
-    ldif::parse_each(&decoded.text, |e| snap.add_entry(&e))
+    // Read in a stream (the text is never held whole), one object per record: sized once
+    // rather than doubled (up to a million records, so a hostile file of bare "dn:" lines
+    // reserves no more than that before it is refused).
+    ldif::parse_file_each(path, &mut snap, AdSnapshot::reserve, |s, e| s.add_entry(&e))?
         .map_err(|e| InputError::new(path, format!("line {}", e.line), e.message))?;
     Ok(snap)
 }
