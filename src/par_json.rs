@@ -93,27 +93,43 @@ struct Rendered {
 }
 
 fn render<T: Serialize>(chunk: &[T], depth: usize) -> Result<Rendered, String> {
-    let mut text = String::new();
+    let pad = "  ".repeat(depth);
+    let mut text = Vec::new();
     let mut ends = Vec::with_capacity(chunk.len());
-    let mut one = Vec::new();
     for item in chunk {
-        one.clear();
-        serde_json::to_writer_pretty(&mut one, item).map_err(|e| e.to_string())?;
-        let s = std::str::from_utf8(&one).map_err(|e| e.to_string())?;
-        // JSON strings escape their line breaks: every '\n' here is the printer's own, and
-        // the line after it moves `depth` levels in.
-        for (i, line) in s.split('\n').enumerate() {
-            if i > 0 {
-                text.push('\n');
-                for _ in 0..depth {
-                    text.push_str("  ");
-                }
-            }
-            text.push_str(line);
-        }
+        let mut w = Deeper {
+            out: &mut text,
+            pad: pad.as_bytes(),
+        };
+        serde_json::to_writer_pretty(&mut w, item).map_err(|e| e.to_string())?;
         ends.push(text.len());
     }
+    let text = String::from_utf8(text).map_err(|e| e.to_string())?;
     Ok(Rendered { text, ends })
+}
+
+/// A writer that moves every line after the first `pad` further in. JSON strings escape
+/// their line breaks, so a line break is always the printer's own, and the printer writes
+/// it at the end of a write (`"\n"` or `",\n"`, then the indentation).
+struct Deeper<'a> {
+    out: &'a mut Vec<u8>,
+    pad: &'a [u8],
+}
+
+impl std::io::Write for Deeper<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.extend_from_slice(buf);
+        if buf.last() == Some(&b'\n') {
+            self.out.extend_from_slice(self.pad);
+        }
+        Ok(buf.len())
+    }
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.write(buf).map(|_| ())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Rendered JSON, written verbatim: serde_json's `RawValue` protocol (a struct with its
