@@ -46,6 +46,18 @@ pub fn looks_like(text: &str) -> bool {
 
 /// Parse a CLIXML document (or a `#< CLIXML` stream of several `<Objs>` roots).
 pub fn parse(file: &Path, text: &str) -> Result<Document, InputError> {
+    let mut values = Vec::new();
+    let notes = parse_each(file, text, |v| values.push(v))?;
+    Ok(Document { values, notes })
+}
+
+/// [`parse`], handing each top-level value to `f` as soon as it is complete (so a caller
+/// that converts values never holds them all); gives the notes. Stops at the first error.
+pub fn parse_each(
+    file: &Path,
+    text: &str,
+    mut f: impl FnMut(PsValue),
+) -> Result<Vec<(String, String)>, InputError> {
     let mut body = text.trim_start_matches('\u{feff}');
     if let Some(rest) = body.trim_start().strip_prefix("#< CLIXML") {
         body = rest;
@@ -62,11 +74,8 @@ pub fn parse(file: &Path, text: &str) -> Result<Document, InputError> {
         notes: Vec::new(),
         pending: None,
     };
-    let values = p.document()?;
-    Ok(Document {
-        values,
-        notes: p.notes,
-    })
+    p.document(&mut f)?;
+    Ok(p.notes)
 }
 
 /// A CLIXML document in JSON terms.
@@ -109,26 +118,24 @@ pub struct TreeDocument {
     pub notes: Vec<(String, String)>,
 }
 
-/// [`parse_json`] into a tree: each top-level value is converted and freed in turn, so
-/// the document's values and their JSON are never both held whole.
+/// [`parse_json`] into a tree: each top-level value is converted as soon as it is read and
+/// then freed, so the document's values are never held whole.
 pub fn parse_tree(file: &Path, text: &str) -> Result<TreeDocument, InputError> {
-    let doc = parse(file, text)?;
     let mut tree = super::tree::Tree::default();
-    let mut type_names = Vec::with_capacity(doc.values.len());
-    for v in doc.values {
+    let mut type_names = Vec::new();
+    let notes = parse_each(file, text, |v| {
         type_names.push(match &v {
             PsValue::Object(o) => o.type_names.clone(),
             _ => Vec::new(),
         });
-        let json = v.to_json();
-        drop(v);
-        tree.push_value(json);
-    }
+        tree.push_value(v.to_json());
+    })?;
     tree.shrink_to_fit();
+    type_names.shrink_to_fit();
     Ok(TreeDocument {
         tree,
         type_names,
-        notes: doc.notes,
+        notes,
     })
 }
 
@@ -262,8 +269,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn document(&mut self) -> Result<Vec<PsValue>, InputError> {
-        let mut values = Vec::new();
+    fn document(&mut self, f: &mut impl FnMut(PsValue)) -> Result<(), InputError> {
         let mut roots = 0usize;
         loop {
             match self.next_tag()? {
@@ -274,8 +280,8 @@ impl<'a> Parser<'a> {
                     loop {
                         match self.next_tag()? {
                             Ev::End(n) if n == "Objs" => break,
-                            Ev::Start(n, a) => values.push(self.value(&n, &a, false, 1)?),
-                            Ev::Empty(n, a) => values.push(self.value(&n, &a, true, 1)?),
+                            Ev::Start(n, a) => f(self.value(&n, &a, false, 1)?),
+                            Ev::Empty(n, a) => f(self.value(&n, &a, true, 1)?),
                             Ev::Eof => {
                                 return Err(self.err("file ends inside <Objs> (truncated export?)"));
                             }
@@ -298,7 +304,7 @@ impl<'a> Parser<'a> {
         if roots == 0 {
             return Err(self.err("no <Objs> root element: not a CLIXML document"));
         }
-        Ok(values)
+        Ok(())
     }
 
     /// Text content up to the end of element `name`.
