@@ -158,7 +158,7 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
     // Fast path: plain serde_json (tracking the JSON path of every element costs about a
     // third of the parse time on a large tenant.json). Only a document that fails is parsed
     // again with path tracking, to name the place.
-    if let Ok(v) = tenant::by_json_text(|| serde_json::from_str::<T>(text)) {
+    if let Ok(v) = tenant::by_json_text(text, || serde_json::from_str::<T>(text)) {
         return Ok(v);
     }
     let mut de = serde_json::Deserializer::from_str(text);

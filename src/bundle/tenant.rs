@@ -187,10 +187,13 @@ thread_local! {
 /// are each in one group gains nothing from them).
 const TEXT_TABLE_FREE: usize = 1 << 16;
 
-/// Run `f`, a `serde_json` read of a whole document from text, with members matched on their
+/// Run `f`, a `serde_json` read of the whole document `text`, with members matched on their
 /// JSON text first. The result is the same as without; a read that fails is read again
 /// without it to name the place (bundle::parse_json), as members read this way name no path.
-pub fn by_json_text<R>(f: impl FnOnce() -> R) -> R {
+///
+/// A large document's members are matched on a second thread while this one reads the rest
+/// (see [`Pipe`]); `text` must be the text `f` reads, as the members are found in it.
+pub fn by_json_text<R>(text: &str, f: impl FnOnce() -> R) -> R {
     struct Restore(bool);
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -198,7 +201,147 @@ pub fn by_json_text<R>(f: impl FnOnce() -> R) -> R {
         }
     }
     let _restore = Restore(BY_TEXT.replace(true));
-    f()
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    if text.len() < PIPE_MIN || cores < 2 || PIPE.with(|p| p.borrow().is_some()) {
+        return f();
+    }
+    std::thread::scope(|scope| {
+        let (work, inbox) = std::sync::mpsc::channel::<Work>();
+        let (done, results) = std::sync::mpsc::channel::<Done>();
+        scope.spawn(move || match_members(text, &inbox, &done));
+        PIPE.with(|p| {
+            *p.borrow_mut() = Some(Pipe {
+                base: text.as_ptr() as usize,
+                len: text.len(),
+                work,
+                results,
+                open: false,
+                spans: Vec::new(),
+                lens: Vec::new(),
+            })
+        });
+        // The pipe (and with it the work channel) is dropped when `f` returns or unwinds,
+        // so the matching thread ends before the scope joins it.
+        struct Close;
+        impl Drop for Close {
+            fn drop(&mut self) {
+                PIPE.with(|p| p.borrow_mut().take());
+            }
+        }
+        let _close = Close;
+        f()
+    })
+}
+
+/// Documents at least this long have their members matched on a second thread (in unit
+/// tests every document, so the tests of the readers cover both ways).
+const PIPE_MIN: usize = if cfg!(test) { 1 } else { 1 << 20 };
+
+/// Members per batch sent to the matching thread.
+const PIPE_BATCH: usize = 8192;
+
+thread_local! {
+    /// Set inside [`by_json_text`] for a large document.
+    static PIPE: RefCell<Option<Pipe>> = const { RefCell::new(None) };
+}
+
+/// The reading thread's end of the member pipeline. While a groups section is read, each
+/// group's `members` array is only delimited: the byte span of each member in the document
+/// goes to the matching thread, and the group gets an empty placeholder. At the end of the
+/// section the matching thread hands back every array's shared members, in the order the
+/// arrays were read, and they replace the placeholders (see [`groups_interned`]).
+struct Pipe {
+    base: usize,
+    len: usize,
+    work: std::sync::mpsc::Sender<Work>,
+    results: std::sync::mpsc::Receiver<Done>,
+    /// Inside a groups section.
+    open: bool,
+    /// Spans (start, end) of the members not yet sent, and the length of each array.
+    spans: Vec<(usize, usize)>,
+    lens: Vec<usize>,
+}
+
+enum Work {
+    Begin,
+    Arrays {
+        spans: Vec<(usize, usize)>,
+        lens: Vec<usize>,
+    },
+    End,
+}
+
+/// A section's member arrays in order, or why one member could not be read.
+type Done = Result<Vec<Vec<Arc<Member>>>, String>;
+
+impl Pipe {
+    fn send(&mut self) -> Result<(), String> {
+        if self.lens.is_empty() {
+            return Ok(());
+        }
+        let spans = std::mem::replace(&mut self.spans, Vec::with_capacity(PIPE_BATCH));
+        let lens = std::mem::take(&mut self.lens);
+        self.work
+            .send(Work::Arrays { spans, lens })
+            .map_err(|_| "the member matching thread stopped".to_string())
+    }
+}
+
+/// The matching thread: members by their spans in `text`, interned one section at a time.
+fn match_members(
+    text: &str,
+    inbox: &std::sync::mpsc::Receiver<Work>,
+    done: &std::sync::mpsc::Sender<Done>,
+) {
+    let mut arrays: Vec<Vec<Arc<Member>>> = Vec::new();
+    let mut failed: Option<String> = None;
+    for w in inbox.iter() {
+        match w {
+            Work::Begin => {
+                INTERNER.with(|cell| *cell.borrow_mut() = Some(Interner::default()));
+                arrays = Vec::new();
+                failed = None;
+            }
+            Work::Arrays { spans, lens } => {
+                if failed.is_some() {
+                    continue;
+                }
+                let mut spans = spans.into_iter();
+                for n in lens {
+                    let mut members = Vec::with_capacity(n);
+                    for (a, b) in spans.by_ref().take(n) {
+                        let one = text
+                            .get(a..b)
+                            .ok_or_else(|| "a member outside the document".to_string())
+                            .and_then(|t| {
+                                intern_text::<serde_json::Error>(t).map_err(|e| e.to_string())
+                            });
+                        match one {
+                            Ok(m) => members.push(m),
+                            Err(e) => {
+                                failed = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                    if failed.is_some() {
+                        break;
+                    }
+                    arrays.push(members);
+                }
+            }
+            Work::End => {
+                INTERNER.with(|cell| cell.borrow_mut().take());
+                let result = match failed.take() {
+                    Some(e) => Err(e),
+                    None => Ok(std::mem::take(&mut arrays)),
+                };
+                if done.send(result).is_err() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// One member given as its JSON text: the shared value of an earlier member with the same
@@ -438,6 +581,14 @@ fn groups_interned<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Group>>
             }
         }
     }
+    if let Some(begun) = PIPE.with(|p| {
+        let mut p = p.borrow_mut();
+        let pipe = p.as_mut().filter(|pipe| !pipe.open)?;
+        pipe.open = true;
+        Some(pipe.work.send(Work::Begin).is_ok())
+    }) {
+        return groups_piped(d, begun);
+    }
     // The outermost section owns the interner (sections are not nested, but be safe).
     let owner = INTERNER.with(|cell| {
         let mut c = cell.borrow_mut();
@@ -450,6 +601,47 @@ fn groups_interned<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Group>>
     });
     let _scope = Scope(owner);
     Option::<Vec<Group>>::deserialize(d)
+}
+
+/// A groups section read with its members matched on the [`Pipe`]'s thread.
+fn groups_piped<'de, D: Deserializer<'de>>(
+    d: D,
+    begun: bool,
+) -> Result<Option<Vec<Group>>, D::Error> {
+    use serde::de::Error;
+    let read = Option::<Vec<Group>>::deserialize(d);
+    // Always close the section, so the matching thread is ready for the next one.
+    let closed = PIPE.with(|p| -> Result<Done, String> {
+        let mut p = p.borrow_mut();
+        let pipe = p.as_mut().ok_or("the member pipeline closed")?;
+        pipe.open = false;
+        if !begun {
+            return Err("the member matching thread stopped".into());
+        }
+        pipe.send()?;
+        pipe.work
+            .send(Work::End)
+            .map_err(|_| "the member matching thread stopped")?;
+        pipe.results
+            .recv()
+            .map_err(|_| "the member matching thread stopped".to_string())
+    });
+    let mut groups = read?;
+    let mut arrays = closed
+        .and_then(|done| done)
+        .map_err(D::Error::custom)?
+        .into_iter();
+    for g in groups.iter_mut().flatten() {
+        if let Some(members) = g.members.as_mut() {
+            *members = arrays
+                .next()
+                .ok_or_else(|| D::Error::custom("a group's members were lost"))?;
+        }
+    }
+    if arrays.next().is_some() {
+        return Err(D::Error::custom("members without a group"));
+    }
+    Ok(groups)
 }
 
 /// One group's `members`, each member shared with its equals in other groups.
@@ -473,6 +665,15 @@ fn members_interned<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Arc<Me
             self,
             mut seq: A,
         ) -> Result<Self::Value, A::Error> {
+            if let Some(piped) = PIPE.with(|p| {
+                let mut p = p.borrow_mut();
+                p.as_mut()
+                    .filter(|pipe| pipe.open)
+                    .map(|pipe| pipe_array(pipe, &mut seq))
+            }) {
+                // An empty placeholder, replaced at the end of the section.
+                return piped.map(|()| Some(Vec::new()));
+            }
             let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
             if BY_TEXT.get() {
                 while let Some(raw) = seq.next_element::<&'de serde_json::value::RawValue>()? {
@@ -488,6 +689,31 @@ fn members_interned<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Arc<Me
         }
     }
     d.deserialize_option(Seq)
+}
+
+/// One `members` array delimited for the [`Pipe`]: each member's span in the document.
+fn pipe_array<'de, A: serde::de::SeqAccess<'de>>(
+    pipe: &mut Pipe,
+    seq: &mut A,
+) -> Result<(), A::Error> {
+    use serde::de::Error;
+    let mut n = 0;
+    while let Some(raw) = seq.next_element::<&'de serde_json::value::RawValue>()? {
+        let t = raw.get();
+        let start = (t.as_ptr() as usize)
+            .checked_sub(pipe.base)
+            .filter(|s| s.saturating_add(t.len()) <= pipe.len)
+            .ok_or_else(|| A::Error::custom("a member outside the document"))?;
+        pipe.spans.push((start, start + t.len()));
+        n += 1;
+    }
+    pipe.lens.push(n);
+    #[cfg(test)]
+    tests::PIPED.set(tests::PIPED.get() + 1);
+    if pipe.spans.len() >= PIPE_BATCH {
+        pipe.send().map_err(A::Error::custom)?;
+    }
+    Ok(())
 }
 
 /// What a member is, from `@odata.type`.
@@ -561,10 +787,15 @@ impl Group {
 mod tests {
     use super::*;
 
+    thread_local! {
+        /// Member arrays this thread handed to the pipe.
+        pub(super) static PIPED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
     fn groups(json: &str) -> Vec<Group> {
         let doc: TenantDoc = serde_json::from_str(json).expect("parses");
         let by_text: TenantDoc =
-            by_json_text(|| serde_json::from_str(json)).expect("parses by text");
+            by_json_text(json, || serde_json::from_str(json)).expect("parses by text");
         // Members matched on their text first are the same values, shared the same way.
         let (a, b) = (doc.groups.expect("groups"), by_text.groups.expect("groups"));
         assert_eq!(a.len(), b.len());
@@ -658,5 +889,120 @@ mod tests {
         // Unknown properties are ignored, as everywhere in tenant.json.
         let g = groups(r#"{"groups":[{"id":"a","members":[{"id":"x","foo":{"bar":[1]}}]}]}"#);
         assert_eq!(&*g[0].members.as_ref().expect("members")[0].id, "x");
+    }
+
+    /// A document with `n` groups of which some have no `members`, a null or an empty array,
+    /// and the others members drawn from `users` distinct users; `deletedGroups` first.
+    fn large_doc(n: usize, users: usize, bad: Option<(usize, usize)>) -> String {
+        let member = |u: usize| {
+            format!(
+                r##"{{"@odata.type":"#microsoft.graph.user","id":"{:08x}-0000-4000-8000-000000000000","onPremisesSyncEnabled":true,"onPremisesSecurityIdentifier":"S-1-5-21-1-2-3-{u}"}}"##,
+                u
+            )
+        };
+        let group = |i: usize| {
+            let members = match i % 7 {
+                0 => String::new(),
+                1 => r#","members":null"#.to_string(),
+                2 => r#","members":[]"#.to_string(),
+                _ => {
+                    let ms: Vec<String> = (0..(i % 13) + 1)
+                        .map(|j| match bad {
+                            Some((g, m)) if (g, m) == (i, j) => r#"{"id":5}"#.to_string(),
+                            _ => member((i * 31 + j * 17) % users),
+                        })
+                        .collect();
+                    format!(r#","members":[{}]"#, ms.join(","))
+                }
+            };
+            format!(r#"{{"id":"{i:08x}-1111-4000-8000-000000000000"{members}}}"#)
+        };
+        let deleted: Vec<String> = (0..50).map(group).collect();
+        let live: Vec<String> = (0..n).map(group).collect();
+        format!(
+            r#"{{"format":"gwb-tenant/1","deletedGroups":[{}],"groups":[{}]}}"#,
+            deleted.join(","),
+            live.join(",")
+        )
+    }
+
+    #[test]
+    fn members_matched_on_a_second_thread_are_the_members_of_a_plain_read() {
+        // More members than one batch, so several batches cross to the matching thread, and
+        // a section before `groups` that has its own arrays.
+        let json = large_doc(4000, 900, None);
+        assert!(json.len() > PIPE_MIN);
+        let plain: TenantDoc = serde_json::from_str(&json).expect("plain");
+        PIPED.set(0);
+        let piped: TenantDoc = by_json_text(&json, || serde_json::from_str(&json)).expect("piped");
+        let arrays = |d: &TenantDoc| {
+            [&d.groups, &d.deleted_groups]
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|g| g.members.is_some())
+                .count()
+        };
+        assert_eq!(
+            PIPED.get(),
+            arrays(&plain),
+            "every array went through the pipe"
+        );
+        assert!(PIPE.with(|p| p.borrow().is_none()), "the pipe is closed");
+        let total: usize = piped
+            .groups
+            .iter()
+            .flatten()
+            .map(|g| g.members.as_ref().map_or(0, Vec::len))
+            .sum();
+        assert!(total > PIPE_BATCH, "{total} members");
+        assert_eq!(
+            serde_json::to_value(&piped).expect("value"),
+            serde_json::to_value(&plain).expect("value")
+        );
+        for (a, b) in [
+            (&plain.groups, &piped.groups),
+            (&plain.deleted_groups, &piped.deleted_groups),
+        ] {
+            let (a, b) = (a.as_ref().expect("groups"), b.as_ref().expect("groups"));
+            for (x, y) in a.iter().zip(b) {
+                // None stays None, an empty array stays an empty array.
+                assert_eq!(x.members.is_some(), y.members.is_some(), "{}", x.id);
+            }
+            // Members are shared the same way: one value per distinct member in a section.
+            let distinct = |gs: &[Group]| {
+                gs.iter()
+                    .flat_map(|g| g.members.iter().flatten())
+                    .map(|m| Arc::as_ptr(m) as usize)
+                    .collect::<std::collections::HashSet<_>>()
+                    .len()
+            };
+            assert_eq!(distinct(a), distinct(b));
+        }
+    }
+
+    #[test]
+    fn a_bad_member_fails_the_read_on_the_second_thread_and_is_named_by_path() {
+        let json = large_doc(3000, 500, Some((2903, 4)));
+        let piped: Result<TenantDoc, _> = by_json_text(&json, || serde_json::from_str(&json));
+        let Err(e) = piped else {
+            panic!("a member id that is a number was read");
+        };
+        assert!(e.to_string().contains("invalid type: integer"), "{e}");
+        assert!(PIPE.with(|p| p.borrow().is_none()), "the pipe is closed");
+        // The read that names the place is the one without the pipe (bundle::parse_json).
+        let Err(e) =
+            crate::bundle::parse_json::<TenantDoc>(std::path::Path::new("tenant.json"), &json)
+        else {
+            panic!("a member id that is a number was read");
+        };
+        assert!(
+            e.to_string().contains("$.groups[2903].members[4].id"),
+            "{e}"
+        );
+        // Afterwards a good document reads on the same thread as before.
+        let good = large_doc(100, 10, None);
+        let doc: TenantDoc = by_json_text(&good, || serde_json::from_str(&good)).expect("good");
+        assert_eq!(doc.groups.map(|g| g.len()), Some(100));
     }
 }
