@@ -119,7 +119,8 @@ pub enum Records<'a> {
     Tree(&'a super::tree::Tree),
 }
 
-/// The object records the recognizers walk: borrowed JSON objects, or a table's rows.
+/// The object records the recognizers walk: borrowed JSON objects, a table's rows, or a
+/// compact tree's object records.
 struct Objects<'a> {
     table: Option<&'a Table>,
     tree: Option<&'a super::tree::Tree>,
