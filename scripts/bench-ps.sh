@@ -2,7 +2,7 @@
 # Benchmark the input readers on large synthetic files: wall time and peak memory of
 # `gwb inspect --format json` per PowerShell export format, and of an AD-only
 # `gwb audit --snapshot` for a large ad.ldif. Goal (issue 9): linear time, peak memory within a
-# small multiple of the file (the "x file" column; aim at most ~4x) for a 46 MB Export-Csv file
+# small multiple of the file (the "x file" column; aim at most ~4x) for a 45 MB Export-Csv file
 # and a 27 MB LDIF.
 # Usage: scripts/bench-ps.sh [GROUPS [CSV_ROWS [LDIF_USERS]]]  (defaults 20000 300000 120000)
 # GWB=path/to/gwb uses that binary; otherwise a release build is made.

@@ -95,6 +95,61 @@ fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
 
 /// Read a whole input file through the boundary (see the module comment).
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>, InputError> {
+    let mut input = open_input(path)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(input.len).unwrap_or(0));
+    input
+        .file
+        .read_to_end(&mut bytes)
+        .map_err(|e| input.check.cannot(e))?;
+    input.check.check_total(bytes.len() as u64)?;
+    Ok(bytes)
+}
+
+/// An input file opened through the boundary, to be read in a stream: the same checks as
+/// [`read_bytes`] (regular files only, not blocking on anything else), and never more than
+/// the cap read from it (the caller ends with [`InputCheck::check_total`]).
+pub struct Input {
+    /// Reads at most one byte more than the cap, so going over it is seen.
+    pub file: std::io::Take<std::fs::File>,
+    /// The length the opened file had.
+    pub len: u64,
+    pub check: InputCheck,
+}
+
+/// The errors of reading one [`Input`].
+pub struct InputCheck {
+    path: PathBuf,
+    cap: u64,
+}
+
+impl InputCheck {
+    /// The error for a failed read.
+    pub fn cannot(&self, e: std::io::Error) -> InputError {
+        InputError::new(&self.path, "", format!("cannot read: {e}"))
+    }
+
+    /// The size-cap error when `total` bytes read are more than the cap.
+    pub fn check_total(&self, total: u64) -> Result<(), InputError> {
+        if total > self.cap {
+            return Err(too_big(&self.path, self.cap, total));
+        }
+        Ok(())
+    }
+}
+
+fn too_big(path: &Path, cap: u64, len: u64) -> InputError {
+    InputError::new(
+        path,
+        "",
+        format!(
+            "file is {} bytes or more, larger than the {cap}-byte input limit (raise it with --max-input-size)",
+            len
+        ),
+    )
+}
+
+/// Open an input file through the boundary (see the module comment).
+pub fn open_input(path: &Path) -> Result<Input, InputError> {
     let cannot = |e: std::io::Error| InputError::new(path, "", format!("cannot read: {e}"));
     let meta = std::fs::metadata(path).map_err(cannot)?;
     if !meta.is_file() {
@@ -119,27 +174,17 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, InputError> {
         ));
     }
     let cap = max_input_bytes();
-    let too_big = |len: u64| {
-        InputError::new(
-            path,
-            "",
-            format!(
-                "file is {} bytes or more, larger than the {cap}-byte input limit (raise it with --max-input-size)",
-                len
-            ),
-        )
-    };
     if meta.len() > cap {
-        return Err(too_big(meta.len()));
+        return Err(too_big(path, cap, meta.len()));
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(cap.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() as u64 > cap {
-        return Err(too_big(bytes.len() as u64));
-    }
-    Ok(bytes)
+    Ok(Input {
+        file: file.take(cap.saturating_add(1)),
+        len: meta.len(),
+        check: InputCheck {
+            path: path.to_path_buf(),
+            cap,
+        },
+    })
 }
 
 /// Tracks the directories a walk has entered by (device, inode), so a folder with symlinks

@@ -75,7 +75,7 @@ pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, Inpu
         snap.tenant = t;
     }
     // Entries from evidence files; ad.ldif's are folded into its snapshot as they are read.
-    let mut ad_entries = Vec::new();
+    let mut ad_entries = crate::ad::ldif::Entries::default();
     let ad_from_ldif = ldif?;
     let mut evidence = Vec::new();
     let connect_dir = dir.join("connect");
@@ -101,11 +101,11 @@ pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, Inpu
     match ad_from_ldif {
         // Evidence entries come after ad.ldif's: the same snapshot as built from all of them.
         Some(mut ad) => {
-            ad.add_entries(&ad_entries).map_err(to_input)?;
+            ad.add_entry_list(&ad_entries).map_err(to_input)?;
             snap.ad = Some(ad);
         }
         None if !ad_entries.is_empty() => {
-            snap.ad = Some(AdSnapshot::from_entries(&ad_entries).map_err(to_input)?);
+            snap.ad = Some(AdSnapshot::from_entry_list(&ad_entries).map_err(to_input)?);
         }
         None => {}
     }

@@ -39,6 +39,113 @@ pub fn read_file(path: &Path) -> Result<Decoded, InputError> {
     Ok(decode_owned(bytes))
 }
 
+/// What [`stream_utf8_lines`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Streamed<E> {
+    /// The file is not plain UTF-8: read it whole with [`read_file`] instead.
+    NotPlainUtf8,
+    /// Every line was handed over, or the handler's first error.
+    Done(Result<(), E>),
+}
+
+/// A plain UTF-8 file (what [`read_file`] decodes as UTF-8, with or without a BOM, without
+/// a warning) read in a stream, never whole: `line` gets each line exactly as
+/// `read_file(path)?.text.split('\n')` gives it, in order, until it returns an error.
+/// First the file is read once to check that it is plain UTF-8 (nothing kept but one
+/// line), giving `scan` each piece of raw bytes between LF bytes (CRs still in it), so a
+/// caller can size what it builds before the lines come. Any other file is
+/// [`Streamed::NotPlainUtf8`] (and `line` is never called). Memory: the longest raw line.
+pub fn stream_utf8_lines<E>(
+    path: &Path,
+    mut scan: impl FnMut(&[u8]),
+    mut line: impl FnMut(&str) -> Result<(), E>,
+) -> Result<Streamed<E>, InputError> {
+    use std::io::{BufRead, Read};
+    // Pass 1: the encoding rule of `decode_owned` (on the first 512 bytes) and UTF-8 validity.
+    let mut input = crate::fsio::open_input(path)?;
+    let mut head = Vec::with_capacity(512);
+    (&mut input.file)
+        .take(512)
+        .read_to_end(&mut head)
+        .map_err(|e| input.check.cannot(e))?;
+    let bom = head.starts_with(&[0xEF, 0xBB, 0xBF]);
+    let utf8_candidate = bom
+        || (!head.starts_with(&[0xFF, 0xFE])
+            && !head.starts_with(&[0xFE, 0xFF])
+            && !head.starts_with(&[0x00, 0x00, 0xFE, 0xFF])
+            && utf16_without_bom(&head).is_none());
+    if !utf8_candidate {
+        return Ok(Streamed::NotPlainUtf8);
+    }
+    let mut reader =
+        std::io::BufReader::with_capacity(1 << 16, std::io::Cursor::new(head).chain(input.file));
+    let mut buf = Vec::new();
+    let mut total = 0u64;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| input.check.cannot(e))?;
+        total += n as u64;
+        input.check.check_total(total)?;
+        let piece = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        if std::str::from_utf8(piece).is_err() {
+            return Ok(Streamed::NotPlainUtf8);
+        }
+        scan(piece);
+        if n == 0 || !buf.ends_with(b"\n") {
+            break;
+        }
+    }
+    // Pass 2: the lines.
+    let mut input = crate::fsio::open_input(path)?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, &mut input.file);
+    let mut total = 0u64;
+    let mut first = true;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| input.check.cannot(e))?;
+        total += n as u64;
+        let ended = buf.ends_with(b"\n");
+        let mut piece = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        // CRLF is one line end: the CR before this LF goes with it.
+        if ended {
+            piece = piece.strip_suffix(b"\r").unwrap_or(piece);
+        }
+        if first {
+            first = false;
+            // The BOM, and a second one after it (a file appended to by another writer).
+            if bom {
+                piece = piece.get(3..).unwrap_or_default();
+                piece = piece.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(piece);
+            }
+        }
+        let Ok(text) = std::str::from_utf8(piece) else {
+            drop(reader);
+            input.check.check_total(total)?;
+            return Err(InputError::new(
+                path,
+                "",
+                "the file changed while it was read",
+            ));
+        };
+        // Every other CR is a line end of its own.
+        for l in text.split('\r') {
+            if let Err(e) = line(l) {
+                return Ok(Streamed::Done(Err(e)));
+            }
+        }
+        if !ended {
+            break;
+        }
+    }
+    drop(reader);
+    input.check.check_total(total)?;
+    Ok(Streamed::Done(Ok(())))
+}
+
 /// Longest excerpt of a value quoted in an error message, in characters.
 pub const EXCERPT_CHARS: usize = 60;
 
@@ -412,5 +519,122 @@ mod tests {
         assert_eq!(d.text, "Müller");
         assert_eq!(d.encoding, Encoding::Windows1252);
         assert_eq!(d.warnings.len(), 1);
+    }
+
+    /// The lines a stream gives, or `None` for a file that is not plain UTF-8.
+    fn streamed(path: &Path) -> Option<(Vec<String>, Vec<Vec<u8>>)> {
+        let mut lines = Vec::new();
+        let mut pieces = Vec::new();
+        let r = stream_utf8_lines::<()>(
+            path,
+            |p| pieces.push(p.to_vec()),
+            |l| {
+                lines.push(l.to_string());
+                Ok(())
+            },
+        )
+        .unwrap();
+        match r {
+            Streamed::NotPlainUtf8 => None,
+            Streamed::Done(r) => {
+                r.unwrap();
+                Some((lines, pieces))
+            }
+        }
+    }
+
+    /// A stream of a file's lines is `read_file`'s text split at LF, for exactly the files
+    /// `read_file` decodes as plain UTF-8; the scan sees the raw bytes between LFs.
+    fn stream_matches_read_file(bytes: &[u8]) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.txt");
+        std::fs::write(&path, bytes).unwrap();
+        let d = read_file(&path).unwrap();
+        let plain =
+            matches!(d.encoding, Encoding::Utf8 | Encoding::Utf8Bom) && d.warnings.is_empty();
+        match streamed(&path) {
+            Some((lines, pieces)) => {
+                assert!(plain, "{bytes:?} streamed but read as {:?}", d.encoding);
+                assert_eq!(lines, d.text.split('\n').collect::<Vec<_>>(), "{bytes:?}");
+                assert_eq!(
+                    pieces,
+                    bytes
+                        .split(|&b| b == b'\n')
+                        .map(<[u8]>::to_vec)
+                        .collect::<Vec<_>>()
+                );
+            }
+            None => assert!(!plain, "{bytes:?} is plain UTF-8 but was not streamed"),
+        }
+    }
+
+    #[test]
+    fn streamed_lines_are_the_decoded_lines() {
+        for b in [
+            &b""[..],
+            b"\n",
+            b"a",
+            b"a\nb\n",
+            b"a\r\nb\r\n",
+            b"a\rb\rc",
+            b"a\r\r\nb\r",
+            b"\r",
+            b"\xEF\xBB\xBF",
+            b"\xEF\xBB\xBFdn: x\r\n",
+            b"\xEF\xBB\xBF\xEF\xBB\xBFdn: x\n",
+            b"\xEF\xBB\xBF\xEF\xBB\xBF\xEF\xBB\xBFx",
+            b"M\xfcller\n",
+            b"\xEF\xBB\xBFM\xfcller\n",
+            b"\xFF\xFEa\x00\n\x00",
+            b"a\x00b\x00c\x00d\x00",
+            "Müller — ok\r\n".as_bytes(),
+        ] {
+            stream_matches_read_file(b);
+        }
+        // Invalid UTF-8 far past the first block, and UTF-16 detection on the first bytes.
+        let mut late = "dn: x\n".repeat(20_000).into_bytes();
+        late.extend_from_slice(b"\xff\n");
+        stream_matches_read_file(&late);
+        let mut utf16ish = "a\0".repeat(300).into_bytes();
+        utf16ish.extend_from_slice(&"dn: x\n".repeat(100).into_bytes());
+        stream_matches_read_file(&utf16ish);
+    }
+
+    #[test]
+    fn streams_refuse_what_read_file_refuses() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = stream_utf8_lines::<()>(dir.path(), |_| {}, |_| Ok(())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            read_file(dir.path()).unwrap_err().to_string()
+        );
+        // A handler's error stops the stream.
+        let path = dir.path().join("f");
+        std::fs::write(&path, "a\nb\nc\n").unwrap();
+        let mut seen = Vec::new();
+        let r = stream_utf8_lines(
+            &path,
+            |_| {},
+            |l| {
+                seen.push(l.to_string());
+                if l == "b" { Err("stop") } else { Ok(()) }
+            },
+        )
+        .unwrap();
+        assert_eq!(r, Streamed::Done(Err("stop")));
+        assert_eq!(seen, ["a", "b"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_stream_as_they_decode(parts in proptest::collection::vec(proptest::prop_oneof![
+            proptest::strategy::Just(&b"dn: a"[..]), proptest::strategy::Just(&b"\r"[..]),
+            proptest::strategy::Just(&b"\n"[..]), proptest::strategy::Just(&b"\r\n"[..]),
+            proptest::strategy::Just(&b"\xEF\xBB\xBF"[..]), proptest::strategy::Just("é€".as_bytes()),
+            proptest::strategy::Just(&b"\xff"[..]), proptest::strategy::Just(&b"\x00"[..]),
+            proptest::strategy::Just(&b"\xFF\xFE"[..]), proptest::strategy::Just(&b" x"[..]),
+        ], 0..30)) {
+            stream_matches_read_file(&parts.concat());
+        }
     }
 }

@@ -319,10 +319,10 @@ fn ad_exports_become_ldif_entries_the_snapshot_understands() {
             "{rel}: {}",
             ev.recognized_as
         );
-        entries.extend(ev.ad_entries);
+        entries.extend(ev.ad_entries.iter());
     }
     for rel in ["ad-domain.json", "recycle-bin-feature.json"] {
-        entries.extend(one(rel).ad_entries);
+        entries.extend(one(rel).ad_entries.iter());
     }
     let snap = gwb::ad::AdSnapshot::from_entries(&entries).expect("entries parse");
     assert_eq!(snap.domain_functional_level, Some(7));
@@ -393,18 +393,18 @@ fn ad_exports_become_ldif_entries_the_snapshot_understands() {
             .iter()
             .any(|q| q.place.contains("AddedProperties"))
     );
-    let e = &raw.ad_entries[0];
+    let e = &raw.ad_entries.get(0).expect("an entry");
     assert_eq!(e.text("groupType"), Some("8"));
 
     // PowerShell 7 JSON: enums as numbers, the SID as an object, members as a list.
     let ev = one("ou-groups.ps7.json");
-    let e = &ev.ad_entries[0];
+    let e = &ev.ad_entries.get(0).expect("an entry");
     assert_eq!(e.text("groupType"), Some("8"));
     assert_eq!(
         e.texts("member"),
         ["CN=Ana Müller,OU=Users,DC=contoso,DC=com"]
     );
-    let snap = gwb::ad::AdSnapshot::from_entries(&ev.ad_entries).expect("parse");
+    let snap = gwb::ad::AdSnapshot::from_entry_list(&ev.ad_entries).expect("parse");
     assert_eq!(
         snap.objects[0].sid.as_deref(),
         Some("S-1-5-21-1004336348-1177238915-682003330-3101")
@@ -418,6 +418,11 @@ fn get_adgroup_clixml_matches_the_csv_and_json_exports() {
     assert!(clixml.quality.is_empty(), "{:?}", clixml.quality);
     let csv = one("ou-groups.csv");
     let json = one("ou-groups.ps7.json");
+    let (clixml, csv, json) = (
+        clixml.ad_entries.to_vec(),
+        csv.ad_entries.to_vec(),
+        json.ad_entries.to_vec(),
+    );
     for name in [
         "objectClass",
         "groupType",
@@ -426,11 +431,11 @@ fn get_adgroup_clixml_matches_the_csv_and_json_exports() {
         "sAMAccountName",
         "adminDescription",
     ] {
-        let c: Vec<&[u8]> = clixml.ad_entries[0].values(name).collect();
-        let v: Vec<&[u8]> = csv.ad_entries[0].values(name).collect();
+        let c: Vec<&[u8]> = clixml[0].values(name).collect();
+        let v: Vec<&[u8]> = csv[0].values(name).collect();
         assert_eq!(c, v, "{name} from CLIXML vs CSV");
     }
-    let members = clixml.ad_entries[0].texts("member");
+    let members = clixml[0].texts("member");
     assert_eq!(
         members,
         [
@@ -438,9 +443,9 @@ fn get_adgroup_clixml_matches_the_csv_and_json_exports() {
             "CN=Bob_x,OU=Users,DC=contoso,DC=com"
         ]
     );
-    assert_eq!(json.ad_entries[0].texts("member")[0], members[0]);
-    assert_eq!(clixml.ad_entries[1].text("groupType"), Some("-2147483640"));
-    assert!(clixml.ad_entries[1].texts("member").is_empty());
+    assert_eq!(json[0].texts("member")[0], members[0]);
+    assert_eq!(clixml[1].text("groupType"), Some("-2147483640"));
+    assert!(clixml[1].texts("member").is_empty());
 }
 
 #[test]

@@ -76,6 +76,211 @@ impl Entry {
     }
 }
 
+/// A list of entries kept compactly (what the PowerShell readers recognise, possibly
+/// hundreds of thousands of rows): every entry's DN, line, attributes and values back to
+/// back in one byte buffer, and each distinct attribute description stored once for the
+/// list. About the size of the entries' text, where an [`Entry`] costs an allocation per
+/// attribute name and per value (about 1 KB for an Export-Csv group row). Entries come back
+/// out as [`Entry`] values, one at a time, exactly as they were pushed.
+#[derive(Clone, Default)]
+pub struct Entries {
+    /// Every entry encoded (see [`Entries::push`]), one after the other.
+    bytes: Vec<u8>,
+    /// Where each entry starts in `bytes`.
+    starts: Vec<usize>,
+    /// Attribute descriptions as written (exact spelling), each once, by number.
+    names: Vec<String>,
+    /// The number of each description in `names`.
+    name_index: std::collections::HashMap<String, usize>,
+}
+
+impl Entries {
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// Append one entry. Encoding: DN (length, bytes), line, attribute count, then per
+    /// attribute its name's number and value count, then per value its length and bytes;
+    /// every number a LEB128 varint.
+    pub fn push(&mut self, e: &Entry) {
+        self.starts.push(self.bytes.len());
+        put_bytes(&mut self.bytes, e.dn.as_bytes());
+        put_varint(&mut self.bytes, e.line);
+        put_varint(&mut self.bytes, e.attrs.len());
+        for (name, vals) in &e.attrs {
+            let n = match self.name_index.get(name.as_str()) {
+                Some(&n) => n,
+                None => {
+                    let n = self.names.len();
+                    self.names.push(name.clone());
+                    self.name_index.insert(name.clone(), n);
+                    n
+                }
+            };
+            put_varint(&mut self.bytes, n);
+            put_varint(&mut self.bytes, vals.len());
+            for v in vals {
+                put_bytes(&mut self.bytes, v);
+            }
+        }
+    }
+
+    /// Append every entry of `more` after these.
+    pub fn extend(&mut self, more: Entries) {
+        if self.is_empty() {
+            *self = more;
+        } else {
+            more.iter().for_each(|e| self.push(&e));
+        }
+    }
+
+    /// Give back the buffers' spare capacity (a list that is complete and kept).
+    pub fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
+        self.starts.shrink_to_fit();
+        self.names.shrink_to_fit();
+    }
+
+    /// The entry at `i`, as it was pushed.
+    pub fn get(&self, i: usize) -> Option<Entry> {
+        let start = *self.starts.get(i)?;
+        let mut r = Reader {
+            bytes: self.bytes.get(start..).unwrap_or_default(),
+        };
+        let dn = String::from_utf8_lossy(r.bytes_field()).into_owned();
+        let line = r.varint();
+        let n_attrs = r.varint();
+        let mut attrs = Vec::with_capacity(n_attrs.min(r.bytes.len()));
+        for _ in 0..n_attrs {
+            let name = self.names.get(r.varint()).cloned().unwrap_or_default();
+            let n_vals = r.varint();
+            let mut vals = Vec::with_capacity(n_vals.min(r.bytes.len()));
+            for _ in 0..n_vals {
+                vals.push(r.bytes_field().to_vec());
+            }
+            attrs.push((name, vals));
+        }
+        Some(Entry { dn, line, attrs })
+    }
+
+    /// The DN of the entry at `i`, without decoding the rest.
+    pub fn dn(&self, i: usize) -> Option<std::borrow::Cow<'_, str>> {
+        let start = *self.starts.get(i)?;
+        let mut r = Reader {
+            bytes: self.bytes.get(start..).unwrap_or_default(),
+        };
+        Some(String::from_utf8_lossy(r.bytes_field()))
+    }
+
+    /// Every entry in order, each decoded when it is reached.
+    pub fn iter(&self) -> impl Iterator<Item = Entry> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// Every entry's DN in order.
+    pub fn dns(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> + '_ {
+        (0..self.len()).filter_map(|i| self.dn(i))
+    }
+
+    pub fn to_vec(&self) -> Vec<Entry> {
+        self.iter().collect()
+    }
+}
+
+/// Where recognised entries are gathered: a compact [`Entries`] (a snapshot loaded from
+/// files) or a `Vec<Entry>` (next to entries LDAP answered).
+pub trait EntrySink {
+    fn append_entries(&mut self, more: Entries);
+}
+
+impl EntrySink for Entries {
+    fn append_entries(&mut self, more: Entries) {
+        self.extend(more);
+    }
+}
+
+impl EntrySink for Vec<Entry> {
+    fn append_entries(&mut self, more: Entries) {
+        self.extend(more.iter());
+    }
+}
+
+impl From<Vec<Entry>> for Entries {
+    fn from(v: Vec<Entry>) -> Entries {
+        v.into_iter().collect()
+    }
+}
+
+impl FromIterator<Entry> for Entries {
+    fn from_iter<I: IntoIterator<Item = Entry>>(iter: I) -> Entries {
+        let mut out = Entries::default();
+        iter.into_iter().for_each(|e| out.push(&e));
+        out
+    }
+}
+
+impl std::fmt::Debug for Entries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Entries {
+    fn eq(&self, other: &Entries) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Entries {}
+
+fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_varint(out, b.len());
+    out.extend_from_slice(b);
+}
+
+/// Reads what [`Entries::push`] wrote. Total: past the end it reads zeros and empty
+/// fields (which a buffer it wrote never reaches).
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn varint(&mut self) -> usize {
+        let mut n = 0usize;
+        let mut shift = 0u32;
+        while let Some((&b, rest)) = self.bytes.split_first() {
+            self.bytes = rest;
+            if shift < usize::BITS {
+                n |= usize::from(b & 0x7f) << shift;
+            }
+            shift += 7;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        n
+    }
+
+    fn bytes_field(&mut self) -> &'a [u8] {
+        let len = self.varint().min(self.bytes.len());
+        let (field, rest) = self.bytes.split_at(len);
+        self.bytes = rest;
+        field
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {message}")]
 pub struct LdifError {
@@ -111,35 +316,120 @@ pub fn parse_each(
     text: &str,
     mut f: impl FnMut(Entry) -> Result<(), LdifError>,
 ) -> Result<(), LdifError> {
-    let mut p = Parser::default();
-    // The logical line being assembled: its first line number and text.
-    let mut pending: Option<(usize, std::borrow::Cow<'_, str>)> = None;
-    for (idx, raw) in text.split('\n').enumerate() {
-        let lineno = idx + 1;
+    let mut u = Unfolder::default();
+    for raw in text.split('\n') {
+        u.line(raw, &mut f)?;
+    }
+    u.finish(&mut f)
+}
+
+/// [`parse_each`] of an LDIF file, read in a stream when it is plain UTF-8 (as ad.ldif
+/// from ldapsearch is): the same entries and errors as `parse_each` of
+/// `read_file(path)?.text`, without the file's text in memory. `reserve` is first given
+/// the number of records (at most 2^20: a hint, so that what the entries are folded into
+/// is sized once). `Ok(Err(..))` is the first error from the text or from `f`.
+pub fn parse_file_each<S>(
+    path: &std::path::Path,
+    state: &mut S,
+    reserve: impl FnOnce(&mut S, usize),
+    mut f: impl FnMut(&mut S, Entry) -> Result<(), LdifError>,
+) -> Result<Result<(), LdifError>, crate::error::InputError> {
+    // Records: "dn:" after a line end (LF, CRLF or a lone CR), plus one, as
+    // `text.matches("\ndn:").count() + 1` of the decoded text.
+    let records = std::cell::Cell::new(1usize);
+    let first = std::cell::Cell::new(true);
+    let scan = |raw: &[u8]| {
+        let mut n = raw.windows(4).filter(|w| *w == b"\rdn:").count();
+        if !first.replace(false) && raw.starts_with(b"dn:") {
+            n += 1;
+        }
+        records.set(records.get().saturating_add(n));
+    };
+    const MOST_RESERVED: usize = 1 << 20;
+    let mut reserve = Some(reserve);
+    let mut u = Unfolder::default();
+    let streamed = crate::text::stream_utf8_lines(path, scan, |raw| {
+        if let Some(r) = reserve.take() {
+            r(state, records.get().min(MOST_RESERVED));
+        }
+        u.line(raw, &mut |e| f(state, e))
+    })?;
+    Ok(match streamed {
+        crate::text::Streamed::Done(r) => r.and_then(|()| u.finish(&mut |e| f(state, e))),
+        crate::text::Streamed::NotPlainUtf8 => {
+            let decoded = crate::text::read_file(path)?;
+            if let Some(r) = reserve.take() {
+                r(
+                    state,
+                    (decoded.text.matches("\ndn:").count() + 1).min(MOST_RESERVED),
+                );
+            }
+            parse_each(&decoded.text, |e| f(state, e))
+        }
+    })
+}
+
+/// Logical LDIF lines from physical ones: continuation lines (a leading space) unfolded
+/// into the line they continue, one record line at a time.
+#[derive(Default)]
+struct Unfolder {
+    p: Parser,
+    /// Line number of the physical lines seen so far.
+    lineno: usize,
+    /// First line number of the logical line being assembled, and its text in `buf`.
+    pending: Option<usize>,
+    buf: String,
+}
+
+impl Unfolder {
+    fn line(
+        &mut self,
+        raw: &str,
+        f: &mut impl FnMut(Entry) -> Result<(), LdifError>,
+    ) -> Result<(), LdifError> {
+        self.lineno += 1;
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
         if let Some(cont) = raw.strip_prefix(' ') {
-            match pending.as_mut() {
-                Some((_, last)) if !last.is_empty() => last.to_mut().push_str(cont),
-                _ => return Err(err(lineno, "continuation line without a line to continue")),
+            match self.pending {
+                Some(_) if !self.buf.is_empty() => self.buf.push_str(cont),
+                _ => {
+                    return Err(err(
+                        self.lineno,
+                        "continuation line without a line to continue",
+                    ));
+                }
             }
-            continue;
+            return Ok(());
         }
-        if let Some((n, line)) = pending.take()
-            && let Some(e) = p.line(n, &line)?
+        self.flush(f)?;
+        self.pending = Some(self.lineno);
+        self.buf.clear();
+        self.buf.push_str(raw);
+        Ok(())
+    }
+
+    fn flush(
+        &mut self,
+        f: &mut impl FnMut(Entry) -> Result<(), LdifError>,
+    ) -> Result<(), LdifError> {
+        if let Some(n) = self.pending.take()
+            && let Some(e) = self.p.line(n, &self.buf)?
         {
             f(e)?;
         }
-        pending = Some((lineno, std::borrow::Cow::Borrowed(raw)));
+        Ok(())
     }
-    if let Some((n, line)) = pending.take()
-        && let Some(e) = p.line(n, &line)?
-    {
-        f(e)?;
+
+    fn finish(
+        mut self,
+        f: &mut impl FnMut(Entry) -> Result<(), LdifError>,
+    ) -> Result<(), LdifError> {
+        self.flush(f)?;
+        if let Some(e) = self.p.finish() {
+            f(e)?;
+        }
+        Ok(())
     }
-    if let Some(e) = p.finish() {
-        f(e)?;
-    }
-    Ok(())
 }
 
 #[derive(Default)]
@@ -430,6 +720,119 @@ mod tests {
     }
 
     #[test]
+    fn compact_entries_hold_parsed_ldif_as_parsed() {
+        let text = "dn: CN=Alice,OU=People,DC=lab\nobjectClass: top\nobjectClass: user\nobjectGUID:: IjJcOmXEwEiVuOkwV4aicQ==\ndescription: a long\n  folded value\nmember;range=0-1: CN=x\n\ndn:: Q049TcO8bGxlcixEQz1sYWI=\ncn: M\nCN: N\n";
+        let es = parse(text).unwrap();
+        let packed: Entries = es.iter().cloned().collect();
+        assert_eq!(packed.to_vec(), es);
+        assert_eq!(packed.get(1).map(|e| e.line), Some(9));
+        assert_eq!(packed.get(2), None);
+        assert_eq!(packed.dn(1).as_deref(), Some("CN=Müller,DC=lab"));
+        assert_eq!(
+            packed.get(0).unwrap().text("description"),
+            Some("a long folded value")
+        );
+        // Each distinct spelling is stored once for the list.
+        assert_eq!(
+            packed.names,
+            [
+                "objectClass",
+                "objectGUID",
+                "description",
+                "member;range=0-1",
+                "cn"
+            ]
+        );
+        // Smaller than the entries: no allocation per name or value.
+        assert!(packed.bytes.len() < 200, "{}", packed.bytes.len());
+        let whole = crate::ad::AdSnapshot::from_entries(&es).unwrap();
+        let from_packed = crate::ad::AdSnapshot::from_entry_list(&packed).unwrap();
+        assert_eq!(
+            format!("{:?}", from_packed.objects),
+            format!("{:?}", whole.objects)
+        );
+        let mut split = crate::ad::AdSnapshot::from_entries(&es[..1]).unwrap();
+        split
+            .add_entry_list(&es[1..].iter().cloned().collect())
+            .unwrap();
+        assert_eq!(
+            format!("{:?}", split.objects),
+            format!("{:?}", whole.objects)
+        );
+    }
+
+    /// `parse_file_each` of a file against `parse_each` of what `read_file` decodes.
+    pub(super) fn same_from_file(bytes: &[u8]) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ad.ldif");
+        std::fs::write(&path, bytes).unwrap();
+        let text = crate::text::read_file(&path).unwrap().text;
+        let mut want = Vec::new();
+        let want_r = parse_each(&text, |e| {
+            want.push(e);
+            Ok(())
+        });
+        let mut got: (Option<usize>, Vec<Entry>) = (None, Vec::new());
+        let got_r = parse_file_each(
+            &path,
+            &mut got,
+            |s, n| s.0 = Some(n),
+            |s, e| {
+                s.1.push(e);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(got_r, want_r, "{bytes:?}");
+        assert_eq!(got.1, want, "{bytes:?}");
+        assert_eq!(got.0, Some(text.matches("\ndn:").count() + 1), "{bytes:?}");
+    }
+
+    #[test]
+    fn a_streamed_file_parses_as_its_text() {
+        for b in [
+            &b""[..],
+            b"dn: CN=a,DC=lab\ncn: x\n\ndn: CN=b,DC=lab\n",
+            b"dn: CN=a,DC=lab\r\ncn: x\r\n folded\r\n\r\ndn: CN=b\r\n",
+            b"dn: CN=a,DC=lab\rcn: x\r\rdn: CN=b\r",
+            b"\xEF\xBB\xBFdn: CN=a\n",
+            b"dn: CN=M\xfcller\n",
+            b"dn: a\nno colon\n",
+            b" cont\n",
+            b"dn: a\r\n\r\ndn: b\rcn: x\0y\n",
+        ] {
+            same_from_file(b);
+        }
+        // A stop from the callback is the result, with nothing after it handed over.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ad.ldif");
+        std::fs::write(&path, "dn: a\n\ndn: b\n\ndn: c\n").unwrap();
+        let mut seen = Vec::new();
+        let r = parse_file_each(
+            &path,
+            &mut seen,
+            |_, _| {},
+            |s, e| {
+                s.push(e.dn.clone());
+                if e.dn == "b" {
+                    Err(err(e.line, "stop"))
+                } else {
+                    Ok(())
+                }
+            },
+        )
+        .unwrap();
+        assert_eq!(r.unwrap_err().line, 3);
+        assert_eq!(seen, ["a", "b"]);
+        // What read_file refuses is refused the same way.
+        let e = parse_file_each(dir.path(), &mut (), |_, _| {}, |_, _| Ok(())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            crate::text::read_file(dir.path()).unwrap_err().to_string()
+        );
+    }
+
+    #[test]
     fn many_distinct_attribute_names_parse_in_linear_time() {
         // 200,000 names took quadratic time (a linear search per value); now it is a lookup.
         let mut text = String::from("dn: CN=x,DC=lab\n");
@@ -445,6 +848,7 @@ mod tests {
 
 #[cfg(test)]
 mod proptests {
+    use super::tests::same_from_file;
     use super::*;
     use proptest::prelude::*;
 
@@ -459,6 +863,55 @@ mod proptests {
             let text = write(std::slice::from_ref(&e));
             let back = parse(&text).unwrap();
             prop_assert_eq!(&back[0].attrs, &e.attrs);
+        }
+
+        /// A compact list gives back exactly the entries pushed: DN, line, attribute
+        /// spelling and order, values (binary, empty, long), in order; and their DNs alone.
+        #[test]
+        fn compact_entries_give_back_what_was_pushed(
+            entries in proptest::collection::vec((
+                "\\PC{0,40}",
+                any::<usize>(),
+                proptest::collection::vec((
+                    prop_oneof![Just("member".to_string()), Just("Member".to_string()),
+                                Just("objectClass".to_string()), "[a-zA-Z;=-]{1,12}"],
+                    proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..4),
+                ), 0..6),
+            ), 0..8),
+            split in 0usize..8,
+        ) {
+            let entries: Vec<Entry> = entries
+                .into_iter()
+                .map(|(dn, line, attrs)| Entry { dn, line, attrs })
+                .collect();
+            let packed = Entries::from(entries.clone());
+            prop_assert_eq!(packed.len(), entries.len());
+            prop_assert_eq!(&packed.to_vec(), &entries);
+            let dns: Vec<String> = packed.dns().map(|d| d.into_owned()).collect();
+            let want: Vec<String> = entries.iter().map(|e| e.dn.clone()).collect();
+            prop_assert_eq!(dns, want);
+            prop_assert_eq!(format!("{packed:?}"), format!("{entries:?}"));
+            // Gathered in two runs (as evidence files are merged), the same list.
+            let cut = split.min(entries.len());
+            let mut two = Entries::from(entries[..cut].to_vec());
+            two.append_entries(Entries::from(entries[cut..].to_vec()));
+            prop_assert_eq!(&two, &packed);
+            let mut v: Vec<Entry> = entries[..cut].to_vec();
+            v.append_entries(Entries::from(entries[cut..].to_vec()));
+            prop_assert_eq!(&v, &entries);
+        }
+
+        /// A file read in a stream gives the entries, errors and record count of its
+        /// decoded text, whatever its line ends, BOMs or encoding.
+        #[test]
+        fn a_streamed_file_parses_as_its_text(parts in proptest::collection::vec(prop_oneof![
+            Just(&b"dn: CN=a,DC=lab"[..]), Just(&b"dn:: Q049YQ=="[..]), Just(&b"cn: x"[..]),
+            Just(&b"member: CN=b"[..]), Just(&b" folded"[..]), Just(&b"# note"[..]), Just(&b"version: 1"[..]),
+            Just(&b"\n"[..]), Just(&b"\r\n"[..]), Just(&b"\r"[..]), Just(&b"\n\n"[..]),
+            Just(&b"\xEF\xBB\xBF"[..]), Just(&b"\xfc"[..]), Just("é".as_bytes()), Just(&b"bad line"[..]),
+            Just(&b"\x00"[..]), Just(&b"changetype: modify"[..]),
+        ], 0..40)) {
+            same_from_file(&parts.concat());
         }
 
         #[test]

@@ -118,8 +118,71 @@ pub struct AdSnapshot {
     pub ou_probe: HashMap<String, Vec<String>>,
     by_guid: HashMap<Uuid, usize>,
     by_sid: HashMap<String, usize>,
-    by_dn: HashMap<String, usize>,
+    by_dn: DnIndex,
     by_device_id: HashMap<Uuid, usize>,
+}
+
+/// The objects by [`Dn::key`], holding a 64-bit hash of each key rather than a copy of it
+/// (about 100 bytes less per object: 12 MB for 120,000). A hit is checked against the
+/// object's own key, and a key whose hash is already taken by another key is kept in full,
+/// so the answers are those of a map keyed by the key text.
+#[derive(Debug, Clone, Default)]
+struct DnIndex<S = std::collections::hash_map::RandomState> {
+    hasher: S,
+    by_hash: HashMap<u64, usize, std::hash::BuildHasherDefault<HashIsKey>>,
+    /// Keys whose hash another key had first.
+    collided: HashMap<String, usize>,
+}
+
+/// The hasher of keys that are already hashes.
+#[derive(Default)]
+struct HashIsKey(u64);
+
+impl std::hash::Hasher for HashIsKey {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+impl<S: std::hash::BuildHasher> DnIndex<S> {
+    fn reserve(&mut self, n: usize) {
+        self.by_hash.reserve(n);
+    }
+
+    /// Index `idx` under `key` (a later object with the same key takes its place);
+    /// `key_of(i)` is the key of the object at `i`.
+    fn insert(&mut self, key: &str, idx: usize, key_of: impl Fn(usize) -> String) {
+        use std::collections::hash_map::Entry;
+        match self.by_hash.entry(self.hasher.hash_one(key)) {
+            Entry::Vacant(v) => {
+                v.insert(idx);
+            }
+            Entry::Occupied(mut o) => {
+                if key_of(*o.get()) == key {
+                    o.insert(idx);
+                } else {
+                    self.collided.insert(key.to_string(), idx);
+                }
+            }
+        }
+    }
+
+    fn get(&self, key: &str, key_of: impl Fn(usize) -> String) -> Option<usize> {
+        match self.by_hash.get(&self.hasher.hash_one(key)) {
+            Some(&i) if key_of(i) == key => Some(i),
+            _ => self.collided.get(key).copied(),
+        }
+    }
 }
 
 /// Rights of the bind account on the target OU, from constructed attributes.
@@ -159,6 +222,19 @@ impl AdSnapshot {
     /// of all of them in order.
     pub fn add_entries(&mut self, entries: &[Entry]) -> Result<(), ldif::LdifError> {
         entries.iter().try_for_each(|e| self.add_entry(e))
+    }
+
+    /// [`AdSnapshot::from_entries`] of a compact entry list.
+    pub fn from_entry_list(entries: &ldif::Entries) -> Result<AdSnapshot, ldif::LdifError> {
+        let mut snap = AdSnapshot::default();
+        snap.reserve(entries.len());
+        snap.add_entry_list(entries)?;
+        Ok(snap)
+    }
+
+    /// [`AdSnapshot::add_entries`] of a compact entry list (each entry decoded in turn).
+    pub fn add_entry_list(&mut self, entries: &ldif::Entries) -> Result<(), ldif::LdifError> {
+        entries.iter().try_for_each(|e| self.add_entry(&e))
     }
 
     /// Add one entry (a reader can fold entries in as it parses them, never holding them all).
@@ -296,8 +372,12 @@ impl AdSnapshot {
         if let Some(d) = obj.device_id {
             self.by_device_id.insert(d, idx);
         }
-        self.by_dn.insert(obj.dn.key(), idx);
+        let key = obj.dn.key();
         self.objects.push(obj);
+        let objects = &self.objects;
+        self.by_dn.insert(&key, idx, |i| {
+            objects.get(i).map(|o| o.dn.key()).unwrap_or_default()
+        });
     }
 
     pub fn by_guid(&self, g: &Uuid) -> Option<&AdObject> {
@@ -318,7 +398,12 @@ impl AdSnapshot {
     }
     /// [`AdSnapshot::by_dn`] for a key the caller already has ([`Dn::key`]).
     pub fn by_dn_key(&self, key: &str) -> Option<&AdObject> {
-        self.by_dn.get(key).map(|&i| &self.objects[i])
+        let objects = &self.objects;
+        self.by_dn
+            .get(key, |i| {
+                objects.get(i).map(|o| o.dn.key()).unwrap_or_default()
+            })
+            .map(|i| &self.objects[i])
     }
     pub fn by_device_id(&self, g: &Uuid) -> Option<&AdObject> {
         self.by_device_id.get(g).map(|&i| &self.objects[i])
@@ -349,5 +434,50 @@ impl AdSnapshot {
             can_create_groups: classes.iter().any(|c| c.eq_ignore_ascii_case("group")),
             child_classes: classes.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod dn_index_tests {
+    use super::*;
+
+    /// Every key hashes alike: each key after the first goes the collision way.
+    #[derive(Default)]
+    struct Same;
+
+    impl std::hash::Hasher for Same {
+        fn finish(&self) -> u64 {
+            7
+        }
+
+        fn write(&mut self, _: &[u8]) {}
+    }
+
+    fn answers<S: std::hash::BuildHasher>(mut ix: DnIndex<S>) {
+        // Keys by position, with repeats: a later object with the same key wins.
+        let keys = ["cn=a", "cn=b", "cn=a", "cn=c", "cn=b", "", "cn=c"];
+        let key_of = |i: usize| keys[i].to_string();
+        let mut want: HashMap<&str, usize> = HashMap::new();
+        for (i, k) in keys.iter().enumerate() {
+            ix.insert(k, i, key_of);
+            want.insert(k, i);
+            for probe in ["cn=a", "cn=b", "cn=c", "", "cn=d"] {
+                assert_eq!(
+                    ix.get(probe, key_of),
+                    want.get(probe).copied(),
+                    "{probe} after {i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_dn_index_answers_as_a_map_of_keys() {
+        answers(DnIndex::<std::collections::hash_map::RandomState>::default());
+        answers(DnIndex {
+            hasher: std::hash::BuildHasherDefault::<Same>::default(),
+            by_hash: HashMap::default(),
+            collided: HashMap::new(),
+        });
     }
 }

@@ -133,7 +133,7 @@ pub struct Evidence {
     /// Tenant sections this file provides (others stay `None`).
     pub tenant: TenantDoc,
     /// AD objects this file provides, as LDIF-shaped entries.
-    pub ad_entries: Vec<ldif::Entry>,
+    pub ad_entries: ldif::Entries,
     pub quality: Vec<DataQuality>,
 }
 
@@ -274,12 +274,11 @@ fn validate_tenant(path: &Path, doc: &TenantDoc) -> Result<(), InputError> {
 /// Read `ad.ldif` into an [`AdSnapshot`], each entry folded in as it is parsed (the
 /// entries are never all held).
 pub fn load_ldif_snapshot(path: &Path) -> Result<AdSnapshot, InputError> {
-    let decoded = crate::text::read_file(path)?;
     let mut snap = AdSnapshot::default();
-    // One object per record: sized once rather than doubled (up to a million records, so a
-    // hostile file of bare "dn:" lines reserves no more than that before it is refused).
-    snap.reserve((decoded.text.matches("\ndn:").count() + 1).min(1 << 20));
-    ldif::parse_each(&decoded.text, |e| snap.add_entry(&e))
+    // Read in a stream (the text is never held whole), one object per record: sized once
+    // rather than doubled (up to a million records, so a hostile file of bare "dn:" lines
+    // reserves no more than that before it is refused).
+    ldif::parse_file_each(path, &mut snap, AdSnapshot::reserve, |s, e| s.add_entry(&e))?
         .map_err(|e| InputError::new(path, format!("line {}", e.line), e.message))?;
     Ok(snap)
 }
@@ -297,7 +296,7 @@ pub fn load_ldif(path: &Path) -> Result<(Vec<ldif::Entry>, AdSnapshot), InputErr
 }
 
 /// Fold one file's evidence into the snapshot: tenant sections fill gaps, AD entries add.
-pub fn merge_evidence(snap: &mut Snapshot, ad_entries: &mut Vec<ldif::Entry>, ev: Evidence) {
+pub fn merge_evidence(snap: &mut Snapshot, ad_entries: &mut impl ldif::EntrySink, ev: Evidence) {
     let t = ev.tenant;
     macro_rules! fill {
         ($field:ident) => {
@@ -324,6 +323,6 @@ pub fn merge_evidence(snap: &mut Snapshot, ad_entries: &mut Vec<ldif::Entry>, ev
         }
     }
     snap.connect.merge(ev.connect);
-    ad_entries.extend(ev.ad_entries);
+    ad_entries.append_entries(ev.ad_entries);
     snap.quality.extend(ev.quality);
 }

@@ -46,6 +46,18 @@ pub fn looks_like(text: &str) -> bool {
 
 /// Parse a CLIXML document (or a `#< CLIXML` stream of several `<Objs>` roots).
 pub fn parse(file: &Path, text: &str) -> Result<Document, InputError> {
+    let mut values = Vec::new();
+    let notes = parse_each(file, text, |v| values.push(v))?;
+    Ok(Document { values, notes })
+}
+
+/// [`parse`], handing each top-level value to `f` as soon as it is complete (so a caller
+/// that converts values never holds them all); gives the notes. Stops at the first error.
+pub fn parse_each(
+    file: &Path,
+    text: &str,
+    mut f: impl FnMut(PsValue),
+) -> Result<Vec<(String, String)>, InputError> {
     let mut body = text.trim_start_matches('\u{feff}');
     if let Some(rest) = body.trim_start().strip_prefix("#< CLIXML") {
         body = rest;
@@ -62,11 +74,8 @@ pub fn parse(file: &Path, text: &str) -> Result<Document, InputError> {
         notes: Vec::new(),
         pending: None,
     };
-    let values = p.document()?;
-    Ok(Document {
-        values,
-        notes: p.notes,
-    })
+    p.document(&mut f)?;
+    Ok(p.notes)
 }
 
 /// A CLIXML document in JSON terms.
@@ -97,6 +106,36 @@ pub fn parse_json(file: &Path, text: &str) -> Result<JsonDocument, InputError> {
         values,
         type_names: types,
         notes: doc.notes,
+    })
+}
+
+/// A CLIXML document as a compact [`Tree`](super::tree::Tree) of JSON records.
+#[derive(Debug, Clone, Default)]
+pub struct TreeDocument {
+    pub tree: super::tree::Tree,
+    /// Type names of each top-level value (empty for primitives).
+    pub type_names: Vec<Vec<String>>,
+    pub notes: Vec<(String, String)>,
+}
+
+/// [`parse_json`] into a tree: each top-level value is converted as soon as it is read and
+/// then freed, so the document's values are never held whole.
+pub fn parse_tree(file: &Path, text: &str) -> Result<TreeDocument, InputError> {
+    let mut tree = super::tree::Tree::default();
+    let mut type_names = Vec::new();
+    let notes = parse_each(file, text, |v| {
+        type_names.push(match &v {
+            PsValue::Object(o) => o.type_names.clone(),
+            _ => Vec::new(),
+        });
+        tree.push_value(v.to_json());
+    })?;
+    tree.shrink_to_fit();
+    type_names.shrink_to_fit();
+    Ok(TreeDocument {
+        tree,
+        type_names,
+        notes,
     })
 }
 
@@ -230,8 +269,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn document(&mut self) -> Result<Vec<PsValue>, InputError> {
-        let mut values = Vec::new();
+    fn document(&mut self, f: &mut impl FnMut(PsValue)) -> Result<(), InputError> {
         let mut roots = 0usize;
         loop {
             match self.next_tag()? {
@@ -242,8 +280,8 @@ impl<'a> Parser<'a> {
                     loop {
                         match self.next_tag()? {
                             Ev::End(n) if n == "Objs" => break,
-                            Ev::Start(n, a) => values.push(self.value(&n, &a, false, 1)?),
-                            Ev::Empty(n, a) => values.push(self.value(&n, &a, true, 1)?),
+                            Ev::Start(n, a) => f(self.value(&n, &a, false, 1)?),
+                            Ev::Empty(n, a) => f(self.value(&n, &a, true, 1)?),
                             Ev::Eof => {
                                 return Err(self.err("file ends inside <Objs> (truncated export?)"));
                             }
@@ -266,7 +304,7 @@ impl<'a> Parser<'a> {
         if roots == 0 {
             return Err(self.err("no <Objs> root element: not a CLIXML document"));
         }
-        Ok(values)
+        Ok(())
     }
 
     /// Text content up to the end of element `name`.

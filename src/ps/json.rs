@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use super::tree::{Node, Tree};
 use crate::bundle::DataQuality;
 use crate::error::InputError;
 
@@ -30,6 +31,82 @@ pub fn parse(file: &Path, text: &str) -> Result<Vec<Value>, InputError> {
         },
         other => vec![other],
     })
+}
+
+/// [`parse`] into a compact [`Tree`]: the same records (dates normalised, wrapped arrays
+/// unwrapped, the same errors), without a `Value` tree of the whole file.
+pub fn parse_tree(file: &Path, text: &str) -> Result<Tree, InputError> {
+    let t = text.trim_start_matches('\u{feff}').trim();
+    let mut tree = Tree::default();
+    if t.is_empty() {
+        return Ok(tree);
+    }
+    let mut root = match tree.parse_node(t) {
+        Ok(n) => n,
+        // The error with its place, as the `Value` reader names it.
+        Err(_) => {
+            let v: Value = crate::bundle::parse_json(file, t)?;
+            tree.node_of(v)
+        }
+    };
+    normalize_node_dates(&tree, &mut root);
+    match root {
+        Node::Null => {}
+        Node::Array(items) => tree.set_records(items.into_vec()),
+        Node::Object(props) if is_wrapped_node(&tree, &props) => {
+            if let Some((_, Node::Array(items))) = props
+                .into_vec()
+                .into_iter()
+                .find(|(k, _)| tree.name(*k) == "value")
+            {
+                tree.set_records(items.into_vec());
+            }
+        }
+        other => tree.push(other),
+    }
+    Ok(tree)
+}
+
+/// [`is_wrapped_array`] of an object node.
+fn is_wrapped_node(tree: &Tree, props: &[(u32, Node)]) -> bool {
+    let value = props.iter().find(|(k, _)| tree.name(*k) == "value");
+    if !matches!(value, Some((_, Node::Array(_)))) {
+        return false;
+    }
+    props.iter().all(|(k, _)| {
+        let k = tree.name(*k);
+        k == "value" || k == "Count" || k.starts_with("@odata.")
+    })
+}
+
+/// [`normalize_dates`] of a node.
+fn normalize_node_dates(tree: &Tree, n: &mut Node) {
+    match n {
+        Node::Str(s) => {
+            if let Some(iso) = ms_date(s) {
+                *s = iso.into_boxed_str();
+            }
+        }
+        Node::Array(items) => items.iter_mut().for_each(|i| normalize_node_dates(tree, i)),
+        Node::Object(props) => {
+            let has = |name: &str| props.iter().any(|(k, _)| tree.name(*k) == name);
+            let date = if props.len() == 3 && has("DisplayHint") && has("DateTime") {
+                match props.iter().find(|(k, _)| tree.name(*k) == "value") {
+                    Some((_, Node::Str(s))) => ms_date(s),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            match date {
+                Some(iso) => *n = Node::Str(iso.into_boxed_str()),
+                None => props
+                    .iter_mut()
+                    .for_each(|(_, v)| normalize_node_dates(tree, v)),
+            }
+        }
+        _ => {}
+    }
 }
 
 fn is_wrapped_array(m: &Map<String, Value>) -> bool {
@@ -138,6 +215,17 @@ pub fn find_lost(records: &[Value], file: &Path, code: &str, limit: usize) -> Ve
     let mut hits = Vec::new();
     for (i, r) in records.iter().enumerate() {
         walk(r, &mut format!("[{i}]"), &mut hits, 0);
+    }
+    lost_notes(hits, file, code, limit)
+}
+
+/// [`find_lost`] over a tree's records (each made into a `Value` in turn).
+pub fn find_lost_tree(tree: &Tree, file: &Path, code: &str, limit: usize) -> Vec<DataQuality> {
+    let mut hits = Vec::new();
+    for i in 0..tree.len() {
+        if let Some(r) = tree.value(i) {
+            walk(&r, &mut format!("[{i}]"), &mut hits, 0);
+        }
     }
     lost_notes(hits, file, code, limit)
 }

@@ -9,6 +9,7 @@ pub mod csv;
 pub mod json;
 pub mod list;
 pub mod recognize;
+pub mod tree;
 pub mod value;
 
 use std::path::{Path, PathBuf};
@@ -41,11 +42,13 @@ pub struct Analysis {
     pub evidence: Evidence,
 }
 
-/// The objects of one file: JSON values, or an Export-Csv table (kept as a table: its rows
-/// become JSON objects only while they are read or printed).
+/// The objects of one file: JSON values, a compact tree of them (JSON and CLIXML exports),
+/// or an Export-Csv table (kept as a table). Tree records and table rows become JSON values
+/// only while they are read or printed.
 #[derive(Debug, Clone)]
 pub enum Objects {
     Values(Vec<Value>),
+    Tree(tree::Tree),
     Table(csv::Table),
 }
 
@@ -53,6 +56,7 @@ impl Objects {
     pub fn len(&self) -> usize {
         match self {
             Objects::Values(v) => v.len(),
+            Objects::Tree(t) => t.len(),
             Objects::Table(t) => t.len(),
         }
     }
@@ -65,6 +69,7 @@ impl Objects {
     pub fn get(&self, i: usize) -> Option<std::borrow::Cow<'_, Value>> {
         match self {
             Objects::Values(v) => v.get(i).map(std::borrow::Cow::Borrowed),
+            Objects::Tree(t) => t.value(i).map(std::borrow::Cow::Owned),
             Objects::Table(t) => {
                 (i < t.len()).then(|| std::borrow::Cow::Owned(Value::Object(t.row_object(i))))
             }
@@ -75,6 +80,7 @@ impl Objects {
     pub fn records(&self) -> recognize::Records<'_> {
         match self {
             Objects::Values(v) => recognize::Records::Values(v),
+            Objects::Tree(t) => recognize::Records::Tree(t),
             Objects::Table(t) => recognize::Records::Table(t),
         }
     }
@@ -84,6 +90,7 @@ impl serde::Serialize for Objects {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Objects::Values(v) => v.serialize(s),
+            Objects::Tree(t) => t.json().serialize(s),
             Objects::Table(t) => t.rows_json().serialize(s),
         }
     }
@@ -488,9 +495,9 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
     let mut type_names = TypeNames::None;
     let records: Objects = match format {
         "clixml" => {
-            let doc = clixml::parse_json(path, &decoded.text)?;
+            let doc = clixml::parse_tree(path, &decoded.text)?;
             type_names = TypeNames::PerObject(doc.type_names);
-            let values = doc.values;
+            let tree = doc.tree;
             for (place, message) in doc.notes {
                 quality.push(DataQuality {
                     code: "clixml".into(),
@@ -499,13 +506,23 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
                     message,
                 });
             }
-            quality.extend(json::find_lost(&values, path, "depth-truncated", MAX_NOTES));
-            Objects::Values(values)
+            quality.extend(json::find_lost_tree(
+                &tree,
+                path,
+                "depth-truncated",
+                MAX_NOTES,
+            ));
+            Objects::Tree(tree)
         }
         "json" => {
-            let values = json::parse(path, &decoded.text)?;
-            quality.extend(json::find_lost(&values, path, "depth-truncated", MAX_NOTES));
-            Objects::Values(values)
+            let tree = json::parse_tree(path, &decoded.text)?;
+            quality.extend(json::find_lost_tree(
+                &tree,
+                path,
+                "depth-truncated",
+                MAX_NOTES,
+            ));
+            Objects::Tree(tree)
         }
         "csv" => {
             let table = csv::parse(path, &decoded.text)?;
@@ -674,14 +691,14 @@ fn evidence_summary(ev: &Evidence) -> Value {
 /// of its AD entries, written from the entries (not copied into a JSON value first).
 pub struct EvidenceSummary<'a> {
     head: Value,
-    ad_entries: &'a [crate::ad::ldif::Entry],
+    ad_entries: &'a crate::ad::ldif::Entries,
 }
 
-struct Dns<'a>(&'a [crate::ad::ldif::Entry]);
+struct Dns<'a>(&'a crate::ad::ldif::Entries);
 
 impl serde::Serialize for Dns<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(|e| e.dn.as_str()))
+        s.collect_seq(self.0.dns())
     }
 }
 
@@ -703,13 +720,13 @@ impl serde::Serialize for EvidenceSummary<'_> {
 
 /// The start of the JSON list of the entries' DNs, as [`cell`] shows it (it never shows
 /// more than 100 characters, so the list is not written out in full).
-fn dns_cell(entries: &[crate::ad::ldif::Entry]) -> String {
+fn dns_cell(entries: &crate::ad::ldif::Entries) -> String {
     let mut s = String::from("[");
-    for (i, e) in entries.iter().enumerate() {
+    for (i, dn) in entries.dns().enumerate() {
         if i > 0 {
             s.push(',');
         }
-        s.push_str(&serde_json::to_string(&e.dn).unwrap_or_default());
+        s.push_str(&serde_json::to_string(&dn).unwrap_or_default());
         if s.chars().count() > 100 {
             return cell_text(s);
         }
@@ -893,18 +910,68 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The records as JSON values and as a compact tree read, note and print the same.
+    fn same_by_tree(f: &Path, values: &[Value], tree: &tree::Tree) {
+        assert_eq!(tree.to_values(), values);
+        assert_eq!(
+            serde_json::to_string_pretty(&tree.json()).ok(),
+            serde_json::to_string_pretty(values).ok()
+        );
+        assert_eq!(
+            format!("{:?}", json::find_lost(values, f, "depth-truncated", 5)),
+            format!("{:?}", json::find_lost_tree(tree, f, "depth-truncated", 5))
+        );
+        let by_value = recognize::recognize(f, values);
+        let by_tree =
+            recognize::recognize_records(f, recognize::Records::Tree(tree), "depth-truncated");
+        assert_eq!(format!("{by_value:?}"), format!("{by_tree:?}"));
+    }
+
+    /// The JSON and CLIXML readers, into values and into a tree, on one text.
+    fn json_and_clixml_by_tree(f: &Path, text: &str) {
+        match (clixml::parse_json(f, text), clixml::parse_tree(f, text)) {
+            (Ok(d), Ok(t)) => {
+                same_by_tree(f, &d.values, &t.tree);
+                assert_eq!(d.type_names, t.type_names);
+                assert_eq!(d.notes, t.notes);
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => panic!("clixml: {:?} vs {:?}", a.map(|_| ()), b.map(|_| ())),
+        }
+        match (json::parse(f, text), json::parse_tree(f, text)) {
+            (Ok(v), Ok(t)) => same_by_tree(f, &v, &t),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => panic!("json: {:?} vs {:?}", a.map(|_| ()), b.map(|_| ())),
+        }
+    }
+
+    #[test]
+    fn fixtures_read_the_same_as_values_and_as_a_tree() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut dirs = vec![root];
+        let mut n = 0;
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if let Ok(decoded) = crate::text::read_file(&p) {
+                    if matches!(sniff(&decoded.text), "json" | "clixml") {
+                        n += 1;
+                    }
+                    json_and_clixml_by_tree(&p, &decoded.text);
+                }
+            }
+        }
+        assert!(n > 20, "{n} JSON and CLIXML fixtures");
+    }
+
     /// Every reader and the recognizers on one decoded text, as `analyze_file` runs them.
     fn run_all(text: &str) {
         let f = Path::new("fuzz");
         let _ = sniff(text);
         let _ = mojibake(text);
-        if let Ok(d) = clixml::parse_json(f, text) {
-            let _ = recognize::recognize(f, &d.values);
-        }
-        if let Ok(v) = json::parse(f, text) {
-            let _ = json::find_lost(&v, f, "depth-truncated", 5);
-            let _ = recognize::recognize(f, &v);
-        }
+        json_and_clixml_by_tree(f, text);
         if let Ok(t) = csv::parse(f, text) {
             // The table and its rows made into values are read the same way.
             let values = t.records();

@@ -70,7 +70,7 @@ pub struct Findings {
     pub recognized_as: String,
     pub connect: ConnectEvidence,
     pub tenant: crate::bundle::TenantDoc,
-    pub ad_entries: Vec<Entry>,
+    pub ad_entries: crate::ad::ldif::Entries,
     pub quality: Vec<DataQuality>,
 }
 
@@ -114,11 +114,18 @@ pub enum Records<'a> {
     /// An Export-Csv table: every row is a record with the header's properties, made into
     /// a JSON object only while a recognizer looks at it.
     Table(&'a Table),
+    /// A compact tree (JSON and CLIXML exports): the records that are objects, each made
+    /// into a JSON object only while a recognizer looks at it.
+    Tree(&'a super::tree::Tree),
 }
 
-/// The object records the recognizers walk: borrowed JSON objects, or a table's rows.
+/// The object records the recognizers walk: borrowed JSON objects, a table's rows, or a
+/// compact tree's object records.
 struct Objects<'a> {
     table: Option<&'a Table>,
+    tree: Option<&'a super::tree::Tree>,
+    /// The tree's records that are objects.
+    tree_objects: Vec<usize>,
     json: Vec<&'a Map<String, Value>>,
 }
 
@@ -127,23 +134,46 @@ impl<'a> Objects<'a> {
         match records {
             Records::Values(v) => Objects {
                 table: None,
+                tree: None,
+                tree_objects: Vec::new(),
                 json: v.iter().filter_map(Value::as_object).collect(),
             },
             Records::Table(t) => Objects {
                 table: Some(t),
+                tree: None,
+                tree_objects: Vec::new(),
+                json: Vec::new(),
+            },
+            Records::Tree(t) => Objects {
+                table: None,
+                tree: Some(t),
+                tree_objects: (t.records().iter().enumerate())
+                    .filter(|(_, n)| matches!(n, super::tree::Node::Object(_)))
+                    .map(|(i, _)| i)
+                    .collect(),
                 json: Vec::new(),
             },
         }
     }
 
     fn len(&self) -> usize {
-        self.table.map_or(self.json.len(), Table::len)
+        match (self.table, self.tree) {
+            (Some(t), _) => t.len(),
+            (None, Some(_)) => self.tree_objects.len(),
+            (None, None) => self.json.len(),
+        }
     }
 
     fn get(&self, i: usize) -> Cow<'a, Map<String, Value>> {
-        match self.table {
-            Some(t) => Cow::Owned(t.row_object(i)),
-            None => Cow::Borrowed(self.json[i]),
+        match (self.table, self.tree) {
+            (Some(t), _) => Cow::Owned(t.row_object(i)),
+            (None, Some(t)) => Cow::Owned(
+                self.tree_objects
+                    .get(i)
+                    .and_then(|&r| t.object(r))
+                    .unwrap_or_default(),
+            ),
+            (None, None) => Cow::Borrowed(self.json[i]),
         }
     }
 
@@ -152,16 +182,24 @@ impl<'a> Objects<'a> {
     }
 
     /// False when no record can have this property (case-insensitive, as [`get`]): a
-    /// table whose header lacks it. Lets a recognizer skip a table it cannot match
-    /// without making every row into an object.
+    /// table whose header lacks it, or a tree where no object at any depth has it. Lets a
+    /// recognizer skip records it cannot match without making each into an object.
     fn may_have(&self, name: &str) -> bool {
-        self.table
-            .is_none_or(|t| t.keys().any(|k| k.eq_ignore_ascii_case(name)))
+        match (self.table, self.tree) {
+            (Some(t), _) => t.keys().any(|k| k.eq_ignore_ascii_case(name)),
+            (None, Some(t)) => t.names().any(|k| k.eq_ignore_ascii_case(name)),
+            (None, None) => true,
+        }
     }
 
-    /// How many of a table's properties match; `None` for JSON records (they differ).
+    /// How many of a table's properties match (for a tree: of the property names of all
+    /// its objects, at least as many as any one record has); `None` for JSON records.
     fn table_keys_matching(&self, pred: impl Fn(&str) -> bool) -> Option<usize> {
-        self.table.map(|t| t.keys().filter(|k| pred(k)).count())
+        match (self.table, self.tree) {
+            (Some(t), _) => Some(t.keys().filter(|k| pred(k)).count()),
+            (None, Some(t)) => Some(t.names().filter(|k| pred(k)).count()),
+            (None, None) => None,
+        }
     }
 }
 
@@ -190,6 +228,7 @@ pub fn recognize_records(file: &Path, records: Records<'_>, lost_code: &'static 
     let no_records = match records {
         Records::Values(v) => v.is_empty(),
         Records::Table(t) => t.is_empty(),
+        Records::Tree(t) => t.is_empty(),
     };
     if no_records {
         cx.note(
@@ -937,8 +976,8 @@ fn ad_name(k: &str) -> String {
 }
 
 /// Get-ADObject / Get-ADGroup records to LDIF-shaped entries.
-fn ad_objects(cx: &mut Ctx<'_>, objects: &Objects<'_>) -> (Vec<Entry>, bool) {
-    let mut entries = Vec::new();
+fn ad_objects(cx: &mut Ctx<'_>, objects: &Objects<'_>) -> (crate::ad::ldif::Entries, bool) {
+    let mut entries = crate::ad::ldif::Entries::default();
     let mut all_groups = true;
     for (i, o) in objects.iter().enumerate() {
         let place = format!("$[{i}]");
@@ -1089,9 +1128,9 @@ fn ad_objects(cx: &mut Ctx<'_>, objects: &Objects<'_>) -> (Vec<Entry>, bool) {
             );
             continue;
         }
-        e.shrink_to_fit();
-        entries.push(e);
+        entries.push(&e);
     }
+    entries.shrink_to_fit();
     let any = !entries.is_empty();
     (entries, all_groups && any)
 }
@@ -1134,7 +1173,7 @@ mod tests {
                         "EnabledScopes": ["CN=Partitions,CN=Configuration,DC=contoso,DC=com", "CN=NTDS Settings,CN=DC1,CN=Servers,CN=Default-First-Site-Name,CN=Sites,CN=Configuration,DC=contoso,DC=com"]});
         let f = recognize(Path::new("ad.json"), &[dom, rb]);
         assert_eq!(f.recognized_as, "Get-ADObject");
-        let snap = crate::ad::AdSnapshot::from_entries(&f.ad_entries).unwrap();
+        let snap = crate::ad::AdSnapshot::from_entry_list(&f.ad_entries).unwrap();
         assert_eq!(snap.domain_functional_level, Some(7));
         assert!(snap.domain.is_some());
         assert_eq!(snap.recycle_bin_enabled, Some(true));
@@ -1142,7 +1181,7 @@ mod tests {
         let lost = json!({"DistinguishedName": "CN=Recycle Bin Feature,CN=Optional Features,CN=Directory Service,CN=Windows NT,CN=Services,CN=Configuration,DC=contoso,DC=com",
                           "ObjectClass": "msDS-OptionalFeature", "EnabledScopes": "Microsoft.ActiveDirectory.Management.ADPropertyValueCollection"});
         let f = recognize(Path::new("rb.csv"), &[lost]);
-        let snap = crate::ad::AdSnapshot::from_entries(&f.ad_entries).unwrap();
+        let snap = crate::ad::AdSnapshot::from_entry_list(&f.ad_entries).unwrap();
         assert_eq!(snap.recycle_bin_enabled, None);
         assert!(f.quality.iter().any(|q| q.code == "lost-data"));
         assert_eq!(domain_mode(&json!("Windows9000Domain")), None);
@@ -1318,7 +1357,7 @@ mod tests {
                          "adminDescription": "Group_0f8e9a1c-1111-4222-8333-944455556666", "PropertyNames": ["x"]});
         let f = recognize(Path::new("g.json"), &[rec]);
         assert_eq!(f.recognized_as, "Get-ADGroup");
-        let e = &f.ad_entries[0];
+        let e = &f.ad_entries.get(0).unwrap();
         assert_eq!(e.texts("objectClass"), ["top", "group"]);
         assert_eq!(e.text("groupType"), Some("-2147483640"));
         assert_eq!(e.text("sAMAccountName"), Some("Sales"));
@@ -1330,7 +1369,7 @@ mod tests {
             Some("S-1-5-21-1-2-3-1105")
         );
         assert!(!e.has("PropertyNames") && !e.has("propertyNames"));
-        let snap = crate::ad::AdSnapshot::from_entries(&f.ad_entries).unwrap();
+        let snap = crate::ad::AdSnapshot::from_entry_list(&f.ad_entries).unwrap();
         assert!(snap.objects[0].cloud_anchor().is_some());
     }
 }
