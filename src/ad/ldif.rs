@@ -3,6 +3,19 @@
 
 use base64::Engine;
 
+/// Whether the attribute description `n` names `name`: the same description, or, for a
+/// name without options, the same attribute with any options (`member;range=0-1499` is a
+/// `member`). Case-insensitive. `with_options` is whether `name` has a `;`.
+fn names_match(n: &str, name: &str, with_options: bool) -> bool {
+    if with_options {
+        return n.eq_ignore_ascii_case(name);
+    }
+    let (n, k) = (n.as_bytes(), name.as_bytes());
+    n.len() >= k.len()
+        && n[..k.len()].eq_ignore_ascii_case(k)
+        && (n.len() == k.len() || n[k.len()] == b';')
+}
+
 /// One LDIF record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Entry {
@@ -24,12 +37,10 @@ impl Entry {
 
     /// All values of an attribute (case-insensitive name, options ignored unless given).
     pub fn values(&self, name: &str) -> impl Iterator<Item = &[u8]> {
+        let with_options = name.contains(';');
         self.attrs
             .iter()
-            .filter(move |(n, _)| {
-                let base = n.split(';').next().unwrap_or(n);
-                base.eq_ignore_ascii_case(name) || n.eq_ignore_ascii_case(name)
-            })
+            .filter(move |(n, _)| names_match(n, name, with_options))
             .flat_map(|(_, v)| v.iter().map(|x| x.as_slice()))
     }
 
@@ -635,6 +646,43 @@ pub fn write(entries: &[Entry]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attribute_names_match_as_the_name_before_its_options() {
+        // The rule as first written: the description before its first `;`, or the whole
+        // description, equal to the name.
+        let old = |n: &str, name: &str| {
+            let base = n.split(';').next().unwrap_or(n);
+            base.eq_ignore_ascii_case(name) || n.eq_ignore_ascii_case(name)
+        };
+        let names = [
+            "member",
+            "MEMBER",
+            "member;range=0-1499",
+            "Member;Range=0-*",
+            "members",
+            "membe",
+            "member;",
+            ";member",
+            "",
+            ";",
+            "memberOf",
+            "member;range=0-1499;x",
+            "mémber",
+            "m",
+            "objectClass",
+            "objectclass;binary",
+        ];
+        for n in names {
+            for name in names {
+                assert_eq!(
+                    names_match(n, name, name.contains(';')),
+                    old(n, name),
+                    "{n:?} {name:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn parses_ldapsearch_output() {

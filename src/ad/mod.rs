@@ -19,6 +19,10 @@ use uuid::Uuid;
 pub use dn::Dn;
 use ldif::Entry;
 
+/// Positions of objects by a key, hashed with a randomly seeded fast hasher (the keys come
+/// from the input, so the seed keeps a crafted file from making them collide).
+type Positions<K> = HashMap<K, usize, foldhash::fast::RandomState>;
+
 /// Attribute on the target OU's entry in ad.ldif that records `--probe-rights` results
 /// (`create=ok`, `modify=denied: …`, `delete=…`). Not an AD attribute: gwb's own.
 pub const RIGHTS_PROBE_ATTR: &str = "x-gwb-rights-probe";
@@ -116,10 +120,10 @@ pub struct AdSnapshot {
     pub ou_child_classes: HashMap<String, Vec<String>>,
     /// `--probe-rights` results per OU, keyed by DN key.
     pub ou_probe: HashMap<String, Vec<String>>,
-    by_guid: HashMap<Uuid, usize>,
-    by_sid: HashMap<String, usize>,
+    by_guid: Positions<Uuid>,
+    by_sid: Positions<String>,
     by_dn: DnIndex,
-    by_device_id: HashMap<Uuid, usize>,
+    by_device_id: Positions<Uuid>,
 }
 
 /// The objects by [`Dn::key`], holding a 64-bit hash of each key rather than a copy of it
@@ -197,11 +201,6 @@ fn int(e: &Entry, name: &str) -> Option<i64> {
     e.text(name).and_then(|s| s.trim().parse().ok())
 }
 
-fn has_class(e: &Entry, class: &str) -> bool {
-    e.values("objectClass")
-        .any(|v| v.eq_ignore_ascii_case(class.as_bytes()))
-}
-
 impl AdSnapshot {
     /// Build from LDIF entries. Entries with unparseable DNs are an error naming the line.
     pub fn from_entries(entries: &[Entry]) -> Result<AdSnapshot, ldif::LdifError> {
@@ -241,22 +240,29 @@ impl AdSnapshot {
     pub fn add_entry(&mut self, e: &Entry) -> Result<(), ldif::LdifError> {
         let snap = self;
         {
+            // The object classes, looked up once (each is tested below).
+            let classes: Vec<&[u8]> = e.values("objectClass").collect();
+            let is = |class: &str| {
+                classes
+                    .iter()
+                    .any(|v| v.eq_ignore_ascii_case(class.as_bytes()))
+            };
             let dn = Dn::parse(&e.dn).map_err(|d| ldif::LdifError {
                 line: e.line,
                 message: format!("dn {:?}: {d}", e.dn),
             })?;
             let lower_dn = dn.key();
-            if has_class(e, "domainDNS") {
+            if is("domainDNS") {
                 snap.domain = Some(dn.clone());
                 snap.domain_functional_level = int(e, "msDS-Behavior-Version");
             }
-            if has_class(e, "crossRefContainer") {
+            if is("crossRefContainer") {
                 snap.forest_functional_level = int(e, "msDS-Behavior-Version");
             }
-            if has_class(e, "dMD") {
+            if is("dMD") {
                 snap.schema_captured = true;
             }
-            if has_class(e, "attributeSchema") {
+            if is("attributeSchema") {
                 if let Some(n) = e.text("lDAPDisplayName") {
                     snap.schema_attributes.push(n.to_string());
                 }
@@ -267,11 +273,11 @@ impl AdSnapshot {
                     snap.exchange.schema_range_upper = int(e, "rangeUpper");
                 }
             }
-            if has_class(e, "msExchOrganizationContainer") {
+            if is("msExchOrganizationContainer") {
                 snap.exchange.organization_object_version = int(e, "objectVersion");
                 snap.exchange.organization_dn = Some(e.dn.clone());
             }
-            if has_class(e, "msExchSystemObjectsContainer") {
+            if is("msExchSystemObjectsContainer") {
                 snap.exchange.domain_object_version = int(e, "objectVersion");
             }
             if lower_dn.starts_with("cn=recycle bin feature,cn=optional features,") {
@@ -291,11 +297,11 @@ impl AdSnapshot {
                     child_classes.iter().map(|s| s.to_string()).collect(),
                 );
             }
-            let kind = if has_class(e, "computer") {
+            let kind = if is("computer") {
                 AdKind::Computer
-            } else if has_class(e, "user") {
+            } else if is("user") {
                 AdKind::User
-            } else if has_class(e, "group") {
+            } else if is("group") {
                 let gt = int(e, "groupType").unwrap_or(-2147483646) as i32 as u32;
                 let scope = if gt & 0x8 != 0 {
                     GroupScope::Universal
@@ -312,11 +318,11 @@ impl AdSnapshot {
                     scope,
                     security: gt & 0x8000_0000 != 0,
                 }
-            } else if has_class(e, "msDS-Device") {
+            } else if is("msDS-Device") {
                 AdKind::Device
-            } else if has_class(e, "organizationalUnit") {
+            } else if is("organizationalUnit") {
                 AdKind::OrganizationalUnit
-            } else if has_class(e, "container") {
+            } else if is("container") {
                 AdKind::Container
             } else {
                 AdKind::Other
