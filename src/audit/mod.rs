@@ -1043,22 +1043,20 @@ fn apply_waivers(
 
 /// The same finding raised for several targets is reported once, listing the targets.
 fn merge_targets(findings: Vec<Finding>) -> Vec<Finding> {
-    use std::hash::{Hash, Hasher};
     // The same finding raised for several targets: indexed by a hash of everything but the
     // targets, so merging stays linear in the number of findings.
-    fn key(f: &Finding) -> u64 {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (
+    let state = foldhash::fast::RandomState::default();
+    let key = |f: &Finding| -> u64 {
+        use std::hash::BuildHasher;
+        state.hash_one((
             f.code,
             f.severity,
             &f.subject,
             &f.message,
             &f.evidence,
             &f.remediation,
-        )
-            .hash(&mut h);
-        h.finish()
-    }
+        ))
+    };
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
     let mut index: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
     for f in findings {

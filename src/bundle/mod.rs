@@ -204,6 +204,14 @@ fn strip_position(msg: &str) -> String {
 pub fn load_tenant(path: &Path) -> Result<TenantDoc, InputError> {
     let decoded = crate::text::read_file(path)?;
     let doc: TenantDoc = parse_json(path, &decoded.text)?;
+    // The text of a large document (hundreds of MB) is given back on another thread, while
+    // this one goes on to check it.
+    // (A thread that cannot start drops it here.)
+    if decoded.text.len() >= 1 << 24 {
+        let _ = std::thread::Builder::new().spawn(move || drop(decoded));
+    } else {
+        drop(decoded);
+    }
     match doc.format.as_deref() {
         Some(tenant::TENANT_FORMAT) => {}
         Some(other) => {
@@ -230,7 +238,8 @@ pub fn load_tenant(path: &Path) -> Result<TenantDoc, InputError> {
 
 /// Checks serde cannot express: ids are GUIDs, no duplicate groups.
 fn validate_tenant(path: &Path, doc: &TenantDoc) -> Result<(), InputError> {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen: hashbrown::HashSet<String, foldhash::fast::RandomState> =
+        hashbrown::HashSet::default();
     // Members are shared between groups (bundle::tenant): check each distinct one once.
     let mut checked: hashbrown::HashSet<*const tenant::Member, foldhash::fast::RandomState> =
         hashbrown::HashSet::default();

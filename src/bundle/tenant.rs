@@ -331,7 +331,7 @@ fn match_members(
                 }
             }
             Work::End => {
-                INTERNER.with(|cell| cell.borrow_mut().take());
+                let interner = INTERNER.with(|cell| cell.borrow_mut().take());
                 let result = match failed.take() {
                     Some(e) => Err(e),
                     None => Ok(std::mem::take(&mut arrays)),
@@ -339,6 +339,8 @@ fn match_members(
                 if done.send(result).is_err() {
                     return;
                 }
+                // Freed after the reader has its members, while it goes on.
+                drop(interner);
             }
         }
     }
