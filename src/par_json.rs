@@ -96,41 +96,95 @@ struct Rendered {
 }
 
 fn render<T: Serialize>(chunk: &[T], depth: usize) -> Result<Rendered, String> {
-    let pad = "  ".repeat(depth);
     let mut text = Vec::new();
     let mut ends = Vec::with_capacity(chunk.len());
     for item in chunk {
-        let mut w = Deeper {
-            out: &mut text,
-            pad: pad.as_bytes(),
-        };
-        serde_json::to_writer_pretty(&mut w, item).map_err(|e| e.to_string())?;
+        let mut ser = serde_json::Serializer::with_formatter(&mut text, Indented::at(depth));
+        item.serialize(&mut ser).map_err(|e| e.to_string())?;
         ends.push(text.len());
     }
     let text = String::from_utf8(text).map_err(|e| e.to_string())?;
     Ok(Rendered { text, ends })
 }
 
-/// A writer that moves every line after the first `pad` further in. JSON strings escape
-/// their line breaks, so a line break is always the printer's own, and the printer writes
-/// it at the end of a write (`"\n"` or `",\n"`, then the indentation).
-struct Deeper<'a> {
-    out: &'a mut Vec<u8>,
-    pad: &'a [u8],
+/// serde_json's `PrettyFormatter` (two spaces) for a value that sits `depth` levels into the
+/// document: the same bytes, with every line after the first indented `depth` levels more,
+/// and each indentation written at once.
+struct Indented {
+    level: usize,
+    has_value: bool,
 }
 
-impl std::io::Write for Deeper<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.out.extend_from_slice(buf);
-        if buf.last() == Some(&b'\n') {
-            self.out.extend_from_slice(self.pad);
+impl Indented {
+    fn at(depth: usize) -> Indented {
+        Indented {
+            level: depth,
+            has_value: false,
         }
-        Ok(buf.len())
     }
-    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.write(buf).map(|_| ())
+
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W, comma: bool) -> std::io::Result<()> {
+        const SPACES: &[u8; 64] =
+            b"                                                                ";
+        w.write_all(if comma { b",\n" } else { b"\n" })?;
+        let mut n = self.level * 2;
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            w.write_all(&SPACES[..k])?;
+            n -= k;
+        }
+        Ok(())
     }
-    fn flush(&mut self) -> std::io::Result<()> {
+}
+
+impl serde_json::ser::Formatter for Indented {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(w, false)?;
+        }
+        w.write_all(b"]")
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline(w, !first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(w, false)?;
+        }
+        w.write_all(b"}")
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline(w, !first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
         Ok(())
     }
 }
@@ -238,5 +292,32 @@ mod tests {
         assert_eq!(plain["outer"][0]["items"][7]["id"], 7);
         let inside = parallel(|| serde_json::to_value(&d)).expect("value");
         assert_eq!(inside, plain);
+    }
+
+    #[test]
+    fn deep_values_indent_as_serde_json_does() {
+        #[derive(Serialize)]
+        struct Deep {
+            #[serde(serialize_with = "seq::<2, _, _>")]
+            deep: Vec<serde_json::Value>,
+        }
+        // Nested 40 levels, deeper than one run of spaces (64 bytes).
+        let one = |i: usize| {
+            let mut v = serde_json::json!({ "leaf": i, "empty": [], "obj": {} });
+            for k in 0..40 {
+                v = if k % 2 == 0 {
+                    serde_json::json!([v, k])
+                } else {
+                    serde_json::json!({ "k": v })
+                };
+            }
+            v
+        };
+        let d = Deep {
+            deep: (0..2 * CHUNK + 5).map(one).collect(),
+        };
+        let plain = serde_json::to_string_pretty(&d).expect("plain");
+        let rendered = parallel(|| serde_json::to_string_pretty(&d)).expect("parallel");
+        assert_eq!(rendered, plain);
     }
 }
