@@ -12,6 +12,7 @@ pub mod ad;
 pub mod app;
 pub mod apply;
 pub mod audit;
+pub mod background;
 pub mod bundle;
 pub mod cli;
 pub mod collect;

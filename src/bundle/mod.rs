@@ -206,9 +206,8 @@ pub fn load_tenant(path: &Path) -> Result<TenantDoc, InputError> {
     let doc: TenantDoc = parse_json(path, &decoded.text)?;
     // The text of a large document (hundreds of MB) is given back on another thread, while
     // this one goes on to check it.
-    // (A thread that cannot start drops it here.)
     if decoded.text.len() >= 1 << 24 {
-        let _ = std::thread::Builder::new().spawn(move || drop(decoded));
+        crate::background::drop_later(decoded);
     } else {
         drop(decoded);
     }

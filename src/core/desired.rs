@@ -171,20 +171,29 @@ pub fn desired_with(
     overrides: &super::overrides::Overrides,
 ) -> Desired {
     let forecast = super::forecast_with(Target::Gwb, inputs, policy, overrides);
-    let by_id: HashMap<String, &Group> = inputs
-        .tenant
-        .groups
-        .iter()
-        .flatten()
-        .map(|g| (g.id.to_ascii_lowercase(), g))
-        .collect();
+    // Ids are lowercase as Graph writes them: borrowed then, copied only when not.
+    let by_id: hashbrown::HashMap<std::borrow::Cow<str>, &Group, foldhash::fast::RandomState> =
+        inputs
+            .tenant
+            .groups
+            .iter()
+            .flatten()
+            .map(|g| {
+                let id = if g.id.bytes().any(|b| b.is_ascii_uppercase()) {
+                    std::borrow::Cow::Owned(g.id.to_ascii_lowercase())
+                } else {
+                    std::borrow::Cow::Borrowed(g.id.as_str())
+                };
+                (id, g)
+            })
+            .collect();
     let mut groups = HashMap::new();
     for f in forecast
         .groups
         .iter()
         .filter(|f| f.outcome == Outcome::Writeback)
     {
-        let (Some(g), Some(cn), Some(dn)) = (by_id.get(&f.id), &f.cn, &f.dn) else {
+        let (Some(g), Some(cn), Some(dn)) = (by_id.get(f.id.as_str()), &f.cn, &f.dn) else {
             continue;
         };
         let Ok(dn) = Dn::parse(dn) else { continue };

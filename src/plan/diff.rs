@@ -232,6 +232,8 @@ pub fn build_with(
     }
     refusals.extend(takeover_refusal(s, prepared, ou));
     let groups = diff(&desired, ad, &proof, opts);
+    // The desired state of a large tenant is millions of allocations: freed alongside.
+    crate::background::drop_later(desired);
     let unowned = unowned_objects(ad, ou);
     Ok(Plan {
         format: PLAN_FORMAT.to_string(),

@@ -298,6 +298,8 @@ pub fn make_plan_with(
     };
     let plan = build_with(&loaded.snapshot, &prepared, &opts, overrides)?;
     if args.snapshot.is_some() {
+        // The snapshot is not needed past here: freed alongside the rendering.
+        crate::background::drop_later(loaded);
         return Ok(plan);
     }
     // Live Graph: every hard delete needs a GET answering 404.
