@@ -69,12 +69,7 @@ pub fn stream_utf8_lines<E>(
         .read_to_end(&mut head)
         .map_err(|e| input.check.cannot(e))?;
     let bom = head.starts_with(&[0xEF, 0xBB, 0xBF]);
-    let utf8_candidate = bom
-        || (!head.starts_with(&[0xFF, 0xFE])
-            && !head.starts_with(&[0xFE, 0xFF])
-            && !head.starts_with(&[0x00, 0x00, 0xFE, 0xFF])
-            && utf16_without_bom(&head).is_none());
-    if !utf8_candidate {
+    if !utf8_candidate(&head) {
         return Ok(Streamed::NotPlainUtf8);
     }
     let mut reader =
@@ -178,16 +173,21 @@ pub fn server_message(msg: &str) -> String {
     }
 }
 
+/// Whether bytes that begin with `head` are read as UTF-8: a UTF-8 BOM, or no UTF-16/UTF-32 BOM
+/// and no sign of UTF-16 without one (the rest is then UTF-8 or, if invalid, Windows-1252).
+fn utf8_candidate(head: &[u8]) -> bool {
+    head.starts_with(&[0xEF, 0xBB, 0xBF])
+        || (!head.starts_with(&[0xFF, 0xFE])
+            && !head.starts_with(&[0xFE, 0xFF])
+            && !head.starts_with(&[0x00, 0x00, 0xFE, 0xFF])
+            && utf16_without_bom(head).is_none())
+}
+
 /// [`decode`] that reuses the buffer when the bytes are UTF-8 (with or without a BOM): line
 /// ends are normalised in place, so a large file is never copied.
 pub fn decode_owned(bytes: Vec<u8>) -> Decoded {
     let bom = bytes.starts_with(&[0xEF, 0xBB, 0xBF]);
-    let utf8_candidate = bom
-        || (!bytes.starts_with(&[0xFF, 0xFE])
-            && !bytes.starts_with(&[0xFE, 0xFF])
-            && !bytes.starts_with(&[0x00, 0x00, 0xFE, 0xFF])
-            && utf16_without_bom(&bytes).is_none());
-    if utf8_candidate {
+    if utf8_candidate(&bytes) {
         let mut bytes = bytes;
         if bom {
             bytes.drain(..3);

@@ -497,7 +497,6 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
         "clixml" => {
             let doc = clixml::parse_tree(path, &decoded.text)?;
             type_names = TypeNames::PerObject(doc.type_names);
-            let tree = doc.tree;
             for (place, message) in doc.notes {
                 quality.push(DataQuality {
                     code: "clixml".into(),
@@ -506,24 +505,9 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
                     message,
                 });
             }
-            quality.extend(json::find_lost_tree(
-                &tree,
-                path,
-                "depth-truncated",
-                MAX_NOTES,
-            ));
-            Objects::Tree(tree)
+            Objects::Tree(doc.tree)
         }
-        "json" => {
-            let tree = json::parse_tree(path, &decoded.text)?;
-            quality.extend(json::find_lost_tree(
-                &tree,
-                path,
-                "depth-truncated",
-                MAX_NOTES,
-            ));
-            Objects::Tree(tree)
-        }
+        "json" => Objects::Tree(json::parse_tree(path, &decoded.text)?),
         "csv" => {
             let table = csv::parse(path, &decoded.text)?;
             if let Some(t) = &table.type_name {
@@ -550,6 +534,15 @@ pub fn analyze_file(path: &Path) -> Result<Analysis, InputError> {
         }
         _ => Objects::Values(Vec::new()),
     };
+    // Values that an export's -Depth cut off, in a JSON or CLIXML document.
+    if let Objects::Tree(tree) = &records {
+        quality.extend(json::find_lost_tree(
+            tree,
+            path,
+            "depth-truncated",
+            MAX_NOTES,
+        ));
+    }
     // The records hold everything from here on; free the text before recognising.
     let encoding = decoded.encoding;
     drop(decoded);
