@@ -5,7 +5,7 @@ use std::path::Path;
 use gwb::sim::{self, SimConfig, SimServer};
 use serde_json::{Value, json};
 
-use crate::util::{AUDIT_JSON_ARGS, fixture, gwb, json_ok, sim_graph_args};
+use crate::util::{AUDIT_JSON_ARGS, fixture, gwb, json_ok, run_ok, sim_graph_args};
 
 const SECRET: &str = "Zq8~tenant-s3cr3t-never-printed";
 const GROUP_UNIFIED: &str = "62375ab9-6b52-47ed-826b-58e47e0e304b";
@@ -44,37 +44,27 @@ fn json_docs(out: &[u8]) -> Vec<Value> {
 }
 
 fn plan_snapshot(plan: &Path, extra: &[&str]) -> Value {
-    let out = cmd()
-        .args(["tenant", "plan", "--snapshot"])
-        .arg(fixture("contoso"))
-        .args(extra)
-        .arg("--out")
-        .arg(plan)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        cmd()
+            .args(["tenant", "plan", "--snapshot"])
+            .arg(fixture("contoso"))
+            .args(extra)
+            .arg("--out")
+            .arg(plan)
+            .args(["--format", "json"]),
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// `gwb tenant plan` from the simulator's live tenant, saved to `plan`; the plan as printed.
 fn plan_live(s: &SimServer, plan: &Path, extra: &[&str]) -> Value {
-    let out = cmd()
-        .args(["tenant", "plan"])
-        .args(extra)
-        .args(["--format", "json", "--out"])
-        .arg(plan)
-        .args(graph_args(s))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        cmd()
+            .args(["tenant", "plan"])
+            .args(extra)
+            .args(["--format", "json", "--out"])
+            .arg(plan)
+            .args(graph_args(s)),
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -185,16 +175,11 @@ fn contoso_disable_m365_then_collect_and_audit_writes_back_no_m365_group() {
 
     // A following collect + audit sees the writes.
     let bundle = dir.path().join("bundle");
-    let out = cmd()
-        .args(["collect", "--out"])
-        .arg(&bundle)
-        .args(graph_args(&s))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        cmd()
+            .args(["collect", "--out"])
+            .arg(&bundle)
+            .args(graph_args(&s)),
     );
     // The same AD as the plan saw, so both forecasts read the same OU and objects.
     std::fs::copy(fixture("contoso/ad.ldif"), bundle.join("ad.ldif")).unwrap();
@@ -312,31 +297,21 @@ fn group_unified_is_created_with_every_template_default_and_updated_keeping_othe
     }
 
     // Undoing the update restores the admin's values; undoing the creation deletes the setting.
-    let out = cmd()
-        .args(["tenant", "apply", "--undo"])
-        .arg(dir.path().join("update.undo.json"))
-        .args(graph_args(&s))
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        cmd()
+            .args(["tenant", "apply", "--undo"])
+            .arg(dir.path().join("update.undo.json"))
+            .args(graph_args(&s))
+            .args(["--format", "json"]),
     );
     let (_, now) = s.shared.call("GET", &format!("/beta/settings/{sid}"), None);
     assert_eq!(now["values"], json!(custom));
-    let out = cmd()
-        .args(["tenant", "apply", "--undo"])
-        .arg(dir.path().join("create.undo.json"))
-        .args(graph_args(&s))
-        .args(["--format", "json", "--force"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        cmd()
+            .args(["tenant", "apply", "--undo"])
+            .arg(dir.path().join("create.undo.json"))
+            .args(graph_args(&s))
+            .args(["--format", "json", "--force"]),
     );
     let (_, settings) = s.shared.call("GET", "/beta/settings", None);
     assert_eq!(
@@ -463,17 +438,12 @@ fn throttled_and_denied_batch_items_are_reported_and_a_second_apply_converges() 
         Some(json!({"writebackConfiguration": {"isEnabled": true}})),
     );
     assert_eq!(st, 204);
-    let out = cmd()
-        .args(["tenant", "apply", "--undo"])
-        .arg(dir.path().join("plan.undo.json"))
-        .args(graph_args(&s))
-        .args(["--format", "json", "--dry-run"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        cmd()
+            .args(["tenant", "apply", "--undo"])
+            .arg(dir.path().join("plan.undo.json"))
+            .args(graph_args(&s))
+            .args(["--format", "json", "--dry-run"]),
     );
     let docs = json_docs(&out.stdout);
     let refused = docs[0]["refused"].as_array().unwrap();
@@ -566,17 +536,12 @@ fn undo_restores_every_group_and_the_setting_exactly_with_explicit_nulls() {
 
     // --dry-run shows the undo plan and writes nothing.
     let writes_before = s.shared.with_writes(|w| w.applied().len());
-    let out = cmd()
-        .args(["tenant", "apply", "--undo"])
-        .arg(&undo_path)
-        .args(graph_args(&s))
-        .args(["--format", "json", "--dry-run"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        cmd()
+            .args(["tenant", "apply", "--undo"])
+            .arg(&undo_path)
+            .args(graph_args(&s))
+            .args(["--format", "json", "--dry-run"]),
     );
     let docs = json_docs(&out.stdout);
     assert_eq!(
@@ -600,17 +565,12 @@ fn undo_restores_every_group_and_the_setting_exactly_with_explicit_nulls() {
     assert_eq!(docs[1]["dryRun"], true);
     assert_eq!(s.shared.with_writes(|w| w.applied().len()), writes_before);
 
-    let out = cmd()
-        .args(["tenant", "apply", "--undo"])
-        .arg(&undo_path)
-        .args(graph_args(&s))
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        cmd()
+            .args(["tenant", "apply", "--undo"])
+            .arg(&undo_path)
+            .args(graph_args(&s))
+            .args(["--format", "json"]),
     );
     let docs = json_docs(&out.stdout);
     assert_eq!(docs[1]["failed"], 0);

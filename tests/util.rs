@@ -1,5 +1,5 @@
 //! Shared helpers for integration tests: the gwb binary, fixture paths, temp dirs, the
-//! audit report of a bundle, a successful command's JSON, and hand-built plans.
+//! audit report of a bundle, a successful command's output and JSON, and hand-built plans.
 
 #![allow(dead_code)]
 
@@ -23,14 +23,26 @@ pub fn fixture(rel: &str) -> PathBuf {
     repo().join("fixtures").join(rel)
 }
 
-/// The JSON on stdout of a command that must have succeeded (its stderr otherwise).
-pub fn json_ok(out: &std::process::Output) -> Value {
+/// Fail, naming the exit code and stderr, unless the command succeeded.
+fn assert_success(out: &std::process::Output) {
     assert!(
         out.status.success(),
         "exit {:?}: {}",
         out.status.code(),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Run a command that must succeed; its output.
+pub fn run_ok(cmd: &mut assert_cmd::Command) -> std::process::Output {
+    let out = cmd.output().expect("gwb runs");
+    assert_success(&out);
+    out
+}
+
+/// The JSON on stdout of a command that must have succeeded (its stderr otherwise).
+pub fn json_ok(out: &std::process::Output) -> Value {
+    assert_success(out);
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 

@@ -11,7 +11,7 @@ use gwb::plan::model::*;
 use serde_json::{Value, json};
 
 use crate::ldap::lab::{self, Lab};
-use crate::util::gwb;
+use crate::util::{gwb, run_ok};
 
 const SECRET: &str = "plan-client-secret";
 const TENANT: &str = "6a0a1c2e-3b4d-4e6f-8a9b-0c1d2e3f4a5b";
@@ -70,17 +70,12 @@ fn collect(lab: &Lab, sim: &gwb::sim::SimServer, ou: &str, dir: &Path) {
 }
 
 fn plan(dir: &Path, extra: &[&str], format: &str) -> String {
-    let out = gwb()
-        .args(["plan", "--snapshot"])
-        .arg(dir)
-        .args(["--format", format])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "plan: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        gwb()
+            .args(["plan", "--snapshot"])
+            .arg(dir)
+            .args(["--format", format])
+            .args(extra),
     );
     String::from_utf8(out.stdout).unwrap()
 }

@@ -8,7 +8,7 @@ use gwb::plan::model::*;
 use serde_json::Value;
 
 use super::convergence::{World, plan_of};
-use crate::util::{fixture, gwb};
+use crate::util::{fixture, gwb, run_ok};
 
 fn deletes(p: &Plan) -> usize {
     p.groups
@@ -147,17 +147,12 @@ fn duplicate_ids_merge_when_identical_and_fail_naming_both_places_when_not() {
         serde_json::json!({"value": [copy.clone()]}).to_string(),
     )
     .unwrap();
-    let out = gwb()
-        .args(["plan", "--format", "json", "--snapshot"])
-        .arg(dir.path())
-        .arg("--evidence")
-        .arg(&export)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        gwb()
+            .args(["plan", "--format", "json", "--snapshot"])
+            .arg(dir.path())
+            .arg("--evidence")
+            .arg(&export),
     );
     let p = Plan::from_json(&String::from_utf8(out.stdout).unwrap(), "-").unwrap();
     let id = groups[3]["id"].as_str().unwrap().to_ascii_lowercase();
