@@ -61,7 +61,8 @@ pub fn seq<const DEPTH: usize, T: Serialize + Sync, S: Serializer>(
         for lane in 0..lanes {
             let (tx, rx) = mpsc::sync_channel::<Result<Rendered, String>>(2);
             let chunks = &chunks;
-            scope.spawn(move || {
+            // A lane that cannot start drops its sender: its chunks are then an error below.
+            let _ = std::thread::Builder::new().spawn_scoped(scope, move || {
                 for chunk in chunks.iter().skip(lane).step_by(lanes) {
                     if tx.send(render(chunk, depth)).is_err() {
                         break;

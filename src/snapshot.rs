@@ -48,15 +48,16 @@ pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, Inpu
     let timed = |what: &str, started: std::time::Instant| {
         tracing::debug!("{what} read in {:.2?}", started.elapsed());
     };
+    let read_ldif = || {
+        let started = std::time::Instant::now();
+        let r = load_ldif_snapshot(&ldif_path);
+        timed("ad.ldif", started);
+        r
+    };
     let (tenant, ldif) = std::thread::scope(|scope| {
-        let ldif = ldif_path.exists().then(|| {
-            scope.spawn(|| {
-                let started = std::time::Instant::now();
-                let r = load_ldif_snapshot(&ldif_path);
-                timed("ad.ldif", started);
-                r
-            })
-        });
+        let ldif = ldif_path
+            .exists()
+            .then(|| std::thread::Builder::new().spawn_scoped(scope, read_ldif));
         let started = std::time::Instant::now();
         let tenant = tenant_path
             .exists()
@@ -64,9 +65,12 @@ pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, Inpu
             .transpose();
         timed("tenant.json", started);
         let ldif = ldif
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            .map(|h| match h {
+                Ok(h) => h
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                // No second thread: read it here, after tenant.json.
+                Err(_) => read_ldif(),
             })
             .transpose();
         (tenant, ldif)

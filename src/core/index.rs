@@ -95,14 +95,13 @@ impl<'a> GroupIndex<'a> {
                 v
             };
             let (a, b) = std::thread::scope(|s| {
-                let b = s.spawn(|| half(right));
-                (half(left), b.join())
+                let b = std::thread::Builder::new().spawn_scoped(s, || half(right));
+                let a = half(left);
+                // A thread that could not start (or panicked, a bug): that half is done here.
+                let b = b.ok().and_then(|h| h.join().ok());
+                (a, b)
             });
-            match b {
-                Ok(b) => merge_stable(a, b, by_id),
-                // The half's thread cannot fail but by a panic; index it here instead.
-                Err(_) => merge_stable(a, half(right), by_id),
-            }
+            merge_stable(a, b.unwrap_or_else(|| half(right)), by_id)
         };
         let state = foldhash::fast::RandomState::default();
         let lookup_of = |entries: &[Indexed<'a>]| {
@@ -134,9 +133,12 @@ impl<'a> GroupIndex<'a> {
             (lookup_of(&entries), by_name_of(&entries))
         } else {
             std::thread::scope(|s| {
-                let by_name = s.spawn(|| by_name_of(&entries));
+                let by_name = std::thread::Builder::new().spawn_scoped(s, || by_name_of(&entries));
                 let lookup = lookup_of(&entries);
-                let by_name = by_name.join().unwrap_or_else(|_| by_name_of(&entries));
+                let by_name = by_name
+                    .ok()
+                    .and_then(|h| h.join().ok())
+                    .unwrap_or_else(|| by_name_of(&entries));
                 (lookup, by_name)
             })
         };

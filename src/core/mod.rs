@@ -645,7 +645,9 @@ pub fn forecast_targets_then<R: Send>(
         std::sync::Mutex::new(targets.iter().map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            scope.spawn(|| {
+            // A worker that cannot start leaves its targets to the others (or to the
+            // fallback below).
+            let _ = std::thread::Builder::new().spawn_scoped(scope, || {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(&t) = targets.get(i) else { break };
