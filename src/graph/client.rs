@@ -84,6 +84,29 @@ fn error_from_body(what: String, status: u16, body: &Value, attempts: u32) -> Gr
     }
 }
 
+/// `scheme://host:port` of a URL (the port made explicit), or `None` when it does not parse.
+pub fn origin_of(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    let host = u.host_str()?;
+    Some(format!(
+        "{}://{}:{}",
+        u.scheme(),
+        host.to_ascii_lowercase(),
+        u.port_or_known_default()?
+    ))
+}
+
+/// Whether `url` shares `root`'s origin. A relative path (`/v1.0/...`) is always on the root.
+pub fn same_origin(root: &str, url: &str) -> bool {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return true;
+    }
+    match (origin_of(root), origin_of(url)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
 /// The client. Cheap to share behind an `Arc`.
 pub struct GraphClient {
     http: reqwest::Client,
@@ -142,6 +165,13 @@ impl GraphClient {
         }
     }
 
+    /// Whether `url` is on the configured Graph root's origin (scheme, host and port). Links
+    /// that a server or a saved state hands back are followed only when this holds, so the
+    /// bearer token is never sent anywhere else.
+    pub fn same_origin(&self, url: &str) -> bool {
+        same_origin(&self.root, url)
+    }
+
     /// Send one request with retries; returns the raw body once it is known to be complete.
     pub async fn request_bytes(
         &self,
@@ -151,6 +181,21 @@ impl GraphClient {
         body: Option<&Value>,
     ) -> Result<Vec<u8>, GraphError> {
         let what = what(&method, url);
+        if !self.same_origin(url) {
+            // Checked before a token is asked for: nothing leaves for a foreign origin.
+            return Err(GraphError {
+                what,
+                status: None,
+                code: Some("foreignOrigin".into()),
+                message: format!(
+                    "refusing to follow a link to {}, which is not the configured Graph root {} \
+                     (the token is only ever sent to the Graph root)",
+                    origin_of(url).unwrap_or_else(|| "an unparsable URL".into()),
+                    self.root
+                ),
+                attempts: 0,
+            });
+        }
         let started = Instant::now();
         let mut refreshed = false;
         let mut attempt = 0u32;
@@ -650,6 +695,35 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "GET /beta/groups: HTTP 403 Authorization_RequestDenied: Insufficient privileges"
+        );
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        let root = "https://graph.microsoft.com";
+        assert!(same_origin(root, "/v1.0/groups"));
+        assert!(same_origin(
+            root,
+            "https://graph.microsoft.com/v1.0/groups/delta?$deltatoken=x"
+        ));
+        assert!(same_origin(
+            root,
+            "https://GRAPH.microsoft.com:443/beta/groups"
+        ));
+        assert!(!same_origin(root, "http://graph.microsoft.com/beta/groups"));
+        assert!(!same_origin(root, "https://graph.microsoft.us/beta/groups"));
+        assert!(!same_origin(
+            root,
+            "https://graph.microsoft.com.evil.example/beta"
+        ));
+        assert!(!same_origin(
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8081/beta/groups/delta"
+        ));
+        assert!(!same_origin(root, "https://"));
+        assert_eq!(
+            origin_of("http://127.0.0.1:8080/beta/x").as_deref(),
+            Some("http://127.0.0.1:8080")
         );
     }
 }

@@ -66,6 +66,48 @@ pub struct SyncMeta {
     pub last_full: Option<String>,
     /// Unix seconds of the same, for the interval arithmetic.
     pub last_full_unix: Option<i64>,
+    /// The Graph root the bookmark was taken from (`https://graph.microsoft.com`). A state
+    /// saved against another root (another cloud, a test tenant's endpoint) is set aside.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph_root: Option<String>,
+    /// The tenant the bookmark belongs to, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+}
+
+impl SyncMeta {
+    /// Why a saved state cannot be resumed against `root` (and, when known, `tenant`), or
+    /// `None` when it can. The state's own delta links must be on `root` too, so a state
+    /// written before roots were recorded is judged by its links.
+    pub fn mismatch(&self, c: &Collected, root: &str, tenant: Option<&str>) -> Option<String> {
+        if let Some(saved) = &self.graph_root
+            && crate::graph::client::origin_of(saved) != crate::graph::client::origin_of(root)
+        {
+            return Some(format!(
+                "it was saved against Graph root {saved}, not {root}"
+            ));
+        }
+        // Only ids compare: `--tenant` may name a domain (contoso.onmicrosoft.com).
+        if let (Some(saved), Some(now)) = (&self.tenant_id, tenant)
+            && let (Ok(a), Ok(b)) = (uuid::Uuid::parse_str(saved), uuid::Uuid::parse_str(now))
+            && a != b
+        {
+            return Some(format!("it belongs to tenant {saved}, not {now}"));
+        }
+        for link in [&c.delta_link, &c.users_delta_link, &c.devices_delta_link]
+            .into_iter()
+            .flatten()
+        {
+            if !crate::graph::client::same_origin(root, link) {
+                return Some(format!(
+                    "its delta bookmark points at {}, not the Graph root {root}",
+                    crate::graph::client::origin_of(link)
+                        .unwrap_or_else(|| "another origin".into())
+                ));
+            }
+        }
+        None
+    }
 }
 
 pub const STATE_FORMAT: &str = "gwb-sync-state/1";
@@ -108,6 +150,24 @@ impl State {
         };
         Ok(Some((c, meta)))
     }
+    /// Move a state that belongs elsewhere out of the way (`*.set-aside-<unix seconds>`), so a
+    /// full sync starts and the old files stay for whoever wants them. Returns the new names.
+    pub fn set_aside(&self) -> anyhow::Result<Vec<PathBuf>> {
+        let stamp = now_unix();
+        let mut moved = Vec::new();
+        for p in [self.tenant_path(), self.meta_path()] {
+            if p.exists() {
+                let mut to = p.clone().into_os_string();
+                to.push(format!(".set-aside-{stamp}"));
+                let to = PathBuf::from(to);
+                std::fs::rename(&p, &to)
+                    .with_context(|| format!("setting {} aside", p.display()))?;
+                moved.push(to);
+            }
+        }
+        Ok(moved)
+    }
+
     /// Save atomically: tenant first, then the meta file.
     pub fn save(&self, c: &Collected, meta: &SyncMeta) -> anyhow::Result<()> {
         std::fs::create_dir_all(&self.dir)
@@ -475,7 +535,32 @@ impl Watcher<'_> {
             .rt
             .block_on(crate::graph::connect(&self.args.input.graph))?;
         self.client = Some(c.clone());
+        self.check_origin(&c)?;
         Ok(c)
+    }
+
+    /// A saved state from another Graph root or tenant is set aside with a warning, and the
+    /// next turn is a full sync: its links are never followed.
+    fn check_origin(&mut self, client: &GraphClient) -> anyhow::Result<()> {
+        let tenant = self.args.input.graph.tenant.as_deref();
+        let why = match &self.current {
+            Some((c, meta)) => meta.mismatch(c, &client.root, tenant),
+            None => None,
+        };
+        if let Some(why) = why {
+            let moved = self.state.set_aside()?;
+            tracing::warn!(
+                "the sync state in {} is not for this tenant: {why}; set aside ({}) and starting with a full sync",
+                self.args.state_dir.display(),
+                moved
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            self.current = None;
+        }
+        Ok(())
     }
 
     fn full_due(&self) -> bool {
@@ -521,6 +606,8 @@ impl Watcher<'_> {
             format: STATE_FORMAT.into(),
             last_full: Some(crate::collect::now_rfc3339()),
             last_full_unix: Some(now_unix()),
+            graph_root: Some(client.root.clone()),
+            tenant_id: c.tenant_id.clone().or_else(|| a.tenant.clone()),
         };
         if !self.args.dry_run {
             self.state.save(&c, &meta)?;
