@@ -69,7 +69,8 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             let cfg = crate::config::load_into_audit(&mut args)?;
             audit(&args, &cfg, quiet)
         }
-        Command::Collect(args) => {
+        Command::Collect(mut args) => {
+            crate::config::load_into_collect(&mut args)?;
             let complete = crate::collect::run(&args)?;
             Ok(if complete {
                 RunOutcome::Pass
@@ -154,7 +155,10 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
                 RunOutcome::GateFailed
             })
         }
-        Command::Tenant(args) => crate::tenant::run(&args),
+        Command::Tenant(mut args) => {
+            crate::config::load_into_tenant(&mut args)?;
+            crate::tenant::run(&args)
+        }
     }
 }
 
@@ -165,7 +169,7 @@ pub struct Loaded {
     pub live_ad: Vec<crate::ad::ldif::Entry>,
 }
 
-/// Load the snapshot an audit (or plan) reads: a bundle directory, or live collection.
+/// Load the snapshot an audit reads, through the one input loader ([`crate::input`]).
 pub fn load_snapshot(
     snapshot: Option<&std::path::Path>,
     evidence: &[std::path::PathBuf],
@@ -173,59 +177,18 @@ pub fn load_snapshot(
     ldap: &crate::ldap::args::LdapArgs,
     target_ou: Option<&str>,
 ) -> anyhow::Result<Loaded> {
-    let done = |snap| Loaded {
-        snap,
-        live_ad: Vec::new(),
-    };
-    if let Some(dir) = snapshot {
-        if graph.is_live() || ldap.ldap_url.is_some() {
-            anyhow::bail!(
-                "give either --snapshot DIR or live options (Graph / --ldap-url), not both"
-            );
-        }
-        if crate::report::evidence::is_zip(dir) {
-            return Ok(done(crate::report::evidence::load(dir, evidence)?));
-        }
-        return Ok(done(crate::snapshot::load_dir(dir, evidence)?));
-    }
-    if !graph.is_live() && ldap.ldap_url.is_none() && evidence.is_empty() {
-        anyhow::bail!(
-            "nothing to audit: give --snapshot DIR (e.g. --snapshot fixtures/contoso), live options (--tenant/--client-id or --graph-url, --ldap-url), or --evidence FILE"
-        );
-    }
-    let mut snap = Snapshot {
-        origin: "live".into(),
-        ..Snapshot::default()
-    };
-    if graph.is_live() {
-        let value = crate::graph::collect(graph)?;
-        snap.tenant = serde_json::from_value(value).map_err(|e| {
-            anyhow::anyhow!("the tenant collected from Graph has an unexpected shape: {e}")
-        })?;
-    }
-    let mut entries = Vec::new();
-    if ldap.ldap_url.is_some() {
-        let refs = crate::collect::member_refs(&snap.tenant);
-        entries = crate::ldap::collect(ldap, target_ou, &refs)?;
-        snap.manifest.target_ou = target_ou.map(str::to_string);
-    }
-    // What LDAP answered comes first; evidence files only add entries after it.
-    let from_ldap = entries.len();
-    for f in evidence {
-        for ev in crate::ps::load_evidence_path(f)? {
-            crate::bundle::merge_evidence(&mut snap, &mut entries, ev);
-        }
-    }
-    if ldap.ldap_url.is_some() || !entries.is_empty() {
-        snap.ad = Some(
-            crate::ad::AdSnapshot::from_entries(&entries)
-                .map_err(|e| anyhow::anyhow!("AD data: line {}: {}", e.line, e.message))?,
-        );
-    }
-    entries.truncate(from_ldap);
+    let l = crate::input::load(&crate::input::Sources {
+        snapshot,
+        evidence,
+        graph,
+        ldap,
+        target_ou,
+        fingerprints: false,
+        purpose: crate::input::Purpose::Audit,
+    })?;
     Ok(Loaded {
-        snap,
-        live_ad: entries,
+        snap: l.snap,
+        live_ad: l.live_ad,
     })
 }
 

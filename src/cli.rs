@@ -284,6 +284,8 @@ pub struct CollectArgs {
     #[arg(long)]
     pub incremental: bool,
     #[command(flatten)]
+    pub config: crate::config::ConfigArgs,
+    #[command(flatten)]
     pub graph: crate::graph::args::GraphArgs,
     #[command(flatten)]
     pub ldap: crate::ldap::args::LdapArgs,

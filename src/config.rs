@@ -719,22 +719,56 @@ pub fn load_and_merge(
     Ok(cfg)
 }
 
-/// `gwb audit`: the configuration merged into its arguments.
+/// `gwb audit`: the configuration merged into its arguments. With `--snapshot` the tenant
+/// comes from the snapshot, so the file's `[graph]` section is not used.
 pub fn load_into_audit(args: &mut crate::cli::AuditArgs) -> anyhow::Result<Config> {
+    let graph = args.snapshot.is_none().then_some(&mut args.graph);
     load_and_merge(
         &args.config.clone(),
         Some(&mut args.policy),
-        Some(&mut args.graph),
+        graph,
         Some(&mut args.ldap),
     )
 }
 
+/// `gwb collect`: `[graph]`, `[ldap]` and the target OU from the file.
+pub fn load_into_collect(args: &mut crate::cli::CollectArgs) -> anyhow::Result<Config> {
+    let cfg = load_and_merge(
+        &args.config.clone(),
+        None,
+        Some(&mut args.graph),
+        Some(&mut args.ldap),
+    )?;
+    if cfg.path.is_some() && !Explicit::from_process().has("target_ou") && args.target_ou.is_none()
+    {
+        args.target_ou.clone_from(&cfg.file.target_ou);
+    }
+    Ok(cfg)
+}
+
+/// `gwb tenant plan` and `gwb tenant apply`: the file's `[graph]` section (not with
+/// `--snapshot`, which gives the tenant).
+pub fn load_into_tenant(args: &mut crate::tenant::args::TenantArgs) -> anyhow::Result<Config> {
+    use crate::tenant::args::TenantCommand;
+    match &mut args.command {
+        TenantCommand::Plan(a) => {
+            let graph = a.snapshot.is_none().then_some(&mut a.graph);
+            load_and_merge(&a.config.clone(), None, graph, None)
+        }
+        TenantCommand::Apply(a) => {
+            load_and_merge(&a.config.clone(), None, Some(&mut a.graph), None)
+        }
+    }
+}
+
 /// `gwb plan` (and everything that plans): the configuration merged into the plan inputs.
 pub fn load_into_plan(args: &mut crate::plan::args::PlanInputArgs) -> anyhow::Result<Config> {
+    // With --snapshot the tenant comes from the snapshot: the file's [graph] is not used.
+    let graph = args.snapshot.is_none().then_some(&mut args.graph);
     let cfg = load_and_merge(
         &args.config.clone(),
         Some(&mut args.policy),
-        Some(&mut args.graph),
+        graph,
         Some(&mut args.ldap),
     )?;
     if cfg.path.is_some()

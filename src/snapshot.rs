@@ -12,6 +12,73 @@ use crate::error::InputError;
 
 /// Load a bundle directory, plus any extra evidence files given with `--evidence`.
 pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, InputError> {
+    read_parts(dir, evidence_files, true)?.into_snapshot(None)
+}
+
+/// A bundle read in parts, so that a caller reading AD live can put its own entries first:
+/// the tenant and manifest (`snap`, without AD), the AD snapshot of `ad.ldif` (when read),
+/// and the AD entries the evidence files (connect/ and `--evidence`) gave.
+pub struct Parts {
+    pub snap: Snapshot,
+    pub ldif: Option<AdSnapshot>,
+    pub evidence_ad: crate::ad::ldif::Entries,
+    ldif_path: PathBuf,
+}
+
+impl Parts {
+    /// Parts of a snapshot that no bundle directory gave (live Graph, evidence files).
+    pub fn new(snap: Snapshot, evidence_ad: crate::ad::ldif::Entries) -> Parts {
+        Parts {
+            snap,
+            ldif: None,
+            evidence_ad,
+            ldif_path: PathBuf::from("--evidence"),
+        }
+    }
+
+    /// The snapshot: `live` entries (from LDAP) when given, else `ad.ldif`'s; evidence entries
+    /// always come after them.
+    pub fn into_snapshot(
+        self,
+        live: Option<&[crate::ad::ldif::Entry]>,
+    ) -> Result<Snapshot, InputError> {
+        let Parts {
+            mut snap,
+            ldif,
+            evidence_ad,
+            ldif_path,
+        } = self;
+        let to_input = |e: crate::ad::ldif::LdifError| {
+            InputError::new(&ldif_path, format!("line {}", e.line), e.message)
+        };
+        let base = match live {
+            Some(entries) => Some(AdSnapshot::from_entries(entries).map_err(|e| {
+                InputError::new(Path::new("LDAP"), format!("entry {}", e.line), e.message)
+            })?),
+            None => ldif,
+        };
+        match base {
+            // Evidence entries come after ad.ldif's: the same snapshot as built from all of them.
+            Some(mut ad) => {
+                ad.add_entry_list(&evidence_ad).map_err(to_input)?;
+                snap.ad = Some(ad);
+            }
+            None if !evidence_ad.is_empty() => {
+                snap.ad = Some(AdSnapshot::from_entry_list(&evidence_ad).map_err(to_input)?);
+            }
+            None => {}
+        }
+        Ok(snap)
+    }
+}
+
+/// Read a bundle directory's parts; `read_ldif: false` leaves its `ad.ldif` unread (AD is
+/// read live instead).
+pub fn read_parts(
+    dir: &Path,
+    evidence_files: &[PathBuf],
+    with_ldif: bool,
+) -> Result<Parts, InputError> {
     if !dir.exists() {
         return Err(InputError::new(dir, "", "no such directory"));
     }
@@ -55,8 +122,7 @@ pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, Inpu
         r
     };
     let (tenant, ldif) = std::thread::scope(|scope| {
-        let ldif = ldif_path
-            .exists()
+        let ldif = (with_ldif && ldif_path.exists())
             .then(|| std::thread::Builder::new().spawn_scoped(scope, read_ldif));
         let started = std::time::Instant::now();
         let tenant = tenant_path
@@ -99,19 +165,10 @@ pub fn load_dir(dir: &Path, evidence_files: &[PathBuf]) -> Result<Snapshot, Inpu
     for ev in evidence {
         merge_evidence(&mut snap, &mut ad_entries, ev);
     }
-    let to_input = |e: crate::ad::ldif::LdifError| {
-        InputError::new(&ldif_path, format!("line {}", e.line), e.message)
-    };
-    match ad_from_ldif {
-        // Evidence entries come after ad.ldif's: the same snapshot as built from all of them.
-        Some(mut ad) => {
-            ad.add_entry_list(&ad_entries).map_err(to_input)?;
-            snap.ad = Some(ad);
-        }
-        None if !ad_entries.is_empty() => {
-            snap.ad = Some(AdSnapshot::from_entry_list(&ad_entries).map_err(to_input)?);
-        }
-        None => {}
-    }
-    Ok(snap)
+    Ok(Parts {
+        snap,
+        ldif: ad_from_ldif,
+        evidence_ad: ad_entries,
+        ldif_path,
+    })
 }

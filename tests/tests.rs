@@ -4,6 +4,7 @@ mod util;
 
 mod apply;
 mod audit;
+mod config;
 mod graph;
 mod harden_graph;
 mod harden_input;

@@ -37,19 +37,15 @@ pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<bool> {
         Some(path) => {
             let plan = crate::plan::load::read_plan(path)?;
             let sha = match &args.input.snapshot {
-                Some(dir) => Some(crate::plan::load::sha256_file(&dir.join("tenant.json"))?),
+                Some(snapshot) => crate::input::tenant_sha256(snapshot)?,
                 None => None,
             };
             (plan, Some(path.display().to_string()), sha)
         }
         None => {
-            // From a bundle, the plan reads its ad.ldif (the LDAP flags are for writing, and
-            // the re-read before the first write catches anything that changed since).
-            let mut input = args.input.clone();
-            if input.snapshot.is_some() {
-                input.ldap = crate::ldap::args::LdapArgs::default();
-            }
-            let plan = crate::plan::load::make_plan(&input)?;
+            // Planned against AD as it is now: the LDAP flags that write also read (a bundle's
+            // ad.ldif is not used), so the plan is never stale on arrival.
+            let plan = crate::plan::load::make_plan(&args.input)?;
             if !plan.summary.is_empty() && !args.yes {
                 if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
                     anyhow::bail!(

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::ad::{AdSnapshot, ldif};
 use crate::bundle::Snapshot;
 use crate::graph::args::GraphArgs;
 
@@ -43,34 +42,6 @@ pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
     Ok(hex(ctx.finish().as_ref()))
 }
 
-fn file_fingerprint(path: &Path, source: InputSource) -> anyhow::Result<Fingerprint> {
-    if !path.exists() {
-        return Ok(Fingerprint {
-            source: InputSource::None,
-            location: Some(path.display().to_string()),
-            sha256: None,
-        });
-    }
-    Ok(Fingerprint {
-        source,
-        location: Some(path.display().to_string()),
-        sha256: Some(sha256_file(path)?),
-    })
-}
-
-/// A URL without user name, password or query (never print a credential).
-fn safe_location(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.set_query(None);
-            u.to_string()
-        }
-        Err(_) => "(unparseable URL)".to_string(),
-    }
-}
-
 /// The loaded inputs, ready for the pure builder.
 pub struct Loaded {
     pub snapshot: Snapshot,
@@ -78,94 +49,31 @@ pub struct Loaded {
     pub partial_evidence: Option<String>,
 }
 
-/// Load a snapshot bundle or live Graph / LDAP, with fingerprints.
+/// Load the plan's inputs through the one input loader ([`crate::input`]): the tenant from a
+/// snapshot directory, an evidence zip or live Graph; AD live whenever `--ldap-url` is given,
+/// else from the bundle's ad.ldif; with fingerprints.
 pub fn load(args: &PlanInputArgs) -> anyhow::Result<Loaded> {
-    let target_flag = args.policy.target_ou.as_deref();
-    let mut loaded = if let Some(dir) = &args.snapshot {
-        if args.graph.is_live() || args.ldap.ldap_url.is_some() {
-            anyhow::bail!(
-                "give either --snapshot DIR or live options (Graph / --ldap-url), not both"
-            );
-        }
-        let snapshot = crate::snapshot::load_dir(dir, &args.evidence)?;
-        let tenant = file_fingerprint(&dir.join("tenant.json"), InputSource::Snapshot)?;
-        let ad = file_fingerprint(&dir.join("ad.ldif"), InputSource::Ldif)?;
-        Loaded {
-            inputs: PlanInputs {
-                tenant_id: snapshot.tenant.tenant_id.clone(),
-                tenant,
-                ad,
-            },
-            snapshot,
-            partial_evidence: None,
-        }
-    } else {
-        load_live(args, target_flag)?
+    let l = crate::input::load(&crate::input::Sources {
+        snapshot: args.snapshot.as_deref(),
+        evidence: &args.evidence,
+        graph: &args.graph,
+        ldap: &args.ldap,
+        target_ou: args.policy.target_ou.as_deref(),
+        fingerprints: true,
+        purpose: crate::input::Purpose::Plan,
+    })?;
+    let mut loaded = Loaded {
+        inputs: PlanInputs {
+            tenant_id: l.snap.tenant.tenant_id.clone(),
+            tenant: l.tenant,
+            ad: l.ad,
+        },
+        snapshot: l.snap,
+        partial_evidence: None,
     };
     check_duplicates(&mut loaded.snapshot, args)?;
     loaded.partial_evidence = partial_evidence(&args.evidence)?;
     Ok(loaded)
-}
-
-fn load_live(args: &PlanInputArgs, target_flag: Option<&str>) -> anyhow::Result<Loaded> {
-    if !args.graph.is_live() {
-        anyhow::bail!(
-            "nothing to plan: give --snapshot DIR (e.g. --snapshot fixtures/contoso), or live options (--tenant/--client-id or --graph-url, and --ldap-url)"
-        );
-    }
-    let mut snap = Snapshot {
-        origin: "live".into(),
-        ..Snapshot::default()
-    };
-    let value = crate::graph::collect(&args.graph)?;
-    let bytes = serde_json::to_vec(&value).context("serialising the collected tenant")?;
-    let tenant_fp = Fingerprint {
-        source: InputSource::Graph,
-        location: args.graph.graph_url.as_deref().map(safe_location),
-        sha256: Some(sha256_hex(&bytes)),
-    };
-    drop(bytes);
-    snap.tenant = serde_json::from_value(value).map_err(|e| {
-        anyhow::anyhow!("the tenant collected from Graph has an unexpected shape: {e}")
-    })?;
-    let mut entries = Vec::new();
-    let mut ad_fp = Fingerprint {
-        source: InputSource::None,
-        location: None,
-        sha256: None,
-    };
-    if let Some(url) = &args.ldap.ldap_url {
-        // The OU discovery reads: the flag, else the tenant's configured container.
-        let ou = crate::core::inputs::target_ou(&snap, target_flag).map(|(t, _)| t);
-        let refs = crate::collect::member_refs(&snap.tenant);
-        entries = crate::ldap::collect(&args.ldap, ou.as_deref(), &refs)?;
-        snap.manifest.target_ou = ou;
-        ad_fp = Fingerprint {
-            source: InputSource::Ldap,
-            location: Some(safe_location(url)),
-            sha256: Some(sha256_hex(ldif::write(&entries).as_bytes())),
-        };
-    }
-    for f in &args.evidence {
-        for ev in crate::ps::load_evidence_path(f)? {
-            crate::bundle::merge_evidence(&mut snap, &mut entries, ev);
-        }
-    }
-    if !entries.is_empty() {
-        snap.ad = Some(
-            AdSnapshot::from_entries(&entries)
-                .map_err(|e| anyhow::anyhow!("AD data: line {}: {}", e.line, e.message))?,
-        );
-    }
-    Ok(Loaded {
-        inputs: PlanInputs {
-            tenant_id: snap.tenant.tenant_id.clone(),
-            tenant: tenant_fp,
-            ad: ad_fp,
-        },
-        snapshot: snap,
-        partial_evidence: None,
-    })
 }
 
 /// Groups from `--evidence` exports never prove a deletion.

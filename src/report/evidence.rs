@@ -206,6 +206,24 @@ pub fn is_zip(path: &Path) -> bool {
 
 /// Load the snapshot inside an evidence bundle; `evidence` adds files as for a directory.
 pub fn load(path: &Path, evidence: &[PathBuf]) -> Result<Snapshot, InputError> {
+    load_parts(path, evidence, true)?.0.into_snapshot(None)
+}
+
+/// SHA-256 of the bundle files inside an evidence zip, as they were stored.
+#[derive(Debug, Default, Clone)]
+pub struct ZipDigests {
+    pub tenant: Option<String>,
+    pub ldif: Option<String>,
+}
+
+/// [`load`] in parts (see [`crate::snapshot::Parts`]); `read_ldif: false` leaves the zip's
+/// `ad.ldif` unread. Also the digests of its tenant.json and ad.ldif.
+pub fn load_parts(
+    path: &Path,
+    evidence: &[PathBuf],
+    read_ldif: bool,
+) -> Result<(crate::snapshot::Parts, ZipDigests), InputError> {
+    let mut digests = ZipDigests::default();
     let file = std::fs::File::open(path).map_err(|e| InputError::new(path, "", e.to_string()))?;
     let mut z = ::zip::ZipArchive::new(file)
         .map_err(|e| InputError::new(path, "", format!("not a readable zip: {e}")))?;
@@ -241,6 +259,9 @@ pub fn load(path: &Path, evidence: &[PathBuf]) -> Result<Snapshot, InputError> {
             if entry.is_dir() || safe.components().count() == 0 {
                 continue;
             }
+            if rel == "ad.ldif" && !read_ldif {
+                continue;
+            }
             let target = dir.join(rel);
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent)
@@ -250,6 +271,11 @@ pub fn load(path: &Path, evidence: &[PathBuf]) -> Result<Snapshot, InputError> {
             entry
                 .read_to_end(&mut bytes)
                 .map_err(|e| InputError::new(path, &name, e.to_string()))?;
+            match rel {
+                "tenant.json" => digests.tenant = Some(crate::plan::load::sha256_hex(&bytes)),
+                "ad.ldif" => digests.ldif = Some(crate::plan::load::sha256_hex(&bytes)),
+                _ => {}
+            }
             std::fs::write(&target, &bytes)
                 .map_err(|e| InputError::new(&target, "", e.to_string()))?;
             if rel.starts_with("evidence/") {
@@ -259,9 +285,9 @@ pub fn load(path: &Path, evidence: &[PathBuf]) -> Result<Snapshot, InputError> {
         // Evidence files recorded in the bundle are read in the order they were given.
         extra.sort();
         extra.extend(evidence.iter().cloned());
-        let mut snap = crate::snapshot::load_dir(&dir, &extra)?;
-        snap.origin = path.display().to_string();
-        Ok(snap)
+        let mut parts = crate::snapshot::read_parts(&dir, &extra, read_ldif)?;
+        parts.snap.origin = path.display().to_string();
+        Ok((parts, digests))
     })();
     let _ = std::fs::remove_dir_all(&dir);
     result

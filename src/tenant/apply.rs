@@ -163,18 +163,22 @@ pub fn run_plan(a: &PlanArgs) -> anyhow::Result<RunOutcome> {
             "nothing to plan: give --new-m365-default true|false, --disable-existing-m365, --enable ID or --disable ID"
         );
     }
-    let snap = match &a.snapshot {
-        Some(dir) => {
-            if a.graph.is_live() {
-                anyhow::bail!("give either --snapshot DIR or live Graph options, not both");
-            }
-            crate::snapshot::load_dir(dir, &[])?
-        }
-        None if a.graph.is_live() => live_snapshot(&a.graph)?,
-        None => anyhow::bail!(
-            "nothing to plan from: give --snapshot DIR (e.g. --snapshot fixtures/contoso) or live Graph options (--tenant/--client-id or --graph-url)"
-        ),
-    };
+    if a.snapshot.is_none() && !a.graph.is_live() {
+        anyhow::bail!(
+            "nothing to plan from: give --snapshot DIR (a bundle directory or an evidence zip, e.g. --snapshot fixtures/contoso) or live Graph options (--tenant/--client-id or --graph-url)"
+        );
+    }
+    // The one input loader: a bundle directory, an evidence zip or live Graph.
+    let snap = crate::input::load(&crate::input::Sources {
+        snapshot: a.snapshot.as_deref(),
+        evidence: &[],
+        graph: &a.graph,
+        ldap: &crate::ldap::args::LdapArgs::default(),
+        target_ou: None,
+        fingerprints: false,
+        purpose: crate::input::Purpose::Plan,
+    })?
+    .snap;
     let plan = super::plan(&snap, &req, &crate::collect::now_rfc3339())?;
     if let Some(out) = &a.out {
         let text = serde_json::to_string_pretty(&plan)?;

@@ -132,6 +132,8 @@ pub struct PlanArgs {
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<TenantFormat>,
     #[command(flatten)]
+    pub config: crate::config::ConfigArgs,
+    #[command(flatten)]
     pub graph: crate::graph::args::GraphArgs,
 }
 
@@ -159,6 +161,8 @@ pub struct ApplyArgs {
     /// How to show the result on stdout (default: table on a terminal, json otherwise).
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<TenantFormat>,
+    #[command(flatten)]
+    pub config: crate::config::ConfigArgs,
     #[command(flatten)]
     pub graph: crate::graph::args::GraphArgs,
 }
