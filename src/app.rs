@@ -9,24 +9,7 @@ use crate::cli::{AuditArgs, Cli, Command, FailOn, Shape};
 use crate::core::Policy;
 use crate::report::output::{Dest, Output};
 
-/// How a successful run ended; `main` maps this to an exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunOutcome {
-    Pass,
-    GateFailed,
-    Incomplete,
-}
-
-impl RunOutcome {
-    /// 0 passed, 1 gate failed, 3 evidence incomplete (2, usage or input error, is `Err`).
-    pub fn exit_code(self) -> u8 {
-        match self {
-            RunOutcome::Pass => 0,
-            RunOutcome::GateFailed => 1,
-            RunOutcome::Incomplete => 3,
-        }
-    }
-}
+pub use crate::outcome::RunOutcome;
 
 /// Whether colour may be used on a stream: a terminal, and NO_COLOR unset or empty.
 pub fn color_allowed(is_terminal: bool) -> bool {
@@ -107,7 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
         }
         Command::Sync(args) => Ok(match crate::sync::run(*args)? {
             crate::sync::SyncOutcome::Done => RunOutcome::Pass,
-            crate::sync::SyncOutcome::SomeFailed => RunOutcome::GateFailed,
+            crate::sync::SyncOutcome::SomeFailed => RunOutcome::SomeFailed,
         }),
         Command::Undo(args) => {
             use crate::plan::args::PlanFormat;
@@ -152,7 +135,7 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             Ok(if crate::apply::command::run(&args, quiet)? {
                 RunOutcome::Pass
             } else {
-                RunOutcome::GateFailed
+                RunOutcome::SomeFailed
             })
         }
         Command::Tenant(mut args) => {
@@ -344,9 +327,7 @@ fn audit(args: &AuditArgs, cfg: &crate::config::Config, quiet: bool) -> anyhow::
         let _ = writeln!(e, "{painted}");
     }
     let outcome = match report.gate.result {
-        crate::audit::gate::GateResult::Passed => RunOutcome::Pass,
-        crate::audit::gate::GateResult::Failed => RunOutcome::GateFailed,
-        crate::audit::gate::GateResult::Incomplete => RunOutcome::Incomplete,
+        r => RunOutcome::from(r),
     };
     // The process ends next: freeing millions of small allocations one by one would cost
     // about a second on a large tenant, for memory the OS takes back anyway.
@@ -444,22 +425,4 @@ fn write_output(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::audit::gate::GateResult;
-
-    /// The JSON gate object's exitCode is what `main` exits with.
-    #[test]
-    fn gate_exit_codes_match_main() {
-        for (r, o) in [
-            (GateResult::Passed, RunOutcome::Pass),
-            (GateResult::Failed, RunOutcome::GateFailed),
-            (GateResult::Incomplete, RunOutcome::Incomplete),
-        ] {
-            assert_eq!(r.exit_code(), o.exit_code());
-        }
-    }
 }

@@ -23,6 +23,7 @@ pub mod fsio;
 pub mod graph;
 pub mod input;
 pub mod ldap;
+pub mod outcome;
 pub mod par_json;
 pub mod plan;
 pub mod ps;

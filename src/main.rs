@@ -1,12 +1,12 @@
 //! The `gwb` binary: install the TLS provider, start logging, run, map the outcome to an exit code.
-//! Exit codes (documented in README.md): 0 gate passes, 1 gate fails, 2 usage or input error,
-//! 3 evidence incomplete (a blocking check could not run; `--allow-incomplete` accepts it).
+//! The exit codes are one table, in `gwb::outcome` (documented in README.md).
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use gwb::app;
 use gwb::cli::Cli;
+use gwb::outcome::RunOutcome;
 
 fn main() -> ExitCode {
     // A panic never prints its payload (it may hold bytes a server sent).
@@ -16,7 +16,11 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            let code = if e.use_stderr() {
+                gwb::outcome::EXIT_ERROR
+            } else {
+                RunOutcome::Pass.exit_code()
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -26,10 +30,10 @@ fn main() -> ExitCode {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(err) => {
             if gwb::error::is_broken_pipe(&err) {
-                return ExitCode::from(0);
+                return ExitCode::from(RunOutcome::Pass.exit_code());
             }
             eprintln!("gwb: error: {err:#}");
-            ExitCode::from(2)
+            ExitCode::from(gwb::outcome::EXIT_ERROR)
         }
     }
 }

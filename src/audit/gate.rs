@@ -41,13 +41,12 @@ pub enum GateResult {
     Incomplete,
 }
 
-impl GateResult {
-    /// The exit code `main` ends with: 0 passed, 1 failed, 3 incomplete.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            GateResult::Passed => 0,
-            GateResult::Failed => 1,
-            GateResult::Incomplete => 3,
+impl From<GateResult> for crate::outcome::RunOutcome {
+    fn from(r: GateResult) -> Self {
+        match r {
+            GateResult::Passed => crate::outcome::RunOutcome::Pass,
+            GateResult::Failed => crate::outcome::RunOutcome::GateFailed,
+            GateResult::Incomplete => crate::outcome::RunOutcome::Incomplete,
         }
     }
 }
@@ -202,7 +201,7 @@ pub fn evaluate(
         allow_incomplete: policy.allow_incomplete,
         require_complete: policy.require_complete,
         result,
-        exit_code: result.exit_code(),
+        exit_code: crate::outcome::RunOutcome::from(result).exit_code(),
         per_target,
         not_gated,
         line,

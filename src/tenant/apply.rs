@@ -12,10 +12,10 @@ use serde_json::{Value, json};
 
 use super::args::{ApplyArgs, PlanArgs, TenantFormat};
 use super::{Change, Plan, PlanRequest, Refusal, Request};
-use crate::app::RunOutcome;
 use crate::bundle::Snapshot;
 use crate::graph::client::{GraphClient, GraphError};
 use crate::graph::write::{self as gw, WriteRequest};
+use crate::outcome::RunOutcome;
 
 /// The result of one planned change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -345,7 +345,7 @@ pub fn run_apply(a: &ApplyArgs) -> anyhow::Result<RunOutcome> {
     };
     print(&text)?;
     Ok(if report.failed > 0 {
-        RunOutcome::GateFailed
+        RunOutcome::SomeFailed
     } else {
         RunOutcome::Pass
     })

@@ -760,7 +760,7 @@ pub fn written_back(f: &[ForecastCounts], target: &str) -> usize {
 }
 
 /// Run `gwb tenant …`.
-pub fn run(args: &args::TenantArgs) -> anyhow::Result<crate::app::RunOutcome> {
+pub fn run(args: &args::TenantArgs) -> anyhow::Result<crate::outcome::RunOutcome> {
     match &args.command {
         args::TenantCommand::Plan(a) => apply::run_plan(a),
         args::TenantCommand::Apply(a) => apply::run_apply(a),
