@@ -326,9 +326,7 @@ fn audit(args: &AuditArgs, cfg: &crate::config::Config, quiet: bool) -> anyhow::
         };
         let _ = writeln!(e, "{painted}");
     }
-    let outcome = match report.gate.result {
-        r => RunOutcome::from(r),
-    };
+    let outcome = RunOutcome::from(report.gate.result);
     // The process ends next: freeing millions of small allocations one by one would cost
     // about a second on a large tenant, for memory the OS takes back anyway.
     std::mem::forget(report);
