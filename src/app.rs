@@ -195,18 +195,6 @@ fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
     }
 }
 
-/// The width tables lay out at: the terminal's own, else COLUMNS, else 120.
-fn terminal_width(is_terminal: bool) -> u16 {
-    if is_terminal && let Some((_, cols)) = console::Term::stdout().size_checked() {
-        return cols.max(40);
-    }
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.trim().parse::<u16>().ok())
-        .filter(|&c| c >= 40)
-        .unwrap_or(120)
-}
-
 fn audit(args: &AuditArgs, cfg: &crate::config::Config, quiet: bool) -> anyhow::Result<RunOutcome> {
     use std::io::IsTerminal;
     let terminal = std::io::stdout().is_terminal();
@@ -383,7 +371,7 @@ fn write_output(
 ) -> anyhow::Result<()> {
     let to_terminal = terminal && o.dest == Dest::Stdout;
     let opts = crate::report::RenderOptions {
-        width: terminal_width(to_terminal),
+        width: crate::term::width(to_terminal),
         color: o.dest == Dest::Stdout && color_allowed(terminal),
         all: args.all,
         plan_actions: plan_actions.clone(),

@@ -33,5 +33,6 @@ pub mod sim;
 pub mod snapshot;
 pub mod sync;
 pub mod tenant;
+pub mod term;
 pub mod text;
 pub mod undo;

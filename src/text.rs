@@ -638,3 +638,91 @@ mod tests {
         }
     }
 }
+
+/// Natural order of names, as people read them: runs of ASCII digits compare by their value
+/// ("Group 2" before "Group 10"), everything else character by character; names that only
+/// differ in leading zeros fall back to plain text order, so the order is total.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (ab, bb) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < ab.len() && j < bb.len() {
+        if ab[i].is_ascii_digit() && bb[j].is_ascii_digit() {
+            let run = |s: &[u8], mut k: usize| {
+                let start = k;
+                while k < s.len() && s[k].is_ascii_digit() {
+                    k += 1;
+                }
+                (start, k)
+            };
+            let ((sa, ea), (sb, eb)) = (run(ab, i), run(bb, j));
+            fn strip(s: &[u8], mut st: usize, e: usize) -> &[u8] {
+                while st + 1 < e && s[st] == b'0' {
+                    st += 1;
+                }
+                &s[st..e]
+            }
+            let (na, nb) = (strip(ab, sa, ea), strip(bb, sb, eb));
+            let ord = na.len().cmp(&nb.len()).then_with(|| na.cmp(nb));
+            if ord != Ordering::Equal {
+                return ord;
+            }
+            i = ea;
+            j = eb;
+            continue;
+        }
+        // Compare one UTF-8 character at a time (byte order of UTF-8 is code point order).
+        let ca = a[i..].chars().next().map_or(1, char::len_utf8);
+        let cb = b[j..].chars().next().map_or(1, char::len_utf8);
+        let ord = ab[i..i + ca].cmp(&bb[j..j + cb]);
+        if ord != Ordering::Equal {
+            return ord;
+        }
+        i += ca;
+        j += cb;
+    }
+    (ab.len() - i).cmp(&(bb.len() - j)).then_with(|| a.cmp(b))
+}
+
+#[cfg(test)]
+mod natural_tests {
+    use super::natural_cmp;
+    use std::cmp::Ordering::*;
+
+    #[test]
+    fn numbers_by_value_text_by_character() {
+        let mut v = vec![
+            "group 10", "group 2", "group 1", "group 0", "group", "group 01", "grouq", "Group 3",
+            "zoë 2", "zoë 10",
+        ];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            v,
+            [
+                "Group 3", "group", "group 0", "group 01", "group 1", "group 2", "group 10",
+                "grouq", "zoë 2", "zoë 10"
+            ]
+        );
+        assert_eq!(natural_cmp("a1", "a1"), Equal);
+        assert_eq!(
+            natural_cmp("a01", "a1"),
+            Less,
+            "leading zeros: text order breaks the tie"
+        );
+        assert_eq!(
+            natural_cmp("a99999999999999999999999", "a100000000000000000000000"),
+            Less
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_total_order(a in "[a0-2é ]{0,6}", b in "[a0-2é ]{0,6}", c in "[a0-2é ]{0,6}") {
+            proptest::prop_assert_eq!(natural_cmp(&a, &b), natural_cmp(&b, &a).reverse());
+            proptest::prop_assert_eq!(natural_cmp(&a, &b) == Equal, a == b);
+            if natural_cmp(&a, &b) != Greater && natural_cmp(&b, &c) != Greater {
+                proptest::prop_assert_ne!(natural_cmp(&a, &c), Greater);
+            }
+        }
+    }
+}

@@ -396,7 +396,13 @@ pub fn inverse_plan(records: &[Record], journal_path: &str, created_at: &str) ->
         .into_iter()
         .filter_map(|f| invert(f, &name, &after))
         .collect();
-    groups.sort_by_cached_key(|g| (g.display_name.to_lowercase(), g.id.clone()));
+    groups.sort_by(|a, b| {
+        crate::text::natural_cmp(
+            &a.display_name.to_lowercase(),
+            &b.display_name.to_lowercase(),
+        )
+        .then_with(|| a.id.cmp(&b.id))
+    });
     let deletes = groups.iter().filter(|g| g.action == Action::Delete).count();
     Plan {
         format: PLAN_FORMAT.to_string(),

@@ -23,3 +23,4 @@ mod report_formats;
 mod report_gate;
 mod sync_state;
 mod tenant;
+mod terminal;

@@ -38,7 +38,7 @@ pub struct Indexed<'a> {
     pub id: String,
     /// The objectId, when it is a GUID.
     pub uuid: Option<Uuid>,
-    /// The display name folded for the report order.
+    /// The display name folded for the report order (natural order: "Group 2" before "Group 10").
     name_key: String,
     /// The objectId as a number when `id` is a GUID in its 36-character form, where the
     /// order of the numbers is the order of the texts (lowercase hex digits sort as their
@@ -124,7 +124,7 @@ impl<'a> GroupIndex<'a> {
             let mut by_name: Vec<usize> = (0..entries.len()).collect();
             by_name.sort_by(|&a, &b| {
                 let (a, b) = (&entries[a], &entries[b]);
-                a.name_key.cmp(&b.name_key).then_with(|| a.cmp_id(b))
+                crate::text::natural_cmp(&a.name_key, &b.name_key).then_with(|| a.cmp_id(b))
             });
             by_name
         };

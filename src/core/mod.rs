@@ -1049,7 +1049,15 @@ fn report_order(out: Vec<GroupForecast>, index: &index::GroupIndex) -> Vec<Group
         .map(|g| (g.display_name.to_lowercase(), g.id.clone()))
         .collect();
     let mut extras: Vec<usize> = (0..extra_keys.len()).collect();
-    extras.sort_by(|&a, &b| extra_keys[a].cmp(&extra_keys[b]));
+    let by_key = |a: (&str, &str), b: (&str, &str)| {
+        crate::text::natural_cmp(a.0, b.0).then_with(|| a.1.cmp(b.1))
+    };
+    extras.sort_by(|&a, &b| {
+        by_key(
+            (&extra_keys[a].0, &extra_keys[a].1),
+            (&extra_keys[b].0, &extra_keys[b].1),
+        )
+    });
     let mut sorted = Vec::with_capacity(out.len());
     let mut slots: Vec<Option<GroupForecast>> = out.into_iter().map(Some).collect();
     let mut take = |i: usize| slots[i].take().expect("each forecast is placed once");
@@ -1062,7 +1070,7 @@ fn report_order(out: Vec<GroupForecast>, index: &index::GroupIndex) -> Vec<Group
             (Some(&&i), Some(&&j)) => {
                 let (name, id) = index.entries()[i].order_key();
                 // Equal keys: the index's group first, as a stable sort of `out` would.
-                if (name, id) <= (extra_keys[j].0.as_str(), extra_keys[j].1.as_str()) {
+                if by_key((name, id), (&extra_keys[j].0, &extra_keys[j].1)).is_le() {
                     a.next();
                     i
                 } else {

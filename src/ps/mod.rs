@@ -737,6 +737,41 @@ fn cell(v: &Value) -> String {
     cell_text(s)
 }
 
+/// A line cut to `width` characters, ending in `…` when cut.
+fn fit(line: String, width: usize) -> String {
+    if line.chars().count() <= width {
+        return line;
+    }
+    let mut cut: String = line.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// A sentence wrapped at word boundaries to `width` characters; continuation lines are
+/// indented by `indent` spaces. A word longer than a line is cut.
+fn wrap(text: &str, width: usize, indent: usize) -> Vec<String> {
+    let lead: String = text.chars().take_while(|c| *c == ' ').collect();
+    let mut lines = Vec::new();
+    let mut cur = lead.clone();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        let sep = usize::from(!empty);
+        if !empty && cur.chars().count() + sep + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut cur, " ".repeat(indent)));
+            empty = true;
+        }
+        if !empty {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+        empty = false;
+    }
+    if !empty {
+        lines.push(cur);
+    }
+    lines.into_iter().map(|l| fit(l, width)).collect()
+}
+
 fn cell_text(s: String) -> String {
     let one_line = s.replace('\n', "\\n");
     if one_line.chars().count() > 100 {
@@ -789,7 +824,7 @@ fn summary_table(analyses: &[Analysis]) -> String {
     t.load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .force_no_tty();
-    t.set_width(120);
+    t.set_width(crate::term::stdout_width());
     t.set_header(vec![
         "File",
         "Recognized as",
@@ -820,13 +855,12 @@ fn summary_table(analyses: &[Analysis]) -> String {
 }
 
 fn write_details(a: &Analysis, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    let w = usize::from(crate::term::stdout_width());
     writeln!(out)?;
-    writeln!(
-        out,
-        "== {} ({})",
-        a.source.display(),
-        a.evidence.recognized_as
-    )?;
+    let head = format!("== {} ({})", a.source.display(), a.evidence.recognized_as);
+    for line in wrap(&head, w, 3) {
+        writeln!(out, "{line}")?;
+    }
     let summary = evidence_summary(&a.evidence);
     if let Value::Object(m) = &summary {
         for (k, v) in m {
@@ -837,18 +871,28 @@ fn write_details(a: &Analysis, out: &mut dyn std::io::Write) -> anyhow::Result<(
                             && !iv.is_null()
                             && iv.as_object().is_none_or(|o| !o.is_empty())
                     }) {
-                        writeln!(out, "  evidence.connect.{ik} : {}", cell(iv))?;
+                        writeln!(
+                            out,
+                            "{}",
+                            fit(format!("  evidence.connect.{ik} : {}", cell(iv)), w)
+                        )?;
                     }
                 }
-                _ => writeln!(out, "  evidence.{k} : {}", cell(v))?,
+                _ => writeln!(out, "{}", fit(format!("  evidence.{k} : {}", cell(v)), w))?,
             }
         }
     }
     if !a.evidence.ad_entries.is_empty() {
         writeln!(
             out,
-            "  evidence.adEntries : {}",
-            dns_cell(&a.evidence.ad_entries)
+            "{}",
+            fit(
+                format!(
+                    "  evidence.adEntries : {}",
+                    dns_cell(&a.evidence.ad_entries)
+                ),
+                w
+            )
         )?;
     }
     const SHOWN: usize = 20;
@@ -864,7 +908,7 @@ fn write_details(a: &Analysis, out: &mut dyn std::io::Write) -> anyhow::Result<(
                     .unwrap_or(0)
                     .min(40);
                 for (k, v) in m.iter().take(60) {
-                    writeln!(out, "    {k:<width$} : {}", cell(v))?;
+                    writeln!(out, "{}", fit(format!("    {k:<width$} : {}", cell(v)), w))?;
                 }
                 if m.len() > 60 {
                     writeln!(
@@ -874,7 +918,7 @@ fn write_details(a: &Analysis, out: &mut dyn std::io::Write) -> anyhow::Result<(
                     )?;
                 }
             }
-            other => writeln!(out, "    {}", cell(other))?,
+            other => writeln!(out, "{}", fit(format!("    {}", cell(other)), w))?,
         }
     }
     if a.objects.len() > SHOWN {
@@ -892,7 +936,9 @@ fn write_details(a: &Analysis, out: &mut dyn std::io::Write) -> anyhow::Result<(
             } else {
                 format!(" {}", q.place)
             };
-            writeln!(out, "    [{}]{}: {}", q.code, place, q.message)?;
+            for line in wrap(&format!("    [{}]{}: {}", q.code, place, q.message), w, 6) {
+                writeln!(out, "{line}")?;
+            }
         }
     }
     Ok(())

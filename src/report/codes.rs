@@ -182,7 +182,7 @@ pub fn render(code: Option<&str>, format: Format) -> anyhow::Result<String> {
             t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
                 .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
                 .force_no_tty()
-                .set_width(120);
+                .set_width(crate::term::stdout_width());
             t.set_header(vec!["kind", "code", "severity", "meaning"]);
             for e in &rows {
                 t.add_row(vec![
