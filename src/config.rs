@@ -970,7 +970,7 @@ mod tests {
     /// The connection keys reach the flags gwb connects with (graph.cloud picks the national
     /// cloud's endpoints; graph.client-certificate is the certificate credential; the LDAP
     /// keys are the connection settings). Behavioural tests against the lab DC and the
-    /// simulator: tests/ops_keys.rs.
+    /// simulator: tests/config_keys.rs.
     #[test]
     fn connection_keys_reach_the_flags() {
         #[derive(clap::Parser)]

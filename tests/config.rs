@@ -1,138 +1,335 @@
-//! gwb.toml's `[graph]` and `[ldap]` sections (and its target OU) mean the same to every command
-//! that has those flags: collect, audit, plan, apply, tenant plan (sync: tests/ops_sync.rs). With
-//! `--snapshot`, the snapshot gives the tenant and the file's Graph settings do not conflict.
+//! Integration tests of operating gwb: the configuration file (`gwb init`, `--config`, the
+//! merge with flags and environment, strict errors, secrets by reference, per-group overrides).
+
+use std::path::Path;
 
 use serde_json::Value;
 
-use crate::ldap::lab;
-use crate::ops_sync::{SECRET, cleanup, groups, gwb_cmd, seed, simulator};
-use crate::util::private_file;
+use crate::util::{AUDIT_JSON_ARGS, audit_json, fixture, gwb, repo};
+
+const ALL_COMPANY: &str = "0f4dd137-411b-572f-95ff-d2a16c4cf9c4";
+const APP_OWNERS: &str = "be0ecda8-9b60-51a7-9f69-8751e55b2898";
+const LEGACY_TEAM: &str = "3bda8981-6a26-565a-a0f8-77830d9a5c78";
+const QUARTERLY_2022: &str = "36a2a41c-317d-5919-9807-a1492f4e72e4";
+const NEWSLETTER: &str = "d17987c8-2f56-5a91-a0d1-fffdbb35fd1f";
+
+/// `gwb audit --snapshot fixtures/contoso` in `dir`, with extra arguments; the JSON report.
+fn audit_in(dir: &Path, extra: &[&str]) -> Value {
+    audit_json(dir, &fixture("contoso"), extra)
+}
+
+fn group<'a>(report: &'a Value, target: &str, id: &str) -> &'a Value {
+    report["forecast"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["target"] == target)
+        .unwrap()["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == id)
+        .unwrap_or_else(|| panic!("no group {id}"))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
 
 #[test]
-fn graph_and_ldap_sections_drive_every_command() {
-    let Some(lab) = lab::lab() else { return };
-    let seed = seed(&lab, "cfgall", &[]);
-    let group = uuid::Uuid::new_v4().to_string();
-    let s = simulator(&seed, &group, gwb::sim::SimConfig::default());
+fn init_writes_a_template_that_parses() {
     let dir = tempfile::tempdir().unwrap();
-    let pw = private_file(
-        dir.path(),
-        "ldap-pw",
-        &format!("{}\n", lab.var("GWB_TEST_LDAP_PASSWORD")),
+    gwb()
+        .current_dir(dir.path())
+        .arg("init")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("wrote gwb.toml"));
+    let text = std::fs::read_to_string(dir.path().join("gwb.toml")).unwrap();
+    assert_eq!(text, gwb::config::TEMPLATE);
+    let cfg = gwb::config::parse(Path::new("gwb.toml"), &text).unwrap();
+    assert_eq!(cfg.file.policy.max_deletes, Some(500));
+    assert_eq!(cfg.journal_dir(), Path::new("gwb-journal"));
+    // A second init refuses to overwrite (the admin's edits are not lost); --force does.
+    write(dir.path(), "gwb.toml", "# edited\n");
+    gwb()
+        .current_dir(dir.path())
+        .arg("init")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--force"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("gwb.toml")).unwrap(),
+        "# edited\n"
     );
-    let cfg = format!(
-        r#"target-ou = "{target}"
-[ldap]
-url = "{url}"
-bind-dn = "{bind}"
-password-file = "{pw}"
-ca-file = "{ca}"
-[graph]
-tenant = "contoso.onmicrosoft.com"
-client-id = "11111111-2222-3333-4444-555555555555"
-client-secret-env = "GWB_TEST_APP_SECRET"
-url = "{graph}"
+    gwb()
+        .current_dir(dir.path())
+        .args(["init", "--force"])
+        .assert()
+        .success();
+    // The template as written is a valid configuration for the audit: same report as without it.
+    let with = audit_in(dir.path(), &["-t", "gwb"]);
+    let without = audit_in(&repo(), &["-t", "gwb"]);
+    assert_eq!(with["forecast"], without["forecast"]);
+    // `--out -` prints it.
+    let out = gwb().args(["init", "--out", "-"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim_end(),
+        text.trim_end()
+    );
+}
+
+#[test]
+fn docs_config_documents_every_template_key() {
+    let doc = std::fs::read_to_string(repo().join("docs/config.md")).unwrap();
+    let keys = gwb::config::template_keys();
+    assert!(keys.len() >= 29, "{keys:?}");
+    for key in &keys {
+        let (table, leaf) = key.rsplit_once('.').unwrap_or(("", key));
+        assert!(
+            doc.contains(&format!("| `{leaf}` |")),
+            "docs/config.md has no row for `{key}`"
+        );
+        if !table.is_empty() {
+            assert!(
+                doc.contains(&format!("### `[{table}")),
+                "docs/config.md has no section [{table}] for `{key}`"
+            );
+        }
+    }
+    // And every key the docs list is in the template.
+    for line in doc.lines().filter(|l| l.starts_with("| `")) {
+        let leaf = line.trim_start_matches("| `").split('`').next().unwrap();
+        assert!(
+            keys.iter()
+                .any(|k| k == leaf || k.ends_with(&format!(".{leaf}"))),
+            "docs/config.md documents `{leaf}`, which the template lacks"
+        );
+    }
+}
+
+#[test]
+fn malformed_config_exits_2_naming_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, expect) in [
+        (
+            "[policy]\ndeletion = \"modified\"\nmax-delete = 3\n",
+            "bad.toml: line 3, key `policy.max-delete`: unknown key `max-delete`",
+        ),
+        (
+            "[ldap]\n\ntimeout = \"soon\"\n",
+            "bad.toml: line 3, key `ldap.timeout`",
+        ),
+        (
+            "[policy]\ncn-format = \"guid\"\n",
+            "bad.toml: line 2, key `policy.cn-format`: unknown value \"guid\"; expected one of: object-id, display-name",
+        ),
+        (
+            "[sync]\ninterval = \"often\"\n",
+            "bad.toml: line 2, key `sync.interval`",
+        ),
+        (
+            "[group.\"Sales\"]\nexclude = true\n",
+            "bad.toml: line 1, key `group.Sales`: \"Sales\" is not a group object id",
+        ),
+        ("[ldap\nurl = 1\n", "bad.toml: line 1: not valid TOML"),
+    ] {
+        let p = write(dir.path(), "bad.toml", text);
+        let out = gwb()
+            .args(["audit", "--snapshot"])
+            .arg(fixture("contoso"))
+            .arg("--config")
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expect), "{text}\n{err}");
+    }
+}
+
+#[test]
+fn each_policy_key_changes_the_forecast_as_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = audit_in(dir.path(), &[]);
+    assert_eq!(
+        group(&base, "gwb", ALL_COMPANY)["cn"],
+        format!("Group_{ALL_COMPANY}")
+    );
+    assert_eq!(group(&base, "gwb", LEGACY_TEAM)["outcome"], "keep");
+    assert_eq!(
+        group(&base, "gwb", NEWSLETTER)["reason"],
+        "member-limit-exceeded"
+    );
+    assert_eq!(group(&base, "gwb", QUARTERLY_2022)["outcome"], "delete");
+    let cfg = write(
+        dir.path(),
+        "gwb.toml",
+        &format!(
+            r#"target-ou = "OU=Elsewhere,DC=contoso,DC=com"
 [policy]
 cn-format = "display-name"
-[journal]
-dir = "trail"
+deletion = "modified"
+member-limit = "raised"
+feature-state = "current"
+protected = ["{QUARTERLY_2022}"]
+
+[group."{ALL_COMPANY}"]
+exclude = true
+
+[group."{}"]
+cn = "App Owners (cloud)"
 "#,
-        target = seed.target,
-        url = lab.var("GWB_TEST_LDAP_URL"),
-        bind = lab.var("GWB_TEST_LDAP_BIND_DN").replace('\\', "\\\\"),
-        pw = pw.display(),
-        ca = lab.var("GWB_TEST_LDAP_CA_FILE"),
-        graph = s.url(),
+            APP_OWNERS.to_uppercase()
+        ),
     );
-    std::fs::write(dir.path().join("gwb.toml"), cfg).unwrap();
-    let run = |args: &[&str]| {
-        let mut c = gwb_cmd();
-        c.env_remove("AZURE_CLIENT_SECRET")
-            .env_remove("AZURE_TENANT_ID")
-            .env_remove("AZURE_CLIENT_ID")
-            .env("GWB_TEST_APP_SECRET", SECRET)
-            .current_dir(dir.path())
-            .args(args);
-        let out = c.output().unwrap();
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        (out.status.code(), text(&out.stdout), text(&out.stderr))
-    };
-    let ok = |what: &str, r: &(Option<i32>, String, String)| {
-        assert_eq!(r.0, Some(0), "{what}: {}\n{}", r.1, r.2);
-    };
-    let json = |r: &(Option<i32>, String, String)| -> Value {
-        serde_json::from_str(&r.1).unwrap_or_else(|e| panic!("{e}: {}", r.1))
-    };
-
-    // collect: Graph and LDAP from the file, the target OU too.
-    let r = run(&["collect", "--out", "b"]);
-    ok("collect", &r);
-    let tenant = std::fs::read_to_string(dir.path().join("b/tenant.json")).unwrap();
-    assert!(tenant.contains(&group), "{tenant}");
-    let ldif = std::fs::read_to_string(dir.path().join("b/ad.ldif")).unwrap();
-    assert!(
-        ldif.to_ascii_lowercase()
-            .contains(&seed.users[0].1.to_ascii_lowercase()),
-        "ad.ldif holds the member read over LDAP"
-    );
-
-    // audit, live from the file.
-    let r = run(&["audit", "--format", "json", "--fail-on", "never"]);
-    ok("audit", &r);
-    let a = json(&r);
-    assert!(r.1.contains(&group), "the audit saw the tenant");
+    // ./gwb.toml is read without --config.
+    let r = audit_in(dir.path(), &[]);
+    assert_eq!(r["targetOu"], "OU=Elsewhere,DC=contoso,DC=com");
+    assert_eq!(r["policy"]["cnFormat"], "display-name");
+    let g = group(&r, "gwb", "9909f2c3-3190-54c2-b7cf-624c27187c82");
+    assert_eq!(g["cn"], "Benefits Questions_624c27187c82");
     assert_eq!(
-        a["targetOu"].as_str().map(str::to_ascii_lowercase),
-        Some(seed.target.to_ascii_lowercase()),
-        "{}",
-        a["targetOu"]
+        g["dn"],
+        "CN=Benefits Questions_624c27187c82,OU=Elsewhere,DC=contoso,DC=com"
     );
-
-    // plan, live from the file.
-    let r = run(&["plan", "--format", "json"]);
-    ok("plan", &r);
-    let p = json(&r);
-    assert_eq!(p["inputs"]["tenant"]["source"], "graph", "{}", p["inputs"]);
-    assert_eq!(p["inputs"]["ad"]["source"], "ldap", "{}", p["inputs"]);
-    assert!(r.1.contains(&group));
-    // plan --snapshot: the tenant from the bundle, AD still live from [ldap]; the file's
-    // [graph] section does not conflict.
-    let r = run(&["plan", "--snapshot", "b", "--format", "json"]);
-    ok("plan --snapshot", &r);
-    let p = json(&r);
+    assert_eq!(group(&r, "gwb", NEWSLETTER)["outcome"], "writeback");
+    // feature-state = "current": Entra Connect v1's writeback is off in Contoso's tenant.
+    let benefits = "9909f2c3-3190-54c2-b7cf-624c27187c82";
+    assert_eq!(group(&base, "connect-v1", benefits)["reason"], "eligible");
     assert_eq!(
-        p["inputs"]["tenant"]["source"], "snapshot",
-        "{}",
-        p["inputs"]
+        group(&r, "connect-v1", benefits)["reason"],
+        "feature-disabled"
     );
-    assert_eq!(p["inputs"]["ad"]["source"], "ldap", "{}", p["inputs"]);
+    // Per-group overrides, keyed by object id in any case.
+    assert_eq!(group(&r, "gwb", ALL_COMPANY)["reason"], "excluded");
+    assert_eq!(group(&r, "gwb", ALL_COMPANY)["outcome"], "skip");
+    assert_eq!(group(&r, "gwb", APP_OWNERS)["cn"], "App Owners (cloud)");
+    // The same file through --config and GWB_CONFIG from another directory.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let r2 = audit_in(elsewhere.path(), &["--config", cfg.to_str().unwrap()]);
+    assert_eq!(r2["forecast"], r["forecast"]);
+    let out = gwb()
+        .current_dir(elsewhere.path())
+        .env("GWB_CONFIG", &cfg)
+        .args(["audit", "--snapshot"])
+        .arg(fixture("contoso"))
+        .args(AUDIT_JSON_ARGS)
+        .output()
+        .unwrap();
+    let r3: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r3["forecast"], r["forecast"]);
+    // Flags override the file.
+    let r = audit_in(
+        dir.path(),
+        &["--cn-format", "object-id", "--deletion", "default"],
+    );
+    assert_eq!(
+        group(&r, "gwb", "9909f2c3-3190-54c2-b7cf-624c27187c82")["cn"],
+        "Group_9909f2c3-3190-54c2-b7cf-624c27187c82"
+    );
+    assert_eq!(r["policy"]["deletion"], "default");
+    assert_eq!(r["policy"]["memberLimit"], "raised");
+}
 
-    // tenant plan, live from the file, and from the snapshot.
-    let r = run(&["tenant", "plan", "--disable", &group, "--format", "json"]);
-    ok("tenant plan", &r);
-    assert!(r.1.contains(&group), "{}", r.1);
-    let r = run(&[
-        "tenant",
-        "plan",
-        "--snapshot",
-        "b",
-        "--disable",
-        &group,
-        "--format",
-        "json",
-    ]);
-    ok("tenant plan --snapshot", &r);
-    assert!(r.1.contains(&group), "{}", r.1);
+#[test]
+fn deletion_and_protection_keys_against_the_bundle_ou() {
+    // The bundle's own OU, so owned AD objects exist: deletion and protection have effect.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "gwb.toml",
+        &format!(
+            "[policy]\ndeletion = \"modified\"\nprotected = [\"{QUARTERLY_2022}\"]\n[group.\"{LEGACY_TEAM}\"]\nprotected = true\n"
+        ),
+    );
+    let r = audit_in(dir.path(), &[]);
+    // Protected: a delete becomes keep.
+    let q = group(&r, "gwb", QUARTERLY_2022);
+    assert_eq!(q["outcome"], "keep", "{q}");
+    assert!(q["detail"].as_str().unwrap().contains("protected"));
+    assert_eq!(group(&r, "gwb", LEGACY_TEAM)["outcome"], "keep");
+    // Without protection, modified deletion deletes the disabled group.
+    write(
+        dir.path(),
+        "gwb.toml",
+        "[policy]\ndeletion = \"modified\"\n",
+    );
+    let r = audit_in(dir.path(), &[]);
+    assert_eq!(group(&r, "gwb", LEGACY_TEAM)["outcome"], "delete");
+    assert_eq!(group(&r, "gwb", QUARTERLY_2022)["outcome"], "delete");
+    // Excluding a group that has an AD object leaves it untouched.
+    write(
+        dir.path(),
+        "gwb.toml",
+        &format!("[group.\"{QUARTERLY_2022}\"]\nexclude = true\n"),
+    );
+    let r = audit_in(dir.path(), &[]);
+    assert_eq!(group(&r, "gwb", QUARTERLY_2022)["outcome"], "keep");
+}
 
-    // apply: planned and written from the file's settings.
-    let r = run(&["apply", "--yes"]);
-    ok("apply", &r);
-    let tail = &group[group.len() - 12..];
+#[test]
+fn secrets_only_by_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "gwb.toml",
+        "[ldap]\nurl = \"ldaps://dc1.example.com\"\npassword = \"Hunter2-secret\"\n",
+    );
+    let out = gwb()
+        .args(["audit", "--snapshot"])
+        .arg(fixture("contoso"))
+        .arg("--config")
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3, key `ldap.password`"), "{err}");
+    assert!(err.contains("password-env") && err.contains("password-file"));
+    assert!(!err.contains("Hunter2"), "{err}");
+    // A referenced secret file readable by others is warned about.
+    let secret = write(dir.path(), "client-secret", "s3cr3t-value\n");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let p = write(
+        dir.path(),
+        "gwb.toml",
+        &format!(
+            "[graph]\nclient-secret-file = {:?}\n",
+            secret.to_str().unwrap()
+        ),
+    );
+    // The Contoso audit under this config.
+    let audit = || {
+        gwb()
+            .args(["audit", "--snapshot"])
+            .arg(fixture("contoso"))
+            .args(["--fail-on", "never", "--allow-incomplete"])
+            .args(["--format", "json", "--config"])
+            .arg(&p)
+            .output()
+            .unwrap()
+    };
+    let out = audit();
+    assert_ne!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        groups(&lab, &seed.target).contains_key(&format!("Watch Team_{tail}")),
-        "{}",
-        r.1
+        err.contains("graph.client-secret-file") && err.contains("readable by other users"),
+        "{err}"
     );
-    assert!(dir.path().join("trail").is_dir(), "journal from [journal]");
-    cleanup(&lab, &seed);
+    assert!(!err.contains("s3cr3t"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let out = audit();
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("readable by other users"));
+    }
 }

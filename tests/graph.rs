@@ -893,7 +893,7 @@ fn graph_sim_serves_a_bundle() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("groups[0]"));
 }
 
-// The refresh rule is tested without timing in harden_graph::token_refresh_follows_the_rule_whatever_the_machine_speed.
+// The refresh rule is tested without timing in graph_hostile::token_refresh_follows_the_rule_whatever_the_machine_speed.
 
 #[test]
 fn incremental_over_a_damaged_bundle_names_the_file_and_place() {

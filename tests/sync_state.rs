@@ -12,7 +12,7 @@ use gwb::sim::{self, SimConfig};
 use serde_json::json;
 
 use crate::ldap::lab;
-use crate::ops_sync::{SECRET, Watcher, cleanup, common_args, groups, seed, simulator};
+use crate::sync::{SECRET, Watcher, cleanup, common_args, groups, seed, simulator};
 
 fn requests(s: &sim::SimServer) -> u64 {
     s.shared.stats()["requests"].as_u64().unwrap()

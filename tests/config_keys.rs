@@ -10,7 +10,7 @@ use std::time::Duration;
 use gwb::sim::SimConfig;
 
 use crate::ldap::lab;
-use crate::ops_sync::{SECRET, Watcher, cleanup, groups, gwb_cmd, seed, simulator};
+use crate::sync::{SECRET, Watcher, cleanup, groups, gwb_cmd, seed, simulator};
 use crate::util::private_file;
 
 fn toml_str(s: &str) -> String {

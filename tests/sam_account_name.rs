@@ -12,7 +12,7 @@ use gwb::sim::{self, SimConfig};
 use serde_json::{Value, json};
 
 use crate::ldap::lab::{self, Lab};
-use crate::ops_sync::{SECRET, Seed, common_args, gwb_cmd, seed, user_obj};
+use crate::sync::{SECRET, Seed, common_args, gwb_cmd, seed, user_obj};
 use crate::util::{json_ok, ou_groups};
 
 /// sAMAccountName by adminDescription stamp, of the groups in `ou`.
