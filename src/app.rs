@@ -94,19 +94,12 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
         }),
         Command::Undo(args) => {
             use crate::plan::args::PlanFormat;
-            use std::io::IsTerminal;
             let plan = crate::undo::plan_from_args(&args)?;
             if let Some(path) = &args.out {
                 let json = crate::plan::render::render(&plan, PlanFormat::Json, true)?;
                 crate::fsio::write_atomic(path, json.as_bytes())?;
             }
-            let format =
-                args.format
-                    .unwrap_or(if args.out.is_some() || std::io::stdout().is_terminal() {
-                        PlanFormat::Table
-                    } else {
-                        PlanFormat::Json
-                    });
+            let format = args.format.unwrap_or(PlanFormat::Table);
             let text = crate::plan::render::render(&plan, format, args.show_unchanged)?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
@@ -199,13 +192,9 @@ fn audit(args: &AuditArgs, cfg: &crate::config::Config, quiet: bool) -> anyhow::
     use std::io::IsTerminal;
     let terminal = std::io::stdout().is_terminal();
     // Usage errors first, before any work.
-    let outputs = crate::report::output::plan(
-        &args.format,
-        &args.output,
-        args.output_dir.as_deref(),
-        terminal,
-    )
-    .map_err(anyhow::Error::msg)?;
+    let outputs =
+        crate::report::output::plan(&args.format, &args.output, args.output_dir.as_deref())
+            .map_err(anyhow::Error::msg)?;
     if let Some(Shape::Msidentitytools) = args.shape {
         for o in &outputs {
             if !matches!(

@@ -275,7 +275,7 @@ impl PolicyArgs {
 #[derive(Debug, Args)]
 pub struct CollectArgs {
     /// Directory to write the snapshot bundle into (created if missing).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, short = 'o', value_name = "DIR")]
     pub out: PathBuf,
     /// The single OU groups are written back into.
     #[arg(long, value_name = "DN")]

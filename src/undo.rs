@@ -31,7 +31,7 @@ pub struct UndoArgs {
     /// Save the inverse plan to FILE (then: gwb apply FILE).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// How to print the inverse plan (default: table on a terminal or with --out, json otherwise).
+    /// How to print the inverse plan (default: table, on a terminal and through a pipe).
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<crate::plan::args::PlanFormat>,
     /// Also list unchanged groups.

@@ -350,9 +350,81 @@ fn output_file_and_default_format() {
     assert!(r.stdout.is_empty());
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(v["format"], "gwb-audit/1");
-    // Not a terminal and no --format: JSON.
+    // Not a terminal and no --format: the human table all the same (`gwb audit | less`).
     let r = gwb()
         .args(["audit", "--snapshot", fixture("contoso").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(serde_json::from_slice::<Value>(&r.stdout).is_err());
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert!(
+        text.contains("connect-v1") && text.contains("Finance Department"),
+        "{text}"
+    );
+    // JSON only when asked for.
+    let r = gwb()
+        .args(["audit", "--snapshot", fixture("contoso").to_str().unwrap()])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(serde_json::from_slice::<Value>(&r.stdout).is_ok());
+}
+
+/// `gwb plan | cat`, `gwb show plan.json | cat`, `gwb tenant plan | cat`: the human format
+/// through a pipe too.
+#[test]
+fn piped_output_is_human_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = fixture("contoso");
+    let plan_file = dir.path().join("plan.json");
+    let r = gwb()
+        .args(["plan", "--snapshot"])
+        .arg(&c)
+        .arg("-o")
+        .arg(&plan_file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let plan_text = String::from_utf8_lossy(&r.stdout).into_owned();
+    assert!(
+        serde_json::from_str::<Value>(&plan_text).is_err(),
+        "{plan_text}"
+    );
+    assert!(plan_text.contains("to create"), "{plan_text}");
+    let r = gwb().arg("show").arg(&plan_file).output().unwrap();
+    let show_text = String::from_utf8_lossy(&r.stdout);
+    assert!(
+        serde_json::from_str::<Value>(&show_text).is_err(),
+        "{show_text}"
+    );
+    assert!(show_text.contains("to create"), "{show_text}");
+    let r = gwb()
+        .args(["tenant", "plan", "--snapshot"])
+        .arg(&c)
+        .args(["--new-m365-default", "false"])
+        .output()
+        .unwrap();
+    let tenant_text = String::from_utf8_lossy(&r.stdout);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(
+        serde_json::from_str::<Value>(&tenant_text).is_err(),
+        "{tenant_text}"
+    );
+    // And JSON by --format.
+    let r = gwb()
+        .arg("show")
+        .arg(&plan_file)
+        .args(["-f", "json"])
         .output()
         .unwrap();
     assert!(serde_json::from_slice::<Value>(&r.stdout).is_ok());

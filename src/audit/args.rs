@@ -30,8 +30,8 @@ pub struct AuditArgs {
     /// left out while v2 is off).
     #[arg(long, value_enum, value_name = "TARGET")]
     pub gate: Vec<Target>,
-    /// Report format (repeatable with --output-dir; default: table on a terminal, json
-    /// otherwise, or the format an --output extension names).
+    /// Report format (repeatable with --output-dir; default: table, on a terminal and through
+    /// a pipe, or the format an --output extension names).
     #[arg(long, short = 'f', value_enum)]
     pub format: Vec<Format>,
     /// Write a report to FILE instead of stdout; FORMAT=FILE picks the format (repeatable),

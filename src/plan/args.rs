@@ -50,11 +50,11 @@ pub struct PlanInputArgs {
 pub struct PlanArgs {
     #[command(flatten)]
     pub input: PlanInputArgs,
-    /// Output format (default: table on a terminal, json otherwise).
+    /// Output format (default: table, on a terminal and through a pipe).
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<PlanFormat>,
     /// Save the plan (gwb-plan/1 JSON) to FILE for `gwb show` and `gwb apply`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// List unchanged groups (noop, keep, skip) in table and markdown output too.
     #[arg(long)]
@@ -66,7 +66,7 @@ pub struct ShowArgs {
     /// A saved plan (`gwb plan --out plan.json`).
     #[arg(value_name = "PLAN")]
     pub plan: PathBuf,
-    /// Output format (default: table on a terminal, json otherwise).
+    /// Output format (default: table, on a terminal and through a pipe).
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<PlanFormat>,
     /// List unchanged groups (noop, keep, skip) in table and markdown output too.

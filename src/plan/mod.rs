@@ -18,13 +18,10 @@ use std::io::Write;
 
 use args::{PlanArgs, PlanFormat, ShowArgs};
 
+/// Human output by default, on a terminal and through a pipe alike; JSON and the rest only
+/// by `--format`.
 fn default_format() -> PlanFormat {
-    use std::io::IsTerminal;
-    if std::io::stdout().is_terminal() {
-        PlanFormat::Table
-    } else {
-        PlanFormat::Json
-    }
+    PlanFormat::Table
 }
 
 fn emit(text: &str) -> anyhow::Result<()> {

@@ -48,12 +48,12 @@ pub const DIR_DEFAULT: &[Format] = &[
     Format::Csv,
 ];
 
-/// Plan the outputs. `terminal`: stdout is a terminal (the default format is then table).
+/// Plan the outputs. Without a format or an output, the human table goes to stdout, on a
+/// terminal and through a pipe alike (JSON and the rest only by `--format`/`--output`).
 pub fn plan(
     formats: &[Format],
     outputs: &[String],
     output_dir: Option<&Path>,
-    terminal: bool,
 ) -> Result<Vec<Output>, String> {
     let mut formats: Vec<Format> = formats.to_vec();
     dedup(&mut formats);
@@ -152,11 +152,7 @@ pub fn plan(
         .collect();
     match rest.as_slice() {
         [] if out.is_empty() => out.push(Output {
-            format: if terminal {
-                Format::Table
-            } else {
-                Format::Json
-            },
+            format: Format::Table,
             dest: Dest::Stdout,
             findings_csv: None,
         }),
@@ -199,26 +195,19 @@ mod tests {
 
     #[test]
     fn defaults_and_inference() {
-        let o = plan(&[], &[], None, true).unwrap();
-        assert_eq!(o[0].format, Format::Table);
-        let o = plan(&[], &[], None, false).unwrap();
-        assert_eq!((o[0].format, &o[0].dest), (Format::Json, &Dest::Stdout));
-        let o = plan(&[], &s(&["r.html"]), None, false).unwrap();
+        // Human output by default, whatever stdout is.
+        let o = plan(&[], &[], None).unwrap();
+        assert_eq!((o[0].format, &o[0].dest), (Format::Table, &Dest::Stdout));
+        let o = plan(&[], &s(&["r.html"]), None).unwrap();
         assert_eq!(o[0].format, Format::Html);
-        let o = plan(&[], &s(&["gwb.sarif"]), None, false).unwrap();
+        let o = plan(&[], &s(&["gwb.sarif"]), None).unwrap();
         assert_eq!(o[0].format, Format::Sarif);
-        let o = plan(&[], &s(&["sarif=x.json", "html=r.html"]), None, false).unwrap();
+        let o = plan(&[], &s(&["sarif=x.json", "html=r.html"]), None).unwrap();
         assert_eq!(o.len(), 2);
         assert_eq!(o[0].format, Format::Sarif);
-        let o = plan(&[Format::Json], &s(&["html=r.html"]), None, false).unwrap();
+        let o = plan(&[Format::Json], &s(&["html=r.html"]), None).unwrap();
         assert_eq!(o[1].dest, Dest::Stdout);
-        let o = plan(
-            &[Format::Sarif, Format::Csv],
-            &[],
-            Some(Path::new("d")),
-            false,
-        )
-        .unwrap();
+        let o = plan(&[Format::Sarif, Format::Csv], &[], Some(Path::new("d"))).unwrap();
         assert_eq!(o[0].dest, Dest::File(PathBuf::from("d/audit.sarif")));
         assert_eq!(
             o[1].findings_csv,
@@ -228,12 +217,12 @@ mod tests {
 
     #[test]
     fn ambiguous_combinations_are_usage_errors() {
-        assert!(plan(&[], &s(&["report.out"]), None, false).is_err());
-        assert!(plan(&[Format::Json, Format::Html], &[], None, false).is_err());
-        assert!(plan(&[Format::Json, Format::Html], &s(&["a.json"]), None, false).is_err());
-        assert!(plan(&[Format::Json], &s(&["r.html"]), None, false).is_err());
-        assert!(plan(&[], &s(&["a.json", "b.json"]), None, false).is_err());
-        assert!(plan(&[], &s(&["pdf=a.pdf"]), None, false).is_err());
-        assert!(plan(&[], &s(&["a.json"]), Some(Path::new("d")), false).is_err());
+        assert!(plan(&[], &s(&["report.out"]), None).is_err());
+        assert!(plan(&[Format::Json, Format::Html], &[], None).is_err());
+        assert!(plan(&[Format::Json, Format::Html], &s(&["a.json"]), None).is_err());
+        assert!(plan(&[Format::Json], &s(&["r.html"]), None).is_err());
+        assert!(plan(&[], &s(&["a.json", "b.json"]), None).is_err());
+        assert!(plan(&[], &s(&["pdf=a.pdf"]), None).is_err());
+        assert!(plan(&[], &s(&["a.json"]), Some(Path::new("d"))).is_err());
     }
 }

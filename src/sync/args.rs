@@ -23,7 +23,7 @@ pub struct SyncArgs {
     /// Print the plan that would be applied and write nothing (with --watch: every poll's plan).
     #[arg(long)]
     pub dry_run: bool,
-    /// --dry-run: the plan's format (default: table on a terminal, json otherwise).
+    /// --dry-run: the plan's format (default: table, on a terminal and through a pipe).
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<crate::plan::args::PlanFormat>,
     /// Run although Entra Connect writes back into the same OU (the takeover guard).

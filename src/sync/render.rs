@@ -40,12 +40,7 @@ pub fn change_line(o: &ObjectOutcome) -> std::io::Result<()> {
 
 /// A plan that `--dry-run` would have applied.
 pub fn dry_run(plan: &Plan, format: Option<PlanFormat>) -> anyhow::Result<()> {
-    use std::io::IsTerminal;
-    let f = format.unwrap_or(if std::io::stdout().is_terminal() {
-        PlanFormat::Table
-    } else {
-        PlanFormat::Json
-    });
+    let f = format.unwrap_or(PlanFormat::Table);
     let text = crate::plan::render::render(plan, f, false)?;
     let mut w = out();
     w.write_all(text.as_bytes())?;

@@ -88,15 +88,9 @@ pub struct UndoFile {
     pub setting: Option<UndoSetting>,
 }
 
+/// Human output by default, also through a pipe; JSON only by `--format json`.
 fn format_of(f: Option<TenantFormat>) -> TenantFormat {
-    use std::io::IsTerminal;
-    f.unwrap_or_else(|| {
-        if std::io::stdout().is_terminal() {
-            TenantFormat::Table
-        } else {
-            TenantFormat::Json
-        }
-    })
+    f.unwrap_or(TenantFormat::Table)
 }
 
 fn print(text: &str) -> anyhow::Result<()> {

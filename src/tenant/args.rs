@@ -128,7 +128,7 @@ pub struct PlanArgs {
     /// Write the plan (JSON, gwb-tenant-plan/1) to FILE for review and `gwb tenant apply`.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// How to show the plan on stdout (default: table on a terminal, json otherwise).
+    /// How to show the plan on stdout (default: table, on a terminal and through a pipe).
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<TenantFormat>,
     #[command(flatten)]
@@ -158,7 +158,7 @@ pub struct ApplyArgs {
     /// With --undo: also restore objects changed again since the apply.
     #[arg(long)]
     pub force: bool,
-    /// How to show the result on stdout (default: table on a terminal, json otherwise).
+    /// How to show the result on stdout (default: table, on a terminal and through a pipe).
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<TenantFormat>,
     #[command(flatten)]
