@@ -273,8 +273,15 @@ fn audit(args: &AuditArgs, cfg: &crate::config::Config, quiet: bool) -> anyhow::
     } else {
         None
     };
+    let mut wrote = Vec::new();
     for o in &outputs {
         write_output(&snap, &report, args, o, terminal, &actions)?;
+        if let Dest::File(path) = &o.dest {
+            wrote.push(format!("Wrote {}", path.display()));
+            if let Some(f) = &o.findings_csv {
+                wrote.push(format!("Wrote {}", f.display()));
+            }
+        }
     }
     tracing::info!("reports written in {:.2?}", started.elapsed());
     if let Some(zip) = &args.bundle {
@@ -286,6 +293,15 @@ fn audit(args: &AuditArgs, cfg: &crate::config::Config, quiet: bool) -> anyhow::
             &args.evidence,
             args.waivers.as_deref(),
         )?;
+        wrote.push(format!("Wrote {} (evidence bundle)", zip.display()));
+    }
+    if !quiet {
+        // Files written, on stderr: stdout may carry a report of its own.
+        let stderr = std::io::stderr();
+        let mut e = stderr.lock();
+        for line in &wrote {
+            writeln!(e, "{line}")?;
+        }
     }
     if !quiet {
         let line = &report.gate.line;

@@ -67,6 +67,12 @@ dir = "trail"
     // collect: Graph and LDAP from the file, the target OU too.
     let r = run(&["collect", "--out", "b"]);
     ok("collect", &r);
+    assert!(
+        r.1.contains("Wrote 1 group, 1 membership to b/tenant.json"),
+        "{}",
+        r.1
+    );
+    assert!(r.1.contains("AD objects to b/ad.ldif"), "{}", r.1);
     let tenant = std::fs::read_to_string(dir.path().join("b/tenant.json")).unwrap();
     assert!(tenant.contains(&group), "{tenant}");
     let ldif = std::fs::read_to_string(dir.path().join("b/ad.ldif")).unwrap();

@@ -523,7 +523,9 @@ fn the_readmes_strict_ci_gate_passes_on_a_healthy_tenant() {
     let out = gwb().current_dir(dir.path()).args(&args).output().unwrap();
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(0), "{cmd}: {err}");
-    assert!(err.starts_with("gate: passed"), "{err}");
+    // The files written, one line each, then the gate's closing line.
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.starts_with("gate: passed"), "{err}");
     for f in [
         "audit.json",
         "audit.html",
@@ -533,6 +535,7 @@ fn the_readmes_strict_ci_gate_passes_on_a_healthy_tenant() {
         "audit.csv",
     ] {
         assert!(dir.path().join("reports").join(f).exists(), "{f}");
+        assert!(err.contains(&format!("Wrote reports/{f}")), "{f}: {err}");
     }
 }
 

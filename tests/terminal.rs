@@ -109,3 +109,48 @@ fn groups_are_reported_in_natural_order() {
         ]
     );
 }
+
+/// Every command that writes a file says what it wrote (stderr when stdout may carry a report).
+#[test]
+fn commands_say_what_they_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("audit.html");
+    let sarif = dir.path().join("gwb.sarif");
+    let zip = dir.path().join("CHG-1.zip");
+    let out = gwb()
+        .args(["audit", "--snapshot"])
+        .arg(fixture("contoso"))
+        .arg("-o")
+        .arg(&html)
+        .arg("-o")
+        .arg(format!("sarif={}", sarif.display()))
+        .arg("--bundle")
+        .arg(&zip)
+        .args(["--fail-on", "never", "--allow-incomplete"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for p in [&html, &sarif] {
+        assert!(err.contains(&format!("Wrote {}", p.display())), "{err}");
+        assert!(p.is_file());
+    }
+    assert!(
+        err.contains(&format!("Wrote {} (evidence bundle)", zip.display())),
+        "{err}"
+    );
+    // Quiet means quiet.
+    let out = gwb()
+        .args(["-q", "audit", "--snapshot"])
+        .arg(fixture("contoso"))
+        .arg("-o")
+        .arg(&html)
+        .args(["--fail-on", "never", "--allow-incomplete"])
+        .output()
+        .unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -138,6 +138,9 @@ pub struct BundleOutcome {
     pub complete: bool,
     pub refs: crate::ldap::MemberRefs,
     pub doc_path: std::path::PathBuf,
+    /// Groups written, and their memberships (members of groups whose members were collected).
+    pub groups: usize,
+    pub memberships: usize,
 }
 
 /// Collect into `dir/tenant.json` (streamed, never held whole in memory). With `incremental`,
@@ -183,9 +186,19 @@ pub fn collect_bundle(
         crate::ldap::MemberRefs::default()
     };
     tracing::info!("member references derived after {:.2?}", started.elapsed());
+    let groups = c.groups.as_ref().map_or(0, Vec::len);
+    let memberships = c
+        .groups
+        .iter()
+        .flatten()
+        .filter_map(|g| g.members.as_ref())
+        .map(Vec::len)
+        .sum();
     Ok(BundleOutcome {
         complete: c.incomplete.is_empty(),
         refs,
         doc_path: path,
+        groups,
+        memberships,
     })
 }
