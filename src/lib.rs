@@ -18,6 +18,7 @@ pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod core;
+pub mod digest;
 pub mod error;
 pub mod fsio;
 pub mod graph;

@@ -36,22 +36,6 @@ type Sent = (
 /// Writes per journal group commit (see [`run`]).
 const JOURNAL_WINDOW: usize = 64;
 
-/// An LDAP filter value escaped (RFC 4515).
-fn filter_escape(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for c in v.chars() {
-        match c {
-            '\\' => out.push_str("\\5c"),
-            '*' => out.push_str("\\2a"),
-            '(' => out.push_str("\\28"),
-            ')' => out.push_str("\\29"),
-            '\0' => out.push_str("\\00"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The attributes gwb ever writes (the core's list), besides `objectClass` on create and the
 /// CN through the DN. A plan naming any other is refused.
 pub use crate::core::desired::WRITTEN_ATTRIBUTES;
@@ -876,7 +860,10 @@ pub async fn run(
                     "(|{})",
                     created
                         .iter()
-                        .map(|(_, dn)| format!("(distinguishedName={})", filter_escape(dn)))
+                        .map(|(_, dn)| format!(
+                            "(distinguishedName={})",
+                            crate::ldap::discover::escape_filter_str(dn)
+                        ))
                         .collect::<String>()
                 );
                 if let Ok(found) = c

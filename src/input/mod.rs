@@ -99,7 +99,7 @@ fn file_fingerprint(path: &Path, source: InputSource, on: bool) -> anyhow::Resul
         source,
         location: Some(path.display().to_string()),
         sha256: if on {
-            Some(crate::plan::load::sha256_file(path)?)
+            Some(crate::digest::sha256_file(path)?)
         } else {
             None
         },
@@ -176,7 +176,7 @@ pub fn load(src: &Sources) -> anyhow::Result<Loaded> {
                     tenant_fp = Fingerprint {
                         source: InputSource::Graph,
                         location: src.graph.graph_url.as_deref().map(safe_location),
-                        sha256: Some(crate::plan::load::sha256_hex(&bytes)),
+                        sha256: Some(crate::digest::sha256_hex(&bytes)),
                     };
                 } else {
                     tenant_fp.source = InputSource::Graph;
@@ -213,9 +213,9 @@ pub fn load(src: &Sources) -> anyhow::Result<Loaded> {
         ad_fp = Fingerprint {
             source: InputSource::Ldap,
             location: Some(safe_location(url)),
-            sha256: src.fingerprints.then(|| {
-                crate::plan::load::sha256_hex(crate::ad::ldif::write(&live_ad).as_bytes())
-            }),
+            sha256: src
+                .fingerprints
+                .then(|| crate::digest::sha256_hex(crate::ad::ldif::write(&live_ad).as_bytes())),
         };
     }
     let snap = parts.into_snapshot(live_ldap.then_some(live_ad.as_slice()))?;
@@ -239,5 +239,5 @@ pub fn tenant_sha256(snapshot: &Path) -> anyhow::Result<Option<String>> {
     if !p.exists() {
         return Ok(None);
     }
-    Ok(Some(crate::plan::load::sha256_file(&p)?))
+    Ok(Some(crate::digest::sha256_file(&p)?))
 }

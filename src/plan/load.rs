@@ -3,7 +3,6 @@
 //! per-id GET that proves a hard delete. Then the pure [`super::diff::build`].
 
 use std::collections::HashSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -16,31 +15,8 @@ use super::dedupe::{Conflict, dedupe_groups};
 use super::diff::{PlanOptions, build_with};
 use super::model::*;
 
-/// Lower-case hex SHA-256 of bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes).as_ref())
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// SHA-256 of a file, streamed (a 200 MB tenant.json is never held twice).
-pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
-    let mut f = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f
-            .read(&mut buf)
-            .with_context(|| format!("reading {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        ctx.update(&buf[..n]);
-    }
-    Ok(hex(ctx.finish().as_ref()))
-}
+// The digests live in `crate::digest`; these names stay for callers of the plan's loader.
+pub use crate::digest::{sha256_file, sha256_hex};
 
 /// The loaded inputs, ready for the pure builder.
 pub struct Loaded {

@@ -18,10 +18,7 @@ use crate::error::InputError;
 
 pub const EVIDENCE_FORMAT: &str = "gwb-evidence/1";
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::digest::sha256_hex;
 
 /// The command line with the values of secret-bearing flags replaced.
 pub fn redacted_command_line() -> Vec<String> {
@@ -272,8 +269,8 @@ pub fn load_parts(
                 .read_to_end(&mut bytes)
                 .map_err(|e| InputError::new(path, &name, e.to_string()))?;
             match rel {
-                "tenant.json" => digests.tenant = Some(crate::plan::load::sha256_hex(&bytes)),
-                "ad.ldif" => digests.ldif = Some(crate::plan::load::sha256_hex(&bytes)),
+                "tenant.json" => digests.tenant = Some(crate::digest::sha256_hex(&bytes)),
+                "ad.ldif" => digests.ldif = Some(crate::digest::sha256_hex(&bytes)),
                 _ => {}
             }
             std::fs::write(&target, &bytes)

@@ -102,10 +102,7 @@ fn print(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn digest(bytes: &[u8]) -> String {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::digest::sha256_hex as digest;
 
 /// Write a file atomically and durably (fsynced file and directory) before returning.
 fn write_durable(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
