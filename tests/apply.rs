@@ -284,6 +284,7 @@ fn statuses(r: &Report) -> Vec<Status> {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn creates_nested_groups_journals_them_and_reapplying_writes_nothing() {
     let Some(e) = env("create") else { return };
     let alice = e.user("Alice");
@@ -382,6 +383,7 @@ fn creates_nested_groups_journals_them_and_reapplying_writes_nothing() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn one_changed_membership_is_one_modify() {
     let Some(e) = env("onemod") else { return };
     let users: Vec<String> = ["U1", "U2", "U3", "U4"].iter().map(|u| e.user(u)).collect();
@@ -401,6 +403,7 @@ fn one_changed_membership_is_one_modify() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn many_members_go_in_batches_of_hundreds() {
     let Some(e) = env("batch") else { return };
     // 1,100 members (the OU's own users) in 500-value requests.
@@ -423,6 +426,7 @@ fn many_members_go_in_batches_of_hundreds() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn rename_keeps_object_guid_and_sid() {
     let Some(e) = env("rename") else { return };
     let id = Uuid::new_v4();
@@ -460,6 +464,7 @@ fn rename_keeps_object_guid_and_sid() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn a_stale_plan_is_refused_naming_the_object() {
     let Some(e) = env("stale") else { return };
     let id = Uuid::new_v4();
@@ -509,6 +514,7 @@ fn a_stale_plan_is_refused_naming_the_object() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn the_deletion_threshold_aborts_before_any_write() {
     let Some(e) = env("thresh") else { return };
     let gs: Vec<PlannedGroup> = (0..3)
@@ -565,6 +571,7 @@ fn the_deletion_threshold_aborts_before_any_write() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn decoys_are_never_modified_or_deleted() {
     let Some(e) = env("decoy") else { return };
     let id = Uuid::new_v4();
@@ -628,6 +635,7 @@ fn decoys_are_never_modified_or_deleted() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn terminal_errors_are_reported_per_object_and_the_rest_applies() {
     let Some(e) = env("terminal") else { return };
     let (i1, i2) = (Uuid::new_v4(), Uuid::new_v4());
@@ -661,6 +669,7 @@ fn terminal_errors_are_reported_per_object_and_the_rest_applies() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn hostile_names_are_escaped_and_read_back() {
     let Some(e) = env("hostile") else { return };
     let names = [
@@ -763,6 +772,7 @@ fn cut_points(total: usize, setup: usize) -> Vec<usize> {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn a_lost_connection_is_reconnected_and_converges() {
     let Some((total, setup)) = traffic() else {
         return;
@@ -801,6 +811,7 @@ fn a_lost_connection_is_reconnected_and_converges() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn an_apply_killed_midway_converges_when_run_again() {
     let Some((total, setup)) = traffic() else {
         return;

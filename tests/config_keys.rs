@@ -18,6 +18,7 @@ fn toml_str(s: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn sync_keys_interval_full_every_and_state_dir_drive_the_watcher() {
     let Some(lab) = lab::lab() else { return };
     let seed = seed(&lab, "synckeys", &[]);
@@ -123,6 +124,7 @@ fn silent_server(hold: Duration) -> u16 {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn connection_keys_password_env_starttls_timeout_and_secret_file_are_used() {
     let Some(lab) = lab::lab() else { return };
     let seed = seed(&lab, "connkeys", &[]);

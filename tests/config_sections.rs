@@ -9,6 +9,7 @@ use crate::sync::{SECRET, cleanup, groups, gwb_cmd, seed, simulator};
 use crate::util::private_file;
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn graph_and_ldap_sections_drive_every_command() {
     let Some(lab) = lab::lab() else { return };
     let seed = seed(&lab, "cfgall", &[]);

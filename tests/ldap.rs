@@ -44,6 +44,7 @@ fn collect_cmd(lab: &lab::Lab, out: &Path) -> assert_cmd::Command {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn discovers_a_seeded_directory() {
     let Some(lab) = lab::lab() else { return };
     let name = lab.unique("disc");
@@ -342,6 +343,7 @@ fn discovers_a_seeded_directory() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn reads_ten_thousand_members_through_range_windows() {
     let Some(lab) = lab::lab() else { return };
     // Seeding 10,000 objects takes a while and deleting them longer still, so this OU is a
@@ -423,6 +425,7 @@ fn reads_ten_thousand_members_through_range_windows() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn tls_and_bind_failures_are_explained() {
     let Some(lab) = lab::lab() else { return };
     let url = lab.var("GWB_TEST_LDAP_URL");
@@ -554,6 +557,7 @@ fn tls_and_bind_failures_are_explained() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn exchange_prepared_and_not_prepared() {
     let Some(lab) = lab::lab() else { return };
     let _exchange = lab::EXCHANGE.lock().unwrap_or_else(|e| e.into_inner());
@@ -628,6 +632,7 @@ fn exchange_prepared_and_not_prepared() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn account_without_rights_on_the_ou() {
     let Some(lab) = lab::lab() else { return };
     let name = lab.unique("rights");
@@ -746,6 +751,7 @@ fn account_without_rights_on_the_ou() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn reconnects_once_when_the_connection_drops() {
     let Some(lab) = lab::lab() else { return };
     // The first connection is cut once ~12 KB came back: after the TLS handshake, the bind and
@@ -773,6 +779,7 @@ fn reconnects_once_when_the_connection_drops() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn a_dc_that_never_answers_times_out() {
     let Some(lab) = lab::lab() else { return };
     let port = proxy::silent();

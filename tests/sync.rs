@@ -338,6 +338,7 @@ fn assert_within_two_polls(what: &str, absent: Duration, seen: Duration, apply: 
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn watch_applies_member_changes_and_renames_and_resumes_without_reapplying() {
     // Alone on the DC: highestCommittedUSN is DC-wide.
     let Some(lab) = lab::lab_exclusive() else {
@@ -455,6 +456,7 @@ fn shape(lab: &Lab, ou: &str) -> BTreeMap<String, BTreeSet<String>> {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn watch_under_throttling_converges_to_a_clean_run() {
     let Some(lab) = lab::lab() else { return };
     let seed = seed(&lab, "watchfault", &["clean"]);
@@ -543,6 +545,7 @@ fn watch_under_throttling_converges_to_a_clean_run() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn sync_dry_run_prints_the_plan_and_writes_nothing() {
     let Some(lab) = lab::lab() else { return };
     let seed = seed(&lab, "dry", &[]);
@@ -571,6 +574,7 @@ fn sync_dry_run_prints_the_plan_and_writes_nothing() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn a_config_file_drives_sync_and_flags_override_it() {
     let Some(lab) = lab::lab() else { return };
     let seed = seed(&lab, "cfgsync", &[]);

@@ -84,6 +84,7 @@ fn a_link_to_another_origin_is_refused_without_sending_the_token() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn a_state_from_another_graph_root_is_set_aside_and_a_full_sync_starts() {
     let Some(lab) = lab::lab() else {
         return;

@@ -122,6 +122,7 @@ fn group(id: &str, action: Action) -> PlannedGroup {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn undo_returns_the_directory_to_its_prior_state_and_undo_of_undo_back() {
     let Some(lab) = lab::lab() else { return };
     let name = lab.unique("undo");
@@ -278,6 +279,7 @@ fn journal_lines(dir: &Path) -> usize {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn an_apply_killed_midway_leaves_a_journal_that_matches_the_directory() {
     let Some(lab) = lab::lab() else { return };
     let name = lab.unique("kill");
@@ -393,6 +395,7 @@ fn an_apply_killed_midway_leaves_a_journal_that_matches_the_directory() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn an_undo_of_an_object_changed_since_the_apply_is_refused_naming_it() {
     let Some(lab) = lab::lab() else { return };
     let name = lab.unique("undostale");

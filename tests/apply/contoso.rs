@@ -236,6 +236,7 @@ pub(super) fn state(e: &Env, ou: &str) -> BTreeMap<String, BTreeSet<(String, Str
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn the_plan_as_ldif_imported_with_ldapmodify_equals_gwb_apply() {
     let Some(lab) = lab::lab() else { return };
     let c = contoso(Arc::new(lab), "ldif");
@@ -277,6 +278,7 @@ fn the_plan_as_ldif_imported_with_ldapmodify_equals_gwb_apply() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn contoso_into_an_empty_ou_creates_the_forecast_set_and_then_nothing() {
     // Alone on the DC: highestCommittedUSN is DC-wide.
     let Some(lab) = lab::lab_exclusive() else {

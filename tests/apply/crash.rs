@@ -25,6 +25,7 @@ fn begins(dir: &std::path::Path) -> usize {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn the_samba_server_killed_midway_converges() {
     // Alone on the DC: the others must not see it die.
     let Some(lab) = lab::lab_exclusive() else {

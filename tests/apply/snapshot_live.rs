@@ -47,6 +47,7 @@ fn shape(p: &Plan) -> BTreeSet<(String, String, Option<String>)> {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn apply_from_a_tenant_only_snapshot_or_zip_reads_ad_live_and_converges() {
     // Alone on the DC: highestCommittedUSN is DC-wide.
     let Some(lab) = lab::lab_exclusive() else {

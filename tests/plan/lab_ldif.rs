@@ -208,6 +208,7 @@ fn usn(lab: &Lab, dn: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn plan_ldif_imports_with_ldapmodify_and_converges() {
     let Some(lab) = lab::lab() else { return };
     let _exchange = lab::EXCHANGE.lock().unwrap_or_else(|e| e.into_inner());
@@ -407,6 +408,7 @@ fn plan_ldif_imports_with_ldapmodify_and_converges() {
 }
 
 #[test]
+#[cfg_attr(not(gwb_lab), ignore = "needs the Samba lab DC: run scripts/test.sh")]
 fn a_plan_from_live_graph_and_ldap_equals_the_plan_from_the_bundle() {
     let Some(lab) = lab::lab() else { return };
     let _exchange = lab::EXCHANGE.lock().unwrap_or_else(|e| e.into_inner());
