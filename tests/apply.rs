@@ -6,6 +6,7 @@ mod contoso;
 mod crash;
 mod moved;
 mod relay;
+mod unknown;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

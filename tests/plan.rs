@@ -4,3 +4,4 @@ mod convergence;
 mod lab_ldif;
 mod props;
 mod safety;
+mod unknown;

@@ -242,6 +242,13 @@ pub fn preflight(plan: &Plan, opts: &Options) -> Result<(), Refused> {
                 )));
             }
         }
+        // Unknown is never empty: a group whose members are unknown gets no member change.
+        if g.members.unknown && !(g.members.add.is_empty() && g.members.remove.is_empty()) {
+            return Err(Refused::Invalid(format!(
+                "group {} ({}): its members are unknown, yet the plan changes them",
+                g.id, g.display_name
+            )));
+        }
         let needs_current = matches!(g.action, Action::Update | Action::Rename | Action::Delete);
         if needs_current && g.current.is_none() {
             return Err(Refused::Invalid(format!(

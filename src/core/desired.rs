@@ -83,8 +83,11 @@ pub struct DesiredGroup {
     /// Every attribute value gwb writes, keyed by attribute name (an attribute that is not
     /// present must be absent in AD). Never `member`, `objectClass` or `cn`.
     pub attributes: BTreeMap<&'static str, Vec<String>>,
-    /// Member DNs (resolved members; nested groups by the DN they get).
-    pub members: Vec<Arc<str>>,
+    /// Member DNs (resolved members; nested groups by the DN they get). `None` when the
+    /// cloud group's members are unknown (not collected, `null`, a partial export, a members
+    /// page that could not be read): unknown is never empty, so the AD membership of such a
+    /// group is left exactly as it is.
+    pub members: Option<Vec<Arc<str>>>,
 }
 
 /// The desired state: the forecast for target `gwb` and the groups it writes.
@@ -206,7 +209,10 @@ pub fn desired_with(
                 cn: cn.clone(),
                 group_type,
                 attributes,
-                members: f.members.resolved.iter().map(|m| m.dn.clone()).collect(),
+                members: f
+                    .members
+                    .collected
+                    .then(|| f.members.resolved.iter().map(|m| m.dn.clone()).collect()),
             },
         );
     }

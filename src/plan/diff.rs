@@ -428,8 +428,14 @@ fn member_changes(
     renamed: &HashMap<String, Arc<str>>,
 ) -> MemberChanges {
     let mut out = MemberChanges::default();
+    // Unknown is never empty: no member is added or removed.
+    let Some(members) = &d.members else {
+        out.unknown = true;
+        out.unchanged = existing.map_or(0, |o| o.members.len());
+        return out;
+    };
     let Some(o) = existing else {
-        out.add = d.members.iter().map(|m| m.to_string()).collect();
+        out.add = members.iter().map(|m| m.to_string()).collect();
         return out;
     };
     // Current members by key, as they will read after the renames of this plan.
@@ -439,8 +445,8 @@ fn member_changes(
         let k = renamed.get(&k).map_or(k, |new| dn_key(new));
         current.insert(k, m.as_str());
     }
-    let mut wanted: HashSet<String> = HashSet::with_capacity(d.members.len());
-    for m in &d.members {
+    let mut wanted: HashSet<String> = HashSet::with_capacity(members.len());
+    for m in members {
         let k = dn_key(m);
         if current.contains_key(&k) {
             out.unchanged += 1;

@@ -297,7 +297,15 @@ pub struct MemberChanges {
     /// Members already present and kept.
     #[serde(default)]
     pub unchanged: usize,
+    /// True when the cloud group's members are unknown (not collected, `null`, a partial
+    /// export, an unreadable members page): the AD membership is left exactly as it is, so
+    /// `add` and `remove` are empty. Absent (false) otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unknown: bool,
 }
+
+/// The sentence every plan format shows for a group whose members are unknown.
+pub const MEMBERS_UNKNOWN: &str = "members unknown: membership left as it is";
 
 /// Why a delete is proven.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -497,6 +505,7 @@ mod tests {
                     detail: None,
                 }],
                 unchanged: 3,
+                unknown: false,
             },
             delete_proof: None,
         }];

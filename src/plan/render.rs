@@ -122,8 +122,24 @@ fn enum_name<T: serde::Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
+/// Skip reasons that need an administrator's attention (the group is meant to reach AD but
+/// cannot): shown by default, with their reason, where routine skips and noops are folded.
+pub fn needs_attention(g: &PlannedGroup) -> bool {
+    use crate::core::GroupReason as R;
+    matches!(g.action, Action::Skip | Action::Keep)
+        && matches!(
+            g.reason,
+            R::NameCollision
+                | R::MemberLimitExceeded
+                | R::OtherWriterContainer
+                | R::StampedCopiesOutsideTargetOu
+        )
+}
+
+/// Shown by default: every write, every skip that needs attention, and every group whose
+/// members are unknown (the reviewer must see that its membership is left as it is).
 fn visible(g: &PlannedGroup, show_unchanged: bool) -> bool {
-    show_unchanged || g.action.writes()
+    show_unchanged || g.action.writes() || needs_attention(g) || g.members.unknown
 }
 
 /// Terraform-like text: one block per change, then refusals and the `Plan:` line.
@@ -170,6 +186,9 @@ pub fn table(plan: &Plan, show_unchanged: bool) -> String {
         }
         members_text(&mut out, "      ", "+", &g.members.add);
         members_text(&mut out, "      ", "-", &g.members.remove);
+        if g.members.unknown {
+            let _ = writeln!(out, "      {MEMBERS_UNKNOWN}");
+        }
         if !g.members.skipped.is_empty() && g.action.writes() {
             let _ = writeln!(
                 out,
@@ -276,6 +295,9 @@ pub fn markdown(plan: &Plan, show_unchanged: bool) -> String {
         if !g.members.remove.is_empty() {
             changes.push(format!("−{} member(s)", g.members.remove.len()));
         }
+        if g.members.unknown {
+            changes.push(MEMBERS_UNKNOWN.to_string());
+        }
         if let (Action::Rename, Some(c)) = (g.action, &g.current) {
             changes.insert(0, format!("from {}", md_escape(&c.dn)));
         }
@@ -373,6 +395,11 @@ pub fn ldif(plan: &Plan) -> String {
         .filter(|g| matches!(g.action, Action::Create | Action::Update | Action::Rename))
     {
         let Some(dn) = &g.dn else { continue };
+        if g.members.unknown {
+            out.push_str("# ");
+            out.push_str(&g.display_name.replace(['\n', '\r'], " "));
+            let _ = writeln!(out, " ({}): {MEMBERS_UNKNOWN}; no member change\n", g.id);
+        }
         let mut ops: Vec<(&str, &str, Vec<&str>)> = Vec::new();
         if g.action != Action::Create {
             for (name, ch) in &g.attributes {
