@@ -253,6 +253,7 @@ fn invert(f: Folded, journal_name: &str, after: &AfterUsn) -> Option<PlannedGrou
             attributes: BTreeMap::new(),
             members: MemberChanges::default(),
             delete_proof: None,
+            sha256: None,
         });
     }
     if let Some(del) = &f.deleted {
@@ -317,6 +318,7 @@ fn invert(f: Folded, journal_name: &str, after: &AfterUsn) -> Option<PlannedGrou
                 ..MemberChanges::default()
             },
             delete_proof: None,
+            sha256: None,
         });
     }
     let first = f.first_dn.clone()?;
@@ -370,6 +372,7 @@ fn invert(f: Folded, journal_name: &str, after: &AfterUsn) -> Option<PlannedGrou
             ..MemberChanges::default()
         },
         delete_proof: None,
+        sha256: None,
     })
 }
 
@@ -398,7 +401,7 @@ pub fn inverse_plan(records: &[Record], journal_path: &str, created_at: &str) ->
         .collect();
     groups.sort_by_cached_key(|g| (g.display_name.to_lowercase(), g.id.clone()));
     let deletes = groups.iter().filter(|g| g.action == Action::Delete).count();
-    Plan {
+    let mut plan = Plan {
         format: PLAN_FORMAT.to_string(),
         gwb_version: env!("CARGO_PKG_VERSION").to_string(),
         created_at: created_at.to_string(),
@@ -435,7 +438,11 @@ pub fn inverse_plan(records: &[Record], journal_path: &str, created_at: &str) ->
         summary: Summary::of(&groups),
         groups,
         unowned: Vec::new(),
-    }
+        section_sha256: Default::default(),
+        sha256: None,
+    };
+    plan.seal();
+    plan
 }
 
 /// Build the inverse plan of the journal named by the arguments.

@@ -1,6 +1,7 @@
 //! `gwb plan`: the diff against AD, its safety decisions, formats and the Samba round trips.
 
 mod convergence;
+mod digest;
 mod lab_ldif;
 mod props;
 mod safety;

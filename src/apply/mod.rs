@@ -699,7 +699,11 @@ pub async fn run(
         gwb_version: env!("CARGO_PKG_VERSION").into(),
         started_at: crate::collect::now_rfc3339(),
         plan_path: opts.plan_path.clone(),
-        plan_sha256: sha256_hex(&plan_json),
+        // The digest the change record approved; a plan made in this run is sealed too.
+        plan_sha256: plan
+            .sha256
+            .clone()
+            .unwrap_or_else(|| sha256_hex(&plan_json)),
         target_ou: plan.target_ou.dn.clone(),
         dc: c.url().to_string(),
     };

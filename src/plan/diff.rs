@@ -235,7 +235,7 @@ pub fn build_with(
     // The desired state of a large tenant is millions of allocations: freed alongside.
     crate::background::drop_later(desired);
     let unowned = unowned_objects(ad, ou);
-    Ok(Plan {
+    let mut plan = Plan {
         format: PLAN_FORMAT.to_string(),
         gwb_version: env!("CARGO_PKG_VERSION").to_string(),
         created_at: opts.created_at.clone(),
@@ -254,7 +254,11 @@ pub fn build_with(
         summary: Summary::of(&groups),
         groups,
         unowned,
-    })
+        section_sha256: Default::default(),
+        sha256: None,
+    };
+    plan.seal();
+    Ok(plan)
 }
 
 /// Objects in the target OU without gwb's stamp: never touched, listed for review.
@@ -342,6 +346,7 @@ fn plan_group(
         attributes: BTreeMap::new(),
         members: MemberChanges::default(),
         delete_proof: None,
+        sha256: None,
     };
     match (f.outcome, d) {
         (Outcome::Writeback, Some(d)) => {

@@ -45,6 +45,15 @@ pub struct Plan {
     /// Objects in the target OU that gwb does not own and never touches (for review).
     #[serde(default)]
     pub unowned: Vec<UnownedObject>,
+    /// SHA-256 of the parts outside the groups, by name (see [`super::seal`]): they name the
+    /// part that differs when a plan was changed after it was made.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub section_sha256: BTreeMap<String, String>,
+    /// SHA-256 of the plan's canonical serialisation (this field left out; see
+    /// [`super::seal`]): the digest a change record approves and `gwb apply --expect-sha256`
+    /// pins. Set by `gwb plan`; a plan without it is refused by `gwb show` and `gwb apply`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// The admin's choices in force when the plan was made (the same flags as `gwb audit`).
@@ -348,6 +357,10 @@ pub struct PlannedGroup {
     /// Set on `delete`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_proof: Option<DeleteProof>,
+    /// SHA-256 of this group's canonical serialisation (this field left out), set when the
+    /// plan is sealed: names the group when a plan was changed after it was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// An object in the target OU that gwb does not own (no stamp): never modified or deleted.
@@ -508,6 +521,7 @@ mod tests {
                 unknown: false,
             },
             delete_proof: None,
+            sha256: None,
         }];
         Plan {
             format: PLAN_FORMAT.into(),
@@ -548,6 +562,8 @@ mod tests {
             summary: Summary::of(&groups),
             groups,
             unowned: vec![],
+            section_sha256: BTreeMap::new(),
+            sha256: None,
         }
     }
 

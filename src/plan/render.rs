@@ -101,6 +101,9 @@ fn header(plan: &Plan) -> String {
         enum_name(&plan.policy.cn_format),
         plan.policy.max_deletes
     );
+    if let Some(d) = &plan.sha256 {
+        let _ = writeln!(out, "plan sha256: {d}");
+    }
     if !plan.safety.delete_proof.complete {
         let _ = writeln!(
             out,
@@ -256,7 +259,8 @@ pub fn markdown(plan: &Plan, show_unchanged: bool) -> String {
     let _ = writeln!(out, "**{}**\n", summary_line(&plan.summary));
     let _ = writeln!(
         out,
-        "- Target OU: `{}`\n- Created: {}\n- gwb {}\n- Tenant input: {} `{}`\n- AD input: {} `{}`",
+        "- Plan SHA-256: `{}`\n- Target OU: `{}`\n- Created: {}\n- gwb {}\n- Tenant input: {} `{}`\n- AD input: {} `{}`",
+        plan.sha256.as_deref().unwrap_or("-"),
         plan.target_ou.dn.replace('`', "'"),
         plan.created_at,
         plan.gwb_version,
