@@ -28,7 +28,7 @@ fn main() -> ExitCode {
             if gwb::error::is_broken_pipe(&err) {
                 return ExitCode::from(0);
             }
-            eprintln!("gwb: error: {err:#}");
+            eprintln!("gwb: error: {}", gwb::error::report(&err));
             ExitCode::from(2)
         }
     }

@@ -19,6 +19,10 @@ pub enum PlanFormat {
     Markdown,
     /// RFC 2849 change records that `ldapmodify` imports as they are.
     Ldif,
+    /// One row per group (UTF-8 with BOM, RFC 4180 quoting, formulas neutralised).
+    Csv,
+    /// A self-contained page for a change record.
+    Html,
 }
 
 /// Where a plan's inputs come from, and the policy it is computed under.

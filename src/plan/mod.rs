@@ -62,14 +62,30 @@ pub fn run_plan(args: &PlanArgs) -> anyhow::Result<Plan> {
     } else {
         format
     };
-    emit(&render::render(&plan, format, args.show_unchanged)?)?;
+    emit(&render::render_with(
+        &plan,
+        format,
+        args.show_unchanged,
+        colour(),
+    )?)?;
     Ok(plan)
+}
+
+/// Colour on stdout: a terminal, NO_COLOR unset.
+fn colour() -> bool {
+    use std::io::IsTerminal;
+    crate::app::color_allowed(std::io::stdout().is_terminal())
 }
 
 /// `gwb show`: render a saved plan.
 pub fn run_show(args: &ShowArgs) -> anyhow::Result<Plan> {
     let plan = load::read_plan(&args.plan)?;
     let format = args.format.unwrap_or_else(default_format);
-    emit(&render::render(&plan, format, args.show_unchanged)?)?;
+    emit(&render::render_with(
+        &plan,
+        format,
+        args.show_unchanged,
+        colour(),
+    )?)?;
     Ok(plan)
 }
