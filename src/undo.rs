@@ -61,6 +61,12 @@ Examples:
 
 /// Pick the journal: the file itself, or the newest `*.jsonl` of a directory.
 pub fn resolve_journal(p: &Path) -> anyhow::Result<PathBuf> {
+    if !p.exists() {
+        anyhow::bail!(
+            "{}: no such file or directory: give a journal gwb apply wrote, or its directory (gwb-journal/ by default)",
+            p.display()
+        );
+    }
     if !p.is_dir() {
         return Ok(p.to_path_buf());
     }

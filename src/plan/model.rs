@@ -430,6 +430,8 @@ pub enum PlanLoadError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("{path}: the file is empty: expected a gwb plan (gwb plan --out FILE writes one)")]
+    Empty { path: String },
     #[error("{path}: plan format {found:?} is not supported (this gwb reads {PLAN_FORMAT:?})")]
     Format { path: String, found: String },
 }
@@ -437,6 +439,11 @@ pub enum PlanLoadError {
 impl Plan {
     /// Parse a saved plan; `path` names the file in errors.
     pub fn from_json(text: &str, path: &str) -> Result<Plan, PlanLoadError> {
+        if text.trim().is_empty() {
+            return Err(PlanLoadError::Empty {
+                path: path.to_string(),
+            });
+        }
         #[derive(Deserialize)]
         struct Head {
             format: Option<String>,
