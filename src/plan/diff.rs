@@ -106,6 +106,10 @@ fn attribute_changes(
         if current.is_some() && !managed(attr, f, ad) {
             continue;
         }
+        // Unknown is never empty: an attribute whose cloud value is unknown is left as it is.
+        if current.is_some() && d.unknown_attributes.contains(&attr) {
+            continue;
+        }
         let same = match (&before, &after) {
             (Some(b), Some(a)) => {
                 let (mut b, mut a) = (b.clone(), a.clone());
@@ -355,6 +359,13 @@ fn plan_group(
             g.group_type = Some(d.group_type);
             g.attributes = attribute_changes(d, f, existing, ad);
             g.members = member_changes(d, existing, renamed);
+            if existing.is_some() && !d.unknown_attributes.is_empty() {
+                g.detail = format!(
+                    "{}; {} unknown in the cloud data: left as it is",
+                    g.detail,
+                    d.unknown_attributes.join(", ")
+                );
+            }
             g.members.skipped = skipped_refs(f);
             g.action = match existing {
                 None => Action::Create,

@@ -170,3 +170,49 @@ fn a_group_created_with_unknown_members_says_so() {
         "{block}"
     );
 }
+
+/// The plan's entry for Finance Department from an export (`groups` left out of tenant.json).
+fn finance_from_export(export_json: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    contoso_with(dir.path(), |t| {
+        t.as_object_mut().unwrap().remove("groups");
+    });
+    let file = dir.path().join("groups.json");
+    std::fs::write(&file, export_json).unwrap();
+    let out = plan(dir.path(), &["--evidence", file.to_str().unwrap()], "json");
+    let p = json_ok(&out);
+    p["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == FINANCE)
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn an_attribute_the_export_did_not_carry_is_left_as_it_is() {
+    // No DisplayName (or mail properties) in the export: unknown, so AD keeps its displayName.
+    let g = finance_from_export(&format!(
+        r#"[{{"Id":"{FINANCE}","Description":"Finance Department","GroupTypes":[],"MailEnabled":false,"SecurityEnabled":true,"WritebackConfiguration":{{"IsEnabled":true}},"Members":null}}]"#
+    ));
+    assert_eq!(g["action"], "update", "{g}");
+    assert!(g["attributes"].get("displayName").is_none(), "{g}");
+    assert!(g["attributes"].get("mailNickname").is_none(), "{g}");
+    assert!(
+        g["detail"]
+            .as_str()
+            .unwrap()
+            .contains("displayName, mail, mailNickname, proxyAddresses unknown in the cloud data: left as it is"),
+        "{g}"
+    );
+    // The control: a DisplayName the export says is null is known to be empty.
+    let g = finance_from_export(&format!(
+        r#"[{{"Id":"{FINANCE}","DisplayName":null,"Description":"Finance Department","GroupTypes":[],"MailEnabled":false,"SecurityEnabled":true,"Mail":null,"MailNickname":null,"ProxyAddresses":[],"WritebackConfiguration":{{"IsEnabled":true}},"Members":null}}]"#
+    ));
+    assert_eq!(g["attributes"]["displayName"]["after"], Value::Null, "{g}");
+    assert_eq!(
+        g["attributes"]["displayName"]["before"],
+        "Finance Department"
+    );
+}
