@@ -281,3 +281,46 @@ fn tenant_plans_are_sealed_and_pinned_too() {
         "{err}"
     );
 }
+
+#[test]
+fn apply_refuses_a_sealed_plan_that_changes_unknown_members_before_connecting() {
+    use gwb::plan::model::*;
+    let ou = "OU=WB,DC=lab,DC=test";
+    let id = "3a5c3221-c465-48c0-95b8-e9305786a271";
+    let dn = format!("CN=Group_{id},{ou}");
+    let g = PlannedGroup {
+        id: id.into(),
+        display_name: "Finance".into(),
+        action: Action::Update,
+        reason: gwb::core::GroupReason::Eligible,
+        detail: String::new(),
+        dn: Some(dn.clone()),
+        cn: Some(format!("Group_{id}")),
+        group_type: Some(i32::MIN | 8),
+        current: Some(CurrentObject {
+            dn,
+            object_guid: None,
+            usn_changed: None,
+            stamp: StampSource::AdminDescription,
+        }),
+        attributes: Default::default(),
+        members: MemberChanges {
+            remove: vec!["CN=Isaiah Langer,OU=Users,DC=lab,DC=test".into()],
+            unknown: true,
+            ..MemberChanges::default()
+        },
+        delete_proof: None,
+        sha256: None,
+    };
+    // Sealed by someone who can seal: the digest passes, the unknown rule still refuses.
+    let plan = make_plan(ou, None, vec![g]);
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("plan.json");
+    std::fs::write(&f, sealed_json(&plan)).unwrap();
+    let (code, out, err) = apply(&f, &["--yes"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("group 3a5c3221-c465-48c0-95b8-e9305786a271 (Finance): its members are unknown, yet the plan changes them"),
+        "{err}"
+    );
+}
