@@ -291,3 +291,20 @@ fn the_table_is_coloured_only_when_asked() {
     assert!(colour.contains("\u{1b}[33m~ update \u{1b}[0m"), "{colour}");
     assert!(colour.contains("\u{1b}[32mmember + "), "{colour}");
 }
+
+#[test]
+fn plan_lists_each_skipped_evidence_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("contoso/ad.ldif"), dir.path().join("ad.ldif")).unwrap();
+    let (code, _, err) = run(&[
+        "plan",
+        "--snapshot",
+        s(&fixture("contoso")),
+        "--evidence",
+        s(dir.path()),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err.matches("ad.ldif: an LDIF file").count(), 1, "{err}");
+}

@@ -143,9 +143,25 @@ pub fn load_evidence_path(path: &Path) -> Result<Vec<Evidence>, InputError> {
     // skipped, with why, and the rest still counts.
     let (found, errors) = analyze_path_keep_going(path);
     for e in &errors {
-        tracing::warn!("skipped {e}");
+        warn_once(format!("skipped {e}"));
     }
     Ok(found.into_iter().map(|a| a.evidence).collect())
+}
+
+/// Warn once per run: a folder read twice (the plan reads `--evidence` again for its delete
+/// proof) lists each skipped file once.
+fn warn_once(line: String) {
+    static SEEN: std::sync::Mutex<Option<std::collections::HashSet<String>>> =
+        std::sync::Mutex::new(None);
+    let first = match SEEN.lock() {
+        Ok(mut seen) => seen
+            .get_or_insert_with(Default::default)
+            .insert(line.clone()),
+        Err(_) => true,
+    };
+    if first {
+        tracing::warn!("{line}");
+    }
 }
 
 /// Why a file is not a PowerShell export gwb reads, when it can tell without reading it as
@@ -289,7 +305,7 @@ fn analyze_path_inner(
                 return Err(InputError::new(path, "", format!("not read: {why}")));
             }
             // Inside a folder: listed as skipped, and the rest is read.
-            tracing::warn!("skipped {}: {why}", path.display());
+            warn_once(format!("skipped {}: {why}", path.display()));
             return Ok(Vec::new());
         }
         return Ok(vec![analyze_file(path)?]);
