@@ -16,6 +16,11 @@
 # first apply, and whether highestCommittedUSN moved.
 # Needs root (ports 389/636), python3, ldap-utils. GWB_BIN=path/to/gwb times another build
 # (default: a release build of this checkout).
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    # The comment block above is the help.
+    sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+    exit 0
+fi
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

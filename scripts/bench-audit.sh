@@ -6,6 +6,11 @@
 # Usage: scripts/bench-audit.sh [SPEC...]   SPEC is "GROUPS MEMBERSHIPS" (default: three sizes)
 # Prints a Markdown table; the results go into the README. GWB=path/to/gwb uses that binary;
 # otherwise a release build is made.
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    # The comment block above is the help.
+    sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+    exit 0
+fi
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }

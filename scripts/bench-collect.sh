@@ -6,6 +6,11 @@
 #   (d) peak memory (max RSS) collecting 100,000 groups with 1,000,000 memberships
 # Usage: scripts/bench-collect.sh [--quick]    (--quick: smaller tenants, for trying the script)
 # Writes a Markdown table to stdout and to target/bench-collect.md.
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    # The comment block above is the help.
+    sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+    exit 0
+fi
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

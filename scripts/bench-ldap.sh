@@ -4,6 +4,11 @@
 #
 #   scripts/samba-dc.sh up
 #   scripts/bench-ldap.sh [RUNS]        # GWB_BIN=path/to/gwb to time another build
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    # The comment block above is the help.
+    sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+    exit 0
+fi
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -3,6 +3,11 @@
 # (release build): wall time and peak memory. Targets: plan <= audit's time, <= 1 GB peak.
 # Usage: scripts/bench-plan.sh [GROUPS MEMBERSHIPS]   (default 100000 1000000; prints Markdown)
 # GWB=path/to/gwb uses that binary; otherwise a release build is made.
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    # The comment block above is the help.
+    sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+    exit 0
+fi
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }

@@ -6,6 +6,11 @@
 # and a 27 MB LDIF.
 # Usage: scripts/bench-ps.sh [GROUPS [CSV_ROWS [LDIF_USERS]]]  (defaults 20000 300000 120000)
 # GWB=path/to/gwb uses that binary; otherwise a release build is made.
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    # The comment block above is the help.
+    sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+    exit 0
+fi
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-20000}"

@@ -8,6 +8,11 @@
 #   N=20 INTERVAL=2 scripts/bench-sync.sh
 #
 # Runs against loopback only; every loop is bounded. Prints a Markdown table for the README.
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    # The comment block above is the help.
+    sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+    exit 0
+fi
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"

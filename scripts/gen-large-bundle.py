@@ -4,6 +4,11 @@ spread over USERS synced users, and an ad.ldif with every user. Usage:
     gen-large-bundle.py OUT_DIR GROUPS MEMBERSHIPS [USERS]"""
 import base64, json, os, random, struct, sys, uuid
 
+if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help"):
+    print(__doc__)
+    sys.exit(0)
+if len(sys.argv) < 4 or not all(a.isdigit() for a in sys.argv[2:5]):
+    sys.exit("usage: gen-large-bundle.py OUT_DIR GROUPS MEMBERSHIPS [USERS] (numbers; --help for more)")
 out, n_groups, n_memberships = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 n_users = int(sys.argv[4]) if len(sys.argv) > 4 else max(1000, n_memberships // 20)
 rnd = random.Random(42)

@@ -8,6 +8,10 @@ exercised by at least one group. Deterministic: ids are uuid5 of names.
 """
 import base64, json, os, struct, sys, uuid
 
+if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help"):
+    print(__doc__)
+    print("Usage: make-contoso-fixture.py [OUT_DIR]   (default: fixtures/contoso)")
+    sys.exit(0)
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "fixtures", "contoso")
 NS = uuid.UUID("6f1c1c9e-7f0a-4c59-9d1a-0a6e3c1b2d00")
 TENANT = "a3b5c7d9-1f2e-4d3c-8b4a-5e6f7a8b9c0d"

@@ -345,5 +345,6 @@ case "${1:-}" in
     start) cmd_start ;;
     exchange-prepare) shift; cmd_exchange_prepare "$@" ;;
     exchange-unprepare) cmd_exchange_unprepare ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0" ;;
     *) echo "usage: $0 up|down|env|status|stop|start|crash-restart|exchange-prepare [ORG DOMAIN RANGEUPPER]|exchange-unprepare" >&2; exit 2 ;;
 esac

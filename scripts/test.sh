@@ -3,6 +3,11 @@
 # HTML report, Python's jsonschema and the SARIF 2.1.0 schema; scripts/samba-dc.sh installs Samba,
 # ldap-utils and Kerberos), start a throwaway Samba AD DC on loopback, run every test against it,
 # and stop the DC again.
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    # The comment block above is the help.
+    sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+    exit 0
+fi
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The report tests use real consumers: headless Chromium (HTML), Python's jsonschema with the

@@ -71,6 +71,8 @@ pub struct ConfigFile {
     #[serde(default)]
     pub journal: JournalSection,
     #[serde(default)]
+    pub apply: ApplySection,
+    #[serde(default)]
     pub sync: SyncSection,
     /// Per-group overrides keyed by the cloud group's object id.
     #[serde(default)]
@@ -126,6 +128,13 @@ pub struct PolicySection {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct JournalSection {
     pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ApplySection {
+    /// The SHA-256 of the one plan `gwb apply` accepts (the change record's approval).
+    pub expect_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -786,6 +795,9 @@ pub fn load_into_apply(args: &mut crate::apply::args::ApplyArgs) -> anyhow::Resu
     if cfg.file.journal.dir.is_some() && !Explicit::from_process().has("journal_dir") {
         args.journal_dir = cfg.journal_dir();
     }
+    if args.expect_sha256.is_none() {
+        args.expect_sha256 = cfg.file.apply.expect_sha256.clone();
+    }
     Ok(cfg)
 }
 
@@ -826,7 +838,7 @@ pub fn template_keys() -> Vec<String> {
             let k = k.trim();
             if !k.is_empty()
                 && k.chars()
-                    .all(|c| c.is_ascii_lowercase() || c == '-' || c == '_')
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
             {
                 out.push(if table.is_empty() {
                     k.to_string()

@@ -56,6 +56,23 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
+/// An error and its causes as one sentence for people, each cause once: a cause whose text
+/// its message already carries (an error that quotes its source) is not repeated.
+pub fn report(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
 /// True when the error chain ends in a closed pipe (`gwb audit | head`): not an error for the user.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {

@@ -251,7 +251,16 @@ pub fn write_atomic_with(
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => tmp = temp_sibling(path),
             Err(e) => {
-                return Err(anyhow::Error::from(e).context(format!("creating {}", tmp.display())));
+                // Named by the file asked for: the temporary name is gwb's business.
+                let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+                return Err(match parent {
+                    Some(d) if !d.is_dir() => anyhow::anyhow!(
+                        "cannot write {}: the directory {} does not exist",
+                        path.display(),
+                        d.display()
+                    ),
+                    _ => anyhow::anyhow!("cannot write {}: {e}", path.display()),
+                });
             }
         }
     }

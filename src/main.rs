@@ -32,7 +32,7 @@ fn main() -> ExitCode {
             if gwb::error::is_broken_pipe(&err) {
                 return ExitCode::from(RunOutcome::Pass.exit_code());
             }
-            eprintln!("gwb: error: {err:#}");
+            eprintln!("gwb: error: {}", gwb::error::report(&err));
             ExitCode::from(gwb::outcome::EXIT_ERROR)
         }
     }

@@ -89,6 +89,16 @@ pub fn read_parts(
             "is not a directory (a snapshot bundle is a directory)",
         ));
     }
+    let holds = ["tenant.json", "ad.ldif", "bundle.json", "connect"]
+        .iter()
+        .any(|f| dir.join(f).exists());
+    if !holds && evidence_files.is_empty() {
+        return Err(InputError::new(
+            dir,
+            "",
+            "is not a snapshot bundle: it holds none of tenant.json (the cloud side), ad.ldif (the AD side), bundle.json (the manifest) or connect/ (Entra Connect exports); make one with gwb collect --out DIR, or try --snapshot fixtures/contoso",
+        ));
+    }
     let mut snap = Snapshot {
         origin: dir.display().to_string(),
         ..Snapshot::default()

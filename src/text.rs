@@ -420,6 +420,19 @@ fn decode_utf16(bytes: &[u8], le: bool, warnings: &mut Vec<String>) -> String {
     out
 }
 
+/// A word as a POSIX shell reads it back: as it is when it holds only safe characters, else in
+/// single quotes (for commands gwb prints for people to paste).
+pub fn shell_word(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b));
+    if safe {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -61,6 +61,12 @@ Examples:
 
 /// Pick the journal: the file itself, or the newest `*.jsonl` of a directory.
 pub fn resolve_journal(p: &Path) -> anyhow::Result<PathBuf> {
+    if !p.exists() {
+        anyhow::bail!(
+            "{}: no such file or directory: give a journal gwb apply wrote, or its directory (gwb-journal/ by default)",
+            p.display()
+        );
+    }
     if !p.is_dir() {
         return Ok(p.to_path_buf());
     }
@@ -253,6 +259,7 @@ fn invert(f: Folded, journal_name: &str, after: &AfterUsn) -> Option<PlannedGrou
             attributes: BTreeMap::new(),
             members: MemberChanges::default(),
             delete_proof: None,
+            sha256: None,
         });
     }
     if let Some(del) = &f.deleted {
@@ -317,6 +324,7 @@ fn invert(f: Folded, journal_name: &str, after: &AfterUsn) -> Option<PlannedGrou
                 ..MemberChanges::default()
             },
             delete_proof: None,
+            sha256: None,
         });
     }
     let first = f.first_dn.clone()?;
@@ -370,6 +378,7 @@ fn invert(f: Folded, journal_name: &str, after: &AfterUsn) -> Option<PlannedGrou
             ..MemberChanges::default()
         },
         delete_proof: None,
+        sha256: None,
     })
 }
 
@@ -404,7 +413,7 @@ pub fn inverse_plan(records: &[Record], journal_path: &str, created_at: &str) ->
         .then_with(|| a.id.cmp(&b.id))
     });
     let deletes = groups.iter().filter(|g| g.action == Action::Delete).count();
-    Plan {
+    let mut plan = Plan {
         format: PLAN_FORMAT.to_string(),
         gwb_version: env!("CARGO_PKG_VERSION").to_string(),
         created_at: created_at.to_string(),
@@ -441,7 +450,11 @@ pub fn inverse_plan(records: &[Record], journal_path: &str, created_at: &str) ->
         summary: Summary::of(&groups),
         groups,
         unowned: Vec::new(),
-    }
+        section_sha256: Default::default(),
+        sha256: None,
+    };
+    plan.seal();
+    plan
 }
 
 /// Build the inverse plan of the journal named by the arguments.

@@ -7,6 +7,7 @@ mod crash;
 mod moved;
 mod relay;
 mod snapshot_live;
+mod unknown;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -261,6 +262,7 @@ pub fn create(id: Uuid, cn: &str, display: &str, ou: &str, members: &[String]) -
             ..MemberChanges::default()
         },
         delete_proof: None,
+        sha256: None,
     }
 }
 
@@ -497,7 +499,7 @@ fn a_stale_plan_is_refused_naming_the_object() {
 
     // The same through the binary: exit 2, the object named.
     let file = e.journal.path().join("plan.json");
-    std::fs::write(&file, serde_json::to_string(&plan).expect("json")).expect("write");
+    std::fs::write(&file, crate::util::sealed_json(&plan)).expect("write");
     let out = e.cmd(&file).assert().code(2);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(
@@ -543,7 +545,7 @@ fn the_deletion_threshold_aborts_before_any_write() {
         "{err}"
     );
     let file = e.journal.path().join("plan.json");
-    std::fs::write(&file, serde_json::to_string(&plan).expect("json")).expect("write");
+    std::fs::write(&file, crate::util::sealed_json(&plan)).expect("write");
     let out = e.cmd(&file).assert().code(2);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(stderr.contains("--max-deletes"), "{stderr}");

@@ -99,8 +99,14 @@ fn a_healthy_tenant_passes_the_default_gate_with_v2_off() {
 }
 
 #[test]
-fn an_empty_bundle_fails_closed_with_exit_3_naming_what_is_missing() {
+fn a_bundle_with_only_its_manifest_fails_closed_with_exit_3_naming_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
+    // A directory that holds nothing of a bundle is an input error (see inputs::).
+    let (_, code, err) = run(&["--snapshot", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not a snapshot bundle"), "{err}");
+    // A bundle with only its manifest: every section is missing.
+    std::fs::write(dir.path().join("bundle.json"), "{}").unwrap();
     let (v, code, err) = run(&["--snapshot", dir.path().to_str().unwrap()]);
     assert_eq!(code, 3, "{err}");
     assert_eq!(v["gate"]["result"], "incomplete");

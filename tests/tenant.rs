@@ -43,6 +43,13 @@ fn json_docs(out: &[u8]) -> Vec<Value> {
         .collect()
 }
 
+/// A tenant plan's JSON with its digests recomputed (an editor who knows how to seal).
+fn resealed(plan: &Value) -> String {
+    let mut p: gwb::tenant::Plan = serde_json::from_value(plan.clone()).unwrap();
+    p.seal();
+    serde_json::to_string_pretty(&p).unwrap()
+}
+
 fn plan_snapshot(plan: &Path, extra: &[&str]) -> Value {
     let out = run_ok(
         cmd()
@@ -811,14 +818,23 @@ fn an_edited_plan_that_would_write_anything_else_is_refused() {
         "url": format!("/directory/onPremisesSynchronization/{sync_id}"),
         "body": {"features": {"groupWriteBackEnabled": true}}
     });
+    // As edited, its digest no longer matches: refused naming the change.
     std::fs::write(&plan_path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    let (code, _, stderr) = apply(&s, &plan_path);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("changed after it was made: $.changes[2] is not what was planned"),
+        "{stderr}"
+    );
+    // Sealed again by the editor, the request check still refuses it.
+    std::fs::write(&plan_path, resealed(&plan)).unwrap();
     let (code, _, stderr) = apply(&s, &plan_path);
     assert_eq!(code, 2);
     assert!(stderr.contains("$.changes[2].request"), "{stderr}");
     // A body that does not match before/after is refused too.
     let mut plan = plan_snapshot(&plan_path, &["--disable-existing-m365"]);
     plan["changes"][0]["request"]["body"] = json!({"writebackConfiguration": {"isEnabled": true}});
-    std::fs::write(&plan_path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    std::fs::write(&plan_path, resealed(&plan)).unwrap();
     let (code, _, stderr) = apply(&s, &plan_path);
     assert_eq!(code, 2);
     assert!(stderr.contains("$.changes[0].request"), "{stderr}");

@@ -118,6 +118,7 @@ fn group(id: &str, action: Action) -> PlannedGroup {
         attributes: BTreeMap::new(),
         members: MemberChanges::default(),
         delete_proof: None,
+        sha256: None,
     }
 }
 
@@ -230,7 +231,7 @@ fn undo_returns_the_directory_to_its_prior_state_and_undo_of_undo_back() {
     let plan = make_plan(&ou, None, groups);
     let dir = tempfile::tempdir().unwrap();
     let plan_path = dir.path().join("plan.json");
-    std::fs::write(&plan_path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    std::fs::write(&plan_path, crate::util::sealed_json(&plan)).unwrap();
     let j1 = dir.path().join("j1");
     apply(&lab, &plan_path, &j1);
     let applied = state(&lab, &ou);

@@ -86,7 +86,7 @@ pub fn one(s: &str) -> Option<AttrValue> {
 /// A `gwb-plan/1` plan into `ou` made of `groups`, with a complete delete proof and no
 /// refusals (what a reviewed plan from a complete snapshot looks like).
 pub fn make_plan(ou: &str, ou_guid: Option<Uuid>, groups: Vec<PlannedGroup>) -> Plan {
-    Plan {
+    let mut plan = Plan {
         format: PLAN_FORMAT.into(),
         gwb_version: "0.1.0".into(),
         created_at: "2026-12-01T09:00:00Z".into(),
@@ -121,7 +121,11 @@ pub fn make_plan(ou: &str, ou_guid: Option<Uuid>, groups: Vec<PlannedGroup>) -> 
         summary: Summary::of(&groups),
         groups,
         unowned: vec![],
-    }
+        section_sha256: Default::default(),
+        sha256: None,
+    };
+    plan.seal();
+    plan
 }
 
 /// The groups directly in `ou` with these attributes, read by the lab's administrator.
@@ -177,4 +181,12 @@ pub fn private_file(dir: &Path, name: &str, text: &str) -> PathBuf {
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     }
     p
+}
+
+/// A plan's JSON as `gwb plan --out` writes it: sealed (summary and digests of its content as
+/// it is now), for hand-built or changed plans that must pass the digest check.
+pub fn sealed_json(p: &Plan) -> String {
+    let mut p = p.clone();
+    p.seal();
+    serde_json::to_string_pretty(&p).expect("plan JSON")
 }

@@ -18,6 +18,10 @@ pub struct ApplyArgs {
     /// Directory for the journal of this run (one JSON-lines file per run, named by UTC time).
     #[arg(long, value_name = "DIR", default_value = crate::apply::journal::DEFAULT_DIR)]
     pub journal_dir: PathBuf,
+    /// Refuse any plan but the one with this SHA-256 (the digest `gwb plan --out` printed and
+    /// the change record approved). Also gwb.toml `[apply] expect-sha256`.
+    #[arg(long, value_name = "HEX")]
+    pub expect_sha256: Option<String>,
     /// Member values per LDAP modify request.
     #[arg(long, value_name = "N", default_value_t = crate::ldap::write::MEMBER_BATCH)]
     pub batch: usize,

@@ -36,11 +36,19 @@ pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<bool> {
     let (plan, path, tenant_sha256) = match &args.plan {
         Some(path) => {
             let plan = crate::plan::load::read_plan(path)?;
+            if let Some(want) = &args.expect_sha256 {
+                crate::plan::load::check_expected(&plan, path, want)?;
+            }
             let sha = match &args.input.snapshot {
                 Some(snapshot) => crate::input::tenant_sha256(snapshot)?,
                 None => None,
             };
             (plan, Some(path.display().to_string()), sha)
+        }
+        None if args.expect_sha256.is_some() => {
+            anyhow::bail!(
+                "--expect-sha256 pins a saved plan: give the approved PLAN file (gwb apply PLAN --expect-sha256 HEX)"
+            );
         }
         None => {
             // Planned against AD as it is now: the LDAP flags that write also read (a bundle's

@@ -284,6 +284,30 @@ pub fn read(path: &Path) -> Result<Vec<Record>, JournalError> {
             path: p.clone(),
             source,
         })?;
+    let not_journal = |why: String| JournalError::Bad {
+        path: p.clone(),
+        line: 1,
+        message: format!(
+            "not a gwb journal: {why} (gwb undo reads the *.jsonl journal gwb apply writes, gwb-journal/ by default)"
+        ),
+    };
+    let Some(first) = lines.iter().position(|l| !l.trim().is_empty()) else {
+        return Err(not_journal("the file is empty".into()));
+    };
+    if serde_json::from_str::<Record>(&lines[first]).is_err() {
+        // Say what it is when it is another gwb document (a plan, a report).
+        let whole = lines.join("\n");
+        let format = serde_json::from_str::<serde_json::Value>(&whole)
+            .ok()
+            .and_then(|v| v.get("format").and_then(|f| f.as_str()).map(str::to_string));
+        return Err(not_journal(match format {
+            Some(f) => format!("this is a {f} document"),
+            None => format!(
+                "its line {} is not a {JOURNAL_FORMAT} run record",
+                first + 1
+            ),
+        }));
+    }
     let mut out = Vec::new();
     let last = lines.len();
     for (i, line) in lines.iter().enumerate() {

@@ -226,6 +226,13 @@ pub fn preflight(plan: &Plan, opts: &Options) -> Result<(), Refused> {
                 )));
             }
         }
+        // Unknown is never empty: a group whose members are unknown gets no member change.
+        if g.members.unknown && !(g.members.add.is_empty() && g.members.remove.is_empty()) {
+            return Err(Refused::Invalid(format!(
+                "group {} ({}): its members are unknown, yet the plan changes them",
+                g.id, g.display_name
+            )));
+        }
         let needs_current = matches!(g.action, Action::Update | Action::Rename | Action::Delete);
         if needs_current && g.current.is_none() {
             return Err(Refused::Invalid(format!(
@@ -676,7 +683,11 @@ pub async fn run(
         gwb_version: env!("CARGO_PKG_VERSION").into(),
         started_at: crate::collect::now_rfc3339(),
         plan_path: opts.plan_path.clone(),
-        plan_sha256: sha256_hex(&plan_json),
+        // The digest the change record approved; a plan made in this run is sealed too.
+        plan_sha256: plan
+            .sha256
+            .clone()
+            .unwrap_or_else(|| sha256_hex(&plan_json)),
         target_ou: plan.target_ou.dn.clone(),
         dc: c.url().to_string(),
     };

@@ -62,6 +62,25 @@ pub struct TargetGate {
     pub summary: String,
 }
 
+impl TargetGate {
+    /// The word a report shows for this target: `pass` only when the verdict is ready (with
+    /// or without warnings) and passes; `not enforced` when a blocked verdict passes because
+    /// of `--fail-on never`; `incomplete accepted` when an incomplete one passes because of
+    /// `--allow-incomplete`; `FAIL` otherwise.
+    pub fn mark(&self) -> &'static str {
+        match (self.passed, self.verdict) {
+            (true, Verdict::Ready | Verdict::ReadyWithWarnings) => "pass",
+            (true, Verdict::Incomplete) => "incomplete accepted",
+            (true, _) => "not enforced",
+            (false, _) => "FAIL",
+        }
+    }
+    /// True when the target passes on its merits (ready, or ready with warnings).
+    pub fn truly_passed(&self) -> bool {
+        self.passed && matches!(self.verdict, Verdict::Ready | Verdict::ReadyWithWarnings)
+    }
+}
+
 /// The gate as reported (JSON `gate` object) and as the closing line says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -79,6 +98,18 @@ pub struct Gate {
     pub not_gated: Vec<Target>,
     /// The closing line, as printed on stderr.
     pub line: String,
+    /// The gate's result in words: `passed` only when every gating target is ready (or ready
+    /// with warnings); `not enforced` when the exit code is 0 only because of `--fail-on
+    /// never`; `incomplete accepted` when it is 0 only because of `--allow-incomplete`;
+    /// `FAILED` or `INCOMPLETE` otherwise.
+    pub headline: &'static str,
+}
+
+impl Gate {
+    /// True when the gate passed and every gating target passed on its merits.
+    pub fn truly_passed(&self) -> bool {
+        self.result == GateResult::Passed && self.per_target.iter().all(TargetGate::truly_passed)
+    }
 }
 
 /// Gating targets: the `--gate` list, else every forecast target except an unavailable one.
@@ -181,12 +212,21 @@ pub fn evaluate(
     if per_target.is_empty() {
         parts.push("no target gated".into());
     }
+    let not_enforced = per_target.iter().any(|t| t.mark() == "not enforced");
+    let accepted = per_target.iter().any(|t| t.mark() == "incomplete accepted");
     let head = match result {
+        GateResult::Passed if not_enforced => "not enforced",
+        GateResult::Passed if accepted => "incomplete accepted",
         GateResult::Passed => "passed",
         GateResult::Failed => "FAILED",
         GateResult::Incomplete => "INCOMPLETE",
     };
-    let mut line = format!("gate: {head} ({})", parts.join("; "));
+    let why = match head {
+        "not enforced" => " under --fail-on never",
+        "incomplete accepted" => " under --allow-incomplete",
+        _ => "",
+    };
+    let mut line = format!("gate: {head}{why} ({})", parts.join("; "));
     for t in &not_gated {
         line.push_str(&format!("; {} not gated", t.as_str()));
     }
@@ -205,5 +245,6 @@ pub fn evaluate(
         per_target,
         not_gated,
         line,
+        headline: head,
     }
 }

@@ -943,7 +943,10 @@ fn verdict(
             .filter(|n| gap_sections.contains(n))
             .collect();
         if !hidden.is_empty() || (gap_sections.contains(section::ANY) && !c.needs().is_empty()) {
-            unchecked.push(c);
+            // A check that reported a finding for this target ran: it is not "not checked".
+            if !applicable.iter().any(|f| f.code == c) {
+                unchecked.push(c);
+            }
             missing.extend(hidden.iter().map(|h| h.to_string()));
         }
     }

@@ -155,6 +155,13 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
     file: &Path,
     text: &str,
 ) -> Result<T, InputError> {
+    if text.trim().is_empty() {
+        return Err(InputError::new(
+            file,
+            "",
+            "the file is empty: expected a JSON document",
+        ));
+    }
     // Fast path: plain serde_json (tracking the JSON path of every element costs about a
     // third of the parse time on a large tenant.json). Only a document that fails is parsed
     // again with path tracking, to name the place.

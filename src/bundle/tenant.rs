@@ -128,6 +128,15 @@ pub struct Group {
     /// members, not a million.
     #[serde(default, deserialize_with = "members_interned")]
     pub members: Option<Vec<Arc<Member>>>,
+    /// Written properties whose cloud value is unknown, by Graph name (a PowerShell export that
+    /// did not carry them): unknown is never empty, so gwb leaves those AD attributes as they
+    /// are. Graph never sends it; `None` of a property listed here means "not known".
+    #[serde(
+        default,
+        rename = "@gwb.unknownProperties",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub unknown_properties: Vec<String>,
 }
 
 /// `groupWritebackConfiguration`.

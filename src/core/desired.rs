@@ -46,6 +46,32 @@ pub const COMPARED_ATTRIBUTES: &[&str] = &[
     "proxyAddresses",
 ];
 
+/// The cloud properties gwb writes, and the AD attributes each one feeds. When a property is
+/// unknown (`Group::unknown_properties`) those attributes are left as they are in AD.
+pub const WRITTEN_PROPERTIES: &[(&str, &[&str])] = &[
+    ("displayName", &["displayName"]),
+    ("description", &["description"]),
+    ("mail", &["mail", "proxyAddresses"]),
+    ("mailNickname", &["mailNickname"]),
+    ("proxyAddresses", &["proxyAddresses"]),
+];
+
+/// The AD attributes whose cloud value is unknown for a group.
+pub fn unknown_attributes(g: &Group) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = WRITTEN_PROPERTIES
+        .iter()
+        .filter(|(p, _)| {
+            g.unknown_properties
+                .iter()
+                .any(|u| u.eq_ignore_ascii_case(p))
+        })
+        .flat_map(|(_, attrs)| attrs.iter().copied())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Attributes written when a group is created and never changed afterwards: an existing
 /// group keeps its `sAMAccountName` when the template changes (as Entra Connect never renames
 /// one, and because scripts, ACLs and `DOMAIN\name` references use it).
@@ -83,8 +109,14 @@ pub struct DesiredGroup {
     /// Every attribute value gwb writes, keyed by attribute name (an attribute that is not
     /// present must be absent in AD). Never `member`, `objectClass` or `cn`.
     pub attributes: BTreeMap<&'static str, Vec<String>>,
-    /// Member DNs (resolved members; nested groups by the DN they get).
-    pub members: Vec<Arc<str>>,
+    /// Member DNs (resolved members; nested groups by the DN they get). `None` when the
+    /// cloud group's members are unknown (not collected, `null`, a partial export, a members
+    /// page that could not be read): unknown is never empty, so the AD membership of such a
+    /// group is left exactly as it is.
+    pub members: Option<Vec<Arc<str>>>,
+    /// AD attributes whose cloud value is unknown: never compared or written on an existing
+    /// object (see [`unknown_attributes`]).
+    pub unknown_attributes: Vec<&'static str>,
 }
 
 /// The desired state: the forecast for target `gwb` and the groups it writes.
@@ -206,7 +238,11 @@ pub fn desired_with(
                 cn: cn.clone(),
                 group_type,
                 attributes,
-                members: f.members.resolved.iter().map(|m| m.dn.clone()).collect(),
+                members: f
+                    .members
+                    .collected
+                    .then(|| f.members.resolved.iter().map(|m| m.dn.clone()).collect()),
+                unknown_attributes: unknown_attributes(g),
             },
         );
     }

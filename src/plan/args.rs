@@ -19,6 +19,10 @@ pub enum PlanFormat {
     Markdown,
     /// RFC 2849 change records that `ldapmodify` imports as they are.
     Ldif,
+    /// One row per group (UTF-8 with BOM, RFC 4180 quoting, formulas neutralised).
+    Csv,
+    /// A self-contained page for a change record.
+    Html,
 }
 
 /// Where a plan's inputs come from, and the policy it is computed under.
@@ -92,7 +96,9 @@ Examples:
   gwb plan --snapshot bundle/ --cn-format display-name --show-unchanged";
 
 pub const SHOW_LONG: &str = "\
-Renders a saved plan (gwb-plan/1) in any plan format, without reading Graph or AD.
+Renders a saved plan (gwb-plan/1) in any plan format (table, json, markdown, ldif, csv, html),
+without reading Graph or AD. The plan's SHA-256 is checked first: a plan changed after it was
+made is refused (exit 2), naming the first difference.
 
 Examples:
   gwb show plan.json

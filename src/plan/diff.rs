@@ -106,6 +106,10 @@ fn attribute_changes(
         if current.is_some() && !managed(attr, f, ad) {
             continue;
         }
+        // Unknown is never empty: an attribute whose cloud value is unknown is left as it is.
+        if current.is_some() && d.unknown_attributes.contains(&attr) {
+            continue;
+        }
         let same = match (&before, &after) {
             (Some(b), Some(a)) => {
                 let (mut b, mut a) = (b.clone(), a.clone());
@@ -235,7 +239,7 @@ pub fn build_with(
     // The desired state of a large tenant is millions of allocations: freed alongside.
     crate::background::drop_later(desired);
     let unowned = unowned_objects(ad, ou);
-    Ok(Plan {
+    let mut plan = Plan {
         format: PLAN_FORMAT.to_string(),
         gwb_version: env!("CARGO_PKG_VERSION").to_string(),
         created_at: opts.created_at.clone(),
@@ -254,7 +258,11 @@ pub fn build_with(
         summary: Summary::of(&groups),
         groups,
         unowned,
-    })
+        section_sha256: Default::default(),
+        sha256: None,
+    };
+    plan.seal();
+    Ok(plan)
 }
 
 /// Objects in the target OU without gwb's stamp: never touched, listed for review.
@@ -342,6 +350,7 @@ fn plan_group(
         attributes: BTreeMap::new(),
         members: MemberChanges::default(),
         delete_proof: None,
+        sha256: None,
     };
     match (f.outcome, d) {
         (Outcome::Writeback, Some(d)) => {
@@ -350,6 +359,13 @@ fn plan_group(
             g.group_type = Some(d.group_type);
             g.attributes = attribute_changes(d, f, existing, ad);
             g.members = member_changes(d, existing, renamed);
+            if existing.is_some() && !d.unknown_attributes.is_empty() {
+                g.detail = format!(
+                    "{}; {} unknown in the cloud data: left as it is",
+                    g.detail,
+                    d.unknown_attributes.join(", ")
+                );
+            }
             g.members.skipped = skipped_refs(f);
             g.action = match existing {
                 None => Action::Create,
@@ -428,8 +444,14 @@ fn member_changes(
     renamed: &HashMap<String, Arc<str>>,
 ) -> MemberChanges {
     let mut out = MemberChanges::default();
+    // Unknown is never empty: no member is added or removed.
+    let Some(members) = &d.members else {
+        out.unknown = true;
+        out.unchanged = existing.map_or(0, |o| o.members.len());
+        return out;
+    };
     let Some(o) = existing else {
-        out.add = d.members.iter().map(|m| m.to_string()).collect();
+        out.add = members.iter().map(|m| m.to_string()).collect();
         return out;
     };
     // Current members by key, as they will read after the renames of this plan.
@@ -439,8 +461,8 @@ fn member_changes(
         let k = renamed.get(&k).map_or(k, |new| dn_key(new));
         current.insert(k, m.as_str());
     }
-    let mut wanted: HashSet<String> = HashSet::with_capacity(d.members.len());
-    for m in &d.members {
+    let mut wanted: HashSet<String> = HashSet::with_capacity(members.len());
+    for m in members {
         let k = dn_key(m);
         if current.contains_key(&k) {
             out.unchanged += 1;

@@ -201,8 +201,70 @@ pub fn make_plan_with(
     Ok(build_with(&loaded.snapshot, &prepared, &opts, overrides)?)
 }
 
-/// Read a saved plan.
+/// A saved plan that is not the plan that was made, or not the approved one: an input error
+/// (exit 2), raised before any connection.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {why}")]
+pub struct PlanRefused {
+    pub path: String,
+    pub why: String,
+}
+
+/// Read a saved plan and check it is the plan that was made: its digest, each group's and
+/// each section's, and its summary against its actions (the summary is then always the one
+/// derived from the actions).
 pub fn read_plan(path: &Path) -> anyhow::Result<Plan> {
     let text = crate::text::read_file(path)?.text;
-    Ok(Plan::from_json(&text, &path.display().to_string())?)
+    let name = path.display().to_string();
+    let mut plan = Plan::from_json(&text, &name)?;
+    if plan.sha256.is_none() {
+        return Err(PlanRefused {
+            path: name,
+            why: "refused: the plan carries no sha256 (made by an older gwb, or the field was removed), so it cannot be shown to be the plan that was made: make it again with gwb plan --out FILE".into(),
+        }
+        .into());
+    }
+    if let Some(d) = plan.first_difference() {
+        return Err(PlanRefused {
+            path: name,
+            why: format!("refused: the plan was changed after it was made: {d}"),
+        }
+        .into());
+    }
+    plan.summary = Summary::of(&plan.groups);
+    Ok(plan)
+}
+
+/// Refuse any plan but the approved one (`--expect-sha256`, gwb.toml `apply.expect-sha256`).
+pub fn check_expected(plan: &Plan, path: &Path, expected: &str) -> Result<(), PlanRefused> {
+    check_expected_digest(plan.sha256.as_deref(), path, expected)
+}
+
+/// [`check_expected`] for any sealed plan's digest (`gwb-plan/1` and tenant plans).
+pub fn check_expected_digest(
+    have: Option<&str>,
+    path: &Path,
+    expected: &str,
+) -> Result<(), PlanRefused> {
+    let want = expected.trim().to_ascii_lowercase();
+    let valid = want.len() == 64 && want.bytes().all(|b| b.is_ascii_hexdigit());
+    let name = path.display().to_string();
+    if !valid {
+        return Err(PlanRefused {
+            path: name,
+            why: format!(
+                "--expect-sha256 {expected:?} is not a SHA-256 (64 hexadecimal characters)"
+            ),
+        });
+    }
+    match have {
+        Some(have) if have == want => Ok(()),
+        have => Err(PlanRefused {
+            path: name,
+            why: format!(
+                "refused: this plan has sha256 {}, not the approved {want} (--expect-sha256): apply the approved plan file",
+                have.unwrap_or("(none)")
+            ),
+        }),
+    }
 }

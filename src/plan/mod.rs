@@ -10,6 +10,7 @@ pub mod diff;
 pub mod load;
 pub mod model;
 pub mod render;
+pub mod seal;
 
 pub use diff::{PlanError, PlanOptions, ThresholdExceeded, build, check_delete_threshold};
 pub use model::{Action, Plan, PlannedGroup};
@@ -44,7 +45,13 @@ pub fn run_plan(args: &PlanArgs) -> anyhow::Result<Plan> {
             w.write_all(b"\n")?;
             Ok(())
         })?;
-        tracing::info!("plan saved to {}", path.display());
+        // On stderr: stdout stays the rendered plan (JSON stays parseable).
+        eprintln!(
+            "Saved plan to {} (sha256 {}). Apply it with: gwb apply {}",
+            path.display(),
+            plan.sha256.as_deref().unwrap_or("-"),
+            crate::text::shell_word(&path.display().to_string())
+        );
     }
     // With --out and no explicit format, stdout shows the review table, not the JSON again.
     let format = if args.out.is_some() && args.format.is_none() {
@@ -52,14 +59,30 @@ pub fn run_plan(args: &PlanArgs) -> anyhow::Result<Plan> {
     } else {
         format
     };
-    emit(&render::render(&plan, format, args.show_unchanged)?)?;
+    emit(&render::render_with(
+        &plan,
+        format,
+        args.show_unchanged,
+        colour(),
+    )?)?;
     Ok(plan)
+}
+
+/// Colour on stdout: a terminal, NO_COLOR unset.
+fn colour() -> bool {
+    use std::io::IsTerminal;
+    crate::app::color_allowed(std::io::stdout().is_terminal())
 }
 
 /// `gwb show`: render a saved plan.
 pub fn run_show(args: &ShowArgs) -> anyhow::Result<Plan> {
     let plan = load::read_plan(&args.plan)?;
     let format = args.format.unwrap_or_else(default_format);
-    emit(&render::render(&plan, format, args.show_unchanged)?)?;
+    emit(&render::render_with(
+        &plan,
+        format,
+        args.show_unchanged,
+        colour(),
+    )?)?;
     Ok(plan)
 }

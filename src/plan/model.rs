@@ -45,6 +45,15 @@ pub struct Plan {
     /// Objects in the target OU that gwb does not own and never touches (for review).
     #[serde(default)]
     pub unowned: Vec<UnownedObject>,
+    /// SHA-256 of the parts outside the groups, by name (see [`super::seal`]): they name the
+    /// part that differs when a plan was changed after it was made.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub section_sha256: BTreeMap<String, String>,
+    /// SHA-256 of the plan's canonical serialisation (this field left out; see
+    /// [`super::seal`]): the digest a change record approves and `gwb apply --expect-sha256`
+    /// pins. Set by `gwb plan`; a plan without it is refused by `gwb show` and `gwb apply`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// The admin's choices in force when the plan was made (the same flags as `gwb audit`).
@@ -297,7 +306,15 @@ pub struct MemberChanges {
     /// Members already present and kept.
     #[serde(default)]
     pub unchanged: usize,
+    /// True when the cloud group's members are unknown (not collected, `null`, a partial
+    /// export, an unreadable members page): the AD membership is left exactly as it is, so
+    /// `add` and `remove` are empty. Absent (false) otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unknown: bool,
 }
+
+/// The sentence every plan format shows for a group whose members are unknown.
+pub const MEMBERS_UNKNOWN: &str = "members unknown: membership left as it is";
 
 /// Why a delete is proven.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -340,6 +357,10 @@ pub struct PlannedGroup {
     /// Set on `delete`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_proof: Option<DeleteProof>,
+    /// SHA-256 of this group's canonical serialisation (this field left out), set when the
+    /// plan is sealed: names the group when a plan was changed after it was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// An object in the target OU that gwb does not own (no stamp): never modified or deleted.
@@ -409,6 +430,8 @@ pub enum PlanLoadError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("{path}: the file is empty: expected a gwb plan (gwb plan --out FILE writes one)")]
+    Empty { path: String },
     #[error("{path}: plan format {found:?} is not supported (this gwb reads {PLAN_FORMAT:?})")]
     Format { path: String, found: String },
 }
@@ -416,6 +439,11 @@ pub enum PlanLoadError {
 impl Plan {
     /// Parse a saved plan; `path` names the file in errors.
     pub fn from_json(text: &str, path: &str) -> Result<Plan, PlanLoadError> {
+        if text.trim().is_empty() {
+            return Err(PlanLoadError::Empty {
+                path: path.to_string(),
+            });
+        }
         #[derive(Deserialize)]
         struct Head {
             format: Option<String>,
@@ -497,8 +525,10 @@ mod tests {
                     detail: None,
                 }],
                 unchanged: 3,
+                unknown: false,
             },
             delete_proof: None,
+            sha256: None,
         }];
         Plan {
             format: PLAN_FORMAT.into(),
@@ -539,6 +569,8 @@ mod tests {
             summary: Summary::of(&groups),
             groups,
             unowned: vec![],
+            section_sha256: BTreeMap::new(),
+            sha256: None,
         }
     }
 

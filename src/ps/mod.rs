@@ -130,11 +130,106 @@ impl serde::Serialize for TypeNames {
 /// Unrecognised files give an `Evidence` whose `recognized_as` is `"unrecognized"` and a
 /// data-quality note; unreadable ones give an [`InputError`].
 pub fn load_evidence_path(path: &Path) -> Result<Vec<Evidence>, InputError> {
-    Ok(analyze_path(path)?
-        .into_iter()
-        .map(|a| a.evidence)
-        .collect())
+    if !path.exists() {
+        return Err(InputError::new(path, "", "no such file or directory"));
+    }
+    if !path.is_dir() {
+        return Ok(analyze_path(path)?
+            .into_iter()
+            .map(|a| a.evidence)
+            .collect());
+    }
+    // A folder: the exports in it are read; each file that cannot be read is listed as
+    // skipped, with why, and the rest still counts.
+    let (found, errors) = analyze_path_keep_going(path);
+    for e in &errors {
+        warn_once(format!("skipped {e}"));
+    }
+    Ok(found.into_iter().map(|a| a.evidence).collect())
 }
+
+/// Warn once per run: a folder read twice (the plan reads `--evidence` again for its delete
+/// proof) lists each skipped file once.
+fn warn_once(line: String) {
+    static SEEN: std::sync::Mutex<Option<std::collections::HashSet<String>>> =
+        std::sync::Mutex::new(None);
+    let first = match SEEN.lock() {
+        Ok(mut seen) => seen
+            .get_or_insert_with(Default::default)
+            .insert(line.clone()),
+        Err(_) => true,
+    };
+    if first {
+        tracing::warn!("{line}");
+    }
+}
+
+/// Why a file is not a PowerShell export gwb reads, when it can tell without reading it as
+/// one: an LDIF file, a document gwb itself writes (a bundle's tenant.json or bundle.json, a
+/// plan, a report), or a kind of file no export is (scripts, documents, archives).
+pub fn not_an_export(path: &Path) -> Option<String> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if ext == "ldif" {
+        return Some(LDIF_NOT_READ.into());
+    }
+    if matches!(
+        ext.as_str(),
+        "py" | "sh"
+            | "md"
+            | "toml"
+            | "html"
+            | "htm"
+            | "zip"
+            | "rs"
+            | "yml"
+            | "yaml"
+            | "ps1"
+            | "pdf"
+    ) {
+        return Some(format!(
+            "a .{ext} file, not a PowerShell export (gwb reads JSON, CLIXML, CSV and text exports)"
+        ));
+    }
+    // The first bytes say the rest: LDIF, or a gwb document.
+    let mut head = [0u8; 512];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    let text = String::from_utf8_lossy(&head[..n]);
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    if text.starts_with("dn:") || text.starts_with("version: 1") || text.starts_with("dn::") {
+        return Some(LDIF_NOT_READ.into());
+    }
+    if let Some(rest) = text.strip_prefix('{')
+        && let Some(i) = rest.find("\"format\"")
+        && rest[..i].trim().is_empty()
+    {
+        let after = &rest[i + 8..];
+        let value = after
+            .trim_start()
+            .strip_prefix(':')
+            .map(str::trim_start)
+            .and_then(|v| v.strip_prefix('"'))
+            .and_then(|v| v.split('"').next())
+            .unwrap_or_default();
+        if value.starts_with("gwb-") {
+            let hint = match value.split('/').next().unwrap_or_default() {
+                "gwb-tenant" | "gwb-bundle" => "; give the bundle's directory with --snapshot DIR",
+                _ => "",
+            };
+            return Some(format!(
+                "a {value} document gwb writes, not a PowerShell export{hint}"
+            ));
+        }
+    }
+    None
+}
+
+const LDIF_NOT_READ: &str = "an LDIF file of AD entries, not a PowerShell export: gwb reads it as a bundle's ad.ldif (--snapshot DIR)";
 
 /// Read a file or folder into analyses; the first unreadable file is the error.
 pub fn analyze_path(path: &Path) -> Result<Vec<Analysis>, InputError> {
@@ -205,6 +300,14 @@ fn analyze_path_inner(
             ));
         }
         *budget -= 1;
+        if let Some(why) = not_an_export(path) {
+            if depth == 0 {
+                return Err(InputError::new(path, "", format!("not read: {why}")));
+            }
+            // Inside a folder: listed as skipped, and the rest is read.
+            warn_once(format!("skipped {}: {why}", path.display()));
+            return Ok(Vec::new());
+        }
         return Ok(vec![analyze_file(path)?]);
     }
     if depth > MAX_DIR_DEPTH {

@@ -792,6 +792,15 @@ fn group(
         );
         return None;
     }
+    // Written properties the export did not carry are unknown, not empty.
+    let unknown: Vec<Value> = crate::core::desired::WRITTEN_PROPERTIES
+        .iter()
+        .filter(|(k, _)| !m.contains_key(*k))
+        .map(|(k, _)| Value::String((*k).into()))
+        .collect();
+    if !unknown.is_empty() {
+        m.insert("@gwb.unknownProperties".into(), Value::Array(unknown));
+    }
     // Lists that arrive as text (CSV, Format-List, depth-joined arrays).
     for key in ["groupTypes", "proxyAddresses"] {
         if let Some(Value::String(s)) = m.get(key) {

@@ -5,14 +5,14 @@ use super::kind_name;
 use crate::audit::Report;
 
 /// Neutralise spreadsheet formulas in hostile values (=, +, -, @ at the start of a cell).
-fn cell(s: &str) -> String {
+pub(crate) fn cell(s: &str) -> String {
     match s.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
         _ => s.to_string(),
     }
 }
 
-fn writer(buf: &mut Vec<u8>) -> ::csv::Writer<&mut Vec<u8>> {
+pub(crate) fn writer(buf: &mut Vec<u8>) -> ::csv::Writer<&mut Vec<u8>> {
     ::csv::WriterBuilder::new()
         .quote_style(::csv::QuoteStyle::Always)
         .terminator(::csv::Terminator::CRLF)

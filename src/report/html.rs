@@ -29,7 +29,7 @@ const CSS: &str = r#"
 *{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);margin:0 auto;max-width:1200px;padding:24px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 10px;border-bottom:1px solid var(--bd);padding-bottom:4px}
 .meta{color:var(--mut)}.gate{border-radius:8px;padding:14px 18px;margin:16px 0;color:#fff;font-size:16px}
-.gate.passed{background:var(--ok)}.gate.failed{background:var(--bad)}.gate.incomplete{background:var(--inc)}
+.gate.passed{background:var(--ok)}.gate.failed{background:var(--bad)}.gate.incomplete{background:var(--inc)}.gate.not-enforced{background:var(--inc)}
 .gate code{color:#fff;background:rgba(0,0,0,.15);padding:2px 6px;border-radius:4px;display:inline-block;margin-top:6px}
 .cards{display:flex;flex-wrap:wrap;gap:12px}.card{border:1px solid var(--bd);border-radius:8px;padding:12px 14px;min-width:200px;flex:1}
 .card h3{margin:0 0 6px;font-size:15px}.v{font-weight:600;text-transform:uppercase;font-size:13px}
@@ -235,7 +235,15 @@ pub fn render(r: &Report) -> String {
         esc(r.gwb_version)
     ));
     let (class, word) = match r.gate.result {
-        GateResult::Passed => ("passed", "Gate passed"),
+        GateResult::Passed if r.gate.truly_passed() => ("passed", "Gate passed"),
+        GateResult::Passed if r.gate.headline == "incomplete accepted" => (
+            "not-enforced",
+            "Incomplete accepted (--allow-incomplete): evidence is missing",
+        ),
+        GateResult::Passed => (
+            "not-enforced",
+            "Gate not enforced (--fail-on never): see each target's verdict",
+        ),
         GateResult::Failed => ("failed", "Gate FAILED"),
         GateResult::Incomplete => ("incomplete", "Gate INCOMPLETE: evidence is missing"),
     };
@@ -262,7 +270,8 @@ pub fn render(r: &Report) -> String {
         o.push_str(&format!(
             "<div class=\"card\" data-target=\"{t}\" data-verdict=\"{vs}\"><h3>{t}</h3><div class=\"v v-{vs}\">{vs}</div><div class=\"small\">{}</div><div>{} error(s), {} warning(s), {} waived</div><div class=\"small\">{w} written back · {s} skipped · {k} kept · {d} deleted</div>{}</div>\n",
             match gate {
-                Some(g) if g.passed => format!("gated: passes ({})", esc(&g.summary)),
+                Some(g) if g.truly_passed() => format!("gated: passes ({})", esc(&g.summary)),
+                Some(g) if g.passed => format!("gated: {} ({})", g.mark(), esc(&g.summary)),
                 Some(g) => format!("gated: FAILS ({})", esc(&g.summary)),
                 None => "not gated (shown for comparison)".to_string(),
             },
@@ -272,10 +281,18 @@ pub fn render(r: &Report) -> String {
             if v.missing.is_empty() {
                 String::new()
             } else {
+                // Only the checks that did not run (one that reported a finding ran).
+                let unchecked = if v.unchecked.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; not checked: {}",
+                        esc(&v.unchecked.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "))
+                    )
+                };
                 format!(
-                    "<div class=\"small\">missing: {}; not checked: {}</div>",
-                    esc(&v.missing.join(", ")),
-                    esc(&v.unchecked.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "))
+                    "<div class=\"small\">missing: {}{unchecked}</div>",
+                    esc(&v.missing.join(", "))
                 )
             },
             t = v.target.as_str(),

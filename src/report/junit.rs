@@ -55,18 +55,28 @@ fn suite_cases(r: &Report, t: &TargetGate) -> Vec<Case> {
         "never" => None,
         _ => Some(Severity::Error),
     };
+    // The verdict fails whatever the gate policy when it is not ready: a blocked target under
+    // --fail-on never is a failure ("gate not enforced"); an incomplete one accepted by
+    // --allow-incomplete is skipped, saying so.
+    let accepted = t.passed && t.verdict == Verdict::Incomplete;
+    let verdict_fails = !t.truly_passed() && !accepted;
     let mut cases = vec![Case {
         class: class.clone(),
         name: "verdict".into(),
-        failure: (!t.passed).then(|| {
+        failure: verdict_fails.then(|| {
+            let note = if t.passed {
+                format!(" ({})", t.mark())
+            } else {
+                String::new()
+            };
             (
                 t.verdict.as_str().to_string(),
-                t.summary.clone(),
-                format!("{}: {}", target.as_str(), t.summary),
+                format!("{}{note}", t.summary),
+                format!("{}: {}{note}", target.as_str(), t.summary),
             )
         }),
-        skipped: None,
-        out: t.passed.then(|| t.summary.clone()),
+        skipped: accepted.then(|| format!("{} (incomplete accepted)", t.summary)),
+        out: t.truly_passed().then(|| t.summary.clone()),
     }];
     let findings: Vec<&Finding> = r
         .findings
@@ -75,9 +85,11 @@ fn suite_cases(r: &Report, t: &TargetGate) -> Vec<Case> {
         .collect();
     for f in &findings {
         let name = format!("{}: {}", f.code.as_str(), f.subject);
+        // An error finding is a failure whatever the gate policy; a warning is one when the
+        // gate fails on warnings.
         let fails = f.counts()
-            && fail_on.is_some_and(|min| f.severity >= min)
-            && f.severity > Severity::Info;
+            && f.severity > Severity::Info
+            && (f.severity >= Severity::Error || fail_on.is_some_and(|min| f.severity >= min));
         cases.push(Case {
             class: format!("{class}.{}", f.code.as_str()),
             name,

@@ -39,8 +39,10 @@ fn push_rows(o: &mut String, rows: impl ExactSizeIterator<Item = String>, what: 
 
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
+    // ✅ and "passed" only when every gating target is ready on its merits.
     let (icon, word) = match r.gate.result {
-        GateResult::Passed => ("✅", "passed"),
+        GateResult::Passed if r.gate.truly_passed() => ("✅", "passed"),
+        GateResult::Passed => ("⚠️", r.gate.headline),
         GateResult::Failed => ("❌", "FAILED"),
         GateResult::Incomplete => ("⚠️", "INCOMPLETE"),
     };
@@ -49,9 +51,13 @@ pub fn render(r: &Report) -> String {
         r.gate.exit_code
     ));
     for t in &r.gate.per_target {
+        let (icon, note) = match t.mark() {
+            "pass" => ("✅", String::new()),
+            "FAIL" => ("❌", String::new()),
+            m => ("⚠️", format!(" ({m})")),
+        };
         o.push_str(&format!(
-            "- {} **{}**: {}\n",
-            if t.passed { "✅" } else { "❌" },
+            "- {icon} **{}**: {}{note}\n",
             t.target.as_str(),
             escape(&t.summary)
         ));

@@ -146,7 +146,8 @@ pub fn render(r: &Report) -> Value {
                 "executionSuccessful": true,
                 "properties": {
                     "gate": r.gate.line,
-                    "result": r.gate.result,
+                    // In words: "passed" only when every gating target is ready.
+                    "result": r.gate.headline,
                     "exitCode": r.gate.exit_code,
                 },
             }],

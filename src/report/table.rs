@@ -474,8 +474,7 @@ pub fn render(r: &Report, opts: &RenderOptions) -> String {
         o.push('\n');
     }
     for t in &r.gate.per_target {
-        let mark = if t.passed { "pass" } else { "FAIL" };
-        let line = format!("  {mark}  {}: {}", t.target.as_str(), t.summary);
+        let line = format!("  {}  {}: {}", t.mark(), t.target.as_str(), t.summary);
         o.push_str(&p.verdict(t.verdict, &line));
         o.push('\n');
     }

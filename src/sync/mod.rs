@@ -22,9 +22,7 @@ use crate::config::Config;
 use crate::graph::client::GraphClient;
 use crate::graph::live;
 use crate::graph::model::Collected;
-use crate::plan::model::{
-    Action, DeleteProof, Fingerprint, InputSource, Plan, PlanInputs, Summary,
-};
+use crate::plan::model::{Action, DeleteProof, Fingerprint, InputSource, Plan, PlanInputs};
 use args::SyncArgs;
 
 pub const SYNC_LONG: &str = "\
@@ -503,7 +501,8 @@ fn plan_for(
 fn restrict(mut plan: Plan, ids: &BTreeSet<String>) -> Plan {
     plan.groups
         .retain(|g| ids.contains(&g.id.to_ascii_lowercase()));
-    plan.summary = Summary::of(&plan.groups);
+    // The plan this run applies: its summary and digests are of the groups it keeps.
+    plan.seal();
     plan
 }
 

@@ -174,6 +174,12 @@ pub fn run_plan(a: &PlanArgs) -> anyhow::Result<RunOutcome> {
     if let Some(out) = &a.out {
         let text = serde_json::to_string_pretty(&plan)?;
         crate::collect::write_atomic(out, text.as_bytes())?;
+        eprintln!(
+            "Saved plan to {} (sha256 {}). Apply it with: gwb tenant apply {}",
+            out.display(),
+            plan.sha256.as_deref().unwrap_or("-"),
+            crate::text::shell_word(&out.display().to_string())
+        );
     }
     let text = match format_of(a.format) {
         TenantFormat::Json => format!("{}\n", serde_json::to_string_pretty(&plan)?),
@@ -201,6 +207,13 @@ fn read_plan(path: &Path) -> anyhow::Result<(Plan, String)> {
                 .map(|s| format!("{s:?}"))
                 .unwrap_or_else(|| "nothing".into())
         ),
+    }
+    if let Some(d) = crate::plan::seal::first_value_difference(&v, "gwb tenant plan --out FILE") {
+        return Err(crate::plan::load::PlanRefused {
+            path: path.display().to_string(),
+            why: d,
+        }
+        .into());
     }
     let plan: Plan = crate::bundle::parse_json(path, &text)?;
     check_requests(&plan).map_err(|(i, why)| {
@@ -313,6 +326,9 @@ pub fn run_apply(a: &ApplyArgs) -> anyhow::Result<RunOutcome> {
         }
         (Some(p), None) => {
             let (plan, d) = read_plan(p)?;
+            if let Some(want) = &a.expect_sha256 {
+                crate::plan::load::check_expected_digest(plan.sha256.as_deref(), p, want)?;
+            }
             let u = a
                 .undo_file
                 .clone()

@@ -152,6 +152,10 @@ pub struct ApplyArgs {
     /// Where to write the undo file (default: PLAN with .undo.json; with --undo: FILE with .redo.json).
     #[arg(long, value_name = "FILE")]
     pub undo_file: Option<PathBuf>,
+    /// Refuse any plan but the one with this SHA-256 (printed by `gwb tenant plan --out`,
+    /// approved by the change record).
+    #[arg(long, value_name = "HEX", conflicts_with = "undo")]
+    pub expect_sha256: Option<String>,
     /// Show what would be written and stop (the stale-plan check still runs).
     #[arg(long)]
     pub dry_run: bool,

@@ -146,6 +146,34 @@ pub struct Plan {
     /// Set on a plan built from an undo file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undo_of: Option<String>,
+    /// SHA-256 of each part (`changes[0]`, `flags`, …), naming the part that differs when a
+    /// plan was changed after it was made (see `crate::plan::seal`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub section_sha256: BTreeMap<String, String>,
+    /// SHA-256 of the plan's canonical serialisation (this field left out): the digest a
+    /// change record approves and `gwb tenant apply --expect-sha256` pins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+impl Plan {
+    /// Compute and store the plan's digests (over its JSON as written, see
+    /// `crate::plan::seal::seal_value`).
+    pub fn seal(&mut self) {
+        self.sha256 = None;
+        self.section_sha256 = BTreeMap::new();
+        let Ok(mut v) = serde_json::to_value(&*self) else {
+            return;
+        };
+        crate::plan::seal::seal_value(&mut v);
+        if let Some(o) = v.as_object() {
+            self.section_sha256 = o
+                .get("sectionSha256")
+                .and_then(|s| serde_json::from_value(s.clone()).ok())
+                .unwrap_or_default();
+            self.sha256 = o.get("sha256").and_then(Value::as_str).map(str::to_string);
+        }
+    }
 }
 
 /// What `plan` was asked to do.
@@ -724,7 +752,7 @@ pub(crate) fn assemble(
     let after = apply_to_snapshot(snap, &changes);
     let (forecast_before, forecast_after, outcome_changes) = forecast_diff(snap, &after)?;
     let flags = crate::core::inputs::resolve_flags(snap).0;
-    Ok(Plan {
+    let mut plan = Plan {
         format: PLAN_FORMAT.into(),
         gwb_version: env!("CARGO_PKG_VERSION").into(),
         generated_at: generated_at.into(),
@@ -747,7 +775,11 @@ pub(crate) fn assemble(
         forecast_after,
         outcome_changes,
         undo_of,
-    })
+        section_sha256: BTreeMap::new(),
+        sha256: None,
+    };
+    plan.seal();
+    Ok(plan)
 }
 
 /// Groups a target writes back, from counted forecasts.

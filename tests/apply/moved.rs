@@ -16,7 +16,7 @@ use super::{Env, key};
 use crate::ldap::lab::{self, attr};
 
 /// objectGUID, objectSid and member keys of the object at `dn`.
-fn identity(e: &Env, dn: &str) -> Option<(Vec<u8>, Vec<u8>, BTreeSet<String>)> {
+pub(super) fn identity(e: &Env, dn: &str) -> Option<(Vec<u8>, Vec<u8>, BTreeSet<String>)> {
     e.admin(async |a| {
         let x = a.read(dn, &["objectGUID", "objectSid", "member"]).await?;
         Some((
@@ -53,7 +53,7 @@ fn move_under(e: &Env, dn: &str, parent: &str) -> String {
 }
 
 /// Apply `plan_file` as the writeback account (with --takeover when the plan needs it).
-fn apply(e: &Env, plan_file: &std::path::Path, p: &Plan) -> String {
+pub(super) fn apply(e: &Env, plan_file: &std::path::Path, p: &Plan) -> String {
     let mut c = e.cmd(plan_file);
     if p.refusal(&[]).is_some() {
         c.arg("--takeover");
@@ -64,7 +64,7 @@ fn apply(e: &Env, plan_file: &std::path::Path, p: &Plan) -> String {
 }
 
 /// contoso collected, planned and applied into its empty target OU.
-fn applied(name: &str) -> Option<(Contoso, Plan)> {
+pub(super) fn applied(name: &str) -> Option<(Contoso, Plan)> {
     let lab = lab::lab()?;
     let c = contoso(Arc::new(lab), name);
     let f = c.work.path().join("plan0.json");
@@ -73,7 +73,7 @@ fn applied(name: &str) -> Option<(Contoso, Plan)> {
     Some((c, p))
 }
 
-fn replan(c: &Contoso, name: &str) -> (std::path::PathBuf, Plan) {
+pub(super) fn replan(c: &Contoso, name: &str) -> (std::path::PathBuf, Plan) {
     let b = c.work.path().join(format!("b-{name}"));
     collect(&c.e, &c.sim, &c.target, &b);
     let f = c.work.path().join(format!("plan-{name}.json"));
@@ -81,7 +81,7 @@ fn replan(c: &Contoso, name: &str) -> (std::path::PathBuf, Plan) {
     (f, p)
 }
 
-fn group<'a>(p: &'a Plan, id: &str) -> &'a PlannedGroup {
+pub(super) fn group<'a>(p: &'a Plan, id: &str) -> &'a PlannedGroup {
     p.groups
         .iter()
         .find(|g| g.id == id)

@@ -285,3 +285,72 @@ proptest! {
         prop_assert!(changes.is_empty(), "not converged: {:?}", changes);
     }
 }
+
+/// The stamp of an AD group entry, either attribute.
+fn stamp_of(e: &Entry) -> Option<String> {
+    e.first("adminDescription")
+        .or_else(|| e.first("msDS-ExternalDirectoryObjectId"))
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+}
+
+/// An entry's member values, sorted.
+fn members_of(e: &Entry) -> Vec<Vec<u8>> {
+    let mut v: Vec<Vec<u8>> = e.values("member").map(<[u8]>::to_vec).collect();
+    v.sort();
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    /// Unknown is never empty: whenever a group's members are unknown (not collected), the
+    /// plan adds and removes none of its members, says so, and carried out leaves the AD
+    /// group's members exactly as they were.
+    #[test]
+    fn a_group_whose_members_are_unknown_loses_no_member(
+        groups in proptest::collection::vec(gen_group(), 1..10),
+        unknown in proptest::collection::vec(any::<bool>(), 10),
+        display in any::<bool>(),
+    ) {
+        let (mut snap, mut entries) = world(&groups, 0, 0);
+        let mut unknown_ids = Vec::new();
+        for (i, g) in snap.tenant.groups.iter_mut().flatten().enumerate() {
+            if unknown[i] {
+                g.members = None;
+                unknown_ids.push(g.id.clone());
+            }
+        }
+        let policy = PlanPolicy {
+            cn_format: if display { CnFormat::DisplayName } else { CnFormat::ObjectId },
+            ..PlanPolicy::default()
+        };
+        let plan = plan_of(&snap, policy);
+        // By objectGUID: a rename keeps it, and a stamp may be on two objects.
+        let before: std::collections::HashMap<Vec<u8>, Vec<Vec<u8>>> = entries
+            .iter()
+            .filter_map(|e| Some((e.first("objectGUID")?.to_vec(), members_of(e))))
+            .collect();
+        for p in plan.groups.iter().filter(|p| unknown_ids.contains(&p.id)) {
+            prop_assert!(p.members.remove.is_empty(), "{}: removes {:?}", p.id, p.members.remove);
+            prop_assert!(p.members.add.is_empty(), "{}: adds {:?}", p.id, p.members.add);
+            if matches!(p.action, Action::Create | Action::Update | Action::Rename | Action::Noop) {
+                prop_assert!(p.members.unknown, "{}: not marked unknown", p.id);
+            }
+        }
+        for p in plan.groups.iter().filter(|p| !unknown_ids.contains(&p.id)) {
+            prop_assert!(!p.members.unknown, "{}: marked unknown", p.id);
+        }
+        let json = gwb::plan::render::render(&plan, gwb::plan::args::PlanFormat::Json, false).unwrap();
+        let back = Plan::from_json(&json, "p.json").unwrap();
+        prop_assert_eq!(&back.groups, &plan.groups);
+        apply_in_memory(&mut entries, &plan);
+        for e in &entries {
+            let Some(stamp) = stamp_of(e) else { continue };
+            let Some(id) = stamp.strip_prefix("Group_") else { continue };
+            if unknown_ids.iter().any(|u| u == id)
+                && let Some(was) = e.first("objectGUID").and_then(|g| before.get(g))
+            {
+                prop_assert_eq!(was, &members_of(e), "{}: members changed", id);
+            }
+        }
+    }
+}
