@@ -20,4 +20,5 @@ mod plan;
 mod ps;
 mod report_formats;
 mod report_gate;
+mod soa;
 mod tenant;
