@@ -92,6 +92,8 @@ struct Folded {
     removed: Vec<String>,
     display_name: Option<String>,
     unfinished: usize,
+    /// The run adopted a converted group's original AD object.
+    adopted: bool,
 }
 
 fn key(dn: &str) -> String {
@@ -137,6 +139,7 @@ fn fold(records: &[Record]) -> Vec<Folded> {
         if unfinished {
             f.unfinished += 1;
         }
+        f.adopted |= b.adopted;
         if f.first_dn.is_none() {
             f.first_dn = Some(b.dn.clone());
         }
@@ -341,6 +344,10 @@ fn invert(f: Folded, journal_name: &str, after: &AfterUsn) -> Option<PlannedGrou
     }
     let what = if renamed {
         format!("renamed by the run in {journal_name}: renamed back")
+    } else if f.adopted {
+        format!(
+            "adopted by the run in {journal_name} (a converted group's original AD object): its members and attributes restored as they were"
+        )
     } else {
         format!("changed by the run in {journal_name}: restored")
     };
@@ -352,7 +359,12 @@ fn invert(f: Folded, journal_name: &str, after: &AfterUsn) -> Option<PlannedGrou
         } else {
             Action::Update
         },
-        reason: GroupReason::Eligible,
+        // An adopted object lives outside the target OU: apply accepts it only as an adoption.
+        reason: if f.adopted {
+            GroupReason::SoaConverted
+        } else {
+            GroupReason::Eligible
+        },
         detail: format!("{what}{unfinished}"),
         cn: rdn(&first),
         dn: Some(first),
@@ -478,6 +490,7 @@ mod tests {
             new_dn: None,
             object_guid: Some(Uuid::from_u128(seq as u128)),
             changes,
+            adopted: false,
         })
     }
 

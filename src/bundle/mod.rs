@@ -31,6 +31,11 @@ pub fn member_refs(tenant: &TenantDoc) -> crate::ldap::MemberRefs {
         if let Some(s) = &g.on_premises_security_identifier {
             refs.sids.push(s.clone());
         }
+        if g.soa_candidate()
+            && let Some(s) = g.on_premises_sid()
+        {
+            refs.group_sids.push(s.to_string());
+        }
         for m in g.members.iter().flatten() {
             if let Some(s) = &m.on_premises_security_identifier {
                 refs.sids.push(s.clone());

@@ -186,6 +186,9 @@ pub struct WriteState {
     pub deny: HashMap<String, u16>,
     /// The app holds RoleManagement.ReadWrite.Directory: role-assignable groups can be changed.
     pub role_management: bool,
+    /// The app lacks Group-OnPremisesSyncBehavior.ReadWrite.All: every read and write of
+    /// `/groups/{id}/onPremisesSyncBehavior` is answered 403.
+    pub sync_behavior_denied: bool,
     /// Revoke every issued access token after this many accepted writes (a token expiring mid-run).
     pub revoke_tokens_after: Option<u64>,
     applied: Vec<AppliedWrite>,
@@ -271,6 +274,32 @@ pub fn handle(store: &mut Store, st: &mut WriteState, req: &Req) -> Option<Resp>
             }
             Some(resp)
         }
+        ("GET", ["groups", id, "onPremisesSyncBehavior"]) => {
+            if st.sync_behavior_denied {
+                return Some(denied(403));
+            }
+            Some(match store.sync_behavior(id) {
+                Some(managed) => Resp::json(
+                    200,
+                    json!({
+                        "@odata.context": format!("https://graph.microsoft.com/{}/$metadata#groups('{id}')/onPremisesSyncBehavior/$entity", req.version),
+                        "id": id,
+                        "isCloudManaged": managed,
+                    }),
+                ),
+                None => not_found(id),
+            })
+        }
+        ("PATCH", ["groups", id, "onPremisesSyncBehavior"]) => {
+            let id = id.to_string();
+            if st.sync_behavior_denied {
+                return Some(denied(403));
+            }
+            if let Some(&s) = st.deny.get(&id.to_ascii_lowercase()) {
+                return Some(denied(s));
+            }
+            Some(patch_sync_behavior(store, st, req, &id))
+        }
         ("POST", ["settings"]) => Some(create_setting(store, st, req)),
         ("PATCH", ["settings", id]) => {
             let id = id.to_string();
@@ -293,6 +322,43 @@ pub fn handle(store: &mut Store, st: &mut WriteState, req: &Req) -> Option<Resp>
         }
         _ => None,
     }
+}
+
+/// `PATCH /groups/{id}/onPremisesSyncBehavior` with Graph's checks: a JSON object whose only
+/// property is a Boolean `isCloudManaged`; converting needs a group synced from AD (or
+/// already converted or rolled back), rolling back a group whose source was AD.
+fn patch_sync_behavior(store: &mut Store, st: &mut WriteState, req: &Req, id: &str) -> Resp {
+    let Some(g) = store.group(id) else {
+        return not_found(id);
+    };
+    let Some(body) = req.body.as_ref().and_then(Value::as_object) else {
+        return bad("Empty Payload. JSON content expected.");
+    };
+    if let Some(k) = body
+        .keys()
+        .find(|k| *k != "isCloudManaged" && !k.starts_with("@odata."))
+    {
+        return bad(&format!(
+            "Property '{k}' does not exist on type 'microsoft.graph.onPremisesSyncBehavior'."
+        ));
+    }
+    let Some(managed) = body.get("isCloudManaged").and_then(Value::as_bool) else {
+        return bad(
+            "Invalid value specified for property 'isCloudManaged' of resource 'OnPremisesSyncBehavior'.",
+        );
+    };
+    let from_ad = flag(g, "onPremisesSyncEnabled")
+        || g.get("onPremisesSecurityIdentifier")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty());
+    if !from_ad {
+        return bad(
+            "The source of authority of this object is not on-premises Active Directory: only objects synchronized from on-premises can be converted or rolled back.",
+        );
+    }
+    store.set_sync_behavior(id, managed);
+    st.record(req, id);
+    Resp::empty(204)
 }
 
 fn not_found(id: &str) -> Resp {
