@@ -3,3 +3,4 @@
 //! in-place write against the Samba DC, collection from the simulator and the conversion plan.
 
 mod bundle;
+mod sim;

@@ -629,3 +629,89 @@ mod tests {
         assert_eq!(r.status, 403);
     }
 }
+
+#[cfg(test)]
+mod sync_behavior_tests {
+    use super::*;
+
+    fn req(method: &str, id: &str, body: Option<Value>) -> Req {
+        Req {
+            method: method.into(),
+            version: "v1.0".into(),
+            path: format!("/groups/{id}/onPremisesSyncBehavior"),
+            query: super::super::odata::Query::parse(""),
+            headers: HashMap::new(),
+            body,
+        }
+    }
+
+    fn store() -> Store {
+        Store::from_tenant(&json!({"groups": [
+            {"id": "a", "displayName": "Synced", "onPremisesSyncEnabled": true,
+             "onPremisesSecurityIdentifier": "S-1-5-21-1-2-3-1001"},
+            {"id": "b", "displayName": "Cloud", "onPremisesSyncEnabled": null}
+        ]}))
+        .expect("store")
+    }
+
+    fn managed(s: &mut Store, st: &mut WriteState, id: &str) -> (u16, Option<Value>) {
+        let r = handle(s, st, &req("GET", id, None)).expect("answered");
+        let v = match r.body {
+            store::Body::Json(v) => Some(v["isCloudManaged"].clone()),
+            _ => None,
+        };
+        (r.status, v)
+    }
+
+    #[test]
+    fn convert_and_roll_back_with_graphs_validation() {
+        let (mut s, mut st) = (store(), WriteState::default());
+        assert_eq!(managed(&mut s, &mut st, "a"), (200, Some(json!(false))));
+        assert_eq!(managed(&mut s, &mut st, "missing").0, 404);
+        for bad in [
+            json!({"isCloudManaged": "yes"}),
+            json!({"isCloudManaged": true, "other": 1}),
+            json!({}),
+        ] {
+            let r = handle(&mut s, &mut st, &req("PATCH", "a", Some(bad.clone()))).unwrap();
+            assert_eq!(r.status, 400, "{bad}");
+        }
+        // A cloud-native group's source was never AD: neither converted nor rolled back.
+        let r = handle(
+            &mut s,
+            &mut st,
+            &req("PATCH", "b", Some(json!({"isCloudManaged": true}))),
+        )
+        .unwrap();
+        assert_eq!(r.status, 400);
+        assert!(st.applied().is_empty());
+        let r = handle(
+            &mut s,
+            &mut st,
+            &req("PATCH", "a", Some(json!({"isCloudManaged": true}))),
+        )
+        .unwrap();
+        assert_eq!(r.status, 204);
+        assert_eq!(managed(&mut s, &mut st, "a"), (200, Some(json!(true))));
+        assert_eq!(s.group("a").unwrap()["onPremisesSyncEnabled"], Value::Null);
+        let doc = s.to_tenant();
+        assert_eq!(
+            doc["groups"][0]["onPremisesSyncBehavior"],
+            json!({"isCloudManaged": true})
+        );
+        // Rolled back: not cloud-managed, still not synced until AD takes it over.
+        let r = handle(
+            &mut s,
+            &mut st,
+            &req("PATCH", "a", Some(json!({"isCloudManaged": false}))),
+        )
+        .unwrap();
+        assert_eq!(r.status, 204);
+        assert_eq!(managed(&mut s, &mut st, "a"), (200, Some(json!(false))));
+        assert_eq!(s.group("a").unwrap()["onPremisesSyncEnabled"], Value::Null);
+        assert_eq!(st.writes_to("a"), 2);
+        // Without Group-OnPremisesSyncBehavior.ReadWrite.All even a read is refused.
+        st.sync_behavior_denied = true;
+        assert_eq!(managed(&mut s, &mut st, "a").0, 403);
+    }
+}
