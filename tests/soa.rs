@@ -3,4 +3,5 @@
 //! in-place write against the Samba DC, collection from the simulator and the conversion plan.
 
 mod bundle;
+mod samba;
 mod sim;
