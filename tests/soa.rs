@@ -3,5 +3,6 @@
 //! in-place write against the Samba DC, collection from the simulator and the conversion plan.
 
 mod bundle;
+mod props;
 mod samba;
 mod sim;
