@@ -6,3 +6,4 @@ mod bundle;
 mod props;
 mod samba;
 mod sim;
+mod tenant;

@@ -243,7 +243,7 @@ fn flag_findings(s: &Snapshot, conflicts: &[core::inputs::FlagConflict]) -> Vec<
         .collect()
 }
 
-fn connect_version(s: &Snapshot) -> Option<(String, String)> {
+pub(crate) fn connect_version(s: &Snapshot) -> Option<(String, String)> {
     if let Some(v) = s
         .tenant
         .on_premises_synchronization
