@@ -4,6 +4,7 @@
 
 mod bundle;
 mod props;
+mod ps;
 mod samba;
 mod sim;
 mod tenant;
