@@ -931,10 +931,13 @@ pub fn forecast_indexed(
             cn = Some(c);
         }
         // Disabled groups that were written back earlier: kept (default) or deleted (modified).
+        // A converted group's AD object is its original group (adopted, not created by a
+        // writer): disabling writeback leaves it alone, never deletes it.
         if matches!(
             reason,
             GroupReason::WritebackDisabled | GroupReason::SecurityNotEnabled
-        ) && let Some(o) = existing
+        ) && !converted
+            && let Some(o) = existing
         {
             match policy.deletion {
                 DeletionBehavior::Default => {

@@ -187,3 +187,99 @@ pub fn scope_name(o: &AdObject) -> &'static str {
         _ => "of another scope",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ad::ldif::Entry;
+    use crate::bundle::tenant::{OnPremisesSyncBehavior, TenantDoc, WritebackConfiguration};
+    use crate::core::{DeletionBehavior, Flags, Inputs, Policy, forecast};
+
+    const OU: &str = "OU=WB,DC=lab,DC=test";
+    const SID: &str = "S-1-5-21-9-9-9-4001";
+    const ID: &str = "6e000000-0000-4000-8000-000000000001";
+
+    fn ad(in_ou: bool) -> AdSnapshot {
+        let mut d = Entry::new("DC=lab,DC=test");
+        d.push("objectClass", "domainDNS");
+        let mut ou = Entry::new(OU);
+        ou.push("objectClass", "organizationalUnit");
+        let parent = if in_ou {
+            OU
+        } else {
+            "OU=Groups,DC=lab,DC=test"
+        };
+        let mut g = Entry::new(format!("CN=Original,{parent}"));
+        g.push("objectClass", "group");
+        g.push("groupType", "-2147483646");
+        g.push("objectSid", ids::sid_to_bytes(SID).unwrap());
+        g.push("objectGUID", uuid::Uuid::new_v4().as_bytes().to_vec());
+        // Adopted by an earlier run: gwb's stamp.
+        g.push("adminDescription", format!("Group_{ID}"));
+        AdSnapshot::from_entries(&[d, ou, g]).unwrap()
+    }
+
+    fn tenant(enabled: Option<bool>) -> TenantDoc {
+        TenantDoc {
+            groups: Some(vec![Group {
+                id: ID.into(),
+                display_name: Some("Finance".into()),
+                security_enabled: Some(true),
+                mail_enabled: Some(false),
+                on_premises_security_identifier: Some(SID.into()),
+                on_premises_sync_behavior: Some(OnPremisesSyncBehavior {
+                    is_cloud_managed: Some(true),
+                }),
+                writeback_configuration: Some(WritebackConfiguration {
+                    is_enabled: enabled,
+                    on_premises_group_type: None,
+                }),
+                members: Some(vec![]),
+                ..Group::default()
+            }]),
+            deleted_groups: Some(vec![]),
+            ..TenantDoc::default()
+        }
+    }
+
+    #[test]
+    fn an_adopted_original_is_never_deleted_nor_moved_and_keeps_its_scope_for_gwb() {
+        let ou = Dn::parse(OU).unwrap();
+        for in_ou in [true, false] {
+            let ad = ad(in_ou);
+            for enabled in [Some(true), Some(false), None] {
+                let t = tenant(enabled);
+                let inputs = Inputs {
+                    tenant: &t,
+                    ad: Some(&ad),
+                    target_ou: Some(&ou),
+                    flags: Flags::default(),
+                    exchange_prepared: None,
+                    other_writer_containers: &[],
+                };
+                let policy = Policy {
+                    deletion: DeletionBehavior::Modified,
+                    ..Policy::default()
+                };
+                let f = forecast(Target::Gwb, &inputs, &policy);
+                assert_eq!(f.groups.len(), 1);
+                let g = &f.groups[0];
+                assert_ne!(g.outcome, Outcome::Delete, "in OU {in_ou}, {enabled:?}");
+                if enabled == Some(true) {
+                    assert_eq!((g.outcome, g.reason), (Outcome::Writeback, R::SoaConverted));
+                    // In place, wherever it is: never moved into the target OU.
+                    assert_eq!(g.dn, g.existing_dn);
+                    let d = crate::core::desired::desired_with(
+                        &inputs,
+                        &policy,
+                        &crate::core::overrides::Overrides::default(),
+                    );
+                    // The Global scope is kept, not rewritten to Universal.
+                    assert_eq!(d.groups[ID].group_type, -2147483646);
+                } else {
+                    assert_eq!(g.outcome, Outcome::Skip, "in OU {in_ou}, {enabled:?}");
+                }
+            }
+        }
+    }
+}
