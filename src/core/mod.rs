@@ -366,6 +366,30 @@ fn outside_decision<'a>(copies: &[&'a AdObject], inputs: &Inputs<'a>) -> Outside
     Outside::MoveBack(o)
 }
 
+/// Why target gwb leaves a converted group's original AD group to another writer, if it does:
+/// it carries another cloud group's stamp, Cloud Sync's stamp alone (Cloud Sync provisions it),
+/// or it sits in Entra Connect's configured writeback container.
+fn soa_other_writer(o: &AdObject, id: Option<Uuid>, inputs: &Inputs) -> Option<String> {
+    if let Some(st) = o.stamp() {
+        if Some(st.object_id) != id {
+            return Some(format!(
+                "carries the stamp of another cloud group (Group_{})",
+                st.object_id
+            ));
+        }
+        if st.source == ownership::StampSource::ExternalDirectoryObjectId {
+            return Some(
+                "is stamped by Cloud Sync alone (msDS-ExternalDirectoryObjectId): Cloud Sync provisions it".into(),
+            );
+        }
+    }
+    inputs
+        .other_writer_containers
+        .iter()
+        .find(|c| o.dn.is_within(c))
+        .map(|c| format!("is in {c}, Entra Connect's configured writeback container"))
+}
+
 /// Groups in the target OU that Entra Connect wrote (stamped in `adminDescription` only),
 /// which Cloud Sync's join does not match: Cloud Sync creates a second group next to each and
 /// never deletes the old one. Sorted by DN.
@@ -757,6 +781,15 @@ pub fn forecast_indexed(
                                 );
                             }
                         }
+                    }
+                    _ if soa_other_writer(o, e.uuid, inputs).is_some() => {
+                        outcome = Outcome::Skip;
+                        reason = GroupReason::OtherWriterContainer;
+                        detail = format!(
+                            "converted to the cloud; its original AD group {} {}: gwb does not take it over",
+                            o.dn_text,
+                            soa_other_writer(o, e.uuid, inputs).unwrap_or_default()
+                        );
                     }
                     _ => {
                         existing = Some(o);

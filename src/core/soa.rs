@@ -282,4 +282,50 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn an_original_another_writer_holds_is_not_taken_over() {
+        let ou = Dn::parse(OU).unwrap();
+        let other = "6e000000-0000-4000-8000-0000000000ff";
+        for (attr, value, why) in [
+            (
+                "msDS-ExternalDirectoryObjectId",
+                format!("Group_{ID}"),
+                "Cloud Sync",
+            ),
+            (
+                "adminDescription",
+                format!("Group_{other}"),
+                "another cloud group",
+            ),
+        ] {
+            let mut d = Entry::new("DC=lab,DC=test");
+            d.push("objectClass", "domainDNS");
+            let mut g = Entry::new("CN=Original,OU=Groups,DC=lab,DC=test");
+            g.push("objectClass", "group");
+            g.push("groupType", "-2147483640");
+            g.push("objectSid", ids::sid_to_bytes(SID).unwrap());
+            g.push("objectGUID", uuid::Uuid::new_v4().as_bytes().to_vec());
+            g.push(attr, value.as_str());
+            let ad = AdSnapshot::from_entries(&[d, g]).unwrap();
+            let t = tenant(Some(true));
+            let inputs = Inputs {
+                tenant: &t,
+                ad: Some(&ad),
+                target_ou: Some(&ou),
+                flags: Flags::default(),
+                exchange_prepared: None,
+                other_writer_containers: &[],
+            };
+            let f = forecast(Target::Gwb, &inputs, &Policy::default());
+            let g = f.group(ID).unwrap();
+            assert_eq!(
+                (g.outcome, g.reason),
+                (Outcome::Skip, R::OtherWriterContainer),
+                "{why}"
+            );
+            assert!(g.detail.contains(why), "{}", g.detail);
+            assert!(g.dn.is_none() && g.existing_dn.is_none());
+        }
+    }
 }
