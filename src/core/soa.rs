@@ -32,7 +32,7 @@ pub(super) fn classify(
             R::SoaRollbackPending,
             None,
             format!(
-                "rolled back to AD (isCloudManaged false, onPremisesSyncEnabled not yet true): AD's sync client takes over its original group {sid} on its next cycle; no target writes it"
+                "rolled back to AD (isCloudManaged false, onPremisesSyncEnabled not yet true): AD's sync client takes its original AD group (objectSid {sid}) back on its next cycle; no target writes it"
             ),
         ),
         SyncState::Unknown => (
