@@ -98,6 +98,8 @@ struct Folded {
     removed: Vec<String>,
     display_name: Option<String>,
     unfinished: usize,
+    /// The run adopted a converted group's original AD object.
+    adopted: bool,
 }
 
 fn key(dn: &str) -> String {
@@ -143,6 +145,7 @@ fn fold(records: &[Record]) -> Vec<Folded> {
         if unfinished {
             f.unfinished += 1;
         }
+        f.adopted |= b.adopted;
         if f.first_dn.is_none() {
             f.first_dn = Some(b.dn.clone());
         }
@@ -349,6 +352,10 @@ fn invert(f: Folded, journal_name: &str, after: &AfterUsn) -> Option<PlannedGrou
     }
     let what = if renamed {
         format!("renamed by the run in {journal_name}: renamed back")
+    } else if f.adopted {
+        format!(
+            "adopted by the run in {journal_name} (a converted group's original AD object): its members and attributes restored as they were"
+        )
     } else {
         format!("changed by the run in {journal_name}: restored")
     };
@@ -360,7 +367,12 @@ fn invert(f: Folded, journal_name: &str, after: &AfterUsn) -> Option<PlannedGrou
         } else {
             Action::Update
         },
-        reason: GroupReason::Eligible,
+        // An adopted object lives outside the target OU: apply accepts it only as an adoption.
+        reason: if f.adopted {
+            GroupReason::SoaConverted
+        } else {
+            GroupReason::Eligible
+        },
         detail: format!("{what}{unfinished}"),
         cn: rdn(&first),
         dn: Some(first),
@@ -497,6 +509,7 @@ mod tests {
             new_dn: None,
             object_guid: Some(Uuid::from_u128(seq as u128)),
             changes,
+            adopted: false,
         })
     }
 

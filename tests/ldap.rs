@@ -169,6 +169,7 @@ fn discovers_a_seeded_directory() {
         sids: vec![carol_sid.clone()],
         guids: vec![ref_dl_guid, consistency],
         device_ids: vec![device_id, uuid::Uuid::new_v4()],
+        ..Default::default()
     };
     let got = gwb::ldap::collect_with_stats(&lab.admin_args(), Some(&ou), &refs).expect("collect");
     let snap = snapshot(&got.entries);

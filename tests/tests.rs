@@ -21,6 +21,7 @@ mod report_formats;
 mod report_gate;
 mod report_honest;
 mod sam_account_name;
+mod soa;
 mod sync;
 mod sync_state;
 mod tenant;

@@ -85,6 +85,10 @@ pub struct BeginRecord {
     /// `None` for an `add` (the `end` record names the new object's objectGUID).
     pub object_guid: Option<Uuid>,
     pub changes: Vec<AttrRecord>,
+    /// The write adopts a converted group's original AD object (found by objectSid): the
+    /// object was not gwb's before, and `gwb undo` restores it as it was.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopted: bool,
 }
 
 /// How a write ended.
@@ -396,6 +400,7 @@ mod tests {
                 dn: "CN=g1,OU=WB,DC=lab".into(),
                 new_dn: None,
                 object_guid: None,
+                adopted: false,
                 changes: vec![AttrRecord {
                     attr: "displayName".into(),
                     kind: "add".into(),
@@ -415,6 +420,7 @@ mod tests {
                 dn: "CN=g2,OU=WB,DC=lab".into(),
                 new_dn: None,
                 object_guid: Some(Uuid::nil()),
+                adopted: false,
                 changes: vec![],
             })
             .unwrap();

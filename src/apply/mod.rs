@@ -410,7 +410,18 @@ async fn check_stale(c: &mut Conn, plan: &Plan) -> anyhow::Result<Result<Before,
             stale.push(format!("{name}: now at {}", e.dn));
             continue;
         }
-        if !carries_stamp(&e, &g.id) {
+        // A converted group's original AD object (read back by its objectGUID above): gwb
+        // adopts it in place when it carries no stamp, or its own.
+        let adopt = g.reason == crate::core::GroupReason::SoaConverted
+            && cur.object_guid.is_some()
+            && g.action == Action::Update;
+        let unstamped = crate::core::ownership::stamp(
+            e.text(crate::core::ownership::ADMIN_DESCRIPTION),
+            e.text(crate::core::ownership::EXTERNAL_DIRECTORY_OBJECT_ID),
+        )
+        .is_none();
+        let owned = carries_stamp(&e, &g.id) || (adopt && unstamped);
+        if !owned {
             stale.push(format!(
                 "{name}: does not carry gwb's stamp {}; gwb never changes objects it does not own",
                 stamp(&g.id)
@@ -418,7 +429,7 @@ async fn check_stale(c: &mut Conn, plan: &Plan) -> anyhow::Result<Result<Before,
             continue;
         }
         // Only objects directly in the target OU; a rename may bring an owned object back.
-        if g.action != Action::Rename && !now.is_child_of(&ou_dn) {
+        if g.action != Action::Rename && !adopt && !now.is_child_of(&ou_dn) {
             stale.push(format!(
                 "{name}: not directly in the target OU {}; gwb never changes objects elsewhere",
                 ou.dn
@@ -590,6 +601,7 @@ fn begin_record(
         new_dn,
         object_guid: guid,
         changes,
+        adopted: g.reason == crate::core::GroupReason::SoaConverted,
     }
 }
 

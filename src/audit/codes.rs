@@ -39,6 +39,8 @@ pub mod section {
     pub const TARGET_OU: &str = "targetOu";
     pub const RIGHTS: &str = "adRights";
     pub const SCHEMA: &str = "schema";
+    /// `onPremisesSyncBehavior` of the groups that could have been converted to the cloud.
+    pub const SOA: &str = "onPremisesSyncBehavior";
     /// Not a section: an export that lost data somewhere; every check may rest on it.
     pub const ANY: &str = "*";
 }
@@ -155,6 +157,13 @@ finding_codes! {
     ForecastSummary => "forecast-summary", Info, [], [], "How many groups each target writes back, skips, keeps and deletes.", "None needed.";
     WaiverExpired => "waiver-expired", Error, [], [], "A waiver in --waivers has expired: the finding it accepted counts again, and the gate fails until the waiver is renewed or removed.", "Renew the waiver (a new expires date, approved again) or fix the finding.";
     WaiverUnmatched => "waiver-unmatched", Warning, [], [], "A waiver in --waivers matches no finding (fixed, renamed, or a typo in code or subject).", "Remove the waiver, or correct its code and subject (a group's subject is its object id).";
+    SoaConnectBelowFloor => "soa-connect-below-floor", Error, [ConnectV2, CloudSync, Gwb], [SOA, CONNECT_VERSION], "Groups are converted to cloud-managed (source of authority in the cloud) but Entra Connect is older than 2.5.76.0, which does not honour the conversion and keeps writing AD values over them.", "Upgrade every Entra Connect server to 2.5.76.0 or later before converting groups, or roll the conversions back.";
+    SoaOriginalMissing => "soa-original-missing", Warning, [CloudSync, Gwb], [SOA, AD], "A converted group's original AD group (objectSid = onPremisesSecurityIdentifier) is not in AD, or more than one object carries the SID (one finding per group): gwb writes nothing for it; Cloud Sync would create a new group with a new SID.", "Find the original group (another domain, deleted: restore it from the AD Recycle Bin), or remove the duplicate SID holder.";
+    SoaScopeNotUniversal => "soa-scope-not-universal", Warning, [CloudSync], [SOA, AD], "A converted group's original AD group is Global or Domain Local: Cloud Sync provisions Universal groups only and fails on it (one finding per group).", "Change the AD group's scope to Universal (Global to Universal needs it not to be a member of another Global group), then let Cloud Sync provision it.";
+    SoaExchangeManaged => "soa-exchange-managed", Info, [CloudSync, Gwb], [SOA], "A converted mail-enabled security group or distribution list is managed in Exchange Online and is never provisioned back to AD (one finding per group).", "None for writeback; manage the group in Exchange Online. Its AD object is no longer updated.";
+    SoaOuNotPreserved => "soa-ou-not-preserved", Warning, [CloudSync], [SOA, AD], "Cloud Sync renames a converted group to <displayName>_<id> and moves it to its container, unless the group's DN was captured in the GroupDN directory extension before conversion and the container and CN expressions use it: ACLs and GPO permissions inherited from the original OU are lost (one finding per group).", "Before converting: make the group Universal, create the GroupDN extension on CloudSyncCustomExtensionsApp, map distinguishedName to it in the AD-to-Entra Cloud Sync configuration, verify it in Graph, convert, then set the parentDistinguishedName and cn expressions on GroupDN (docs/soa.md).";
+    SoaMemberConvertedUser => "soa-member-converted-user", Warning, [CloudSync], [SOA, MEMBERS], "Members of a converted group are users whose source of authority is the cloud (an on-premises SID, not synced): a groups-only Cloud Sync configuration writes no references for cloud-managed members (one finding per group).", "Provision those users to AD with a users-and-groups Cloud Sync configuration, or accept that they are not members in AD.";
+    SoaRollbackStamped => "soa-rollback-stamped", Warning, [], [SOA, AD], "A group being rolled back to AD (isCloudManaged false) has an AD object carrying a writeback stamp (adminDescription Group_…): Entra Connect's default filter skips groups so stamped, so AD never takes it back (one finding per group).", "Run gwb undo for the adoption (or clear adminDescription and msDS-ExternalDirectoryObjectId on the AD group), then let Entra Connect run.";
 }
 
 #[cfg(test)]
@@ -213,6 +222,13 @@ mod tests {
             "forecast-summary",
             "waiver-expired",
             "waiver-unmatched",
+            "soa-connect-below-floor",
+            "soa-original-missing",
+            "soa-scope-not-universal",
+            "soa-exchange-managed",
+            "soa-ou-not-preserved",
+            "soa-member-converted-user",
+            "soa-rollback-stamped",
         ];
         assert_eq!(all, expected);
         let unique: std::collections::HashSet<_> = all.iter().collect();

@@ -32,6 +32,9 @@ pub const P2_PLAN: &str = "eec0eb4f-6444-4f95-aba0-50c24d67f998";
 pub const GROUP_UNIFIED_TEMPLATE: &str = "62375ab9-6b52-47ed-826b-58e47e0e304b";
 
 const CONNECT_TARGETS: &[Target] = &[Target::ConnectV1, Target::ConnectV2];
+/// The targets a group converted to the cloud concerns (connect-v1 writes Microsoft 365
+/// groups only, which are never converted).
+const SOA_TARGETS: &[Target] = &[Target::ConnectV2, Target::CloudSync, Target::Gwb];
 
 /// One finding: stable code, severity, what it is about, and what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -240,7 +243,7 @@ fn flag_findings(s: &Snapshot, conflicts: &[core::inputs::FlagConflict]) -> Vec<
         .collect()
 }
 
-fn connect_version(s: &Snapshot) -> Option<(String, String)> {
+pub(crate) fn connect_version(s: &Snapshot) -> Option<(String, String)> {
     if let Some(v) = s
         .tenant
         .on_premises_synchronization
@@ -347,7 +350,18 @@ pub fn audit_with(
             section::DELETED,
             section::AD,
             section::MEMBERS,
+            section::SOA,
         ];
+        if sec.eq_ignore_ascii_case(section::SOA) {
+            // Only the targets that could write a converted group are concerned.
+            gaps.push((section::SOA.to_string(), SOA_TARGETS.to_vec()));
+            findings.push(
+                Finding::new(Code::EvidenceIncomplete, sec.clone(), format!("the collector could not read onPremisesSyncBehavior of every group that carries an on-premises SID and is not synced; it needs {}", core::soa::PERMISSION))
+                    .fix(format!("Grant the collecting app {} (the only permission Microsoft documents for reading it) and re-run gwb collect", core::soa::PERMISSION))
+                    .only(SOA_TARGETS),
+            );
+            continue;
+        }
         // A section gwb does not know by name could hold anything: every check rests on it.
         let gap = known
             .iter()
@@ -623,6 +637,7 @@ pub fn audit_with(
             }
         }
     }
+    soa_findings(s, cv.as_ref(), &incomplete, &mut findings, &mut gaps);
     // --- AD ------------------------------------------------------------------------------------
     let ou = prepared
         .target_ou
@@ -1095,6 +1110,125 @@ fn merge_targets(findings: Vec<Finding>) -> Vec<Finding> {
 
 /// Findings that read the forecast of one target: one per subject (group), grouped only when
 /// rendered.
+/// Tenant-wide checks of groups whose source of authority moved to the cloud: the evidence
+/// gap when their state was not collected, the Connect floor, converted users among members,
+/// and rollbacks that a writeback stamp blocks.
+fn soa_findings(
+    s: &Snapshot,
+    cv: Option<&(String, String)>,
+    incomplete: &BTreeSet<String>,
+    findings: &mut Vec<Finding>,
+    gaps: &mut Vec<(String, Vec<Target>)>,
+) {
+    use crate::bundle::tenant::SyncState;
+    let groups: Vec<&crate::bundle::tenant::Group> = s.tenant.groups.iter().flatten().collect();
+    let unknown = groups
+        .iter()
+        .filter(|g| g.sync_state() == SyncState::Unknown)
+        .count();
+    let soa_incomplete = incomplete
+        .iter()
+        .any(|i| i.eq_ignore_ascii_case(section::SOA));
+    if unknown > 0 && !soa_incomplete {
+        gaps.push((section::SOA.to_string(), SOA_TARGETS.to_vec()));
+        findings.push(
+            Finding::new(
+                Code::EvidenceMissing,
+                section::SOA,
+                format!(
+                    "{unknown} group(s) carry an on-premises SID and are not synced, but their onPremisesSyncBehavior was not collected: converted to the cloud, rolling back or neither cannot be told apart, so they are not written"
+                ),
+            )
+            .fix(format!(
+                "Collect it with gwb collect (needs {}), or add \"onPremisesSyncBehavior\": {{\"isCloudManaged\": …}} to each group (Get-MgGroupOnPremiseSyncBehavior output)",
+                core::soa::PERMISSION
+            ))
+            .only(SOA_TARGETS),
+        );
+    }
+    let converted: Vec<&&crate::bundle::tenant::Group> = groups
+        .iter()
+        .filter(|g| g.sync_state() == SyncState::Converted)
+        .collect();
+    if !converted.is_empty()
+        && let Some((raw, src)) = cv
+        && let Some(v) = Version::parse(raw)
+        && v < Version(vec![2, 5, 76, 0])
+    {
+        findings.push(
+            Finding::new(
+                Code::SoaConnectBelowFloor,
+                "Entra Connect",
+                format!(
+                    "{} group(s) are converted to the cloud, but Entra Connect {v} is older than {}: it does not honour the conversion and keeps writing AD values over them",
+                    converted.len(),
+                    core::soa::CONNECT_FLOOR
+                ),
+            )
+            .evidence(src.clone())
+            .fix("Upgrade every Entra Connect server to 2.5.76.0 or later")
+            .only(SOA_TARGETS),
+        );
+    }
+    for g in &converted {
+        let users: Vec<&str> = g
+            .members
+            .iter()
+            .flatten()
+            .filter(|m| m.member_type() == crate::bundle::tenant::MemberType::User)
+            .filter(|m| {
+                m.on_premises_sync_enabled != Some(true)
+                    && m.on_premises_security_identifier
+                        .as_deref()
+                        .is_some_and(|x| !x.trim().is_empty())
+            })
+            .map(|m| m.display_name.as_deref().unwrap_or(&m.id))
+            .collect();
+        if !users.is_empty() {
+            findings.push(
+                Finding::new(
+                    Code::SoaMemberConvertedUser,
+                    g.id.to_ascii_lowercase(),
+                    format!(
+                        "{} member(s) of the converted group {} are users whose source of authority is the cloud ({}): a groups-only Cloud Sync configuration writes no reference for them",
+                        users.len(),
+                        quoted(g.name()),
+                        users.join(", ")
+                    ),
+                )
+                .fix("Provision those users to AD (users-and-groups Cloud Sync configuration), or accept that they are not members in AD")
+                .only(&[Target::CloudSync]),
+            );
+        }
+    }
+    if let Some(ad) = &s.ad {
+        for g in groups
+            .iter()
+            .filter(|g| g.sync_state() == SyncState::RollbackPending)
+        {
+            let Some(o) = g.on_premises_sid().and_then(|sid| ad.by_sid(sid)) else {
+                continue;
+            };
+            if let Some(st) = o.stamp() {
+                findings.push(
+                    Finding::new(
+                        Code::SoaRollbackStamped,
+                        g.id.to_ascii_lowercase(),
+                        format!(
+                            "{} is rolling back to AD, but its AD group {} carries the writeback stamp Group_{}: Entra Connect's default filter skips it, so AD never takes it back",
+                            quoted(g.name()),
+                            o.dn_text,
+                            st.object_id
+                        ),
+                    )
+                    .evidence(o.dn_text.to_string())
+                    .fix("Run gwb undo for the run that adopted it (or clear adminDescription and msDS-ExternalDirectoryObjectId), then let Entra Connect run"),
+                );
+            }
+        }
+    }
+}
+
 fn forecast_findings(f: &Forecast, inputs: &Inputs, out: &mut Vec<Finding>) {
     let t = f.target;
     let only = [t];
@@ -1114,6 +1248,31 @@ fn forecast_findings(f: &Forecast, inputs: &Inputs, out: &mut Vec<Finding>) {
                     .fix("Split the group, or (Microsoft 365 groups, Connect) raise the limit to 250,000 by disabling the 'Out to AD - Group Writeback Member Limit' rule (--member-limit raised)")
                     .only(&only),
             ),
+            GroupReason::SoaOriginalMissing | GroupReason::SoaOriginalDuplicate => out.push(
+                Finding::new(Code::SoaOriginalMissing, g.id.clone(), format!("{name}: {}", g.detail))
+                    .evidence(g.reason.code())
+                    .fix("Find or restore the original AD group (AD Recycle Bin), or remove the duplicate SID holder")
+                    .only(&only),
+            ),
+            GroupReason::SoaScopeNotUniversal => out.push(
+                Finding::new(Code::SoaScopeNotUniversal, g.id.clone(), format!("{name}: {}", g.detail))
+                    .fix("Change the AD group's scope to Universal (Set-ADGroup -GroupScope Universal)")
+                    .only(&only),
+            ),
+            GroupReason::SoaExchangeManaged => out.push(
+                Finding::new(Code::SoaExchangeManaged, g.id.clone(), format!("{name}: {}", g.detail))
+                    .only(&only),
+            ),
+            GroupReason::SoaConverted if t == Target::CloudSync => {
+                if let Some(old) = &g.existing_dn {
+                    out.push(
+                        Finding::new(Code::SoaOuNotPreserved, g.id.clone(), format!("{name}: Cloud Sync moves its original AD group {old} to {} unless the GroupDN container and CN expressions are configured", g.dn.as_deref().unwrap_or("its configured container")))
+                            .evidence(old.clone())
+                            .fix("Capture the group's DN in the GroupDN directory extension (AD-to-Entra Cloud Sync mapping of distinguishedName), then use it in the parentDistinguishedName and cn expressions (docs/soa.md)")
+                            .only(&only),
+                    );
+                }
+            }
             GroupReason::UnsupportedDistributionList | GroupReason::UnsupportedMailEnabledSecurity => out.push(
                 Finding::new(Code::UnsupportedGroups, g.id.clone(), format!("{name} cannot be written back ({})", g.reason.code()))
                     .fix("Recreate it as a Microsoft 365 group if it must reach AD")

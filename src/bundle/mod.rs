@@ -31,6 +31,11 @@ pub fn member_refs(tenant: &TenantDoc) -> crate::ldap::MemberRefs {
         if let Some(s) = &g.on_premises_security_identifier {
             refs.sids.push(s.clone());
         }
+        if g.soa_candidate()
+            && let Some(s) = g.on_premises_sid()
+        {
+            refs.group_sids.push(s.to_string());
+        }
         for m in g.members.iter().flatten() {
             if let Some(s) = &m.on_premises_security_identifier {
                 refs.sids.push(s.clone());
@@ -122,6 +127,10 @@ pub struct DataQuality {
     pub place: String,
     pub message: String,
 }
+
+/// What an export of `Get-MgGroupOnPremiseSyncBehavior` / `Get-MgBetaGroupOnPremiseSyncBehavior`
+/// is recognised as.
+pub const SYNC_BEHAVIOR_EXPORT: &str = "Get-MgGroupOnPremiseSyncBehavior";
 
 /// Evidence recognised in one exported file (see `ps`), ready to merge into a snapshot.
 #[derive(Debug, Clone, Default)]
@@ -311,7 +320,39 @@ pub fn load_ldif(path: &Path) -> Result<(Vec<ldif::Entry>, AdSnapshot), InputErr
 }
 
 /// Fold one file's evidence into the snapshot: tenant sections fill gaps, AD entries add.
-pub fn merge_evidence(snap: &mut Snapshot, ad_entries: &mut impl ldif::EntrySink, ev: Evidence) {
+pub fn merge_evidence(
+    snap: &mut Snapshot,
+    ad_entries: &mut impl ldif::EntrySink,
+    mut ev: Evidence,
+) {
+    // An onPremisesSyncBehavior export holds the state of groups already read (tenant.json, or
+    // a group export given before it), not groups of its own.
+    if ev.recognized_as == SYNC_BEHAVIOR_EXPORT {
+        let file = ev.source.display().to_string();
+        for b in ev.tenant.groups.take().into_iter().flatten() {
+            let found = snap
+                .tenant
+                .groups
+                .iter_mut()
+                .flatten()
+                .find(|g| g.id.eq_ignore_ascii_case(&b.id));
+            match found {
+                Some(g) if g.on_premises_sync_behavior.is_none() => {
+                    g.on_premises_sync_behavior = b.on_premises_sync_behavior;
+                }
+                Some(_) => {}
+                None => snap.quality.push(DataQuality {
+                    code: "unmatched".into(),
+                    file: file.clone(),
+                    place: String::new(),
+                    message: format!(
+                        "onPremisesSyncBehavior of group {} was not applied: the group is not in the snapshot (give the group export before this file)",
+                        b.id
+                    ),
+                }),
+            }
+        }
+    }
     let t = ev.tenant;
     macro_rules! fill {
         ($field:ident) => {

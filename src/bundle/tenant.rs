@@ -118,6 +118,16 @@ pub struct Group {
     pub membership_rule: Option<String>,
     pub on_premises_sync_enabled: Option<bool>,
     pub on_premises_security_identifier: Option<String>,
+    /// On-premises identity a group keeps after its source of authority moved to the cloud.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_premises_sam_account_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_premises_domain_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_premises_distinguished_name: Option<String>,
+    /// `GET /groups/{id}/onPremisesSyncBehavior` as Graph shapes it; `None` when not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_premises_sync_behavior: Option<OnPremisesSyncBehavior>,
     pub is_assignable_to_role: Option<bool>,
     pub created_date_time: Option<String>,
     pub deleted_date_time: Option<String>,
@@ -137,6 +147,34 @@ pub struct Group {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub unknown_properties: Vec<String>,
+}
+
+/// `onPremisesSyncBehavior` of a group (source of authority).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct OnPremisesSyncBehavior {
+    /// `true`: the group's source of authority is the cloud (AD updates are blocked).
+    pub is_cloud_managed: Option<bool>,
+}
+
+/// Where a group's source of authority is (the four states of Microsoft's attribute table,
+/// plus `Unknown` when the group could have been converted but its state was not collected).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncState {
+    /// `onPremisesSyncEnabled` true: AD is the source of authority.
+    SyncedFromAd,
+    /// `isCloudManaged` true: converted from AD; the cloud is the source of authority and the
+    /// original AD group (same SID) still exists.
+    Converted,
+    /// `isCloudManaged` false on a group with an on-premises SID that is not synced: rolled back,
+    /// AD's sync client takes it over on its next cycle.
+    RollbackPending,
+    /// Created in the cloud (no on-premises SID, not synced).
+    CloudNative,
+    /// It carries an on-premises SID and is not synced, but `onPremisesSyncBehavior` was not
+    /// collected: converted, rolled back or neither cannot be told apart.
+    Unknown,
 }
 
 /// `groupWritebackConfiguration`.
@@ -796,6 +834,39 @@ impl Group {
     }
     pub fn name(&self) -> &str {
         self.display_name.as_deref().unwrap_or("")
+    }
+    /// The on-premises SID, when it is not blank.
+    pub fn on_premises_sid(&self) -> Option<&str> {
+        self.on_premises_security_identifier
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+    /// Whether the group could have been converted to cloud-managed: it carries an
+    /// on-premises SID and is not currently synced. Only these need `onPremisesSyncBehavior`.
+    pub fn soa_candidate(&self) -> bool {
+        self.on_premises_sync_enabled != Some(true) && self.on_premises_sid().is_some()
+    }
+    /// Where the group's source of authority is. `isCloudManaged` true wins over a stale
+    /// `onPremisesSyncEnabled`.
+    pub fn sync_state(&self) -> SyncState {
+        let managed = self
+            .on_premises_sync_behavior
+            .as_ref()
+            .map(|b| b.is_cloud_managed);
+        if managed == Some(Some(true)) {
+            return SyncState::Converted;
+        }
+        if self.on_premises_sync_enabled == Some(true) {
+            return SyncState::SyncedFromAd;
+        }
+        if !self.soa_candidate() {
+            return SyncState::CloudNative;
+        }
+        match managed {
+            Some(Some(false)) => SyncState::RollbackPending,
+            _ => SyncState::Unknown,
+        }
     }
 }
 

@@ -151,9 +151,21 @@ pub fn attributes_of(
     f: &GroupForecast,
     inputs: &Inputs,
 ) -> (i32, BTreeMap<&'static str, Vec<String>>) {
-    let gtype = f
+    let mut gtype = f
         .on_premises_group_type
         .map_or(GROUP_TYPE_UNIVERSAL_SECURITY, |t| t.ad_group_type());
+    // A converted group written into its original AD group keeps that group's type and scope
+    // (a Global group in other groups cannot simply become Universal).
+    if f.reason == super::GroupReason::SoaConverted
+        && let Some(t) = f
+            .existing_dn
+            .as_deref()
+            .and_then(|d| Dn::parse(d).ok())
+            .and_then(|d| inputs.ad?.by_dn(&d))
+            .and_then(|o| o.group_type)
+    {
+        gtype = t;
+    }
     let mut a: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     a.insert("groupType", vec![gtype.to_string()]);
     if let Some(sam) = &f.sam_account_name {

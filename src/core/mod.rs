@@ -87,6 +87,7 @@ pub mod naming;
 pub mod overrides;
 pub mod ownership;
 pub mod reason;
+pub mod soa;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -97,7 +98,7 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use uuid::Uuid;
 
 use crate::ad::{AdKind, AdObject, AdSnapshot, Dn, GroupScope, ids};
-use crate::bundle::tenant::{Group, GroupKind, Member, MemberType, TenantDoc};
+use crate::bundle::tenant::{Group, GroupKind, Member, MemberType, SyncState, TenantDoc};
 pub use reason::{GroupReason, MemberReason, Outcome};
 
 /// Direct-member limits (the guide's defaults and the raised Microsoft 365 limit).
@@ -365,6 +366,30 @@ fn outside_decision<'a>(copies: &[&'a AdObject], inputs: &Inputs<'a>) -> Outside
     Outside::MoveBack(o)
 }
 
+/// Why target gwb leaves a converted group's original AD group to another writer, if it does:
+/// it carries another cloud group's stamp, Cloud Sync's stamp alone (Cloud Sync provisions it),
+/// or it sits in Entra Connect's configured writeback container.
+fn soa_other_writer(o: &AdObject, id: Option<Uuid>, inputs: &Inputs) -> Option<String> {
+    if let Some(st) = o.stamp() {
+        if Some(st.object_id) != id {
+            return Some(format!(
+                "carries the stamp of another cloud group (Group_{})",
+                st.object_id
+            ));
+        }
+        if st.source == ownership::StampSource::ExternalDirectoryObjectId {
+            return Some(
+                "is stamped by Cloud Sync alone (msDS-ExternalDirectoryObjectId): Cloud Sync provisions it".into(),
+            );
+        }
+    }
+    inputs
+        .other_writer_containers
+        .iter()
+        .find(|c| o.dn.is_within(c))
+        .map(|c| format!("is in {c}, Entra Connect's configured writeback container"))
+}
+
 /// Groups in the target OU that Entra Connect wrote (stamped in `adminDescription` only),
 /// which Cloud Sync's join does not match: Cloud Sync creates a second group next to each and
 /// never deletes the old one. Sorted by DN.
@@ -420,15 +445,19 @@ fn classify(
     policy: &Policy,
 ) -> (Outcome, GroupReason, Option<OnPremGroupType>, String) {
     use GroupReason as R;
-    if g.on_premises_sync_enabled == Some(true) {
-        return (
-            Outcome::Skip,
-            R::SourceOnPremises,
-            None,
-            "synchronised from AD; AD is the source of authority".into(),
-        );
-    }
     let kind = g.kind();
+    match g.sync_state() {
+        SyncState::SyncedFromAd => {
+            return (
+                Outcome::Skip,
+                R::SourceOnPremises,
+                None,
+                "synchronised from AD; AD is the source of authority".into(),
+            );
+        }
+        SyncState::CloudNative => {}
+        state => return soa::classify(target, g, state),
+    }
     match kind {
         GroupKind::Distribution => {
             return (
@@ -692,6 +721,15 @@ pub fn forecast_indexed(
         HashMap::new()
     };
     let entries = index.entries();
+    let sid_index = inputs.ad.map(|ad| {
+        soa::SidIndex::of(
+            ad,
+            entries
+                .iter()
+                .filter(|e| e.group.sync_state() == SyncState::Converted)
+                .filter_map(|e| e.group.on_premises_sid()),
+        )
+    });
     let mut out: Vec<GroupForecast> = Vec::with_capacity(
         entries.len() + inputs.tenant.deleted_groups.as_ref().map_or(0, Vec::len),
     );
@@ -705,6 +743,89 @@ pub fn forecast_indexed(
         let (g, id) = (e.group, &e.id);
         let (mut outcome, mut reason, gtype, mut detail) = classify(target, g, inputs, policy);
         let mut existing = e.uuid.and_then(|u| owned.get(&u).copied());
+        // A converted group's AD object is its original group, found by SID in the whole
+        // domain: gwb writes into it (never a second object), Cloud Sync matches it.
+        let converted = g.sync_state() == SyncState::Converted;
+        let mut soa_place: Option<(String, String)> = None;
+        if reason == GroupReason::SoaConverted
+            && let (Some(ad), Some(sids)) = (inputs.ad, &sid_index)
+        {
+            let sid = g.on_premises_sid().unwrap_or_default();
+            match soa::original(sids, sid) {
+                soa::Original::Found(o) => match target {
+                    Target::CloudSync if !soa::is_universal(o) => {
+                        outcome = Outcome::Skip;
+                        reason = GroupReason::SoaScopeNotUniversal;
+                        detail = format!(
+                            "its original AD group {} is {}: Cloud Sync provisions Universal groups only (HybridSynchronizationActiveDirectoryInvalidGroupType); change its scope to Universal",
+                            o.dn_text,
+                            soa::scope_name(o)
+                        );
+                    }
+                    Target::CloudSync => {
+                        existing = Some(o);
+                        let cn = naming::group_cn(CnFormat::DisplayName, id, g.name());
+                        match soa::cloud_sync_default_container(ad) {
+                            Some(c) => {
+                                let dn = c.child("CN", &cn).to_string();
+                                detail = format!(
+                                    "{detail}; Cloud Sync matches its original AD group {} by SID and updates it in place, renaming it to CN={cn} and moving it to {c} (the default container; ACLs inherited from its OU are lost) unless the GroupDN container and CN expressions are configured",
+                                    o.dn_text
+                                );
+                                soa_place = Some((cn, dn));
+                            }
+                            None => {
+                                detail = format!(
+                                    "{detail}; Cloud Sync matches its original AD group {} by SID and updates it in place (the domain is not in the AD evidence, so its new container is unknown)",
+                                    o.dn_text
+                                );
+                            }
+                        }
+                    }
+                    _ if soa_other_writer(o, e.uuid, inputs).is_some() => {
+                        outcome = Outcome::Skip;
+                        reason = GroupReason::OtherWriterContainer;
+                        detail = format!(
+                            "converted to the cloud; its original AD group {} {}: gwb does not take it over",
+                            o.dn_text,
+                            soa_other_writer(o, e.uuid, inputs).unwrap_or_default()
+                        );
+                    }
+                    _ => {
+                        existing = Some(o);
+                        let cn = o.dn.rdn_value().unwrap_or_default().to_string();
+                        detail = format!(
+                            "{detail}; written into its original AD group {} (same DN, objectGUID and objectSid): members and attributes come from the cloud from now on, and gwb stamps the group as its own",
+                            o.dn_text
+                        );
+                        soa_place = Some((cn, o.dn_text.to_string()));
+                    }
+                },
+                soa::Original::Missing(why) => {
+                    if target == Target::CloudSync {
+                        detail = format!(
+                            "{detail}; {why}: Cloud Sync creates a new AD group with a new SID, which ACLs and applications do not know"
+                        );
+                        let cn = naming::group_cn(CnFormat::DisplayName, id, g.name());
+                        soa_place = soa::cloud_sync_default_container(ad)
+                            .map(|c| (cn.clone(), c.child("CN", &cn).to_string()));
+                    } else {
+                        outcome = Outcome::Skip;
+                        detail = format!(
+                            "converted to the cloud, but {why}: gwb does not create a second group for it"
+                        );
+                    }
+                    reason = GroupReason::SoaOriginalMissing;
+                }
+                soa::Original::Duplicate(why) => {
+                    outcome = Outcome::Skip;
+                    reason = GroupReason::SoaOriginalDuplicate;
+                    detail = format!(
+                        "converted to the cloud, but {why}: nothing is written until only one remains"
+                    );
+                }
+            }
+        }
         if overrides.is_excluded(id) {
             (outcome, reason) = match existing {
                 Some(_) => (Outcome::Keep, GroupReason::Excluded),
@@ -720,7 +841,7 @@ pub fn forecast_indexed(
         }
         // Target gwb: stamped copies outside the target OU. gwb moves its own one back when
         // none is in the OU; it changes and deletes nothing else outside the OU.
-        if let Some(copies) = e.uuid.and_then(|u| outside.get(&u)) {
+        if let Some(copies) = e.uuid.and_then(|u| outside.get(&u)).filter(|_| !converted) {
             let list = copies
                 .iter()
                 .map(|o| o.dn_text.as_ref())
@@ -787,7 +908,22 @@ pub fn forecast_indexed(
             } else {
                 None
             };
-        if outcome == Outcome::Writeback {
+        if let Some((c, text)) = soa_place.filter(|_| outcome == Outcome::Writeback) {
+            // In place (gwb) or where Cloud Sync moves it: no second object, and no other group
+            // may take the name.
+            let key = crate::ad::dn::Dn::parse(&text)
+                .map(|d| d.key())
+                .unwrap_or_default();
+            if let Some(other) = taken.get(&key) {
+                outcome = Outcome::Skip;
+                reason = GroupReason::NameCollision;
+                detail = format!("group {other} gets the same name {c:?}");
+            } else {
+                taken.insert(key, id.as_str());
+                dn = Some(text);
+            }
+            cn = Some(c);
+        } else if outcome == Outcome::Writeback {
             let c = overrides
                 .cn_for(id)
                 .map(str::to_string)
@@ -828,10 +964,13 @@ pub fn forecast_indexed(
             cn = Some(c);
         }
         // Disabled groups that were written back earlier: kept (default) or deleted (modified).
+        // A converted group's AD object is its original group (adopted, not created by a
+        // writer): disabling writeback leaves it alone, never deletes it.
         if matches!(
             reason,
             GroupReason::WritebackDisabled | GroupReason::SecurityNotEnabled
-        ) && let Some(o) = existing
+        ) && !converted
+            && let Some(o) = existing
         {
             match policy.deletion {
                 DeletionBehavior::Default => {
@@ -1271,6 +1410,26 @@ fn resolve_member(
         MemberType::User => resolve_principal(target, m, inputs, "user"),
         MemberType::Group => {
             let id = m.id.to_ascii_lowercase();
+            // A converted member group is its original AD group (found by SID) for every
+            // target: that object keeps its SID and ACLs whether or not it is rewritten.
+            if let Some(g) = groups
+                .get(&id)
+                .map(|e| e.group)
+                .filter(|g| g.sync_state() == SyncState::Converted)
+            {
+                let Some(ad) = inputs.ad else {
+                    return unverified(m);
+                };
+                let sid = g.on_premises_sid().unwrap_or_default();
+                return match ad.by_sid(sid) {
+                    Some(o) => resolved(m, o),
+                    None => skipped(
+                        m,
+                        MemberReason::MemberNotFoundInAd,
+                        format!("converted group without its original AD group (objectSid {sid})"),
+                    ),
+                };
+            }
             let synced = groups
                 .get(&id)
                 .map(|e| e.group.on_premises_sync_enabled)

@@ -63,6 +63,14 @@ codes! {
         MovedOutOfTargetOu => "moved-out-of-target-ou", "Target gwb: the group's AD object (stamped in adminDescription) was moved out of the target OU within the domain; it is moved back (modrdn with newSuperior), keeping its objectGUID, objectSid and members.";
         OtherWriterContainer => "other-writer-container", "Target gwb: the group's stamped AD object is outside the target OU in another writer's container (Entra Connect's configured writeback OU, or stamped by Cloud Sync alone); gwb neither takes it over nor creates a second copy.";
         StampedCopiesOutsideTargetOu => "stamped-copies-outside-target-ou", "Target gwb: several AD groups outside the target OU carry the group's stamp and none is in the OU; none is moved and no copy is created until only one remains.";
+        SoaConverted => "soa-converted", "The group's source of authority was converted from AD to the cloud (onPremisesSyncBehavior.isCloudManaged true): its original AD group (objectSid = onPremisesSecurityIdentifier) is updated in place from the cloud. Target gwb keeps its DN, objectGUID and objectSid; Cloud Sync renames it and moves it to its container unless the GroupDN expressions are configured.";
+        SoaConvertedNotWritten => "soa-converted-not-written", "Entra Connect (v1 and v2) does not write back a group whose source of authority was converted to the cloud; only Cloud Sync (or gwb) provisions it back to its original AD group.";
+        SoaRollbackPending => "soa-rollback-pending", "The group's conversion was rolled back (isCloudManaged false, not yet synced): AD's sync client takes it over on its next cycle, so no target writes it.";
+        SoaStateUnknown => "soa-state-unknown", "The group carries an on-premises SID and is not synced, but its onPremisesSyncBehavior was not collected (it needs Group-OnPremisesSyncBehavior.ReadWrite.All): converted, rolled back or neither cannot be told apart, so it is not written.";
+        SoaOriginalMissing => "soa-original-missing", "The converted group's original AD group (objectSid = onPremisesSecurityIdentifier) is not in AD (or the SID names an object that is not a group): target gwb does not create a second group; Cloud Sync would create a new group with a new SID.";
+        SoaOriginalDuplicate => "soa-original-duplicate", "More than one AD object carries the converted group's SID: nothing is written until only one remains.";
+        SoaScopeNotUniversal => "soa-scope-not-universal", "Cloud Sync: the converted group's original AD group is Global or Domain Local; Cloud Sync provisions Universal groups only (HybridSynchronizationActiveDirectoryInvalidGroupType). Change its scope to Universal.";
+        SoaExchangeManaged => "soa-exchange-managed", "A converted mail-enabled security group or distribution list is managed in Exchange Online and is never provisioned back to AD.";
     }
 }
 
@@ -132,6 +140,14 @@ mod tests {
                 "moved-out-of-target-ou",
                 "other-writer-container",
                 "stamped-copies-outside-target-ou",
+                "soa-converted",
+                "soa-converted-not-written",
+                "soa-rollback-pending",
+                "soa-state-unknown",
+                "soa-original-missing",
+                "soa-original-duplicate",
+                "soa-scope-not-universal",
+                "soa-exchange-managed",
             ]
         );
         let members: Vec<&str> = MemberReason::ALL.iter().map(|r| r.code()).collect();

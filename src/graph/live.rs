@@ -48,6 +48,11 @@ and put the file in the bundle's connect/ directory (or pass it to gwb audit wit
         "groups" => {
             "reading groups with writebackConfiguration needs Group.Read.All (GroupMember.Read.All covers the rest)"
         }
+        crate::core::soa::SECTION => {
+            "reading /groups/{id}/onPremisesSyncBehavior needs Group-OnPremisesSyncBehavior.ReadWrite.All (the only permission Microsoft \
+documents for it, even to read) and the Hybrid Administrator role for delegated access; without it a group that carries an on-premises \
+SID and is not synced may have been converted to the cloud or be rolling back, and no target writes it"
+        }
         "members" => {
             "reading members needs GroupMember.Read.All, plus User.Read.All and Device.Read.All to see members' on-premises fields"
         }
@@ -529,6 +534,7 @@ pub async fn full(
         }
         Err(e) => warn_section(&mut c, "groups", &e),
     }
+    sync_behaviors(client, &mut c).await;
     if let Some(onprem_id) = c
         .onprem
         .as_ref()
@@ -731,8 +737,90 @@ pub async fn incremental(client: &Arc<GraphClient>, mut prev: Collected) -> Incr
     groups.retain(|g| !drop_ids.contains(&g.id.to_ascii_lowercase()));
     prev.groups = Some(groups);
     prev.delta_link = new_link;
+    sync_behaviors(client, &mut prev).await;
     prev.collected_at = Some(crate::bundle::now_rfc3339());
     Incremental::Done(Box::new(prev))
+}
+
+/// Whether a collected group could have been converted to the cloud: it carries an
+/// on-premises SID and is not synced (the rule of `Group::soa_candidate`).
+fn soa_candidate(obj: &Map<String, Value>) -> bool {
+    let sid = obj
+        .get("onPremisesSecurityIdentifier")
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.trim().is_empty());
+    sid && obj.get("onPremisesSyncEnabled").and_then(Value::as_bool) != Some(true)
+}
+
+/// Read `onPremisesSyncBehavior` of every group that could have been converted (20 per
+/// `$batch`; Graph offers no `$select` or `$expand` for it on a list) and keep it on the group
+/// as Graph shapes it. A group whose read fails keeps no state and the section is marked
+/// incomplete (the audit's gate then fails closed for the targets it affects).
+async fn sync_behaviors(client: &Arc<GraphClient>, c: &mut Collected) {
+    let Some(groups) = c.groups.as_mut() else {
+        return;
+    };
+    let mut idx: Vec<usize> = Vec::new();
+    for (i, g) in groups.iter_mut().enumerate() {
+        // Cheap text test first: most groups carry no on-premises SID at all.
+        if !g.json.contains("\"onPremisesSecurityIdentifier\":\"") {
+            continue;
+        }
+        let mut obj = g.object();
+        // A state from an earlier collection is read again, never kept stale.
+        if obj.remove(crate::core::soa::SECTION).is_some() {
+            g.json = Value::Object(obj.clone()).to_string();
+        }
+        if soa_candidate(&obj) {
+            idx.push(i);
+        }
+    }
+    if idx.is_empty() {
+        return;
+    }
+    let urls: Vec<String> = idx
+        .iter()
+        .filter_map(|&i| groups.get(i))
+        .map(|g| format!("/groups/{}/onPremisesSyncBehavior", g.id))
+        .collect();
+    let results = client.batch_get("v1.0", &urls, &[]).await;
+    let mut first_error: Option<GraphError> = None;
+    let mut failed = 0usize;
+    for (&i, r) in idx.iter().zip(results) {
+        let Some(g) = groups.get_mut(i) else { continue };
+        let managed = match r {
+            Ok(raw) => raw_to_value(&raw)
+                .get("isCloudManaged")
+                .and_then(Value::as_bool),
+            Err(e) => {
+                failed += 1;
+                first_error.get_or_insert(e);
+                continue;
+            }
+        };
+        let Some(managed) = managed else {
+            failed += 1;
+            continue;
+        };
+        let mut obj = g.object();
+        obj.insert(
+            crate::core::soa::SECTION.to_string(),
+            serde_json::json!({ "isCloudManaged": managed }),
+        );
+        g.json = Value::Object(obj).to_string();
+    }
+    if failed > 0 {
+        match &first_error {
+            Some(e) => tracing::warn!(
+                "onPremisesSyncBehavior of {failed} group(s) not read: {}",
+                explain(crate::core::soa::SECTION, e)
+            ),
+            None => tracing::warn!(
+                "onPremisesSyncBehavior of {failed} group(s) came back without isCloudManaged"
+            ),
+        }
+        c.mark_incomplete(crate::core::soa::SECTION);
+    }
 }
 
 #[cfg(test)]

@@ -555,6 +555,37 @@ async fn discover_inner(
         }
     }
 
+    // Original AD groups of groups that may have been converted to the cloud: read whole
+    // (members through range windows, uSNChanged), anywhere in the domain.
+    let group_sids: Vec<Vec<u8>> = refs
+        .group_sids
+        .iter()
+        .filter_map(|s| ids::sid_to_bytes(s))
+        .collect();
+    if !group_sids.is_empty() {
+        pb.set_message("original AD groups of converted groups");
+        attrs.push(FIRST_MEMBER_WINDOW);
+        for filter in batched_filters("objectSid", &group_sids) {
+            let found = conn
+                .search(&domain, Scope::Subtree, &filter, &attrs)
+                .await?;
+            for mut e in found {
+                let dn = e.dn.clone();
+                let members = conn.ranged_values(&dn, "member", &e).await?;
+                e.attrs.retain(|(n, _)| {
+                    !n.split(';')
+                        .next()
+                        .is_some_and(|b| b.eq_ignore_ascii_case("member"))
+                });
+                if !members.is_empty() {
+                    e.attrs.push(("member".to_string(), members));
+                }
+                out.add(e);
+            }
+        }
+        attrs.pop();
+    }
+
     pb.set_message("objects cloud members point to");
     if let Some(dsid) = &domain_sid {
         let prefix = format!("{}-", dsid.to_ascii_uppercase());

@@ -27,6 +27,10 @@ pub struct MemberRefs {
     pub guids: Vec<uuid::Uuid>,
     /// Entra deviceIds (msDS-Device objects written back by device writeback).
     pub device_ids: Vec<uuid::Uuid>,
+    /// SIDs of cloud groups that may have been converted from AD (source of authority in the
+    /// cloud): their original AD groups are read whole (members, uSNChanged) wherever they are
+    /// in the domain, as gwb may write into them.
+    pub group_sids: Vec<String>,
 }
 
 impl MemberRefs {
@@ -35,6 +39,7 @@ impl MemberRefs {
         self.sids.extend(other.sids);
         self.guids.extend(other.guids);
         self.device_ids.extend(other.device_ids);
+        self.group_sids.extend(other.group_sids);
     }
 
     /// Sort and de-duplicate, so discovery asks for each object once and in a stable order.
@@ -45,6 +50,8 @@ impl MemberRefs {
         self.guids.dedup();
         self.device_ids.sort();
         self.device_ids.dedup();
+        self.group_sids.sort();
+        self.group_sids.dedup();
         self
     }
 }

@@ -619,6 +619,7 @@ fn graph(cx: &mut Ctx<'_>, objects: &Objects<'_>, f: &mut Findings) {
     let mut skus = Vec::new();
     let mut incomplete = false;
     let mut without_wb = 0usize;
+    let mut behaviors: Vec<Group> = Vec::new();
     for (i, o) in objects.iter().enumerate() {
         let sdk_shape = o.contains_key("Id") || o.contains_key("AdditionalProperties");
         let Value::Object(mut m) = graph_shape(&Value::Object(o.into_owned())) else {
@@ -686,6 +687,50 @@ fn graph(cx: &mut Ctx<'_>, objects: &Objects<'_>, f: &mut Findings) {
                 Err(e) => cx.note("invalid-record", place, format!("SKU skipped: {e}")),
             }
         } else if m.contains_key("id")
+            && m.contains_key("isCloudManaged")
+            && ![
+                "groupTypes",
+                "securityEnabled",
+                "mailEnabled",
+                "displayName",
+            ]
+            .iter()
+            .any(|k| m.contains_key(*k))
+        {
+            // Get-MgGroupOnPremiseSyncBehavior (v1.0 or beta): the group's id and its state.
+            let id = m
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let managed = m.get("isCloudManaged").and_then(as_bool);
+            match (ids::parse_guid(&id), managed) {
+                (Some(_), Some(b)) => behaviors.push(Group {
+                    id: id.to_ascii_lowercase(),
+                    on_premises_sync_behavior: Some(
+                        crate::bundle::tenant::OnPremisesSyncBehavior {
+                            is_cloud_managed: Some(b),
+                        },
+                    ),
+                    ..Group::default()
+                }),
+                (None, _) => cx.note(
+                    "invalid-record",
+                    format!("{place}.id"),
+                    format!(
+                        "onPremisesSyncBehavior record: id {}; skipped",
+                        ids::guid_problem(&id).unwrap_or_default()
+                    ),
+                ),
+                (Some(_), None) => cx.note(
+                    cx.lost,
+                    format!("{place}.isCloudManaged"),
+                    format!(
+                        "group {id}: isCloudManaged is not true or false; its state is left unknown"
+                    ),
+                ),
+            }
+        } else if m.contains_key("id")
             && [
                 "groupTypes",
                 "securityEnabled",
@@ -703,6 +748,11 @@ fn graph(cx: &mut Ctx<'_>, objects: &Objects<'_>, f: &mut Findings) {
                 None => incomplete = true,
             }
         }
+    }
+    if !behaviors.is_empty() && groups.is_empty() && settings.is_empty() && skus.is_empty() {
+        f.tenant.groups = Some(behaviors);
+        f.recognized_as = crate::bundle::SYNC_BEHAVIOR_EXPORT.into();
+        return;
     }
     let mut names = Vec::new();
     if !groups.is_empty() || (incomplete && settings.is_empty() && skus.is_empty()) {

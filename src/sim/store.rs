@@ -118,6 +118,9 @@ pub struct Store {
     overrides: HashMap<(usize, String), Map<String, Value>>,
     /// Changes to users and devices: (sequence number, object id, "users" or "devices").
     obj_log: Vec<(u64, String, &'static str)>,
+    /// `onPremisesSyncBehavior.isCloudManaged` by lower-case group id (a resource of its own
+    /// in Graph, never a property in a group listing); absent = false.
+    sync_behavior: HashMap<String, bool>,
 }
 
 fn key(id: &str) -> String {
@@ -180,6 +183,7 @@ impl Store {
             };
             let mut obj = obj.clone();
             let members = obj.remove("members");
+            let behavior = obj.remove("onPremisesSyncBehavior");
             let Some(id) = obj.get("id").and_then(Value::as_str).map(str::to_string) else {
                 anyhow::bail!("$.groups[{i}].id is missing")
             };
@@ -198,6 +202,7 @@ impl Store {
                     anyhow::bail!("$.groups[{i}].members[{j}].id is missing")
                 };
                 ids.push(mid.to_string());
+
                 match s.objects.get(&key(mid)) {
                     None => {
                         s.objects.insert(key(mid), mo.clone());
@@ -209,6 +214,13 @@ impl Store {
                     }
                     Some(_) => {}
                 }
+            }
+            if let Some(b) = behavior
+                .as_ref()
+                .and_then(|b| b.get("isCloudManaged"))
+                .and_then(Value::as_bool)
+            {
+                s.sync_behavior.insert(key(&id), b);
             }
             s.add_group(obj, ids, &id);
         }
@@ -286,6 +298,16 @@ impl Store {
                 })
                 .map(Value::Object)
                 .collect();
+            if let Some(b) = g
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|id| self.sync_behavior.get(&key(id)))
+            {
+                g.insert(
+                    "onPremisesSyncBehavior".into(),
+                    json!({ "isCloudManaged": b }),
+                );
+            }
             g.insert("members".into(), Value::Array(members));
             groups.push(Value::Object(g));
         }
@@ -769,6 +791,26 @@ impl Store {
             }
         }
         Resp::empty(204)
+    }
+
+    /// `onPremisesSyncBehavior.isCloudManaged` of a live group (`None`: no such group).
+    pub fn sync_behavior(&self, id: &str) -> Option<bool> {
+        self.group(id)?;
+        Some(self.sync_behavior.get(&key(id)).copied().unwrap_or(false))
+    }
+
+    /// Set `isCloudManaged` as Graph does: converting makes `onPremisesSyncEnabled` null;
+    /// rolling back leaves it null until AD's sync client takes the group over.
+    pub fn set_sync_behavior(&mut self, id: &str, managed: bool) -> bool {
+        let Some(gi) = self.group_idx(id) else {
+            return false;
+        };
+        self.sync_behavior.insert(key(id), managed);
+        if let Some(Some(g)) = self.groups.get_mut(gi) {
+            g.insert("onPremisesSyncEnabled".into(), Value::Null);
+        }
+        self.record(gi, Change::Props);
+        true
     }
 
     /// A live group by id (for the write validation in `sim::write`).

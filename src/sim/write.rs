@@ -186,6 +186,9 @@ pub struct WriteState {
     pub deny: HashMap<String, u16>,
     /// The app holds RoleManagement.ReadWrite.Directory: role-assignable groups can be changed.
     pub role_management: bool,
+    /// The app lacks Group-OnPremisesSyncBehavior.ReadWrite.All: every read and write of
+    /// `/groups/{id}/onPremisesSyncBehavior` is answered 403.
+    pub sync_behavior_denied: bool,
     /// Revoke every issued access token after this many accepted writes (a token expiring mid-run).
     pub revoke_tokens_after: Option<u64>,
     applied: Vec<AppliedWrite>,
@@ -271,6 +274,32 @@ pub fn handle(store: &mut Store, st: &mut WriteState, req: &Req) -> Option<Resp>
             }
             Some(resp)
         }
+        ("GET", ["groups", id, "onPremisesSyncBehavior"]) => {
+            if st.sync_behavior_denied {
+                return Some(denied(403));
+            }
+            Some(match store.sync_behavior(id) {
+                Some(managed) => Resp::json(
+                    200,
+                    json!({
+                        "@odata.context": format!("https://graph.microsoft.com/{}/$metadata#groups('{id}')/onPremisesSyncBehavior/$entity", req.version),
+                        "id": id,
+                        "isCloudManaged": managed,
+                    }),
+                ),
+                None => not_found(id),
+            })
+        }
+        ("PATCH", ["groups", id, "onPremisesSyncBehavior"]) => {
+            let id = id.to_string();
+            if st.sync_behavior_denied {
+                return Some(denied(403));
+            }
+            if let Some(&s) = st.deny.get(&id.to_ascii_lowercase()) {
+                return Some(denied(s));
+            }
+            Some(patch_sync_behavior(store, st, req, &id))
+        }
         ("POST", ["settings"]) => Some(create_setting(store, st, req)),
         ("PATCH", ["settings", id]) => {
             let id = id.to_string();
@@ -293,6 +322,43 @@ pub fn handle(store: &mut Store, st: &mut WriteState, req: &Req) -> Option<Resp>
         }
         _ => None,
     }
+}
+
+/// `PATCH /groups/{id}/onPremisesSyncBehavior` with Graph's checks: a JSON object whose only
+/// property is a Boolean `isCloudManaged`; converting needs a group synced from AD (or
+/// already converted or rolled back), rolling back a group whose source was AD.
+fn patch_sync_behavior(store: &mut Store, st: &mut WriteState, req: &Req, id: &str) -> Resp {
+    let Some(g) = store.group(id) else {
+        return not_found(id);
+    };
+    let Some(body) = req.body.as_ref().and_then(Value::as_object) else {
+        return bad("Empty Payload. JSON content expected.");
+    };
+    if let Some(k) = body
+        .keys()
+        .find(|k| *k != "isCloudManaged" && !k.starts_with("@odata."))
+    {
+        return bad(&format!(
+            "Property '{k}' does not exist on type 'microsoft.graph.onPremisesSyncBehavior'."
+        ));
+    }
+    let Some(managed) = body.get("isCloudManaged").and_then(Value::as_bool) else {
+        return bad(
+            "Invalid value specified for property 'isCloudManaged' of resource 'OnPremisesSyncBehavior'.",
+        );
+    };
+    let from_ad = flag(g, "onPremisesSyncEnabled")
+        || g.get("onPremisesSecurityIdentifier")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty());
+    if !from_ad {
+        return bad(
+            "The source of authority of this object is not on-premises Active Directory: only objects synchronized from on-premises can be converted or rolled back.",
+        );
+    }
+    store.set_sync_behavior(id, managed);
+    st.record(req, id);
+    Resp::empty(204)
 }
 
 fn not_found(id: &str) -> Resp {
@@ -561,5 +627,91 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.status, 403);
+    }
+}
+
+#[cfg(test)]
+mod sync_behavior_tests {
+    use super::*;
+
+    fn req(method: &str, id: &str, body: Option<Value>) -> Req {
+        Req {
+            method: method.into(),
+            version: "v1.0".into(),
+            path: format!("/groups/{id}/onPremisesSyncBehavior"),
+            query: super::super::odata::Query::parse(""),
+            headers: HashMap::new(),
+            body,
+        }
+    }
+
+    fn store() -> Store {
+        Store::from_tenant(&json!({"groups": [
+            {"id": "a", "displayName": "Synced", "onPremisesSyncEnabled": true,
+             "onPremisesSecurityIdentifier": "S-1-5-21-1-2-3-1001"},
+            {"id": "b", "displayName": "Cloud", "onPremisesSyncEnabled": null}
+        ]}))
+        .expect("store")
+    }
+
+    fn managed(s: &mut Store, st: &mut WriteState, id: &str) -> (u16, Option<Value>) {
+        let r = handle(s, st, &req("GET", id, None)).expect("answered");
+        let v = match r.body {
+            store::Body::Json(v) => Some(v["isCloudManaged"].clone()),
+            _ => None,
+        };
+        (r.status, v)
+    }
+
+    #[test]
+    fn convert_and_roll_back_with_graphs_validation() {
+        let (mut s, mut st) = (store(), WriteState::default());
+        assert_eq!(managed(&mut s, &mut st, "a"), (200, Some(json!(false))));
+        assert_eq!(managed(&mut s, &mut st, "missing").0, 404);
+        for bad in [
+            json!({"isCloudManaged": "yes"}),
+            json!({"isCloudManaged": true, "other": 1}),
+            json!({}),
+        ] {
+            let r = handle(&mut s, &mut st, &req("PATCH", "a", Some(bad.clone()))).unwrap();
+            assert_eq!(r.status, 400, "{bad}");
+        }
+        // A cloud-native group's source was never AD: neither converted nor rolled back.
+        let r = handle(
+            &mut s,
+            &mut st,
+            &req("PATCH", "b", Some(json!({"isCloudManaged": true}))),
+        )
+        .unwrap();
+        assert_eq!(r.status, 400);
+        assert!(st.applied().is_empty());
+        let r = handle(
+            &mut s,
+            &mut st,
+            &req("PATCH", "a", Some(json!({"isCloudManaged": true}))),
+        )
+        .unwrap();
+        assert_eq!(r.status, 204);
+        assert_eq!(managed(&mut s, &mut st, "a"), (200, Some(json!(true))));
+        assert_eq!(s.group("a").unwrap()["onPremisesSyncEnabled"], Value::Null);
+        let doc = s.to_tenant();
+        assert_eq!(
+            doc["groups"][0]["onPremisesSyncBehavior"],
+            json!({"isCloudManaged": true})
+        );
+        // Rolled back: not cloud-managed, still not synced until AD takes it over.
+        let r = handle(
+            &mut s,
+            &mut st,
+            &req("PATCH", "a", Some(json!({"isCloudManaged": false}))),
+        )
+        .unwrap();
+        assert_eq!(r.status, 204);
+        assert_eq!(managed(&mut s, &mut st, "a"), (200, Some(json!(false))));
+        assert_eq!(s.group("a").unwrap()["onPremisesSyncEnabled"], Value::Null);
+        assert_eq!(st.writes_to("a"), 2);
+        // Without Group-OnPremisesSyncBehavior.ReadWrite.All even a read is refused.
+        st.sync_behavior_denied = true;
+        assert_eq!(managed(&mut s, &mut st, "a").0, 403);
     }
 }

@@ -59,6 +59,39 @@ pub struct UndoGroup {
     pub previous: Value,
     /// What the apply wrote.
     pub written: Value,
+    /// The property changed: `writebackConfiguration` when absent, or `onPremisesSyncBehavior`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
+}
+
+fn is_soa(c: &Change) -> bool {
+    c.property == crate::core::soa::SECTION
+}
+
+/// `onPremisesSyncBehavior` of groups by id (`Ok(None)`: the group is gone), 20 per `$batch`.
+async fn read_sync_behaviors(
+    client: &Arc<GraphClient>,
+    ids: &[String],
+) -> Vec<Result<Option<Value>, GraphError>> {
+    let urls: Vec<String> = ids
+        .iter()
+        .map(|id| format!("/groups/{id}/{}", crate::core::soa::SECTION))
+        .collect();
+    client
+        .batch_get("v1.0", &urls, &[])
+        .await
+        .into_iter()
+        .map(|r| match r {
+            Ok(raw) => {
+                let v = crate::graph::client::raw_to_value(&raw);
+                Ok(Some(json!({
+                    "isCloudManaged": v.get("isCloudManaged").and_then(Value::as_bool).unwrap_or(false)
+                })))
+            }
+            Err(e) if e.status == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        })
+        .collect()
 }
 
 /// The touched setting in an undo file.
@@ -135,7 +168,26 @@ pub fn run_plan(a: &PlanArgs) -> anyhow::Result<RunOutcome> {
             anyhow::bail!("{id:?} is not a group object id (a GUID)");
         }
     }
+    let selectors = |args: &[String]| -> anyhow::Result<Vec<super::soa::Selector>> {
+        let mut out = Vec::new();
+        for a in args {
+            match a.strip_prefix('@') {
+                Some(file) => {
+                    let p = Path::new(file);
+                    let text = crate::text::read_file(p)?.text;
+                    let mut ids: Vec<String> =
+                        super::parse_id_list(p, &text)?.into_iter().collect();
+                    ids.sort();
+                    out.extend(ids.into_iter().map(super::soa::Selector::Id));
+                }
+                None => out.extend(super::soa::Selector::parse_arg(a)),
+            }
+        }
+        Ok(out)
+    };
     let req = PlanRequest {
+        convert_soa: selectors(&a.convert_soa)?,
+        rollback_soa: selectors(&a.rollback_soa)?,
         new_m365_default: a.new_m365_default,
         disable_existing_m365: a.disable_existing_m365,
         except,
@@ -149,9 +201,11 @@ pub fn run_plan(a: &PlanArgs) -> anyhow::Result<RunOutcome> {
         && !req.disable_existing_m365
         && req.enable.is_empty()
         && req.disable.is_empty()
+        && req.convert_soa.is_empty()
+        && req.rollback_soa.is_empty()
     {
         anyhow::bail!(
-            "nothing to plan: give --new-m365-default true|false, --disable-existing-m365, --enable ID or --disable ID"
+            "nothing to plan: give --new-m365-default true|false, --disable-existing-m365, --enable ID, --disable ID, --convert-soa SELECTOR or --rollback-soa SELECTOR"
         );
     }
     if a.snapshot.is_none() && !a.graph.is_live() {
@@ -234,6 +288,25 @@ pub fn check_requests(plan: &Plan) -> Result<(), (usize, String)> {
         let r = &c.request;
         let segs: Vec<&str> = r.url.trim_matches('/').split('/').collect();
         let ok = match (c.kind.as_str(), r.method.as_str(), segs.as_slice()) {
+            ("group", "PATCH", ["groups", id, prop])
+                if is_guid(id) && *prop == crate::core::soa::SECTION =>
+            {
+                // Exactly {"isCloudManaged": b}, turning before (!b) into after (b).
+                let id_matches = c.id.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(id));
+                let b = r
+                    .body
+                    .as_ref()
+                    .and_then(Value::as_object)
+                    .filter(|o| o.len() == 1)
+                    .and_then(|o| o.get("isCloudManaged"))
+                    .and_then(Value::as_bool);
+                id_matches
+                    && c.property == crate::core::soa::SECTION
+                    && b.is_some_and(|b| {
+                        c.after == json!({"isCloudManaged": b})
+                            && c.before == json!({"isCloudManaged": !b})
+                    })
+            }
             ("group", "PATCH", ["groups", id]) if is_guid(id) => {
                 let id_matches = c.id.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(id));
                 let body = r.body.as_ref().and_then(Value::as_object);
@@ -445,13 +518,29 @@ pub async fn execute(
     let group_ids: Vec<String> = plan
         .changes
         .iter()
-        .filter(|c| c.kind == "group")
+        .filter(|c| c.kind == "group" && !is_soa(c))
         .filter_map(|c| c.id.clone())
         .collect();
     let current = gw::read_groups(client, &group_ids).await;
     let mut by_id: BTreeMap<String, Result<Option<Value>, GraphError>> = BTreeMap::new();
     for (id, r) in group_ids.iter().zip(current) {
         by_id.insert(id.to_ascii_lowercase(), r);
+    }
+    // Source-of-authority changes are checked against the resource itself.
+    let soa_ids: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| is_soa(c))
+        .filter_map(|c| c.id.clone())
+        .collect();
+    let mut soa_now: BTreeMap<String, Result<Option<Value>, GraphError>> = BTreeMap::new();
+    if !soa_ids.is_empty() {
+        for (id, r) in soa_ids
+            .iter()
+            .zip(read_sync_behaviors(client, &soa_ids).await)
+        {
+            soa_now.insert(id.to_ascii_lowercase(), r);
+        }
     }
     let needs_settings = plan.changes.iter().any(|c| c.kind == "setting");
     let settings = if needs_settings {
@@ -471,6 +560,25 @@ pub async fn execute(
     let mut states = Vec::new();
     for c in &plan.changes {
         let st = match c.kind.as_str() {
+            "group" if is_soa(c) => {
+                let key = c.id.clone().unwrap_or_default().to_ascii_lowercase();
+                match soa_now.get(&key) {
+                    Some(Ok(Some(now))) if *now == c.after => State::Done,
+                    Some(Ok(Some(now))) if *now == c.before => State::Pending,
+                    Some(Ok(Some(now))) => State::Stale(format!(
+                        "group {:?} ({key}): onPremisesSyncBehavior is now {}, the plan expected {}",
+                        c.display_name,
+                        compact(now),
+                        compact(&c.before)
+                    )),
+                    Some(Ok(None)) => State::Stale(format!(
+                        "group {:?} ({key}) no longer exists",
+                        c.display_name
+                    )),
+                    Some(Err(e)) => State::Unreadable(e.clone()),
+                    None => State::Stale(format!("group {key} was not read")),
+                }
+            }
             "group" => {
                 let key = c.id.clone().unwrap_or_default().to_ascii_lowercase();
                 match by_id.get(&key) {
@@ -560,12 +668,18 @@ pub async fn execute(
             };
             if c.kind == "group" {
                 let id = c.id.clone().unwrap_or_default();
-                if !undo.groups.iter().any(|g| g.id.eq_ignore_ascii_case(&id)) {
+                let property = is_soa(c).then(|| c.property.clone());
+                if !undo
+                    .groups
+                    .iter()
+                    .any(|g| g.id.eq_ignore_ascii_case(&id) && g.property == property)
+                {
                     undo.groups.push(UndoGroup {
                         id,
                         display_name: c.display_name.clone(),
                         previous: c.before.clone(),
                         written: c.after.clone(),
+                        property,
                     });
                 }
             } else if undo.setting.is_none() {
@@ -620,18 +734,44 @@ pub async fn execute(
                     .filter(|&i| plan.changes.get(i).is_some_and(|c| c.kind != "setting")),
             )
             .collect();
-        let writes: Vec<WriteRequest> = order
-            .iter()
-            .filter_map(|&i| plan.changes.get(i))
-            .map(|c| WriteRequest {
-                method: c.request.method.clone(),
-                url: c.request.url.clone(),
-                body: c.request.body.clone(),
-            })
-            .collect();
-        let bar = super::render::progress(writes.len() as u64);
+        // Then the source-of-authority waves, each after the one before has finished (the
+        // lowest groups of a nesting first).
+        let wave_of = |i: usize| plan.changes.get(i).and_then(|c| c.wave);
+        let mut passes: Vec<Vec<usize>> = vec![
+            order
+                .iter()
+                .copied()
+                .filter(|&i| wave_of(i).is_none())
+                .collect(),
+        ];
+        let mut waves: Vec<u32> = order.iter().filter_map(|&i| wave_of(i)).collect();
+        waves.sort_unstable();
+        waves.dedup();
+        for w in waves {
+            passes.push(
+                order
+                    .iter()
+                    .copied()
+                    .filter(|&i| wave_of(i) == Some(w))
+                    .collect(),
+            );
+        }
+        let order: Vec<usize> = passes.concat();
+        let bar = super::render::progress(order.len() as u64);
         let done = |n: usize| bar.inc(n as u64);
-        let answers = gw::batch_write(client, "beta", &writes, &done).await;
+        let mut answers = Vec::with_capacity(order.len());
+        for pass in passes.iter().filter(|p| !p.is_empty()) {
+            let writes: Vec<WriteRequest> = pass
+                .iter()
+                .filter_map(|&i| plan.changes.get(i))
+                .map(|c| WriteRequest {
+                    method: c.request.method.clone(),
+                    url: c.request.url.clone(),
+                    body: c.request.body.clone(),
+                })
+                .collect();
+            answers.extend(gw::batch_write(client, "beta", &writes, &done).await);
+        }
         bar.finish_and_clear();
         for (&i, ans) in order.iter().zip(answers) {
             let Some(c) = plan.changes.get(i) else {
@@ -757,12 +897,94 @@ pub async fn undo_plan(
     undo_path: &Path,
     force: bool,
 ) -> anyhow::Result<Plan> {
-    let ids: Vec<String> = u.groups.iter().map(|g| g.id.clone()).collect();
+    let wb_groups: Vec<&UndoGroup> = u.groups.iter().filter(|g| g.property.is_none()).collect();
+    let soa_groups: Vec<&UndoGroup> = u
+        .groups
+        .iter()
+        .filter(|g| g.property.as_deref() == Some(crate::core::soa::SECTION))
+        .collect();
+    let ids: Vec<String> = wb_groups.iter().map(|g| g.id.clone()).collect();
     let current = gw::read_groups(client, &ids).await;
     let mut changes = Vec::new();
     let mut refused = Vec::new();
     let mut unchanged = 0usize;
-    for (g, cur) in u.groups.iter().zip(current) {
+    if u.groups.len() != wb_groups.len() + soa_groups.len() {
+        anyhow::bail!(
+            "{}: a group entry changes a property gwb tenant does not write",
+            undo_path.display()
+        );
+    }
+    // Conversions are undone in the reverse order (parents first), one wave each.
+    let soa_ids: Vec<String> = soa_groups.iter().map(|g| g.id.clone()).collect();
+    let soa_now = read_sync_behaviors(client, &soa_ids).await;
+    let n = soa_groups.len();
+    for g in &soa_groups {
+        let shaped = |v: &Value| {
+            v.as_object().is_some_and(|o| {
+                o.len() == 1 && o.get("isCloudManaged").is_some_and(Value::is_boolean)
+            })
+        };
+        if !shaped(&g.previous) || !shaped(&g.written) {
+            anyhow::bail!(
+                "{}: group {}: onPremisesSyncBehavior values must be {{\"isCloudManaged\": true|false}}",
+                undo_path.display(),
+                g.id
+            );
+        }
+    }
+    for (i, (g, cur)) in soa_groups.iter().zip(soa_now).enumerate().rev() {
+        let now = match cur {
+            Ok(Some(v)) => v,
+            Ok(None) => {
+                refused.push(Refusal {
+                    id: g.id.clone(),
+                    display_name: Some(g.display_name.clone()),
+                    reason: "not-found".into(),
+                    detail: "the group no longer exists".into(),
+                });
+                continue;
+            }
+            Err(e) => anyhow::bail!(
+                "reading onPremisesSyncBehavior of {} ({}): {}",
+                g.display_name,
+                g.id,
+                super::render::graph_message(&e.to_string())
+            ),
+        };
+        if now == g.previous {
+            unchanged += 1;
+            continue;
+        }
+        if now != g.written && !force {
+            refused.push(Refusal {
+                id: g.id.clone(),
+                display_name: Some(g.display_name.clone()),
+                reason: "changed-since-apply".into(),
+                detail: format!(
+                    "onPremisesSyncBehavior is now {}, not what the apply wrote ({}); --force restores it anyway",
+                    compact(&now),
+                    compact(&g.written)
+                ),
+            });
+            continue;
+        }
+        changes.push(Change {
+            id: Some(g.id.clone()),
+            display_name: g.display_name.clone(),
+            kind: "group".into(),
+            property: crate::core::soa::SECTION.into(),
+            request: Request {
+                method: "PATCH".into(),
+                url: format!("/groups/{}/{}", g.id, crate::core::soa::SECTION),
+                body: Some(g.previous.clone()),
+            },
+            before: now,
+            after: g.previous.clone(),
+            previous: None,
+            wave: Some((n - 1 - i) as u32),
+        });
+    }
+    for (g, cur) in wb_groups.into_iter().zip(current) {
         let now = match cur {
             Ok(Some(v)) => super::wb_from_graph(v.get("writebackConfiguration")),
             Ok(None) => {
@@ -811,6 +1033,7 @@ pub async fn undo_plan(
             before: now,
             after: g.previous.clone(),
             previous: None,
+            wave: None,
         });
     }
     if let Some(s) = &u.setting {
@@ -845,6 +1068,7 @@ pub async fn undo_plan(
                 before: now_default(now),
                 after,
                 previous: Some(now.clone()),
+                wave: None,
                 request: Request {
                     method: method.into(),
                     url: format!("/settings/{id}"),

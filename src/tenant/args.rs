@@ -125,6 +125,15 @@ pub struct PlanArgs {
     /// Plan changes the order guard refuses (e.g. isEnabled = false while only the original writeback is on).
     #[arg(long)]
     pub force: bool,
+    /// Convert these groups' source of authority from AD to the cloud (PATCH
+    /// onPremisesSyncBehavior isCloudManaged=true): object ids (comma-separated), @FILE (ids,
+    /// one a line), or a display-name pattern (* and ? wildcards). Repeatable.
+    #[arg(long, value_name = "SELECTOR")]
+    pub convert_soa: Vec<String>,
+    /// Roll these groups' conversion back (isCloudManaged=false; Entra Connect takes them over
+    /// on its next cycle). Same SELECTOR forms as --convert-soa. Repeatable.
+    #[arg(long, value_name = "SELECTOR")]
+    pub rollback_soa: Vec<String>,
     /// Write the plan (JSON, gwb-tenant-plan/1) to FILE for review and `gwb tenant apply`.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,

@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod args;
 pub mod render;
+pub mod soa;
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -76,6 +77,10 @@ pub struct Change {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<Value>,
     pub request: Request,
+    /// Source-of-authority changes are written in waves, each after the one before has
+    /// finished: the lowest groups of a nesting first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wave: Option<u32>,
 }
 
 /// A change that was asked for and is not planned.
@@ -187,6 +192,10 @@ pub struct PlanRequest {
     pub group_type: Option<String>,
     pub role_management: bool,
     pub force: bool,
+    /// Groups whose source of authority is converted to the cloud (`--convert-soa`).
+    pub convert_soa: Vec<soa::Selector>,
+    /// Groups whose conversion is rolled back (`--rollback-soa`).
+    pub rollback_soa: Vec<soa::Selector>,
 }
 
 /// `writebackConfiguration` as a plan writes it: both properties, explicit nulls.
@@ -324,6 +333,7 @@ fn setting_change(settings: Option<&[DirectorySetting]>, value: bool) -> Option<
                 before: cur.map(Value::String).unwrap_or(Value::Null),
                 after: json!(bool_text(value)),
                 previous: Some(serde_json::to_value(s).unwrap_or(Value::Null)),
+                wave: None,
                 request: Request {
                     method: "PATCH".into(),
                     url: format!("/settings/{id}"),
@@ -344,6 +354,7 @@ fn setting_change(settings: Option<&[DirectorySetting]>, value: bool) -> Option<
                 before: Value::Null,
                 after: json!(bool_text(value)),
                 previous: Some(Value::Null),
+                wave: None,
                 request: Request {
                     method: "POST".into(),
                     url: "/settings".into(),
@@ -583,6 +594,7 @@ pub fn plan_changes(
             before,
             after,
             previous: None,
+            wave: None,
             request: Request {
                 method: "PATCH".into(),
                 url: format!("/groups/{id}"),
@@ -620,6 +632,14 @@ pub fn plan_changes(
             message: "gwb never writes features.groupWriteBackEnabled or any other feature flag: the new writeback (v2) was retired on June 30, 2024 and cannot be enabled on Entra Connect 2.3.2.0 or later".into(),
         });
     }
+    soa::plan(
+        snap,
+        req,
+        &mut changes,
+        &mut refused,
+        &mut notes,
+        &mut unchanged,
+    );
     (changes, refused, unchanged, notes)
 }
 
@@ -628,6 +648,21 @@ pub fn apply_to_snapshot(snap: &Snapshot, changes: &[Change]) -> Snapshot {
     let mut s = snap.clone();
     for c in changes {
         match c.kind.as_str() {
+            "group" if c.property == crate::core::soa::SECTION => {
+                let managed = c.after.get("isCloudManaged").and_then(Value::as_bool);
+                if let Some(g) = s.tenant.groups.iter_mut().flatten().find(|g| {
+                    c.id.as_deref()
+                        .is_some_and(|id| g.id.eq_ignore_ascii_case(id))
+                }) {
+                    g.on_premises_sync_behavior =
+                        Some(crate::bundle::tenant::OnPremisesSyncBehavior {
+                            is_cloud_managed: managed,
+                        });
+                    // Graph: a converted group reads onPremisesSyncEnabled null, and stays null
+                    // after a rollback until AD's sync client takes it over.
+                    g.on_premises_sync_enabled = None;
+                }
+            }
             "group" => {
                 let cfg: WritebackConfiguration =
                     serde_json::from_value(c.after.clone()).unwrap_or_default();
