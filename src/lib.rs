@@ -19,6 +19,7 @@ pub mod collect;
 pub mod config;
 pub mod core;
 pub mod error;
+pub mod expr;
 pub mod fsio;
 pub mod graph;
 pub mod ldap;
