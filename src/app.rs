@@ -155,6 +155,11 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             })
         }
         Command::Tenant(args) => crate::tenant::run(&args),
+        Command::Mappings(args) => {
+            let text = crate::cloudsync::run(&args)?;
+            write_stdout(text.as_bytes())?;
+            Ok(RunOutcome::Pass)
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod background;
 pub mod bundle;
 pub mod cli;
+pub mod cloudsync;
 pub mod collect;
 pub mod config;
 pub mod core;

@@ -4,6 +4,7 @@ mod util;
 
 mod apply;
 mod audit;
+mod cloud_sync;
 mod graph;
 mod harden_graph;
 mod harden_input;
