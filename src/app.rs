@@ -344,6 +344,14 @@ fn audit(args: &AuditArgs, cfg: &crate::config::Config, quiet: bool) -> anyhow::
             allow_incomplete: args.allow_incomplete,
             require_complete: args.require_complete,
         },
+        cloud_sync: match args.snapshot.as_deref() {
+            Some(dir) if dir.is_dir() => crate::cloudsync::forecast::load_input(
+                dir,
+                args.cloud_sync_membership == crate::audit::args::Toggle::On,
+            )?
+            .map(std::sync::Arc::new),
+            _ => None,
+        },
     };
     tracing::info!("snapshot read in {:.2?}", started.elapsed());
     let started = std::time::Instant::now();

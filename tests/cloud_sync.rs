@@ -77,7 +77,7 @@ fn selected_groups_scope_and_default_security_clause() {
     let c = config(&r, "contoso.com");
     // DEPLOY: selected groups are app role assignments with appRoleId 1a0abf4d-… (public
     // cloud); a user assignment and another role do not select anything.
-    assert_eq!(c["scopeMode"], "selected security groups (6)");
+    assert_eq!(c["scopeMode"], "selected security groups (7)");
     assert_eq!(c["jobStatus"], "Active, schedule Active every PT20M");
     // Selected and passing the default clause and the filter.
     for name in ["  Sales EMEA ", "Marketing", "Finance, Paris"] {
@@ -112,7 +112,7 @@ fn selected_groups_scope_and_default_security_clause() {
         scope(group(c, "NA-Helpdesk")),
         (
             Value::Bool(false),
-            Some("selected groups: not among the 6 selected groups".into())
+            Some("selected groups: not among the 7 selected groups".into())
         )
     );
     // Selected, but the scoping filter (NOT REGEX MATCH "^ARCHIVE") is ANDed too.
@@ -131,14 +131,12 @@ fn groupdn_container_and_cn_keep_a_converted_group_where_it_was() {
     let r = mappings_json(&["--domain", "contoso.com"]);
     let c = config(&r, "contoso.com");
     // CONFIGURE "Preserve a converted group's OU and CN": with GroupDN present, the container
-    // is the DN without its first RDN and the cn is that RDN's value. Microsoft's expression
-    // turns the escaped commas "\," into "\2C" and back into a plain ",", so the value is
-    // exactly what the sample gives (its escaping is one of the open questions gwb shows
-    // rather than corrects).
+    // is the DN without its first RDN and the cn is that RDN's value, its escaped comma ("\,",
+    // turned into "\2C" and back by Microsoft's expression) a plain "," again.
     let f = group(c, "Finance, Paris");
     assert_eq!(
         mapped(f, "parentDistinguishedName"),
-        "\"OU=Groups, EU,OU=Contoso,DC=contoso,DC=com\""
+        "\"OU=Groups EU,OU=Contoso,DC=contoso,DC=com\""
     );
     assert_eq!(mapped(f, "cn"), "\"Finance, Paris\"");
     // Without GroupDN: the default container (IIF's false branch) and the default cn
@@ -322,4 +320,172 @@ fn unusable_input_is_an_error_naming_the_file() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("\"Nobody\""));
+}
+
+/// The cloud-sync forecast of `gwb audit` on the fixture (contoso.com's AD in ad.ldif).
+fn cloud_sync_forecast(extra: &[&str]) -> Vec<Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["-t", "cloud-sync"];
+    args.extend_from_slice(extra);
+    let r = crate::util::audit_json(dir.path(), &fixture("cloud-sync"), &args);
+    r["forecast"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["target"] == "cloud-sync")
+        .expect("cloud-sync forecast")["groups"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn fg<'a>(gs: &'a [Value], name: &str) -> &'a Value {
+    gs.iter()
+        .find(|g| g["displayName"] == name)
+        .unwrap_or_else(|| panic!("{name}"))
+}
+
+fn skipped_reasons(g: &Value) -> Vec<String> {
+    g["members"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["reason"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn audit_forecasts_cloud_sync_from_the_configuration() {
+    let gs = cloud_sync_forecast(&[]);
+    // Scope from the configuration: not selected, filtered out.
+    for (name, why) in [
+        (
+            "NA-Helpdesk",
+            "selected groups: not among the 7 selected groups",
+        ),
+        (
+            "ARCHIVE Old Project",
+            "Not archived: displayName NOT REGEX MATCH",
+        ),
+    ] {
+        let g = fg(&gs, name);
+        assert_eq!(
+            (g["outcome"].as_str(), g["reason"].as_str()),
+            (Some("skip"), Some("cloud-sync-out-of-scope")),
+            "{name}"
+        );
+        assert!(
+            g["detail"].as_str().unwrap().contains(why),
+            "{name}: {}",
+            g["detail"]
+        );
+        assert_eq!(g["dn"], Value::Null);
+    }
+    // A selected mail-enabled group and a selected synced group: the default security clause
+    // keeps them out (the core's own reasons stay; the detail names the clause).
+    let m = fg(&gs, "Mail Security");
+    assert_eq!(m["outcome"], "skip");
+    assert!(
+        m["detail"]
+            .as_str()
+            .unwrap()
+            .contains("fails mailEnabled IS FALSE")
+    );
+    let s = fg(&gs, "Synced AD Group");
+    assert_eq!(s["outcome"], "skip");
+    assert!(
+        s["detail"]
+            .as_str()
+            .unwrap()
+            .contains("fails dirSyncEnabled IS FALSE")
+    );
+
+    // "the engine searches the target domain for an AD object whose
+    // msDS-ExternalDirectoryObjectId matches" (how-provisioning-to-active-directory-works,
+    // 2026-08-19): a Cloud Sync group outside any gwb OU is joined and moved to the container
+    // the mapping gives (the default CN=Users, as no GroupDN is set for it).
+    let sales = fg(&gs, "  Sales EMEA ");
+    assert_eq!(sales["outcome"], "writeback");
+    assert_eq!(
+        sales["existingDn"],
+        "CN=Sales EMEA_44ee44ee44ee,OU=Old,DC=contoso,DC=com"
+    );
+    assert_eq!(
+        sales["dn"],
+        "CN=Sales EMEA_44ee44ee44ee,CN=Users,DC=contoso,DC=com"
+    );
+    assert!(
+        sales["detail"]
+            .as_str()
+            .unwrap()
+            .contains("moved from OU=Old,DC=contoso,DC=com to CN=Users,DC=contoso,DC=com")
+    );
+    // Renamed: the default cn `<displayName>_<last 12 of objectId>` replaces the old CN.
+    let mk = fg(&gs, "Marketing");
+    assert_eq!(
+        mk["existingDn"],
+        "CN=Marketing Old,CN=Users,DC=contoso,DC=com"
+    );
+    assert_eq!(
+        mk["dn"],
+        "CN=Marketing_55ff55ff55ff,CN=Users,DC=contoso,DC=com"
+    );
+    assert!(
+        mk["detail"]
+            .as_str()
+            .unwrap()
+            .contains("renamed from CN=Marketing Old to CN=Marketing_55ff55ff55ff")
+    );
+    // Converted groups are matched by SID (govern-on-premises-groups, 2025-09-04); with the
+    // GroupDN container and cn the group stays where it is, under its name.
+    let fin = fg(&gs, "Finance, Paris");
+    assert_eq!(
+        fin["existingDn"],
+        "CN=Finance\\, Paris,OU=Groups EU,OU=Contoso,DC=contoso,DC=com"
+    );
+    assert_eq!(fin["dn"], fin["existingDn"]);
+    let d = fin["detail"].as_str().unwrap();
+    assert!(
+        d.contains("by objectSid") && !d.contains("renamed") && !d.contains("moved"),
+        "{d}"
+    );
+    // A converted group whose AD original is still Global: refused (converted groups must be
+    // Universal; HybridSynchronizationActiveDirectoryInvalidGroupType).
+    let hr = fg(&gs, "HR Global");
+    assert_eq!(
+        (hr["outcome"].as_str(), hr["reason"].as_str()),
+        (Some("skip"), Some("cloud-sync-invalid-group-type"))
+    );
+
+    // Membership toggle off (Microsoft's 2026 default): the on-premises user is not written;
+    // the cloud-only user never is; a nested group synced from AD never is.
+    assert_eq!(sales["members"]["resolved"], 0);
+    let mut r = skipped_reasons(sales);
+    r.sort();
+    assert_eq!(
+        r,
+        ["member-cloud-only", "member-on-premises-membership-off"]
+    );
+    let mut r = skipped_reasons(mk);
+    r.sort();
+    assert_eq!(
+        r,
+        [
+            "member-on-premises-membership-off",
+            "member-unsupported-type"
+        ]
+    );
+}
+
+#[test]
+fn membership_toggle_on_writes_on_premises_users() {
+    let gs = cloud_sync_forecast(&["--cloud-sync-membership", "on"]);
+    // how-provisioning-to-active-directory-works: with the toggle on, references to members
+    // with an AD account are written; cloud-only members and synced groups still are not.
+    let sales = fg(&gs, "  Sales EMEA ");
+    assert_eq!(sales["members"]["resolved"], 1);
+    assert_eq!(skipped_reasons(sales), ["member-cloud-only"]);
+    let mk = fg(&gs, "Marketing");
+    assert_eq!(mk["members"]["resolved"], 1);
+    assert_eq!(skipped_reasons(mk), ["member-unsupported-type"]);
 }

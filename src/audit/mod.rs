@@ -221,6 +221,9 @@ pub struct Options {
     pub overrides: Overrides,
     pub waivers: Vec<Waiver>,
     pub gate: GatePolicy,
+    /// Cloud Sync configurations from the bundle (`cloud-sync/<domain>/`): the cloud-sync
+    /// forecast follows the configuration instead of Microsoft's defaults.
+    pub cloud_sync: Option<std::sync::Arc<crate::cloudsync::forecast::Input>>,
 }
 
 /// Feature-flag conflicts between Graph and the Connect export, as findings.
@@ -788,7 +791,14 @@ pub fn audit_with(
             found
         });
     let mut forecasts = Vec::with_capacity(with_findings.len());
-    for (f, found) in with_findings {
+    for (mut f, mut found) in with_findings {
+        if let Some(cs) = opts.cloud_sync.as_deref()
+            && f.target == Target::CloudSync
+        {
+            crate::cloudsync::forecast::refine(&mut f, cs, &s.tenant, s.ad.as_ref());
+            found.clear();
+            forecast_findings(&f, &inputs, &mut found);
+        }
         findings.extend(found);
         forecasts.push(f);
     }

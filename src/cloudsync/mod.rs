@@ -5,6 +5,7 @@
 //! and its status. [`test`] evaluates a configuration for groups step by step.
 
 pub mod args;
+pub mod forecast;
 pub mod source;
 pub mod test;
 

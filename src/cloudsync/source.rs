@@ -53,26 +53,31 @@ impl Source for GroupAttributes {
             ),
             // A reference, resolved against AD; never a value an expression compares.
             "members" => Value::Null,
-            _ => match self.props.get(name) {
-                None | Some(serde_json::Value::Null) => Value::Null,
-                Some(serde_json::Value::String(s)) => Value::Str(s.clone()),
-                Some(serde_json::Value::Bool(b)) => Value::Bool(*b),
-                Some(serde_json::Value::Number(n)) => match n.as_i64() {
-                    Some(i) => Value::Int(i),
-                    None => Value::Str(n.to_string()),
-                },
-                Some(serde_json::Value::Array(a)) => Value::Multi(
-                    a.iter()
-                        .filter_map(|v| match v {
-                            serde_json::Value::String(s) => Some(s.clone()),
-                            serde_json::Value::Null | serde_json::Value::Object(_) => None,
-                            other => Some(other.to_string()),
-                        })
-                        .collect(),
-                ),
-                Some(serde_json::Value::Object(_)) => Value::Null,
-            },
+            _ => json_value(self.props.get(name)),
         }
+    }
+}
+
+/// A Graph property value as the expression engine sees it.
+pub fn json_value(v: Option<&serde_json::Value>) -> Value {
+    match v {
+        None | Some(serde_json::Value::Null) => Value::Null,
+        Some(serde_json::Value::String(s)) => Value::Str(s.clone()),
+        Some(serde_json::Value::Bool(b)) => Value::Bool(*b),
+        Some(serde_json::Value::Number(n)) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Str(n.to_string()),
+        },
+        Some(serde_json::Value::Array(a)) => Value::Multi(
+            a.iter()
+                .filter_map(|v| match v {
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    serde_json::Value::Null | serde_json::Value::Object(_) => None,
+                    other => Some(other.to_string()),
+                })
+                .collect(),
+        ),
+        Some(serde_json::Value::Object(_)) => Value::Null,
     }
 }
 

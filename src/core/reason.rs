@@ -63,6 +63,8 @@ codes! {
         MovedOutOfTargetOu => "moved-out-of-target-ou", "Target gwb: the group's AD object (stamped in adminDescription) was moved out of the target OU within the domain; it is moved back (modrdn with newSuperior), keeping its objectGUID, objectSid and members.";
         OtherWriterContainer => "other-writer-container", "Target gwb: the group's stamped AD object is outside the target OU in another writer's container (Entra Connect's configured writeback OU, or stamped by Cloud Sync alone); gwb neither takes it over nor creates a second copy.";
         StampedCopiesOutsideTargetOu => "stamped-copies-outside-target-ou", "Target gwb: several AD groups outside the target OU carry the group's stamp and none is in the OU; none is moved and no copy is created until only one remains.";
+        CloudSyncOutOfScope => "cloud-sync-out-of-scope", "Target cloud-sync with a configuration in the bundle: the configuration does not have the group in scope (the default security clause, the selected groups or the scoping filters; the detail names the check).";
+        CloudSyncInvalidGroupType => "cloud-sync-invalid-group-type", "Target cloud-sync: the AD group Cloud Sync joins (by anchor or SID) is not a Universal security group, which Cloud Sync refuses to update.";
     }
 }
 
@@ -77,6 +79,7 @@ codes! {
         MemberDeviceRequiresDeviceWriteback => "member-device-requires-device-writeback", "The member is an Entra registered or joined device; it needs device writeback enabled.";
         MemberUnsupportedType => "member-unsupported-type", "The member's type (service principal, contact, or a type the target does not provision) is not written back.";
         MemberUnverified => "member-unverified", "The member has on-premises identifiers but no AD evidence was supplied to confirm the AD object exists.";
+        MemberOnPremisesMembershipOff => "member-on-premises-membership-off", "Target cloud-sync with a configuration: an on-premises user is written as a member only when \"Provision membership to on-premises users\" is on (off by default; --cloud-sync-membership on).";
     }
 }
 
@@ -132,6 +135,8 @@ mod tests {
                 "moved-out-of-target-ou",
                 "other-writer-container",
                 "stamped-copies-outside-target-ou",
+                "cloud-sync-out-of-scope",
+                "cloud-sync-invalid-group-type",
             ]
         );
         let members: Vec<&str> = MemberReason::ALL.iter().map(|r| r.code()).collect();
@@ -146,6 +151,7 @@ mod tests {
                 "member-device-requires-device-writeback",
                 "member-unsupported-type",
                 "member-unverified",
+                "member-on-premises-membership-off",
             ]
         );
         for r in GroupReason::ALL {
