@@ -489,3 +489,36 @@ fn membership_toggle_on_writes_on_premises_users() {
     assert_eq!(mk["members"]["resolved"], 1);
     assert_eq!(skipped_reasons(mk), ["member-unsupported-type"]);
 }
+
+#[test]
+fn audit_reports_configuration_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = crate::util::audit_json(dir.path(), &fixture("cloud-sync"), &["-t", "cloud-sync"]);
+    let found: Vec<(String, String)> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"].as_str().unwrap().starts_with("cloud-sync-"))
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().into(),
+                f["subject"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = found
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    // synchronizationStatus: quarantine with its reason; the last execution failed; the
+    // functions reference's Switch caveat; "pure overhead" filters on selected groups.
+    assert_eq!(
+        pairs,
+        [
+            ("cloud-sync-job-not-running", "fabrikam.com"),
+            ("cloud-sync-last-run-errors", "fabrikam.com"),
+            ("cloud-sync-switch-container", "fabrikam.com"),
+            ("cloud-sync-configuration-problem", "contoso.com"),
+        ]
+    );
+}

@@ -155,6 +155,12 @@ finding_codes! {
     ForecastSummary => "forecast-summary", Info, [], [], "How many groups each target writes back, skips, keeps and deletes.", "None needed.";
     WaiverExpired => "waiver-expired", Error, [], [], "A waiver in --waivers has expired: the finding it accepted counts again, and the gate fails until the waiver is renewed or removed.", "Renew the waiver (a new expires date, approved again) or fix the finding.";
     WaiverUnmatched => "waiver-unmatched", Warning, [], [], "A waiver in --waivers matches no finding (fixed, renamed, or a typo in code or subject).", "Remove the waiver, or correct its code and subject (a group's subject is its object id).";
+    CloudSyncJobNotRunning => "cloud-sync-job-not-running", Warning, [CloudSync], [], "A Cloud Sync configuration's group job is not writing to AD: its status is Quarantine, Paused, NotRun or NotConfigured, or its schedule is not Active (with the quarantine reason and error).", "Fix the cause the provisioning logs name (EncounteredQuarantineException: the agent's credentials), then Restart sync.";
+    CloudSyncLastRunErrors => "cloud-sync-last-run-errors", Warning, [CloudSync], [], "A Cloud Sync configuration's last run failed or ended with entry-level errors.", "Open the configuration's provisioning logs and fix the groups that failed.";
+    CloudSyncScopeLimit => "cloud-sync-scope-limit", Error, [CloudSync], [], "The groups a Cloud Sync configuration has in scope, or their membership links, exceed Microsoft's limits for its scoping mode (selected groups: 10,000 groups, 250,000 links; all groups with filters: 20,000 groups, 500,000 links).", "Narrow the scope; a domain cannot be split across configurations.";
+    CloudSyncGovernanceLicense => "cloud-sync-governance-license", Warning, [CloudSync], [], "The bundle holds more than two Entra-to-AD configurations: configurations 3 to 20 need Microsoft Entra ID Governance.", "License Entra ID Governance, or keep to two configurations (those created before general availability keep their licensing).";
+    CloudSyncSwitchContainer => "cloud-sync-switch-container", Warning, [CloudSync], [], "A Cloud Sync container mapping routes with Switch without IgnoreFlowIfNullOrEmpty: Microsoft documents that, with Entra ID as the source, such a Switch can evaluate to null on updates.", "Wrap the Switch in IgnoreFlowIfNullOrEmpty, or use nested IIF (Microsoft's workaround).";
+    CloudSyncConfigurationProblem => "cloud-sync-configuration-problem", Warning, [CloudSync], [], "Part of a Cloud Sync configuration cannot be read as Microsoft documents it (an expression that does not parse, a scope that cannot be told, no configuration for the AD domain); the message says what the forecast assumed.", "Correct the configuration, or see docs/cloud-sync.md for the files a bundle needs.";
 }
 
 #[cfg(test)]
@@ -213,6 +219,12 @@ mod tests {
             "forecast-summary",
             "waiver-expired",
             "waiver-unmatched",
+            "cloud-sync-job-not-running",
+            "cloud-sync-last-run-errors",
+            "cloud-sync-scope-limit",
+            "cloud-sync-governance-license",
+            "cloud-sync-switch-container",
+            "cloud-sync-configuration-problem",
         ];
         assert_eq!(all, expected);
         let unique: std::collections::HashSet<_> = all.iter().collect();

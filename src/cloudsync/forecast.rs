@@ -475,3 +475,289 @@ pub fn load_input(
         extra,
     }))
 }
+
+/// A configuration-level problem the audit reports as a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Issue {
+    JobNotRunning,
+    LastRunErrors,
+    ScopeLimit,
+    GovernanceLicense,
+    SwitchContainer,
+    Problem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigFinding {
+    pub issue: Issue,
+    /// The configuration's domain (or "tenant").
+    pub subject: String,
+    pub message: String,
+    pub evidence: String,
+}
+
+/// Microsoft's limits per configuration (concept-deployment-options, 2026-08-10): selected
+/// groups up to 10,000 groups and 250,000 membership links; all groups with filters up to
+/// 20,000 groups and 500,000 links.
+pub const SELECTED_LIMITS: (usize, usize) = (10_000, 250_000);
+pub const ALL_LIMITS: (usize, usize) = (20_000, 500_000);
+
+/// Findings about the configurations themselves: the job's state, the aggregate limits of the
+/// scope, the licence for configurations 3–20, the Switch container caveat and what could not
+/// be read.
+pub fn configuration_findings(
+    input: &Input,
+    tenant: &TenantDoc,
+    ad: Option<&AdSnapshot>,
+) -> Vec<ConfigFinding> {
+    let mut out = Vec::new();
+    let engine = Engine::new();
+    let n = input.configurations.len();
+    if n > 2 {
+        out.push(ConfigFinding {
+            issue: Issue::GovernanceLicense,
+            subject: "tenant".into(),
+            message: format!(
+                "the bundle holds {n} Entra-to-AD configurations: configurations 3 to {n} need Microsoft Entra ID Governance (the first two need P1; configurations created before general availability keep their licensing)"
+            ),
+            evidence: format!(
+                "cloud-sync/: {}",
+                input
+                    .configurations
+                    .iter()
+                    .map(|c| c.domain.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    if ad.is_some() && configuration_for(input, ad).is_none() {
+        out.push(ConfigFinding {
+            issue: Issue::Problem,
+            subject: "tenant".into(),
+            message: "no Cloud Sync configuration in the bundle is for the AD domain of ad.ldif: the cloud-sync forecast assumes Microsoft's defaults".into(),
+            evidence: "cloud-sync/<domain>/ directory names; ad.ldif's domain".into(),
+        });
+    }
+    for c in &input.configurations {
+        let subject = c.domain.clone();
+        let files = format!("cloud-sync/{}/jobs.json", c.domain);
+        let j = &c.job;
+        let status = j.status_code.as_deref().unwrap_or("");
+        let schedule = j.schedule_state.as_deref().unwrap_or("Active");
+        if !status.eq_ignore_ascii_case("Active") || !schedule.eq_ignore_ascii_case("Active") {
+            let mut m = format!(
+                "the group job is not writing to AD: status {}, schedule {schedule}",
+                if status.is_empty() { "unknown" } else { status }
+            );
+            if let Some(q) = &j.quarantine {
+                m.push_str(&format!(
+                    "; quarantine reason {}{}{}",
+                    q.reason.as_deref().unwrap_or("not given"),
+                    q.current_began
+                        .as_deref()
+                        .map(|b| format!(" since {b}"))
+                        .unwrap_or_default(),
+                    q.error
+                        .as_deref()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default()
+                ));
+            }
+            out.push(ConfigFinding {
+                issue: Issue::JobNotRunning,
+                subject: subject.clone(),
+                message: m,
+                evidence: format!(
+                    "{files}: {} status.code, schedule.state, status.quarantine",
+                    j.id
+                ),
+            });
+        }
+        if let Some(e) = &j.last_execution
+            && (e
+                .state
+                .as_deref()
+                .is_some_and(|s| !s.eq_ignore_ascii_case("Succeeded"))
+                || e.error.is_some())
+        {
+            out.push(ConfigFinding {
+                issue: Issue::LastRunErrors,
+                subject: subject.clone(),
+                message: format!(
+                    "the last run ended {}{}{}",
+                    e.state.as_deref().unwrap_or("with an error"),
+                    e.time_ended
+                        .as_deref()
+                        .map(|t| format!(" at {t}"))
+                        .unwrap_or_default(),
+                    e.error
+                        .as_deref()
+                        .map(|x| format!(": {x}"))
+                        .unwrap_or_default()
+                ),
+                evidence: format!("{files}: status.lastExecution"),
+            });
+        }
+        if c.switch_container_caveat() {
+            out.push(ConfigFinding {
+                issue: Issue::SwitchContainer,
+                subject: subject.clone(),
+                message: "parentDistinguishedName routes with Switch without IgnoreFlowIfNullOrEmpty: with Entra ID as the source, Microsoft documents that such a Switch can evaluate to null on updates".into(),
+                evidence: format!("cloud-sync/{}/schema.json: parentDistinguishedName", c.domain),
+            });
+        }
+        for p in &c.problems {
+            out.push(ConfigFinding {
+                issue: Issue::Problem,
+                subject: subject.clone(),
+                message: p.clone(),
+                evidence: format!("cloud-sync/{}/", c.domain),
+            });
+        }
+        let limits = match c.scope {
+            super::Scope::Selected(_) => Some((SELECTED_LIMITS, "selected security groups")),
+            super::Scope::All => Some((ALL_LIMITS, "all security groups with filters")),
+            super::Scope::Undetermined(_) => None,
+        };
+        if let Some(((max_groups, max_links), mode)) = limits {
+            let (mut groups, mut links) = (0usize, 0usize);
+            for g in tenant.groups.iter().flatten() {
+                let src = GroupSource {
+                    group: g,
+                    extra: input.extra.get(&g.id.to_ascii_lowercase()),
+                };
+                if c.scope_of(&engine, &g.id, &src).in_scope == Some(true) {
+                    groups += 1;
+                    links += g.members.as_ref().map_or(0, Vec::len);
+                }
+            }
+            if groups > max_groups || links > max_links {
+                out.push(ConfigFinding {
+                    issue: Issue::ScopeLimit,
+                    subject: subject.clone(),
+                    message: format!(
+                        "{groups} groups with {links} membership links are in scope; Microsoft supports at most {max_groups} groups and {max_links} links for {mode}"
+                    ),
+                    evidence: format!("cloud-sync/{}/ scope; tenant.json groups and members", c.domain),
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture_input() -> Input {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cloud-sync");
+        load_input(&dir, false).unwrap().unwrap()
+    }
+
+    fn group(id: usize, members: usize) -> Group {
+        Group {
+            id: format!("00000000-0000-4000-8000-{id:012}"),
+            display_name: Some(format!("NA-G{id}")),
+            security_enabled: Some(true),
+            mail_enabled: Some(false),
+            members: Some(
+                (0..members)
+                    .map(|m| {
+                        Arc::new(Member {
+                            id: format!("u{m}").into(),
+                            ..Member::default()
+                        })
+                    })
+                    .collect(),
+            ),
+            ..Group::default()
+        }
+    }
+
+    #[test]
+    fn governance_licence_from_the_third_configuration() {
+        // provision-entra-to-active-directory-prerequisites (2026-08-07): configurations 3–20
+        // need Entra ID Governance.
+        let mut input = fixture_input();
+        let t = TenantDoc::default();
+        let issues = |i: &Input| -> Vec<Issue> {
+            configuration_findings(i, &t, None)
+                .iter()
+                .map(|f| f.issue)
+                .collect()
+        };
+        assert!(!issues(&input).contains(&Issue::GovernanceLicense));
+        let mut third = input.configurations[0].clone();
+        third.domain = "corp.example.com".into();
+        input.configurations.push(third);
+        assert!(issues(&input).contains(&Issue::GovernanceLicense));
+    }
+
+    #[test]
+    fn aggregate_limits_per_scoping_mode() {
+        // concept-deployment-options (2026-08-10): "All security groups" with filters: up to
+        // 20K groups and 500K links. fabrikam.com's "Regional" filter takes every NA- group.
+        let mut input = fixture_input();
+        input.configurations.retain(|c| c.domain == "fabrikam.com");
+        let limit = |t: &TenantDoc| {
+            configuration_findings(&input, t, None)
+                .into_iter()
+                .find(|f| f.issue == Issue::ScopeLimit)
+        };
+        let at = TenantDoc {
+            groups: Some((0..ALL_LIMITS.0).map(|i| group(i, 0)).collect()),
+            ..TenantDoc::default()
+        };
+        assert_eq!(limit(&at), None);
+        let over = TenantDoc {
+            groups: Some((0..=ALL_LIMITS.0).map(|i| group(i, 0)).collect()),
+            ..TenantDoc::default()
+        };
+        let f = limit(&over).expect("over the group limit");
+        assert!(
+            f.message
+                .starts_with("20001 groups with 0 membership links"),
+            "{}",
+            f.message
+        );
+        // Links: 2 groups of 250,001 members exceed 500,000.
+        let links = TenantDoc {
+            groups: Some(vec![group(1, 250_001), group(2, 250_000)]),
+            ..TenantDoc::default()
+        };
+        assert!(
+            limit(&links)
+                .unwrap()
+                .message
+                .contains("500001 membership links")
+        );
+    }
+
+    #[test]
+    fn job_state_and_caveats() {
+        let input = fixture_input();
+        let f = configuration_findings(&input, &TenantDoc::default(), None);
+        let of = |d: &str| -> Vec<Issue> {
+            f.iter()
+                .filter(|x| x.subject == d)
+                .map(|x| x.issue)
+                .collect()
+        };
+        assert_eq!(
+            of("fabrikam.com"),
+            vec![
+                Issue::JobNotRunning,
+                Issue::LastRunErrors,
+                Issue::SwitchContainer
+            ]
+        );
+        assert_eq!(of("contoso.com"), vec![Issue::Problem]);
+        let q = f.iter().find(|x| x.issue == Issue::JobNotRunning).unwrap();
+        assert!(
+            q.message
+                .contains("quarantine reason EncounteredQuarantineException")
+        );
+    }
+}
