@@ -698,7 +698,9 @@ fn replace(ev: &mut Eval<'_>, args: &[Option<Expr>], depth: usize) -> Result<Val
                     last = m.end();
                 }
                 Some(g) => {
-                    if let Some(gm) = caps.name(g) {
+                    // A group inside a lookbehind can start before the end of the previous
+                    // replacement; such an overlapping capture is left as it is.
+                    if let Some(gm) = caps.name(g).filter(|gm| gm.start() >= last) {
                         out.push_str(&s[last..gm.start()]);
                         out.push_str(&replacement);
                         last = gm.end();

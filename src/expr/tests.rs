@@ -535,6 +535,12 @@ fn replace_all_modes() {
             vec![],
             s("ba-$-ab-${nope}"),
         ),
+        // A named group inside a lookbehind overlapping the previous replacement is left alone.
+        (
+            r#"Replace("aaaa", , "(?<=(?<g>aa))a", "g", "X", , )"#,
+            vec![],
+            s("Xaa"),
+        ),
         // gwb: null source → null.
         (
             r#"Replace([missing], "a", , , "b", , )"#,
@@ -1060,6 +1066,8 @@ mod prop {
             Just("\"(a+)+$\"".to_string()),
             Just("\"^(a|a)+\\\\1$\"".to_string()),
             Just("\"(?<g>x*)*y\"".to_string()),
+            Just("\"(?<=(?<g>aa))a\"".to_string()),
+            Just("\"g\"".to_string()),
             Just("\"\\\\\"".to_string()),
             Just("\"$1${g}$$\"".to_string()),
             Just(", ".to_string()),
