@@ -39,7 +39,7 @@ best() {  # best of three wall times
   local b=""
   for _ in 1 2 3; do
     local s e
-    s=$(date +%s.%N); "$GWB" audit --snapshot "$1" -t cloud-sync --format json --fail-on never >/dev/null; e=$(date +%s.%N)
+    s=$(date +%s.%N); "$GWB" audit --snapshot "$1" -t cloud-sync --format json --fail-on never >/dev/null 2>&1; e=$(date +%s.%N)
     b=$(python3 -c "a='$b'; t=$e-$s; print(f'{t:.2f}' if not a else f'{min(float(a), t):.2f}')")
   done
   echo "$b"
