@@ -135,6 +135,11 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             crate::config::load_into_tenant(&mut args)?;
             crate::tenant::run(&args)
         }
+        Command::Mappings(args) => {
+            let text = crate::cloudsync::run(&args)?;
+            write_stdout(text.as_bytes())?;
+            Ok(RunOutcome::Pass)
+        }
     }
 }
 
@@ -261,6 +266,14 @@ fn audit(args: &AuditArgs, cfg: &crate::config::Config, quiet: bool) -> anyhow::
             },
             allow_incomplete: args.allow_incomplete,
             require_complete: args.require_complete,
+        },
+        cloud_sync: match args.snapshot.as_deref() {
+            Some(dir) if dir.is_dir() => crate::cloudsync::forecast::load_input(
+                dir,
+                args.cloud_sync_membership == crate::audit::args::Toggle::On,
+            )?
+            .map(std::sync::Arc::new),
+            _ => None,
         },
     };
     tracing::info!("snapshot read in {:.2?}", started.elapsed());

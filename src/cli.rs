@@ -77,6 +77,9 @@ pub enum Command {
     /// Plan and apply the tenant-side changes to make before enabling writeback (reversible).
     #[command(long_about = crate::tenant::args::TENANT_LONG)]
     Tenant(crate::tenant::args::TenantArgs),
+    /// Evaluate attribute mappings in Microsoft's expression language (Cloud Sync), step by step.
+    #[command(long_about = crate::cloudsync::args::MAPPINGS_LONG)]
+    Mappings(crate::cloudsync::args::MappingsArgs),
 }
 
 const APPLY_LONG: &str = "\

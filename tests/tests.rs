@@ -4,6 +4,7 @@ mod util;
 
 mod apply;
 mod audit;
+mod cloud_sync;
 mod config;
 mod config_keys;
 mod config_sections;

@@ -26,6 +26,10 @@ pub struct AuditArgs {
     /// Targets to forecast (repeatable; default: all four). Gating targets are always forecast.
     #[arg(long, short = 't', value_enum)]
     pub target: Vec<Target>,
+    /// Cloud Sync's "Provision membership to on-premises users" toggle, for the cloud-sync
+    /// forecast from a configuration in the bundle (off: Microsoft's default since 2026).
+    #[arg(long, value_enum, value_name = "off|on", default_value_t = Toggle::Off)]
+    pub cloud_sync_membership: Toggle,
     /// Targets the gate judges (repeatable; default: every available target, so connect-v2 is
     /// left out while v2 is off).
     #[arg(long, value_enum, value_name = "TARGET")]
@@ -96,4 +100,12 @@ pub struct CodesArgs {
     /// Output format: table, json, csv or markdown.
     #[arg(long, short = 'f', value_enum, default_value = "table")]
     pub format: Format,
+}
+
+/// An on/off switch on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Toggle {
+    #[default]
+    Off,
+    On,
 }

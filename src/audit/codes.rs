@@ -164,6 +164,12 @@ finding_codes! {
     SoaOuNotPreserved => "soa-ou-not-preserved", Warning, [CloudSync], [SOA, AD], "Cloud Sync renames a converted group to <displayName>_<id> and moves it to its container, unless the group's DN was captured in the GroupDN directory extension before conversion and the container and CN expressions use it: ACLs and GPO permissions inherited from the original OU are lost (one finding per group).", "Before converting: make the group Universal, create the GroupDN extension on CloudSyncCustomExtensionsApp, map distinguishedName to it in the AD-to-Entra Cloud Sync configuration, verify it in Graph, convert, then set the parentDistinguishedName and cn expressions on GroupDN (docs/soa.md).";
     SoaMemberConvertedUser => "soa-member-converted-user", Warning, [CloudSync], [SOA, MEMBERS], "Members of a converted group are users whose source of authority is the cloud (an on-premises SID, not synced): a groups-only Cloud Sync configuration writes no references for cloud-managed members (one finding per group).", "Provision those users to AD with a users-and-groups Cloud Sync configuration, or accept that they are not members in AD.";
     SoaRollbackStamped => "soa-rollback-stamped", Warning, [], [SOA, AD], "A group being rolled back to AD (isCloudManaged false) has an AD object carrying a writeback stamp (adminDescription Group_…): Entra Connect's default filter skips groups so stamped, so AD never takes it back (one finding per group).", "Run gwb undo for the adoption (or clear adminDescription and msDS-ExternalDirectoryObjectId on the AD group), then let Entra Connect run.";
+    CloudSyncJobNotRunning => "cloud-sync-job-not-running", Warning, [CloudSync], [], "A Cloud Sync configuration's group job is not writing to AD: its status is Quarantine, Paused, NotRun or NotConfigured, or its schedule is not Active (with the quarantine reason and error).", "Fix the cause the provisioning logs name (EncounteredQuarantineException: the agent's credentials), then Restart sync.";
+    CloudSyncLastRunErrors => "cloud-sync-last-run-errors", Warning, [CloudSync], [], "A Cloud Sync configuration's last run failed or ended with entry-level errors.", "Open the configuration's provisioning logs and fix the groups that failed.";
+    CloudSyncScopeLimit => "cloud-sync-scope-limit", Error, [CloudSync], [], "The groups a Cloud Sync configuration has in scope, or their membership links, exceed Microsoft's limits for its scoping mode (selected groups: 10,000 groups, 250,000 links; all groups with filters: 20,000 groups, 500,000 links).", "Narrow the scope; a domain cannot be split across configurations.";
+    CloudSyncGovernanceLicense => "cloud-sync-governance-license", Warning, [CloudSync], [], "The bundle holds more than two Entra-to-AD configurations: configurations 3 to 20 need Microsoft Entra ID Governance.", "License Entra ID Governance, or keep to two configurations (those created before general availability keep their licensing).";
+    CloudSyncSwitchContainer => "cloud-sync-switch-container", Warning, [CloudSync], [], "A Cloud Sync container mapping routes with Switch without IgnoreFlowIfNullOrEmpty: Microsoft documents that, with Entra ID as the source, such a Switch can evaluate to null on updates.", "Wrap the Switch in IgnoreFlowIfNullOrEmpty, or use nested IIF (Microsoft's workaround).";
+    CloudSyncConfigurationProblem => "cloud-sync-configuration-problem", Warning, [CloudSync], [], "Part of a Cloud Sync configuration cannot be read as Microsoft documents it (an expression that does not parse, a scope that cannot be told, no configuration for the AD domain); the message says what the forecast assumed.", "Correct the configuration, or see docs/cloud-sync.md for the files a bundle needs.";
 }
 
 #[cfg(test)]
@@ -229,6 +235,12 @@ mod tests {
             "soa-ou-not-preserved",
             "soa-member-converted-user",
             "soa-rollback-stamped",
+            "cloud-sync-job-not-running",
+            "cloud-sync-last-run-errors",
+            "cloud-sync-scope-limit",
+            "cloud-sync-governance-license",
+            "cloud-sync-switch-container",
+            "cloud-sync-configuration-problem",
         ];
         assert_eq!(all, expected);
         let unique: std::collections::HashSet<_> = all.iter().collect();

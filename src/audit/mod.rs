@@ -224,6 +224,9 @@ pub struct Options {
     pub overrides: Overrides,
     pub waivers: Vec<Waiver>,
     pub gate: GatePolicy,
+    /// Cloud Sync configurations from the bundle (`cloud-sync/<domain>/`): the cloud-sync
+    /// forecast follows the configuration instead of Microsoft's defaults.
+    pub cloud_sync: Option<std::sync::Arc<crate::cloudsync::forecast::Input>>,
 }
 
 /// Feature-flag conflicts between Graph and the Connect export, as findings.
@@ -803,7 +806,15 @@ pub fn audit_with(
             found
         });
     let mut forecasts = Vec::with_capacity(with_findings.len());
-    for (f, found) in with_findings {
+    for (mut f, mut found) in with_findings {
+        if let Some(cs) = opts.cloud_sync.as_deref()
+            && f.target == Target::CloudSync
+        {
+            crate::cloudsync::forecast::refine(&mut f, cs, &s.tenant, s.ad.as_ref());
+            found.clear();
+            forecast_findings(&f, &inputs, &mut found);
+            found.extend(cloud_sync_findings(cs, s));
+        }
         findings.extend(found);
         forecasts.push(f);
     }
@@ -1370,3 +1381,43 @@ fn forecast_findings(f: &Forecast, inputs: &Inputs, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests;
+
+/// Findings about the bundle's Cloud Sync configurations themselves.
+fn cloud_sync_findings(cs: &crate::cloudsync::forecast::Input, s: &Snapshot) -> Vec<Finding> {
+    use crate::cloudsync::forecast::Issue;
+    crate::cloudsync::forecast::configuration_findings(cs, &s.tenant, s.ad.as_ref())
+        .into_iter()
+        .map(|f| {
+            let (code, fix) = match f.issue {
+                Issue::JobNotRunning => (
+                    Code::CloudSyncJobNotRunning,
+                    "Fix the cause the provisioning logs name, then Restart sync",
+                ),
+                Issue::LastRunErrors => (
+                    Code::CloudSyncLastRunErrors,
+                    "Open the configuration's provisioning logs and fix the groups that failed",
+                ),
+                Issue::ScopeLimit => (
+                    Code::CloudSyncScopeLimit,
+                    "Narrow the configuration's scope",
+                ),
+                Issue::GovernanceLicense => (
+                    Code::CloudSyncGovernanceLicense,
+                    "License Entra ID Governance, or keep to two configurations",
+                ),
+                Issue::SwitchContainer => (
+                    Code::CloudSyncSwitchContainer,
+                    "Wrap the Switch in IgnoreFlowIfNullOrEmpty, or use nested IIF",
+                ),
+                Issue::Problem => (
+                    Code::CloudSyncConfigurationProblem,
+                    "Correct the configuration (docs/cloud-sync.md)",
+                ),
+            };
+            Finding::new(code, f.subject, f.message)
+                .evidence(f.evidence)
+                .fix(fix)
+                .only(&[Target::CloudSync])
+        })
+        .collect()
+}

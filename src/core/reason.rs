@@ -71,6 +71,8 @@ codes! {
         SoaOriginalDuplicate => "soa-original-duplicate", "More than one AD object carries the converted group's SID: nothing is written until only one remains.";
         SoaScopeNotUniversal => "soa-scope-not-universal", "Cloud Sync: the converted group's original AD group is Global or Domain Local; Cloud Sync provisions Universal groups only (HybridSynchronizationActiveDirectoryInvalidGroupType). Change its scope to Universal.";
         SoaExchangeManaged => "soa-exchange-managed", "A converted mail-enabled security group or distribution list is managed in Exchange Online and is never provisioned back to AD.";
+        CloudSyncOutOfScope => "cloud-sync-out-of-scope", "Target cloud-sync with a configuration in the bundle: the configuration does not have the group in scope (the default security clause, the selected groups or the scoping filters; the detail names the check).";
+        CloudSyncInvalidGroupType => "cloud-sync-invalid-group-type", "Target cloud-sync: the AD group Cloud Sync joins (by anchor or SID) is not a Universal security group, which Cloud Sync refuses to update.";
     }
 }
 
@@ -85,6 +87,7 @@ codes! {
         MemberDeviceRequiresDeviceWriteback => "member-device-requires-device-writeback", "The member is an Entra registered or joined device; it needs device writeback enabled.";
         MemberUnsupportedType => "member-unsupported-type", "The member's type (service principal, contact, or a type the target does not provision) is not written back.";
         MemberUnverified => "member-unverified", "The member has on-premises identifiers but no AD evidence was supplied to confirm the AD object exists.";
+        MemberOnPremisesMembershipOff => "member-on-premises-membership-off", "Target cloud-sync with a configuration: an on-premises user is written as a member only when \"Provision membership to on-premises users\" is on (off by default; --cloud-sync-membership on).";
     }
 }
 
@@ -148,6 +151,8 @@ mod tests {
                 "soa-original-duplicate",
                 "soa-scope-not-universal",
                 "soa-exchange-managed",
+                "cloud-sync-out-of-scope",
+                "cloud-sync-invalid-group-type",
             ]
         );
         let members: Vec<&str> = MemberReason::ALL.iter().map(|r| r.code()).collect();
@@ -162,6 +167,7 @@ mod tests {
                 "member-device-requires-device-writeback",
                 "member-unsupported-type",
                 "member-unverified",
+                "member-on-premises-membership-off",
             ]
         );
         for r in GroupReason::ALL {
