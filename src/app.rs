@@ -155,6 +155,11 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             })
         }
         Command::Tenant(args) => crate::tenant::run(&args),
+        Command::Migrate(args) => Ok(if crate::migrate::run(&args)? {
+            RunOutcome::Pass
+        } else {
+            RunOutcome::GateFailed
+        }),
     }
 }
 

@@ -77,6 +77,8 @@ pub enum Command {
     /// Plan and apply the tenant-side changes to make before enabling writeback (reversible).
     #[command(long_about = crate::tenant::args::TENANT_LONG)]
     Tenant(crate::tenant::args::TenantArgs),
+    /// Moving off a writer: each group's consequences, the preparation plan, the Connect steps.
+    Migrate(crate::migrate::MigrateArgs),
 }
 
 const APPLY_LONG: &str = "\

@@ -22,6 +22,7 @@ pub mod error;
 pub mod fsio;
 pub mod graph;
 pub mod ldap;
+pub mod migrate;
 pub mod par_json;
 pub mod plan;
 pub mod ps;
