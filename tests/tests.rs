@@ -11,6 +11,7 @@ mod harden_kerberos;
 mod harden_ldap;
 mod harden_lines;
 mod ldap;
+mod migrate;
 mod ops;
 mod ops_keys;
 mod ops_sam;
