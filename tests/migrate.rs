@@ -4,6 +4,8 @@
 //! Each group's consequence for `--to cloud-sync` (default configuration and the cn mapping) and
 //! `--to gwb`, with the documented sentence it rests on; the exit code and `--accept`.
 
+mod lab;
+
 use std::path::Path;
 
 use base64::Engine;
