@@ -532,3 +532,45 @@ fn the_preparation_is_saved_as_a_plan_gwb_show_reads() {
         "{ldif}"
     );
 }
+
+#[test]
+fn gwb_refuses_a_group_cloud_sync_still_maintains_unless_cloud_sync_is_removed() {
+    const OPS: &str = "5a1e5a1e-0000-4000-8000-00000000a0c5";
+    let b = bundle(Writer::V2, false);
+    let mut t: Value = serde_json::from_str(
+        &std::fs::read_to_string(b.path().join("tenant.json")).expect("tenant"),
+    )
+    .expect("json");
+    t["groups"].as_array_mut().expect("groups").push(json!({
+        "id": OPS, "displayName": "Ops", "groupTypes": [], "mailEnabled": false,
+        "securityEnabled": true, "writebackConfiguration": {"isEnabled": true}, "members": []}));
+    std::fs::write(b.path().join("tenant.json"), t.to_string()).expect("tenant");
+    // Cloud Sync's group: stamped in msDS-ExternalDirectoryObjectId alone.
+    let mut ldif = std::fs::read_to_string(b.path().join("ad.ldif")).expect("ldif");
+    ldif.push_str(&format!(
+        "dn: CN=Ops_00000000a0c5,{OU}\nobjectClass: top\nobjectClass: group\ncn: Ops_00000000a0c5\ngroupType: -2147483640\nmsDS-ExternalDirectoryObjectId: Group_{OPS}\nobjectGUID:: {}\nuSNChanged: 6000\n\n",
+        b64_guid("9a9a9a9a-0000-4000-8000-0000000000c5")
+    ));
+    std::fs::write(b.path().join("ad.ldif"), ldif).expect("ldif");
+    // "a migration to gwb of a group another writer still maintains is refused unless the
+    // other writer is being removed": moving off Connect, gwb leaves Cloud Sync's group alone.
+    let (_, m) = migrate(b.path(), &["--from", "connect-v2", "--to", "gwb"]);
+    let ops = group(&m, OPS).expect("ops");
+    assert_eq!(ops["after"]["outcome"], "skip");
+    assert_eq!(ops["after"]["reason"], "other-writer-container");
+    assert!(!codes(&m, OPS).contains(&"adopted".to_string()));
+    let prepared: Vec<&Value> = m["preparation"]["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter(|g| g["id"] == OPS)
+        .collect();
+    assert!(prepared.is_empty(), "not in the preparation");
+    // Moving off Cloud Sync itself, gwb adopts it.
+    let (_, m) = migrate(b.path(), &["--from", "cloud-sync", "--to", "gwb"]);
+    assert!(
+        codes(&m, OPS).contains(&"adopted".to_string()),
+        "{:?}",
+        codes(&m, OPS)
+    );
+}

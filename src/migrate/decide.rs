@@ -459,7 +459,7 @@ pub fn consequences(
                     ),
                     src::V1_DISABLE,
                 ));
-            } else if b_writes {
+            } else if b_writes && a.reason != crate::core::GroupReason::OtherWriterContainer {
                 out.push(c(
                     Consequence::Orphaned,
                     format!(
@@ -591,4 +591,131 @@ pub fn compare(req: &Request) -> (Vec<MigratedGroup>, Forecast) {
     let from_forecast = forecasts.swap_remove(i).0;
     crate::background::drop_later(forecasts);
     (out, from_forecast)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::GroupReason;
+
+    fn side(writer: Target, outcome: Outcome, dn: Option<&str>, existing: bool) -> Side {
+        Side {
+            writer,
+            outcome,
+            reason: GroupReason::Eligible,
+            detail: "d".into(),
+            dn: dn.map(str::to_string),
+            cn: dn.and_then(cn_of),
+            group_type: (outcome == Outcome::Writeback).then_some("universalSecurityGroup"),
+            existing,
+            members_written: Some(0),
+            mail_attributes: false,
+            member_ids: Vec::new(),
+        }
+    }
+
+    fn codes(v: &[GroupConsequence]) -> Vec<&'static str> {
+        v.iter().map(|c| c.code.as_str()).collect()
+    }
+
+    const OLD: &str = "CN=Group_5a1e5a1e-0000-4000-8000-00000000a001,OU=Connect,DC=x";
+
+    #[test]
+    fn mail_attributes_the_old_writer_wrote_are_dropped_by_cloud_sync() {
+        // Cloud Sync's mappings write no Exchange attribute (how-to-configure-entra-to-active-
+        // directory: cn, description, displayName, member and the anchors).
+        let mut b = side(Target::ConnectV2, Outcome::Writeback, Some(OLD), true);
+        b.mail_attributes = true;
+        let a = side(Target::CloudSync, Outcome::Writeback, Some(OLD), true);
+        let v = consequences(Target::ConnectV2, &b, &a, None);
+        assert_eq!(codes(&v), ["mail-attributes-dropped"]);
+        assert_eq!(v[0].source, src::CS_NO_MAIL);
+    }
+
+    #[test]
+    fn members_the_new_writer_does_not_resolve_are_dropped() {
+        let mut b = side(Target::ConnectV2, Outcome::Writeback, Some(OLD), true);
+        b.member_ids = vec!["u1".into(), "u2".into()];
+        let mut a = side(Target::Gwb, Outcome::Writeback, Some(OLD), true);
+        a.member_ids = vec!["u1".into()];
+        let v = consequences(Target::ConnectV2, &b, &a, None);
+        assert_eq!(codes(&v), ["members-dropped"]);
+        assert!(
+            v[0].detail.starts_with("1 of the 2 member(s)"),
+            "{}",
+            v[0].detail
+        );
+    }
+
+    #[test]
+    fn a_group_cloud_sync_still_maintains_is_not_orphaned_when_gwb_refuses_it() {
+        let b = side(Target::ConnectV2, Outcome::Writeback, Some(OLD), true);
+        let mut a = side(Target::Gwb, Outcome::Skip, None, false);
+        a.reason = GroupReason::OtherWriterContainer;
+        let v = consequences(Target::ConnectV2, &b, &a, None);
+        assert_eq!(codes(&v), ["no-longer-written"]);
+    }
+
+    #[test]
+    fn both_writers_deleting_a_group_is_no_consequence_of_the_move() {
+        let b = side(Target::ConnectV2, Outcome::Delete, Some(OLD), true);
+        let a = side(Target::Gwb, Outcome::Delete, Some(OLD), true);
+        assert_eq!(
+            codes(&consequences(Target::ConnectV2, &b, &a, None)),
+            ["unchanged"]
+        );
+    }
+
+    #[test]
+    fn connect_v2_to_cloud_sync_keeps_microsoft_365_groups_on_connect_v1() {
+        // "after it all Microsoft 365 groups are written back ... independently of the Writeback
+        // Enabled setting" (migrate-group-writeback): v1 behaviour.
+        assert_eq!(
+            after_writer(
+                Target::ConnectV2,
+                Target::CloudSync,
+                Some(GroupKind::Microsoft365)
+            ),
+            Target::ConnectV1
+        );
+        assert_eq!(
+            after_writer(
+                Target::ConnectV2,
+                Target::CloudSync,
+                Some(GroupKind::Security)
+            ),
+            Target::CloudSync
+        );
+        assert_eq!(
+            after_writer(
+                Target::ConnectV1,
+                Target::Gwb,
+                Some(GroupKind::Microsoft365)
+            ),
+            Target::Gwb
+        );
+        assert_eq!(
+            targets(Target::ConnectV2, Target::CloudSync),
+            [Target::ConnectV2, Target::CloudSync, Target::ConnectV1]
+        );
+    }
+
+    #[test]
+    fn gated_consequences_are_the_four_the_gate_names() {
+        let gated: Vec<&str> = Consequence::ALL
+            .iter()
+            .filter(|c| c.gates())
+            .map(|c| c.as_str())
+            .collect();
+        assert_eq!(
+            gated,
+            ["duplicated", "orphaned", "deleted", "members-dropped"]
+        );
+        for c in Consequence::ALL {
+            assert_eq!(
+                serde_json::to_value(c).unwrap(),
+                serde_json::Value::from(c.as_str())
+            );
+        }
+    }
 }
