@@ -574,3 +574,36 @@ fn gwb_refuses_a_group_cloud_sync_still_maintains_unless_cloud_sync_is_removed()
         codes(&m, OPS)
     );
 }
+
+#[test]
+fn the_audit_points_to_the_migration_when_connect_writes_groups_back() {
+    let b = bundle(Writer::V2, false);
+    let work = tempfile::tempdir().expect("tmp");
+    let r = crate::util::audit_json(work.path(), b.path(), &[]);
+    let f: Vec<&Value> = r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "connect-migration-path")
+        .collect();
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["severity"], "info");
+    assert_eq!(f[0]["subject"], OU);
+    let text = f[0].to_string();
+    assert!(text.contains("3 group(s)"), "{text}");
+    assert!(
+        text.contains("gwb migrate plan --from connect-v2 --to cloud-sync"),
+        "{text}"
+    );
+    // Connect off: no pointer.
+    let t = tenant(false, false, OU);
+    std::fs::write(b.path().join("tenant.json"), t.to_string()).expect("tenant");
+    let r = crate::util::audit_json(work.path(), b.path(), &[]);
+    assert!(
+        !r["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["code"] == "connect-migration-path")
+    );
+}
