@@ -211,6 +211,26 @@ pub fn adopt(
         .filter_map(|f| connect_wrote(ad, ou, f))
         .filter_map(|o| o.guid)
         .collect();
+    if connect.is_empty() {
+        // Nothing to adopt: no need for gwb's plan of the whole tenant.
+        for g in migrated.iter_mut() {
+            g.prepared = false;
+        }
+        let (ou, src) = opts
+            .prepared
+            .target_ou
+            .as_ref()
+            .ok_or("Entra Connect's writeback container is not known: pass --target-ou")?;
+        return Ok(envelope(
+            ad,
+            ou,
+            super::ou_source(*src),
+            opts.plan_inputs.clone(),
+            opts.policy,
+            opts.created_at.clone(),
+            Vec::new(),
+        ));
+    }
     let plan_opts = crate::plan::PlanOptions {
         policy: opts.policy,
         inputs: opts.plan_inputs.clone(),
