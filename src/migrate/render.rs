@@ -97,18 +97,15 @@ fn table(m: &Migration, all: bool) -> String {
     for g in rows {
         let _ = writeln!(
             s,
-            "{:<40} {} ({})\n    before: {} [{}]\n    after:  {} [{}]",
+            "{:<32} {} ({}): {} {} -> {} {}",
             codes(g),
             g.display_name,
             g.id,
-            where_(&g.before),
             g.before.writer.as_str(),
-            where_(&g.after),
+            where_(&g.before),
             g.after.writer.as_str(),
+            where_(&g.after),
         );
-        for c in &g.consequences {
-            let _ = writeln!(s, "    {}: {}", c.code.as_str(), c.detail);
-        }
     }
     if let Some(cs) = &m.cloud_sync {
         let _ = writeln!(
@@ -124,6 +121,7 @@ fn table(m: &Migration, all: bool) -> String {
         );
     }
     s.push_str(&closing(m));
+    s.push_str("Each consequence's reason: --format markdown, json or html.\n");
     s
 }
 
