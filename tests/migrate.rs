@@ -403,6 +403,59 @@ fn connect_v1_to_cloud_sync_deletes_the_microsoft_365_groups() {
     );
     let (code, _) = migrate(b.path(), &["--to", "cloud-sync", "--accept", "deleted"]);
     assert_eq!(code, 0);
+    // With the cn mapping Append("Group_",[objectId]) Cloud Sync names the new group as Connect
+    // would; the Microsoft 365 groups are deleted all the same.
+    let (_, m) = migrate(
+        b.path(),
+        &["--to", "cloud-sync", "--cloud-sync-cn", "connect"],
+    );
+    assert_eq!(codes(&m, SALES), ["created"]);
+    assert_eq!(
+        group(&m, SALES).expect("s")["after"]["dn"],
+        format!("CN=Group_{SALES},CN=Users,{DOMAIN}")
+    );
+    assert_eq!(
+        codes(&m, PROJECT),
+        sorted(&["deleted", "no-longer-written"])
+    );
+}
+
+#[test]
+fn connect_groups_named_with_the_display_name_are_adopted_and_renamed_unless_the_cn_format_matches()
+{
+    // Connect's "New format" CN: <display name>_<last 12 digits of object ID>.
+    let b = bundle(Writer::V2, false);
+    let ldif = std::fs::read_to_string(b.path().join("ad.ldif")).expect("ldif");
+    let ldif = ldif
+        .replace(
+            &format!("Group_{SALES},{OU}"),
+            &format!("Sales Team_00000000a001,{OU}"),
+        )
+        .replace(&format!("cn: Group_{SALES}"), "cn: Sales Team_00000000a001");
+    std::fs::write(b.path().join("ad.ldif"), ldif).expect("ldif");
+    let (_, m) = migrate(b.path(), &["--from", "connect-v2", "--to", "gwb"]);
+    assert_eq!(codes(&m, SALES), sorted(&["adopted", "renamed"]));
+    let (_, m) = migrate(
+        b.path(),
+        &[
+            "--from",
+            "connect-v2",
+            "--to",
+            "gwb",
+            "--cn-format",
+            "display-name",
+        ],
+    );
+    assert_eq!(codes(&m, SALES), ["adopted"]);
+    // The preparation adopts it: it is provably Connect's (stamped, in Connect's OU, Connect's
+    // name for this group).
+    assert!(
+        m["preparation"]["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .any(|g| g["id"] == SALES && g["action"] != "create")
+    );
 }
 
 #[test]
