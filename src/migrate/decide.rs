@@ -138,9 +138,12 @@ fn side(f: &GroupForecast, writer: Target, ad_obj: Option<&AdObject>) -> Side {
     } else {
         dn.as_deref().and_then(cn_of)
     };
-    let dn = match (&dn, written, &f.cn) {
-        // A written group carries the CN this writer gives it, where the object is.
-        (Some(d), true, Some(c)) => Some(replace_cn(d, c)),
+    let dn = match (&existing_dn, written, &f.cn) {
+        // A written group carries the CN this writer gives it, where the object is (a planned
+        // DN already does).
+        (Some(d), true, Some(c)) if cn_of(d).as_deref() != Some(c.as_str()) => {
+            Some(replace_cn(d, c))
+        }
         _ => dn,
     };
     Side {
@@ -161,11 +164,7 @@ fn side(f: &GroupForecast, writer: Target, ad_obj: Option<&AdObject>) -> Side {
             && (f.mail_attributes == Some(true)
                 || (f.mail_attributes.is_none() && ad_obj.is_some_and(|o| o.mail.is_some()))),
         member_ids: if written {
-            f.members
-                .resolved
-                .iter()
-                .map(|m| m.id.to_ascii_lowercase())
-                .collect()
+            f.members.resolved.iter().map(|m| m.id.clone()).collect()
         } else {
             Vec::new()
         },
@@ -213,14 +212,17 @@ fn cloud_sync_side(
     if !cs.membership_to_on_premises_users
         && let Some(g) = g
     {
-        let users: HashSet<String> = g
+        // Resolved ids are the tenant's member ids themselves (shared, same spelling).
+        let users: HashSet<&str> = g
             .members
             .iter()
             .flatten()
             .filter(|m| m.member_type() == MemberType::User)
-            .map(|m| m.id.to_ascii_lowercase())
+            .map(|m| &*m.id)
             .collect();
-        s.member_ids.retain(|m| !users.contains(m));
+        if !users.is_empty() {
+            s.member_ids.retain(|m| !users.contains(&**m));
+        }
         if s.members_written.is_some() {
             s.members_written = Some(s.member_ids.len());
         }
@@ -243,6 +245,22 @@ fn c(code: Consequence, detail: impl Into<String>, source: &'static str) -> Grou
 
 fn is_connect(t: Target) -> bool {
     matches!(t, Target::ConnectV1 | Target::ConnectV2)
+}
+
+/// Members written before and not after. Both writers resolve a group's members in the
+/// group's order, from the same shared ids: equal lists are compared without hashing.
+fn dropped_members(before: &[std::sync::Arc<str>], after: &[std::sync::Arc<str>]) -> usize {
+    let same = |x: &std::sync::Arc<str>, y: &std::sync::Arc<str>| {
+        std::sync::Arc::ptr_eq(x, y) || x.eq_ignore_ascii_case(y)
+    };
+    if before.len() == after.len() && before.iter().zip(after).all(|(x, y)| same(x, y)) {
+        return 0;
+    }
+    let kept: HashSet<String> = after.iter().map(|m| m.to_ascii_lowercase()).collect();
+    before
+        .iter()
+        .filter(|m| !kept.contains(&m.to_ascii_lowercase()))
+        .count()
 }
 
 /// The consequences of one group's move from `b` to `a`.
@@ -382,12 +400,7 @@ pub fn consequences(
             ));
         }
         if b_writes {
-            let kept: HashSet<&str> = a.member_ids.iter().map(String::as_str).collect();
-            let dropped = b
-                .member_ids
-                .iter()
-                .filter(|m| !kept.contains(m.as_str()))
-                .count();
+            let dropped = dropped_members(&b.member_ids, &a.member_ids);
             if dropped > 0 {
                 out.push(c(
                     Consequence::MembersDropped,
@@ -488,8 +501,10 @@ pub fn consequences(
 /// Also gives back the `from` writer's forecast (the preparation reads it).
 pub fn compare(req: &Request) -> (Vec<MigratedGroup>, Forecast) {
     let ts = targets(req.from, req.to);
+    let started = std::time::Instant::now();
     let mut forecasts =
         crate::core::forecast_targets_then(&ts, req.inputs, req.policy, req.overrides, |_| ());
+    tracing::debug!("forecasts in {:.2?}", started.elapsed());
     let by_target: HashMap<Target, HashMap<&str, &GroupForecast>> = forecasts
         .iter()
         .map(|(f, _)| {
@@ -635,9 +650,9 @@ mod tests {
     #[test]
     fn members_the_new_writer_does_not_resolve_are_dropped() {
         let mut b = side(Target::ConnectV2, Outcome::Writeback, Some(OLD), true);
-        b.member_ids = vec!["u1".into(), "u2".into()];
+        b.member_ids = vec!["u1".into(), "U2".into()];
         let mut a = side(Target::Gwb, Outcome::Writeback, Some(OLD), true);
-        a.member_ids = vec!["u1".into()];
+        a.member_ids = vec!["U1".into()];
         let v = consequences(Target::ConnectV2, &b, &a, None);
         assert_eq!(codes(&v), ["members-dropped"]);
         assert!(

@@ -175,7 +175,9 @@ pub fn build(
         overrides,
         cloud_sync: &cs,
     };
+    let started = std::time::Instant::now();
     let (mut groups, from_forecast) = decide::compare(&req);
+    tracing::debug!("migration compared in {:.2?}", started.elapsed());
     let created_at = crate::collect::now_rfc3339();
     let popts = prepare::PrepareOptions {
         prepared: &prepared,
@@ -280,8 +282,11 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<bool> {
     let MigrateCommand::Plan(args) = &args.command;
     let mut input = args.input.clone();
     let cfg = crate::config::load_into_plan(&mut input)?;
+    let started = std::time::Instant::now();
     let loaded = crate::plan::load::load(&input)?;
+    tracing::debug!("inputs loaded in {:.2?}", started.elapsed());
     let m = build(args, &input, &loaded, &cfg.overrides)?;
+    tracing::debug!("migration built in {:.2?}", started.elapsed());
     crate::background::drop_later(loaded);
     if let Some(path) = &args.out_preparation {
         let Some(p) = &m.preparation else {

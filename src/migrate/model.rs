@@ -164,7 +164,7 @@ pub struct Side {
     pub mail_attributes: bool,
     /// Member ids written (not serialised; compared between the two sides).
     #[serde(skip)]
-    pub member_ids: Vec<String>,
+    pub member_ids: Vec<std::sync::Arc<str>>,
 }
 
 /// One group's migration.
