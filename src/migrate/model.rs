@@ -238,7 +238,9 @@ pub struct Migration {
     pub summary: BTreeMap<Consequence, usize>,
     /// Consequences that fail the gate, not accepted.
     pub gate: Vec<Consequence>,
-    /// Every group either writer touches, in report order.
+    /// Every group either writer touches, in report order. Rendered on several cores in JSON
+    /// (crate::par_json), at depth 2: report, groups.
+    #[serde(serialize_with = "crate::par_json::seq::<2, _, _>")]
     pub groups: Vec<MigratedGroup>,
     /// Groups to add to Cloud Sync's scope (ids), when `to` is `cloud-sync`.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -10,7 +10,7 @@ use crate::report::html::esc;
 pub fn render(m: &Migration, format: MigrateFormat, all: bool) -> anyhow::Result<String> {
     Ok(match format {
         MigrateFormat::Json => {
-            let mut s = serde_json::to_string_pretty(m)?;
+            let mut s = crate::par_json::parallel(|| serde_json::to_string_pretty(m))?;
             s.push('\n');
             s
         }
