@@ -283,7 +283,9 @@ pub fn consequences(
     if a_writes {
         let same_object = a.existing
             && match (&b_dn, &a.dn) {
-                (Some(old), Some(new)) => parent_key(old) == parent_key(new),
+                (Some(old), Some(new)) => {
+                    old.eq_ignore_ascii_case(new) || parent_key(old) == parent_key(new)
+                }
                 _ => false,
             };
         match &b_dn {
@@ -342,6 +344,8 @@ pub fn consequences(
         if let (Some(old), Some(new)) = (&before_dn, &a.dn)
             && (b_writes || b_obj.is_some())
             && !out.iter().any(|x| x.code == Consequence::Duplicated)
+            // The same text is the same name and place (most groups): no DN to parse.
+            && !old.eq_ignore_ascii_case(new)
         {
             if cn_of(old).map(|s| s.to_lowercase()) != cn_of(new).map(|s| s.to_lowercase()) {
                 out.push(c(
