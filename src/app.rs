@@ -140,6 +140,11 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
             write_stdout(text.as_bytes())?;
             Ok(RunOutcome::Pass)
         }
+        Command::Migrate(args) => Ok(if crate::migrate::run(&args)? {
+            RunOutcome::Pass
+        } else {
+            RunOutcome::ConsequencesNotAccepted
+        }),
     }
 }
 

@@ -80,6 +80,8 @@ pub enum Command {
     /// Evaluate attribute mappings in Microsoft's expression language (Cloud Sync), step by step.
     #[command(long_about = crate::cloudsync::args::MAPPINGS_LONG)]
     Mappings(crate::cloudsync::args::MappingsArgs),
+    /// Moving off a writer: each group's consequences, the preparation plan, the Connect steps.
+    Migrate(crate::migrate::MigrateArgs),
 }
 
 const APPLY_LONG: &str = "\

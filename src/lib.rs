@@ -26,6 +26,7 @@ pub mod fsio;
 pub mod graph;
 pub mod input;
 pub mod ldap;
+pub mod migrate;
 pub mod outcome;
 pub mod par_json;
 pub mod plan;

@@ -14,6 +14,9 @@ pub enum RunOutcome {
     /// `apply`, `sync` or `tenant apply` ran, and some objects failed (each is named and
     /// journalled; a re-run retries them).
     SomeFailed,
+    /// `migrate plan`: a group would be duplicated, orphaned or deleted, or lose members, and
+    /// `--accept` does not list that consequence.
+    ConsequencesNotAccepted,
 }
 
 /// Usage or input errors, refusals (stale or edited plans, thresholds), and everything that
@@ -25,7 +28,9 @@ impl RunOutcome {
     pub fn exit_code(self) -> u8 {
         match self {
             RunOutcome::Pass => 0,
-            RunOutcome::GateFailed | RunOutcome::SomeFailed => 1,
+            RunOutcome::GateFailed
+            | RunOutcome::SomeFailed
+            | RunOutcome::ConsequencesNotAccepted => 1,
             RunOutcome::Incomplete => 3,
         }
     }
@@ -40,6 +45,7 @@ mod tests {
         assert_eq!(RunOutcome::Pass.exit_code(), 0);
         assert_eq!(RunOutcome::GateFailed.exit_code(), 1);
         assert_eq!(RunOutcome::SomeFailed.exit_code(), 1);
+        assert_eq!(RunOutcome::ConsequencesNotAccepted.exit_code(), 1);
         assert_eq!(EXIT_ERROR, 2);
         assert_eq!(RunOutcome::Incomplete.exit_code(), 3);
     }

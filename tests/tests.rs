@@ -16,6 +16,7 @@ mod kerberos;
 mod ldap;
 mod ldap_hostile;
 mod line_ends;
+mod migrate;
 pub mod plan;
 mod ps;
 mod report_formats;

@@ -145,6 +145,7 @@ finding_codes! {
     TargetOuRightsUnknown => "target-ou-rights-unknown", Info, [Gwb], [], "The bind account's effective rights on the target OU were not captured.", "Collect with gwb collect --ldap-url (it reads allowedChildClassesEffective).";
     SchemaExternalIdMissing => "schema-external-id-missing", Error, [CloudSync], [AD, SCHEMA], "The AD schema lacks msDS-ExternalDirectoryObjectId (Windows Server 2016 schema), which Cloud Sync requires.", "Extend the schema to Windows Server 2016 or later (adprep /forestprep from a 2016+ DC).";
     CloudSyncJoinUnmatched => "cloud-sync-join-unmatched", Warning, [CloudSync], [AD], "A group in the target OU that Entra Connect wrote back (stamped in adminDescription only) is not matched by Cloud Sync, which joins on msDS-ExternalDirectoryObjectId: it would create a second group next to it (one finding per group).", "Before moving to Cloud Sync, copy adminDescription into msDS-ExternalDirectoryObjectId on each group (Microsoft's migration from Connect group writeback v2).";
+    ConnectMigrationPath => "connect-migration-path", Info, [], [SYNC, AD, TARGET_OU], "Entra Connect has written groups back into the target OU while Microsoft moves tenants from Connect Sync to Cloud Sync: moving changes what happens to each group (renamed, duplicated, orphaned, deleted...).", "Review gwb migrate plan --to cloud-sync (or --to gwb) before moving; docs/migration.md.";
     RecycleBinDisabled => "recycle-bin-disabled", Warning, [], [AD], "The AD Recycle Bin is off; Microsoft recommends it before deletion behaviour changes.", "Enable-ADOptionalFeature 'Recycle Bin Feature' -Scope ForestOrConfigurationSet -Target <forest>.";
     DomainLocalNesting => "domain-local-nesting", Error, [], [AD, GROUPS, MEMBERS], "A written-back group nests a domain-local AD group: export fails with \"A universal group cannot have a local group as a member.\"", "Remove the member from the cloud group, or change the AD group's scope to Global or Universal.";
     NameCollision => "name-collision", Error, [], [AD, GROUPS, TARGET_OU], "The CN a group would get is already taken in the target OU by an object gwb does not own, or the sAMAccountName it would be created with (policy.sam-account-name) is already used.", "Rename or move the existing object, rename the cloud group, use the other --cn-format, or change the sAMAccountName template.";
@@ -216,6 +217,7 @@ mod tests {
             "target-ou-rights-unknown",
             "schema-external-id-missing",
             "cloud-sync-join-unmatched",
+            "connect-migration-path",
             "recycle-bin-disabled",
             "domain-local-nesting",
             "name-collision",

@@ -778,6 +778,30 @@ pub fn audit_with(
                     .only(&[Target::CloudSync]),
             );
         }
+        // Groups Entra Connect writes back while Microsoft moves tenants to Cloud Sync: point to
+        // the migration plan.
+        if let (true, Some(ou)) = (flags.v1 == Some(true) || flags.v2 == Some(true), &ou_dn) {
+            let written = ad
+                .children(ou)
+                .filter(|o| matches!(o.kind, crate::ad::AdKind::Group { .. }))
+                .filter(|o| {
+                    o.stamp()
+                        .is_some_and(|s| s.source == core::ownership::StampSource::AdminDescription)
+                })
+                .count();
+            if written > 0 {
+                let from = if flags.v2 == Some(true) {
+                    "connect-v2"
+                } else {
+                    "connect-v1"
+                };
+                findings.push(
+                    Finding::new(Code::ConnectMigrationPath, ou.to_string(), format!("Entra Connect ({from}) has written {written} group(s) back into this OU; Microsoft is moving tenants from Connect Sync to Cloud Sync (notifications from July 2026), and the move changes what happens to each of them"))
+                        .evidence(format!("{written} group(s) stamped in adminDescription only"))
+                        .fix(format!("See each group's consequence before moving: gwb migrate plan --from {from} --to cloud-sync (or --to gwb) with the same inputs; docs/migration.md")),
+                );
+            }
+        }
         if ad.recycle_bin_enabled == Some(false) {
             findings.push(
                 Finding::new(Code::RecycleBinDisabled, "Recycle Bin", "the AD Recycle Bin is off: a deleted written-back group cannot be restored with its SID")

@@ -24,7 +24,7 @@ pub(crate) fn esc(s: &str) -> String {
     o
 }
 
-const CSS: &str = r#"
+pub(crate) const CSS: &str = r#"
 :root{--ok:#1a7f37;--warn:#9a6700;--bad:#cf222e;--inc:#bc4c00;--na:#6e7781;--fg:#1f2328;--mut:#59636e;--bd:#d1d9e0;--bg:#f6f8fa}
 *{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);margin:0 auto;max-width:1200px;padding:24px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 10px;border-bottom:1px solid var(--bd);padding-bottom:4px}
@@ -47,7 +47,7 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 @media print{th{position:static}.controls{display:none}}
 "#;
 
-const SCRIPT: &str = r#"
+pub(crate) const SCRIPT: &str = r#"
 (function(){
   var t=document.getElementById('forecast');if(!t)return;
   var body=t.tBodies[0],q=document.getElementById('filter'),m=document.getElementById('matters');
