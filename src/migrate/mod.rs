@@ -71,7 +71,7 @@ pub struct MigratePlanArgs {
     pub to: Target,
     #[command(flatten)]
     pub input: PlanInputArgs,
-    /// Output format (default: table on a terminal, json otherwise).
+    /// Output format (default: table, on a terminal and through a pipe).
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<MigrateFormat>,
     /// Save the preparation (gwb-plan/1) to FILE for `gwb apply`.
@@ -268,13 +268,9 @@ pub fn build(
     })
 }
 
+/// Human output by default, on a terminal and through a pipe alike; JSON by `--format json`.
 fn default_format() -> MigrateFormat {
-    use std::io::IsTerminal;
-    if std::io::stdout().is_terminal() {
-        MigrateFormat::Table
-    } else {
-        MigrateFormat::Json
-    }
+    MigrateFormat::Table
 }
 
 /// `gwb migrate plan`: whether the gate passed (no unaccepted gated consequence).
