@@ -25,7 +25,7 @@ above --fail-on), 2 usage or input error, 3 evidence incomplete (a blocking chec
 not run; --allow-incomplete accepts it).";
 
 #[derive(Debug, Parser)]
-#[command(name = "gwb", version, about = ABOUT, long_about = LONG_ABOUT, max_term_width = 100)]
+#[command(name = "gwb", version = crate::install::VERSION, about = ABOUT, long_about = LONG_ABOUT, max_term_width = 100)]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -77,6 +77,12 @@ pub enum Command {
     /// Plan and apply the tenant-side changes to make before enabling writeback (reversible).
     #[command(long_about = crate::tenant::args::TENANT_LONG)]
     Tenant(crate::tenant::args::TenantArgs),
+    /// Write a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
+    #[command(long_about = crate::install::COMPLETIONS_LONG)]
+    Completions(crate::install::CompletionsArgs),
+    /// Write the man page (or, with --out-dir, one page per command).
+    #[command(long_about = crate::install::MAN_LONG)]
+    Man(crate::install::ManArgs),
 }
 
 const APPLY_LONG: &str = "\

@@ -21,6 +21,7 @@ pub mod core;
 pub mod error;
 pub mod fsio;
 pub mod graph;
+pub mod install;
 pub mod ldap;
 pub mod par_json;
 pub mod plan;

@@ -10,6 +10,7 @@ mod harden_input;
 mod harden_kerberos;
 mod harden_ldap;
 mod harden_lines;
+mod install;
 mod ldap;
 mod ops;
 mod ops_keys;
