@@ -39,8 +39,9 @@ write is journalled in --journal-dir (undo with gwb undo).
 changed, printing one line per applied change. A full reconciliation runs at start when there
 is no bookmark and every --full-every, to catch changes made by hand in AD. Graph throttling
 (429 with Retry-After) and outages of Graph or the DC are retried with a growing backoff, never
-in a busy loop. SIGINT or SIGTERM stops it after the current operation; a restart resumes from
-the bookmark without re-applying anything.
+in a busy loop. SIGINT or SIGTERM (on Windows: Ctrl+C, Ctrl+Break or closing the console)
+stops it after the current operation; a restart resumes from the bookmark without re-applying
+anything.
 
 --dry-run prints the plan (with --watch: each poll's plan) and writes nothing.
 
