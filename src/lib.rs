@@ -28,6 +28,7 @@ pub mod plan;
 pub mod ps;
 pub mod redact;
 pub mod report;
+pub mod schema;
 pub mod sim;
 pub mod snapshot;
 pub mod sync;

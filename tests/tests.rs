@@ -21,4 +21,5 @@ mod plan;
 mod ps;
 mod report_formats;
 mod report_gate;
+mod schemas;
 mod tenant;

@@ -31,7 +31,7 @@ impl Default for GatePolicy {
 }
 
 /// The gate's result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum GateResult {
     Passed,
@@ -53,7 +53,7 @@ impl GateResult {
 }
 
 /// One gating target's outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetGate {
     pub target: Target,
@@ -64,7 +64,7 @@ pub struct TargetGate {
 }
 
 /// The gate as reported (JSON `gate` object) and as the closing line says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Gate {
     /// The targets the gate judges.

@@ -34,7 +34,7 @@ pub const GROUP_UNIFIED_TEMPLATE: &str = "62375ab9-6b52-47ed-826b-58e47e0e304b";
 const CONNECT_TARGETS: &[Target] = &[Target::ConnectV1, Target::ConnectV2];
 
 /// One finding: stable code, severity, what it is about, and what to do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
     pub code: Code,
@@ -53,7 +53,7 @@ pub struct Finding {
 }
 
 /// The waiver that accepted a finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Waived {
     pub reason: String,
@@ -119,7 +119,7 @@ fn flag_text(b: Option<bool>) -> &'static str {
 }
 
 /// The verdict for one target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Ready,
@@ -143,7 +143,7 @@ impl Verdict {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetVerdict {
     pub target: Target,
@@ -162,7 +162,7 @@ pub struct TargetVerdict {
     pub gated: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EvidenceStatus {
     /// True when nothing is missing or incomplete.
@@ -173,7 +173,7 @@ pub struct EvidenceStatus {
     pub incomplete: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SnapshotInfo {
     pub origin: String,
@@ -182,7 +182,7 @@ pub struct SnapshotInfo {
 }
 
 /// The whole audit result; renderers read only this.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub format: &'static str,

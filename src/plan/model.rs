@@ -21,7 +21,7 @@ pub const PLAN_FORMAT: &str = "gwb-plan/1";
 pub const DEFAULT_MAX_DELETES: usize = 500;
 
 /// A saved plan (`gwb plan --out plan.json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     /// Always [`PLAN_FORMAT`]; a reader refuses any other value.
@@ -48,7 +48,7 @@ pub struct Plan {
 }
 
 /// The admin's choices in force when the plan was made (the same flags as `gwb audit`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanPolicy {
     /// `--deletion default|modified`.
@@ -73,7 +73,7 @@ impl Default for PlanPolicy {
 }
 
 /// Where an input came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum InputSource {
     /// A snapshot bundle's tenant.json (`--snapshot DIR`).
@@ -89,7 +89,7 @@ pub enum InputSource {
 }
 
 /// One input's origin and fingerprint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Fingerprint {
     pub source: InputSource,
@@ -102,7 +102,7 @@ pub struct Fingerprint {
 }
 
 /// The inputs of the plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanInputs {
     /// The Entra tenant id, when the evidence names it.
@@ -114,7 +114,7 @@ pub struct PlanInputs {
 }
 
 /// Where the target OU came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum TargetOuSource {
     /// `--target-ou`.
@@ -128,7 +128,7 @@ pub enum TargetOuSource {
 }
 
 /// The target OU as seen at planning time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetOu {
     pub dn: String,
@@ -140,7 +140,7 @@ pub struct TargetOu {
 }
 
 /// Planning-time safety decisions.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Safety {
     /// Whether the evidence proves deletions: a complete groups section, no incomplete
@@ -152,7 +152,7 @@ pub struct Safety {
 }
 
 /// Whether deletes are proven for this plan as a whole.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteProofState {
     /// True when hard deletes may be planned at all.
@@ -164,7 +164,7 @@ pub struct DeleteProofState {
 }
 
 /// A stable refusal code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RefusalCode {
     /// Entra Connect writes back into the same OU (tenant writeback flags on and
@@ -175,7 +175,7 @@ pub enum RefusalCode {
 }
 
 /// A reason apply refuses this plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Refusal {
     pub code: RefusalCode,
@@ -185,7 +185,19 @@ pub struct Refusal {
 }
 
 /// What the plan does to one group's AD object: a closed set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     /// Add a new group object in the target OU.
@@ -239,7 +251,7 @@ impl Action {
 pub use crate::core::ownership::StampSource;
 
 /// The AD object as it was at planning time (absent for `create` and `skip`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CurrentObject {
     /// The DN now (differs from the group's `dn` for `rename`).
@@ -252,7 +264,7 @@ pub struct CurrentObject {
 }
 
 /// An attribute value: one string, or several for multi-valued attributes (`proxyAddresses`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum AttrValue {
     One(String),
@@ -270,14 +282,14 @@ impl AttrValue {
 }
 
 /// One attribute's change. `before: null` adds it, `after: null` removes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AttrChange {
     pub before: Option<AttrValue>,
     pub after: Option<AttrValue>,
 }
 
 /// A member that is not written, with the core's reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SkippedRef {
     pub id: String,
@@ -288,7 +300,7 @@ pub struct SkippedRef {
 
 /// Member changes of one group (DNs as the desired state names them: for a nested group
 /// created in the same plan, the DN it will get).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberChanges {
     pub add: Vec<String>,
@@ -300,7 +312,7 @@ pub struct MemberChanges {
 }
 
 /// Why a delete is proven.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeleteProof {
     /// Absent from a complete groups and deletedGroups snapshot (hard-deleted).
@@ -312,7 +324,7 @@ pub enum DeleteProof {
 }
 
 /// One group in the plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlannedGroup {
     /// The Entra objectId (lower case).
@@ -343,7 +355,7 @@ pub struct PlannedGroup {
 }
 
 /// An object in the target OU that gwb does not own (no stamp): never modified or deleted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UnownedObject {
     pub dn: String,
@@ -355,7 +367,7 @@ pub struct UnownedObject {
 }
 
 /// Counts for the closing line and for change tickets.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
     pub create: usize,
