@@ -586,8 +586,8 @@ fn sarif_results_resolve_through_uri_base_ids_to_the_bundle_files() {
         "{bases}"
     );
     check_results(&v, &repo.join("fixtures").join("contoso"));
-    // Absolute: BUNDLE is a file URI naming the bundle directory.
-    let abs = fixture("contoso");
+    // Absolute: BUNDLE is a file URI naming the bundle directory (with its drive on Windows).
+    let abs = std::path::absolute(fixture("contoso")).unwrap();
     let v = sarif(abs.to_str().unwrap());
     let base = v["runs"][0]["originalUriBaseIds"]["BUNDLE"]["uri"]
         .as_str()

@@ -60,8 +60,10 @@ fn uri_base_ids(origin: &str) -> Value {
     let path = std::path::Path::new(origin);
     let bundle = if origin.is_empty() || origin == "live" {
         json!({"description": {"text": "A live collection (no bundle files)."}})
-    } else if path.is_absolute() {
-        match url::Url::from_directory_path(path) {
+    } else if path.has_root() {
+        // Absolute, or (Windows) rooted on the current drive: `\bundles\x` is `C:\bundles\x`.
+        let full = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        match url::Url::from_directory_path(&full) {
             Ok(u) => json!({"uri": u.as_str(), "description": {"text": describe}}),
             Err(()) => json!({"description": {"text": describe}}),
         }
