@@ -42,6 +42,26 @@ status_is() { # status_is NAME WANT GOT ERRFILE
     return 1
 }
 
+# --- 0. the binary itself ------------------------------------------------------------------------
+win version --version
+if grep -Eq "^gwb [0-9.]+ \(commit [^,]+, x86_64-pc-windows-gnu, features: " "$WORK/version.win.out"; then
+    ok "version: $(cat "$WORK/version.win.out")"
+else
+    bad "version: $(cat "$WORK/version.win.out" "$WORK/version.win.err")"
+fi
+win init init --out "$(winpath "$WORK/gwb.toml")"
+if grep -q '^\[ldap\]' "$WORK/gwb.toml" 2>/dev/null; then
+    ok "init: gwb.exe wrote a configuration template to a drive-letter path"
+else
+    bad "init: $(head -c 400 "$WORK/init.win.err")"
+fi
+win completions-ps completions powershell
+if grep -q "Register-ArgumentCompleter -Native -CommandName 'gwb'" "$WORK/completions-ps.win.out"; then
+    ok "completions: gwb.exe writes the PowerShell completion script"
+else
+    bad "completions: $(head -c 400 "$WORK/completions-ps.win.err")"
+fi
+
 # --- 1. audit, every format --------------------------------------------------------------------
 FORMATS=(table json csv markdown clixml html junit sarif)
 fmt_args=()
