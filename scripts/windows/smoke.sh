@@ -142,7 +142,17 @@ fi
 # --- 4. plan and show ------------------------------------------------------------------------------
 lin plan plan --snapshot fixtures/contoso --out "$WORK/plan.lin.json" --format json
 win plan plan --snapshot fixtures/contoso --out "$(winpath "$WORK/plan.win.json")" --format json
-same "plan --out (gwb-plan/1)" "$WORK/plan.lin.json" "$WORK/plan.win.json"
+# The plan names its input files as the platform joins paths (fixtures/contoso\\tenant.json on
+# Windows): equal once the separators inside "location" are the same.
+for side in lin win; do
+    sed -E '/"location"/ s#\\\\#/#g' "$WORK/plan.$side.json" >"$WORK/plan.$side.sep.json"
+done
+if grep -q '"location": "fixtures/contoso\\\\tenant.json"' "$WORK/plan.win.json"; then
+    ok "plan: gwb.exe names its inputs with Windows separators"
+else
+    bad "plan: inputs of gwb.exe's plan: $(grep '"location"' "$WORK/plan.win.json" | head -3)"
+fi
+same "plan --out (gwb-plan/1)" "$WORK/plan.lin.sep.json" "$WORK/plan.win.sep.json"
 for f in table json ldif; do
     lin "show-$f" show "$WORK/plan.lin.json" --format "$f"
     win "show-$f" show "$(winpath "$WORK/plan.lin.json")" --format "$f"
