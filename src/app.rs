@@ -145,6 +145,33 @@ pub fn run(cli: Cli) -> anyhow::Result<RunOutcome> {
         } else {
             RunOutcome::ConsequencesNotAccepted
         }),
+        Command::Completions(args) => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            crate::install::completions(args.shell, &mut out)?;
+            out.flush()?;
+            Ok(RunOutcome::Pass)
+        }
+        Command::Man(args) => {
+            match &args.out_dir {
+                Some(dir) => {
+                    let pages = crate::install::man_pages(dir)?;
+                    let stdout = std::io::stdout();
+                    let mut out = stdout.lock();
+                    for p in pages {
+                        writeln!(out, "{}", p.display())?;
+                    }
+                    out.flush()?;
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut out = stdout.lock();
+                    crate::install::man(&mut out)?;
+                    out.flush()?;
+                }
+            }
+            Ok(RunOutcome::Pass)
+        }
     }
 }
 

@@ -25,7 +25,7 @@ above --fail-on), 2 usage or input error, 3 evidence incomplete (a blocking chec
 not run; --allow-incomplete accepts it).";
 
 #[derive(Debug, Parser)]
-#[command(name = "gwb", version, about = ABOUT, long_about = LONG_ABOUT, max_term_width = 100)]
+#[command(name = "gwb", version = crate::install::VERSION, about = ABOUT, long_about = LONG_ABOUT, max_term_width = 100)]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -82,6 +82,12 @@ pub enum Command {
     Mappings(crate::cloudsync::args::MappingsArgs),
     /// Moving off a writer: each group's consequences, the preparation plan, the Connect steps.
     Migrate(crate::migrate::MigrateArgs),
+    /// Write a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
+    #[command(long_about = crate::install::COMPLETIONS_LONG)]
+    Completions(crate::install::CompletionsArgs),
+    /// Write the man page (or, with --out-dir, one page per command).
+    #[command(long_about = crate::install::MAN_LONG)]
+    Man(crate::install::ManArgs),
 }
 
 const APPLY_LONG: &str = "\

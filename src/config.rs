@@ -526,6 +526,10 @@ fn readable_by_others(p: &Path) -> bool {
     std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o044 != 0)
 }
 
+/// Windows: not checked. Who may read a file there is an ACL (inherited from the folder, often
+/// granting read to Users or Administrators by design), not mode bits, so no test of a few bits
+/// says "only you"; docs/windows.md tells how to keep secret files under the profile folder and
+/// lock them with icacls instead.
 #[cfg(not(unix))]
 fn readable_by_others(_: &Path) -> bool {
     false

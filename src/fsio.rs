@@ -187,15 +187,22 @@ pub fn open_input(path: &Path) -> Result<Input, InputError> {
     })
 }
 
-/// Tracks the directories a walk has entered by (device, inode), so a folder with symlinks
-/// to itself or a parent is walked once, not until the path length runs out.
+/// Tracks the directories a walk has entered by identity, not by path, so a folder with
+/// symlinks (or, on Windows, junctions) to itself or a parent is walked once, not until the
+/// path length runs out. On unix the identity is (device, inode); on Windows it is the final
+/// path with every symlink and junction resolved (`std::fs::canonicalize`, which asks the
+/// file system through GetFinalPathNameByHandle, so case and 8.3 short names cannot alias).
 #[derive(Debug, Default)]
 pub struct VisitedDirs {
+    #[cfg(unix)]
     seen: std::collections::HashSet<(u64, u64)>,
+    #[cfg(not(unix))]
+    seen: std::collections::HashSet<PathBuf>,
 }
 
 impl VisitedDirs {
-    /// True the first time this directory (by identity, not by path) is seen.
+    /// True the first time this directory (by identity, not by path) is seen; false for one
+    /// seen before or one whose identity cannot be read (it is not entered).
     pub fn first_visit(&mut self, dir: &Path) -> bool {
         #[cfg(unix)]
         {
@@ -207,8 +214,10 @@ impl VisitedDirs {
         }
         #[cfg(not(unix))]
         {
-            let _ = dir;
-            true
+            match std::fs::canonicalize(dir) {
+                Ok(p) => self.seen.insert(p),
+                Err(_) => false,
+            }
         }
     }
 }
@@ -288,6 +297,13 @@ pub fn write_atomic_with(
 }
 
 /// fsync the directory holding `path`, so the rename itself survives a crash.
+///
+/// On Windows there is nothing to do and nothing that could be done: a directory cannot be
+/// flushed through a std handle, and NTFS logs the rename in its own metadata journal. The
+/// data is durable before the rename (`sync_all` is FlushFileBuffers), and `std::fs::rename`
+/// replaces the target in one step (MoveFileExW with MOVEFILE_REPLACE_EXISTING, or a POSIX-
+/// semantics rename where the file system offers it), so a reader sees the old file or the new
+/// one, never a mix.
 pub fn sync_parent(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
@@ -345,6 +361,63 @@ mod tests {
         assert!(e.is_err());
         assert_eq!(std::fs::read(&a).unwrap(), b"{}");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn a_folder_is_one_visit_whatever_the_path_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("exports");
+        let b = a.join("sub");
+        std::fs::create_dir_all(&b).unwrap();
+        let mut seen = VisitedDirs::default();
+        assert!(seen.first_visit(&a));
+        // The same folder through `sub/..` and a trailing separator: no second visit.
+        assert!(!seen.first_visit(&b.join("..")));
+        let mut trailing = a.clone().into_os_string();
+        trailing.push(std::path::MAIN_SEPARATOR_STR);
+        assert!(!seen.first_visit(Path::new(&trailing)));
+        assert!(seen.first_visit(&b));
+        // A folder that does not exist is never entered.
+        assert!(!seen.first_visit(&a.join("missing")));
+    }
+
+    #[cfg(windows)]
+    #[test]
+    fn case_and_separators_do_not_make_a_new_folder_on_windows() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("Exports");
+        std::fs::create_dir(&a).unwrap();
+        let mut seen = VisitedDirs::default();
+        assert!(seen.first_visit(&a));
+        let upper = PathBuf::from(a.to_string_lossy().to_uppercase());
+        assert!(!seen.first_visit(&upper), "{}", upper.display());
+        let slashed = PathBuf::from(a.to_string_lossy().replace('\\', "/"));
+        assert!(!seen.first_visit(&slashed), "{}", slashed.display());
+    }
+
+    #[test]
+    fn replacing_a_file_that_is_open_for_reading_replaces_it_or_fails_cleanly() {
+        // Unix: the rename always replaces. Windows: std opens files with FILE_SHARE_DELETE and
+        // renames with POSIX semantics where NTFS offers them (Windows 10 1809+), which replaces
+        // a file another reader holds; elsewhere (older systems, Wine, a reader such as Excel
+        // that opens without FILE_SHARE_DELETE) the rename is refused. Either way the old file
+        // or the new one is there, whole, the error names the file, and no temporary is left.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("report.json");
+        write_atomic(&p, b"old").unwrap();
+        let reader = std::fs::File::open(&p).unwrap();
+        let r = write_atomic(&p, b"new");
+        drop(reader);
+        match r {
+            Ok(()) => assert_eq!(std::fs::read(&p).unwrap(), b"new"),
+            Err(e) if !cfg!(windows) => panic!("{e:#}"),
+            Err(e) => {
+                let msg = format!("{e:#}");
+                assert!(msg.contains("report.json"), "{msg}");
+                assert_eq!(std::fs::read(&p).unwrap(), b"old");
+            }
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[cfg(unix)]

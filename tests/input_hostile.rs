@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::util::{fixture, gwb, json_ok};
+use crate::util::{fixture, gwb};
 
 /// A copy of the contoso bundle to damage.
 fn bundle() -> (tempfile::TempDir, PathBuf) {
@@ -118,7 +118,7 @@ fn a_folder_with_symlinks_to_itself_is_walked_once() {
         .timeout(std::time::Duration::from_secs(60))
         .output()
         .unwrap();
-    let v = json_ok(&out);
+    let v = crate::util::json_ok(&out);
     assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
 }
 

@@ -73,6 +73,10 @@ sys.exit(1 if errs else 0)\n";
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "validates with Linux python3 and jsonschema; scripts/windows.sh validates gwb.exe's SARIF"
+)]
 fn sarif_validates_against_the_sarif_2_1_0_schema() {
     let dir = tempfile::tempdir().unwrap();
     let bytes = contoso_report("sarif", &[]);
@@ -246,6 +250,7 @@ fn chromium_cmd(profile: &Path) -> Command {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "starts Linux headless Chromium")]
 fn html_renders_in_headless_chromium_with_verdicts_charts_and_a_working_filter() {
     let dir = tempfile::tempdir().unwrap();
     let html = dir.path().join("audit.html");
@@ -500,6 +505,9 @@ fn the_evidence_bundle_reads_back_offline_with_the_same_verdict() {
     assert_eq!(a["findings"], b["findings"]);
 }
 
+/// SHA-256 by an implementation other than gwb's: coreutils' sha256sum (on Windows, where it
+/// is missing, aws-lc's digest).
+#[cfg(unix)]
 fn sha256(bytes: &[u8]) -> String {
     let out = Command::new("sha256sum")
         .stdin(std::process::Stdio::piped())
@@ -517,4 +525,82 @@ fn sha256(bytes: &[u8]) -> String {
         .next()
         .unwrap()
         .to_string()
+}
+
+#[cfg(not(unix))]
+fn sha256(bytes: &[u8]) -> String {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// SARIF locations resolve for GitHub code scanning: each result's uri is relative to the
+/// BUNDLE base, and originalUriBaseIds says where BUNDLE is — relative to %SRCROOT% (the
+/// directory gwb ran in) for a relative --snapshot, a file URI for an absolute one.
+#[test]
+fn sarif_results_resolve_through_uri_base_ids_to_the_bundle_files() {
+    let repo = crate::util::repo();
+    let sarif = |snapshot: &str| -> Value {
+        let out = gwb()
+            .current_dir(&repo)
+            .args(["audit", "--snapshot", snapshot, "--format", "sarif"])
+            .args(["--fail-on", "never", "--allow-incomplete"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let check_results = |v: &Value, bundle_dir: &Path| {
+        let results = v["runs"][0]["results"].as_array().unwrap();
+        assert!(!results.is_empty());
+        for r in results {
+            let loc = &r["locations"][0]["physicalLocation"]["artifactLocation"];
+            assert_eq!(loc["uriBaseId"], "BUNDLE", "{r}");
+            let uri = loc["uri"].as_str().unwrap();
+            assert!(!uri.starts_with('/') && !uri.contains('\\'), "{uri}");
+            assert!(
+                bundle_dir.join(uri).is_file(),
+                "{uri} is not a file of the bundle"
+            );
+        }
+    };
+    // Relative: BUNDLE = fixtures/contoso/ under %SRCROOT%.
+    let rel = if cfg!(windows) {
+        "fixtures\\contoso"
+    } else {
+        "fixtures/contoso"
+    };
+    let v = sarif(rel);
+    let bases = &v["runs"][0]["originalUriBaseIds"];
+    assert_eq!(bases["BUNDLE"]["uri"], "fixtures/contoso/", "{bases}");
+    assert_eq!(bases["BUNDLE"]["uriBaseId"], "%SRCROOT%", "{bases}");
+    assert!(
+        bases["%SRCROOT%"]["description"]["text"].is_string(),
+        "{bases}"
+    );
+    check_results(&v, &repo.join("fixtures").join("contoso"));
+    // Absolute: BUNDLE is a file URI naming the bundle directory (with its drive on Windows).
+    let abs = std::path::absolute(fixture("contoso")).unwrap();
+    let v = sarif(abs.to_str().unwrap());
+    let base = v["runs"][0]["originalUriBaseIds"]["BUNDLE"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        base.starts_with("file:///") && base.ends_with('/'),
+        "{base}"
+    );
+    let dir = url::Url::parse(&base).unwrap().to_file_path().unwrap();
+    assert_eq!(
+        std::fs::canonicalize(&dir).unwrap(),
+        std::fs::canonicalize(&abs).unwrap()
+    );
+    check_results(&v, &dir);
 }

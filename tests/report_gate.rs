@@ -307,6 +307,7 @@ fn base64_guid(id: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "pipes through Linux sh, bash and head")]
 fn json_piped_into_head_exits_as_the_gate_says_with_only_the_gate_line() {
     let c = fixture("contoso");
     let bin = assert_cmd::cargo::cargo_bin("gwb");
@@ -597,6 +598,7 @@ fn the_table_fits_the_width_keeps_codes_whole_and_closes_with_the_gate() {
 
 /// On a terminal (a pty from `script`) the table is coloured, except with NO_COLOR.
 #[test]
+#[cfg_attr(windows, ignore = "needs a pty from Linux script(1)")]
 fn colour_on_a_terminal_only_and_never_with_no_color() {
     let bin = assert_cmd::cargo::cargo_bin("gwb");
     let c = fixture("contoso");

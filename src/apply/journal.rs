@@ -17,7 +17,7 @@ pub const JOURNAL_FORMAT: &str = "gwb-journal/1";
 pub const DEFAULT_DIR: &str = "gwb-journal";
 
 /// One line of a journal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Record {
     /// The first line: what run this is.
@@ -31,7 +31,7 @@ pub enum Record {
 }
 
 /// The run header.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RunRecord {
     /// Always [`JOURNAL_FORMAT`].
@@ -48,7 +48,7 @@ pub struct RunRecord {
 }
 
 /// One attribute's change in a write.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttrRecord {
     pub attr: String,
@@ -67,7 +67,7 @@ pub struct AttrRecord {
 }
 
 /// A write about to be sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BeginRecord {
     /// 1, 2, 3, … within the run; the `end` record carries the same number.
@@ -92,7 +92,7 @@ pub struct BeginRecord {
 }
 
 /// How a write ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// The DC answered success.
@@ -104,7 +104,7 @@ pub enum Outcome {
 }
 
 /// The end of a write.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndRecord {
     pub seq: u64,
@@ -122,7 +122,7 @@ pub struct EndRecord {
 }
 
 /// The closing record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SummaryRecord {
     pub finished_at: String,
@@ -137,7 +137,7 @@ pub struct SummaryRecord {
 }
 
 /// One object as a run left it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AfterState {
     pub object_guid: Uuid,

@@ -31,7 +31,7 @@ impl Default for GatePolicy {
 }
 
 /// The gate's result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum GateResult {
     Passed,
@@ -52,7 +52,7 @@ impl From<GateResult> for crate::outcome::RunOutcome {
 }
 
 /// One gating target's outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetGate {
     pub target: Target,
@@ -82,7 +82,7 @@ impl TargetGate {
 }
 
 /// The gate as reported (JSON `gate` object) and as the closing line says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Gate {
     /// The targets the gate judges.

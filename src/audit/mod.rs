@@ -37,7 +37,7 @@ const CONNECT_TARGETS: &[Target] = &[Target::ConnectV1, Target::ConnectV2];
 const SOA_TARGETS: &[Target] = &[Target::ConnectV2, Target::CloudSync, Target::Gwb];
 
 /// One finding: stable code, severity, what it is about, and what to do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
     pub code: Code,
@@ -56,7 +56,7 @@ pub struct Finding {
 }
 
 /// The waiver that accepted a finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Waived {
     pub reason: String,
@@ -122,7 +122,7 @@ fn flag_text(b: Option<bool>) -> &'static str {
 }
 
 /// The verdict for one target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Ready,
@@ -146,7 +146,7 @@ impl Verdict {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetVerdict {
     pub target: Target,
@@ -165,7 +165,7 @@ pub struct TargetVerdict {
     pub gated: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EvidenceStatus {
     /// True when nothing is missing or incomplete.
@@ -176,7 +176,7 @@ pub struct EvidenceStatus {
     pub incomplete: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SnapshotInfo {
     pub origin: String,
@@ -185,7 +185,7 @@ pub struct SnapshotInfo {
 }
 
 /// The whole audit result; renderers read only this.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub format: &'static str,

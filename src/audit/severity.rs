@@ -29,7 +29,7 @@ pub fn deadline(code: Code) -> Option<Deadline> {
 }
 
 /// `--deny`, `--warn`, `--allow`: code → severity, applied after dates.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Overrides {
     pub deny: Vec<Code>,

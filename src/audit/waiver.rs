@@ -26,7 +26,7 @@ struct RawFile {
 }
 
 /// A parsed waiver.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Waiver {
     pub code: Code,

@@ -63,7 +63,7 @@ pub fn member_refs(tenant: &TenantDoc) -> crate::ldap::MemberRefs {
 }
 
 /// Optional `bundle.json`: facts about the collection that are not Graph or LDAP objects.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Manifest {
     pub format: Option<String>,
@@ -118,7 +118,7 @@ impl ConnectEvidence {
 }
 
 /// A data-quality problem in evidence: it is read, but something in it is known to be lost.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DataQuality {
     /// Stable code: `depth-truncated`, `lost-data`, `encoding-fallback`, `unrecognized`, …

@@ -13,7 +13,7 @@ pub const TENANT_FORMAT: &str = "gwb-tenant/1";
 
 /// The whole tenant document. Every section is optional: `None` means "not collected",
 /// which the audit reports as unknown evidence rather than assuming anything.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantDoc {
     pub format: Option<String>,
@@ -35,7 +35,7 @@ pub struct TenantDoc {
 }
 
 /// `GET /beta/directory/onPremisesSynchronization/{id}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OnPremSync {
     pub id: Option<String>,
@@ -43,14 +43,14 @@ pub struct OnPremSync {
     pub configuration: Option<SyncConfiguration>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncConfiguration {
     pub synchronization_client_version: Option<String>,
     pub writeback_configuration: Option<OnPremWritebackConfiguration>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OnPremWritebackConfiguration {
     pub unified_group_container: Option<String>,
@@ -64,7 +64,7 @@ impl OnPremSync {
 }
 
 /// A `directorySetting` (`GET /beta/settings`). Values are strings in any case.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DirectorySetting {
     pub id: Option<String>,
@@ -74,7 +74,7 @@ pub struct DirectorySetting {
     pub values: Vec<SettingValue>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SettingValue {
     pub name: String,
@@ -82,7 +82,7 @@ pub struct SettingValue {
 }
 
 /// A `subscribedSku` (`GET /v1.0/subscribedSkus`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscribedSku {
     pub sku_id: Option<String>,
@@ -92,7 +92,7 @@ pub struct SubscribedSku {
     pub service_plans: Vec<ServicePlan>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ServicePlan {
     pub service_plan_id: Option<String>,
@@ -101,7 +101,7 @@ pub struct ServicePlan {
 }
 
 /// A group in Graph beta shape plus gwb's added `members` array.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Group {
     pub id: String,
@@ -150,7 +150,7 @@ pub struct Group {
 }
 
 /// `onPremisesSyncBehavior` of a group (source of authority).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OnPremisesSyncBehavior {
     /// `true`: the group's source of authority is the cloud (AD updates are blocked).
@@ -178,7 +178,7 @@ pub enum SyncState {
 }
 
 /// `groupWritebackConfiguration`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WritebackConfiguration {
     pub is_enabled: Option<bool>,
@@ -186,7 +186,9 @@ pub struct WritebackConfiguration {
 }
 
 /// A direct member (`directoryObject` with its `@odata.type`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, Hash, schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct Member {
     #[serde(rename = "@odata.type")]
@@ -799,7 +801,7 @@ impl Member {
 }
 
 /// The kind of a cloud group, per Graph's classification table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum GroupKind {
     Microsoft365,

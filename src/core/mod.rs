@@ -8,7 +8,18 @@ use serde::{Deserialize, Serialize};
 
 /// What writes cloud groups into AD.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ValueEnum,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    ValueEnum,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Target {
@@ -39,7 +50,18 @@ impl Target {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    ValueEnum,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeletionBehavior {
     /// Disabled or soft-deleted groups stay in AD, untouched, until hard-deleted.
@@ -49,7 +71,18 @@ pub enum DeletionBehavior {
     Modified,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    ValueEnum,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum MemberLimitBehavior {
     /// Microsoft 365 groups up to 50,000 members, security groups up to 250,000.
@@ -59,7 +92,18 @@ pub enum MemberLimitBehavior {
     Raised,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    ValueEnum,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum CnFormat {
     /// `Group_<objectId>`.
@@ -69,7 +113,18 @@ pub enum CnFormat {
     DisplayName,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    ValueEnum,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum FeatureState {
     /// Forecast each target as if it were enabled now.
@@ -108,7 +163,7 @@ pub const SECURITY_LIMIT: usize = 250_000;
 pub const CLOUD_SYNC_LIMIT: usize = 50_000;
 
 /// The admin's choices that change outcomes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Policy {
     pub deletion: DeletionBehavior,
@@ -118,7 +173,7 @@ pub struct Policy {
 }
 
 /// Tenant feature flags as the audit resolved them from Graph and the Connect export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Flags {
     /// UnifiedGroupWriteback / unifiedGroupWritebackEnabled (original writeback).
@@ -144,7 +199,7 @@ pub struct Inputs<'a> {
 }
 
 /// The AD group type a group is written back as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub enum OnPremGroupType {
     #[serde(rename = "universalDistributionGroup")]
     UniversalDistribution,
@@ -184,7 +239,7 @@ impl OnPremGroupType {
 }
 
 /// A member that will be written into the AD group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResolvedMember {
     pub id: std::sync::Arc<str>,
@@ -196,7 +251,7 @@ pub struct ResolvedMember {
 }
 
 /// A member that will not be written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SkippedMember {
     pub id: std::sync::Arc<str>,
@@ -206,7 +261,7 @@ pub struct SkippedMember {
     pub detail: std::borrow::Cow<'static, str>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberForecast {
     /// False when the group's members were not collected (or not evaluated for this outcome).
@@ -219,7 +274,7 @@ pub struct MemberForecast {
 }
 
 /// The core's answer for one group under one target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupForecast {
     pub id: String,
@@ -242,7 +297,20 @@ pub struct GroupForecast {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sam_account_name: Option<String>,
     #[serde(serialize_with = "member_summary")]
+    #[schemars(with = "MemberSummary")]
     pub members: MemberForecast,
+}
+
+/// The shape [`member_summary`] writes (for the report's JSON Schema).
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct MemberSummary {
+    collected: bool,
+    total: usize,
+    resolved: usize,
+    unverified: usize,
+    skipped: Vec<SkippedMember>,
 }
 
 /// Reports carry member counts and the skipped members, not every resolved DN.
@@ -263,7 +331,7 @@ fn member_summary<S: serde::Serializer>(m: &MemberForecast, s: S) -> Result<S::O
 }
 
 /// The forecast of one target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Forecast {
     pub target: Target,

@@ -16,7 +16,7 @@ pub const EXTERNAL_DIRECTORY_OBJECT_ID: &str = "msDS-ExternalDirectoryObjectId";
 pub const STAMP_PREFIX: &str = "Group_";
 
 /// Which attribute(s) carry a valid stamp.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum StampSource {
     /// `adminDescription` only (Entra Connect, or gwb without the schema attribute).

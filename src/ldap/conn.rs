@@ -237,6 +237,7 @@ fn warn_if_readable_by_others(path: &std::path::Path) {
     }
 }
 
+/// Windows: not checked (ACLs, not mode bits; see `config::readable_by_others` and docs/windows.md).
 #[cfg(not(unix))]
 fn warn_if_readable_by_others(_path: &std::path::Path) {}
 

@@ -21,7 +21,7 @@ pub const PLAN_FORMAT: &str = "gwb-plan/1";
 pub const DEFAULT_MAX_DELETES: usize = 500;
 
 /// A saved plan (`gwb plan --out plan.json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     /// Always [`PLAN_FORMAT`]; a reader refuses any other value.
@@ -57,7 +57,7 @@ pub struct Plan {
 }
 
 /// The admin's choices in force when the plan was made (the same flags as `gwb audit`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanPolicy {
     /// `--deletion default|modified`.
@@ -82,7 +82,7 @@ impl Default for PlanPolicy {
 }
 
 /// Where an input came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum InputSource {
     /// A snapshot bundle's tenant.json (`--snapshot DIR`).
@@ -98,7 +98,7 @@ pub enum InputSource {
 }
 
 /// One input's origin and fingerprint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Fingerprint {
     pub source: InputSource,
@@ -111,7 +111,7 @@ pub struct Fingerprint {
 }
 
 /// The inputs of the plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanInputs {
     /// The Entra tenant id, when the evidence names it.
@@ -123,7 +123,7 @@ pub struct PlanInputs {
 }
 
 /// Where the target OU came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum TargetOuSource {
     /// `--target-ou`.
@@ -137,7 +137,7 @@ pub enum TargetOuSource {
 }
 
 /// The target OU as seen at planning time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetOu {
     pub dn: String,
@@ -149,7 +149,7 @@ pub struct TargetOu {
 }
 
 /// Planning-time safety decisions.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Safety {
     /// Whether the evidence proves deletions: a complete groups section, no incomplete
@@ -161,7 +161,7 @@ pub struct Safety {
 }
 
 /// Whether deletes are proven for this plan as a whole.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteProofState {
     /// True when hard deletes may be planned at all.
@@ -173,7 +173,7 @@ pub struct DeleteProofState {
 }
 
 /// A stable refusal code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RefusalCode {
     /// Entra Connect writes back into the same OU (tenant writeback flags on and
@@ -184,7 +184,7 @@ pub enum RefusalCode {
 }
 
 /// A reason apply refuses this plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Refusal {
     pub code: RefusalCode,
@@ -194,7 +194,19 @@ pub struct Refusal {
 }
 
 /// What the plan does to one group's AD object: a closed set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     /// Add a new group object in the target OU.
@@ -248,7 +260,7 @@ impl Action {
 pub use crate::core::ownership::StampSource;
 
 /// The AD object as it was at planning time (absent for `create` and `skip`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CurrentObject {
     /// The DN now (differs from the group's `dn` for `rename`).
@@ -261,7 +273,7 @@ pub struct CurrentObject {
 }
 
 /// An attribute value: one string, or several for multi-valued attributes (`proxyAddresses`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum AttrValue {
     One(String),
@@ -279,14 +291,14 @@ impl AttrValue {
 }
 
 /// One attribute's change. `before: null` adds it, `after: null` removes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AttrChange {
     pub before: Option<AttrValue>,
     pub after: Option<AttrValue>,
 }
 
 /// A member that is not written, with the core's reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SkippedRef {
     pub id: String,
@@ -297,7 +309,7 @@ pub struct SkippedRef {
 
 /// Member changes of one group (DNs as the desired state names them: for a nested group
 /// created in the same plan, the DN it will get).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberChanges {
     pub add: Vec<String>,
@@ -317,7 +329,7 @@ pub struct MemberChanges {
 pub const MEMBERS_UNKNOWN: &str = "members unknown: membership left as it is";
 
 /// Why a delete is proven.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeleteProof {
     /// Absent from a complete groups and deletedGroups snapshot (hard-deleted).
@@ -329,7 +341,7 @@ pub enum DeleteProof {
 }
 
 /// One group in the plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlannedGroup {
     /// The Entra objectId (lower case).
@@ -364,7 +376,7 @@ pub struct PlannedGroup {
 }
 
 /// An object in the target OU that gwb does not own (no stamp): never modified or deleted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UnownedObject {
     pub dn: String,
@@ -376,7 +388,7 @@ pub struct UnownedObject {
 }
 
 /// Counts for the closing line and for change tickets.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
     pub create: usize,

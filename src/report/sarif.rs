@@ -44,6 +44,60 @@ fn artifact(f: &Finding) -> String {
     }
 }
 
+/// The base every result's `uri` is relative to: the bundle directory.
+pub const BUNDLE_BASE: &str = "BUNDLE";
+/// The directory gwb ran in (in CI, the checkout; GitHub code scanning resolves it to the
+/// repository root).
+pub const SRCROOT_BASE: &str = "%SRCROOT%";
+
+/// `originalUriBaseIds`: where BUNDLE is. A relative bundle path is relative to %SRCROOT% (so
+/// GitHub links results to the file in the repository); an absolute one is a file URI; a live
+/// collection has no files, only a description.
+fn uri_base_ids(origin: &str) -> Value {
+    let srcroot =
+        json!({"description": {"text": "The directory gwb ran in (in CI, the checkout)."}});
+    let describe = "The snapshot bundle the audit read.";
+    let path = std::path::Path::new(origin);
+    let bundle = if origin.is_empty() || origin == "live" {
+        json!({"description": {"text": "A live collection (no bundle files)."}})
+    } else if path.has_root() {
+        // Absolute, or (Windows) rooted on the current drive: `\bundles\x` is `C:\bundles\x`.
+        let full = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        match url::Url::from_directory_path(&full) {
+            Ok(u) => json!({"uri": u.as_str(), "description": {"text": describe}}),
+            Err(()) => json!({"description": {"text": describe}}),
+        }
+    } else {
+        let mut rel = percent_path(&origin.replace('\\', "/"));
+        while rel.starts_with("./") {
+            rel.drain(..2);
+        }
+        if !rel.ends_with('/') {
+            rel.push('/');
+        }
+        if rel == "/" || rel == "./" {
+            json!({"uri": "", "uriBaseId": SRCROOT_BASE, "description": {"text": describe}})
+        } else {
+            json!({"uri": rel, "uriBaseId": SRCROOT_BASE, "description": {"text": describe}})
+        }
+    };
+    json!({ SRCROOT_BASE: srcroot, BUNDLE_BASE: bundle })
+}
+
+/// A relative path as a URI reference: every byte outside RFC 3986's unreserved set and `/`
+/// percent-encoded.
+fn percent_path(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    for b in p.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn logical(f: &Finding) -> Value {
     let s = f.subject.as_str();
     let is_guid = s.len() == 36 && s.chars().filter(|c| *c == '-').count() == 4;
@@ -112,7 +166,7 @@ pub fn render(r: &Report) -> Value {
                 "level": level(f.severity),
                 "message": {"text": text},
                 "locations": [{
-                    "physicalLocation": {"artifactLocation": {"uri": artifact(f)}},
+                    "physicalLocation": {"artifactLocation": {"uri": percent_path(&artifact(f)), "uriBaseId": BUNDLE_BASE}},
                     "logicalLocations": [logical(f)],
                 }],
                 "partialFingerprints": {"gwbFinding/v1": format!("{}:{}", f.code.as_str(), f.subject.to_ascii_lowercase())},
@@ -142,6 +196,7 @@ pub fn render(r: &Report) -> Value {
                 "semanticVersion": r.gwb_version,
                 "rules": rules,
             }},
+            "originalUriBaseIds": uri_base_ids(&r.snapshot.origin),
             "invocations": [{
                 "executionSuccessful": true,
                 "properties": {

@@ -37,8 +37,9 @@ write is journalled in --journal-dir (undo with gwb undo).
 changed, printing one line per applied change. A full reconciliation runs at start when there
 is no bookmark and every --full-every, to catch changes made by hand in AD. Graph throttling
 (429 with Retry-After) and outages of Graph or the DC are retried with a growing backoff, never
-in a busy loop. SIGINT or SIGTERM stops it after the current operation; a restart resumes from
-the bookmark without re-applying anything.
+in a busy loop. SIGINT or SIGTERM (on Windows: Ctrl+C, Ctrl+Break or closing the console)
+stops it after the current operation; a restart resumes from the bookmark without re-applying
+anything.
 
 --dry-run prints the plan (with --watch: each poll's plan) and writes nothing.
 
@@ -181,7 +182,50 @@ impl State {
     }
 }
 
-/// SIGINT / SIGTERM: a flag, and a sleep that wakes up when it is set.
+/// Resolves when the process is asked to stop. Unix: SIGINT or SIGTERM. Windows: Ctrl+C or
+/// Ctrl+Break in the console, the console window closing, or the system shutting down (a
+/// scheduled task's "End" and a service manager's kill terminate the process outright; the
+/// journal makes that safe, see docs/windows.md). Registered when called, inside a runtime.
+type Stopped = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+#[cfg(unix)]
+fn stop_signals() -> std::io::Result<Stopped> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    Ok(Box::pin(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+    }))
+}
+
+#[cfg(windows)]
+fn stop_signals() -> std::io::Result<Stopped> {
+    use tokio::signal::windows::{ctrl_break, ctrl_c, ctrl_close, ctrl_shutdown};
+    let mut c = ctrl_c()?;
+    let mut brk = ctrl_break()?;
+    let mut close = ctrl_close()?;
+    let mut shutdown = ctrl_shutdown()?;
+    Ok(Box::pin(async move {
+        tokio::select! {
+            _ = c.recv() => {}
+            _ = brk.recv() => {}
+            _ = close.recv() => {}
+            _ = shutdown.recv() => {}
+        }
+    }))
+}
+
+#[cfg(not(any(unix, windows)))]
+fn stop_signals() -> std::io::Result<Stopped> {
+    Ok(Box::pin(async {
+        let _ = tokio::signal::ctrl_c().await;
+    }))
+}
+
+/// SIGINT / SIGTERM (Ctrl+C / Ctrl+Break on Windows): a flag, and a sleep that wakes up when it is set.
 #[derive(Clone)]
 pub struct Stop {
     flag: Arc<AtomicBool>,
@@ -201,39 +245,9 @@ impl Stop {
             .build()
             .context("starting the signal runtime")?;
         // Register before returning, so a signal right after start is not lost.
-        let mut term = rt.block_on(async {
-            #[cfg(unix)]
-            {
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map(Some)
-            }
-            #[cfg(not(unix))]
-            {
-                Ok::<Option<()>, std::io::Error>(None)
-            }
-        })?;
+        let stopped = rt.block_on(async { stop_signals() })?;
         std::thread::spawn(move || {
-            rt.block_on(async {
-                #[cfg(unix)]
-                {
-                    let t = async {
-                        match term.as_mut() {
-                            Some(t) => {
-                                t.recv().await;
-                            }
-                            None => std::future::pending::<()>().await,
-                        }
-                    };
-                    tokio::select! {
-                        _ = tokio::signal::ctrl_c() => {}
-                        _ = t => {}
-                    }
-                }
-                #[cfg(not(unix))]
-                {
-                    let _ = term.take();
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            });
+            rt.block_on(stopped);
             s.set();
         });
         Ok(stop)

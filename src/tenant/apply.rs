@@ -18,7 +18,7 @@ use crate::graph::write::{self as gw, WriteRequest};
 use crate::outcome::RunOutcome;
 
 /// The result of one planned change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ItemResult {
     pub id: Option<String>,
@@ -36,7 +36,7 @@ pub struct ItemResult {
 }
 
 /// What `gwb tenant apply` did (`gwb-tenant-apply/1`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplyReport {
     pub format: String,
@@ -50,7 +50,7 @@ pub struct ApplyReport {
 }
 
 /// One touched group in an undo file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UndoGroup {
     pub id: String,
@@ -95,7 +95,7 @@ async fn read_sync_behaviors(
 }
 
 /// The touched setting in an undo file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UndoSetting {
     pub template_id: String,
@@ -108,7 +108,7 @@ pub struct UndoSetting {
 }
 
 /// An undo file (`gwb-tenant-undo/1`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UndoFile {
     pub format: String,

@@ -51,7 +51,7 @@ pub const GROUP_UNIFIED_DEFAULTS: &[(&str, &str)] = &[
 ];
 
 /// The exact request a change sends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Request {
     pub method: String,
     /// Relative to `/beta`, e.g. `/groups/{id}`.
@@ -61,7 +61,7 @@ pub struct Request {
 }
 
 /// One planned change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Change {
     /// The group's object id, or the setting's id (null when the setting is created).
@@ -84,7 +84,7 @@ pub struct Change {
 }
 
 /// A change that was asked for and is not planned.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Refusal {
     pub id: String,
@@ -96,14 +96,14 @@ pub struct Refusal {
 }
 
 /// An explanation attached to the plan (the order guard).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Note {
     pub code: String,
     pub message: String,
 }
 
 /// Groups per outcome for one target (the audit's forecast, counted).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ForecastCounts {
     pub target: String,
     pub groups: usize,
@@ -111,7 +111,7 @@ pub struct ForecastCounts {
 }
 
 /// A group whose outcome differs between the forecasts before and after.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OutcomeChange {
     pub target: String,
@@ -122,7 +122,7 @@ pub struct OutcomeChange {
     pub reason_after: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanSource {
     pub origin: String,
@@ -131,7 +131,7 @@ pub struct PlanSource {
 }
 
 /// A tenant plan (`gwb-tenant-plan/1`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     pub format: String,
