@@ -5,6 +5,11 @@
 # scoping filter and routes containers with Switch. Goal: at most 15% more wall time.
 # Usage: scripts/bench-cloud-sync.sh [GROUPS MEMBERSHIPS]   (default: 100000 1000000)
 # GWB=path/to/gwb uses that binary; otherwise a release build is made.
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    # The comment block above is the help.
+    sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+    exit 0
+fi
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ -z "${GWB:-}" ]]; then

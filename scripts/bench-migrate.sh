@@ -4,6 +4,11 @@
 # peak memory. Target: the migration plan takes at most the time of the audit of its two writers.
 # Usage: scripts/bench-migrate.sh [GROUPS MEMBERSHIPS]   (default 100000 1000000; prints Markdown)
 # GWB=path/to/gwb uses that binary; otherwise a release build is made.
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    # The comment block above is the help.
+    sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+    exit 0
+fi
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark of `gwb sync --watch` (issue 12): the latency from a membership change made through
+# Benchmark of `gwb sync --watch`: the latency from a membership change made through
 # the Graph simulator's write API to the member being in the AD group (median and 95th
 # percentile over N changes, --interval 2), and the Graph requests of an idle poll (from the
 # simulator's counters). Needs the Samba lab DC (scripts/samba-dc.sh up) and a release build.

@@ -9,6 +9,11 @@
 # on Windows: Get-FileHash -Algorithm SHA256). The Linux binary comes from the rustup toolchain,
 # the Windows one from scripts/windows.sh (Debian's toolchain, MinGW-w64). GWB_DIST_PROFILE=dev
 # packages debug builds instead of release builds (CI uses it to check the packaging quickly).
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    # The comment block above is the help.
+    sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+    exit 0
+fi
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"

@@ -3,6 +3,11 @@
 # suite has already made, instead of release builds): `cargo install --locked --path .` into a
 # throwaway root, and `scripts/dist.sh` with its SHA-256 sums checked and both archives unpacked
 # and looked into.
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    # The comment block above is the help.
+    sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+    exit 0
+fi
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TMP="$(mktemp -d)"

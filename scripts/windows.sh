@@ -23,6 +23,11 @@
 #
 # `test` needs the Samba DC of scripts/samba-dc.sh: it uses the running one, or brings one up and
 # down again itself.
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    # The comment block above is the help.
+    sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+    exit 0
+fi
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"

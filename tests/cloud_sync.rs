@@ -450,11 +450,12 @@ fn audit_forecasts_cloud_sync_from_the_configuration() {
         "{d}"
     );
     // A converted group whose AD original is still Global: refused (converted groups must be
-    // Universal; HybridSynchronizationActiveDirectoryInvalidGroupType).
+    // Universal; HybridSynchronizationActiveDirectoryInvalidGroupType). The core's
+    // source-of-authority rule names it for what it is: a converted group not yet Universal.
     let hr = fg(&gs, "HR Global");
     assert_eq!(
         (hr["outcome"].as_str(), hr["reason"].as_str()),
-        (Some("skip"), Some("cloud-sync-invalid-group-type"))
+        (Some("skip"), Some("soa-scope-not-universal"))
     );
 
     // Membership toggle off (Microsoft's 2026 default): the on-premises user is not written;
