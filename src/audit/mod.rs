@@ -591,7 +591,19 @@ pub fn audit_with(
     // --- Entra Connect version ---------------------------------------------------------------
     let cv = connect_version(s);
     if cv.as_ref().and_then(|(v, _)| Version::parse(v)).is_none() {
-        gaps.push((section::CONNECT_VERSION.to_string(), Vec::new()));
+        // The Connect targets always rest on the version; cloud-sync and gwb only through the
+        // source-of-authority floor, which matters only when converted groups exist.
+        let converted = s
+            .tenant
+            .groups
+            .iter()
+            .flatten()
+            .any(|g| g.sync_state() == crate::bundle::tenant::SyncState::Converted);
+        let mut targets = vec![Target::ConnectV1, Target::ConnectV2];
+        if converted {
+            targets.extend([Target::CloudSync, Target::Gwb]);
+        }
+        gaps.push((section::CONNECT_VERSION.to_string(), targets));
     }
     match cv.as_ref().map(|(v, src)| (Version::parse(v), v, src)) {
         None => findings.push(

@@ -271,6 +271,12 @@ fn edited_already_done_and_stale_conversion_plans() {
     // A plan edited to write anything else is refused before any request.
     let mut edited: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
     edited["changes"][0]["request"]["body"] = json!({"isCloudManaged": true, "x": 1});
+    // Sealed again, so the digest check passes and the change itself is what is refused.
+    if let Some(o) = edited.as_object_mut() {
+        o.remove("sha256");
+        o.remove("sectionSha256");
+    }
+    gwb::plan::seal::seal_value(&mut edited);
     let bad = dir.path().join("edited.json");
     std::fs::write(&bad, edited.to_string()).unwrap();
     let out = apply(&bad, "edited.undo.json");
