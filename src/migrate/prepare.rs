@@ -256,7 +256,8 @@ pub fn adopt(
     for g in &mut plan.groups {
         g.detail = format!("{}; adopted in place from Entra Connect", g.detail);
     }
-    plan.summary = Summary::of(&plan.groups);
+    // Sealed again after the groups were chosen: gwb show and gwb apply check the digests.
+    plan.seal();
     let ids: HashSet<&str> = plan.groups.iter().map(|g| g.id.as_str()).collect();
     for g in migrated.iter_mut() {
         g.prepared = ids.contains(g.id.as_str());
