@@ -710,6 +710,7 @@ fn openssl_cert(dir: &Path) -> Option<std::path::PathBuf> {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "needs the openssl command-line tool")]
 fn certificate_credentials_sign_a_client_assertion() {
     let dir = tempfile::tempdir().unwrap();
     let Some(pem) = openssl_cert(dir.path()) else {
