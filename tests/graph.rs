@@ -5,7 +5,7 @@ use std::path::Path;
 use gwb::sim::{self, SimConfig, SimServer, generate::GenSpec};
 use serde_json::Value;
 
-use crate::util::gwb;
+use crate::util::{fails, gwb};
 
 const SECRET: &str = "Zq8~s3cr3t-VALUE-never-printed";
 
@@ -349,12 +349,7 @@ fn forbidden_on_premises_sync_is_explained() {
         cfg,
     );
     let dir = tempfile::tempdir().unwrap();
-    let out = collect_cmd(&s, dir.path())
-        .assert()
-        .code(3)
-        .get_output()
-        .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (_out, err) = fails(collect_cmd(&s, dir.path()), 3);
     assert!(
         err.contains("OnPremDirectorySynchronization.Read.All"),
         "{err}"
@@ -528,13 +523,7 @@ fn wrong_secret_is_explained_and_never_printed() {
         cfg,
     );
     let dir = tempfile::tempdir().unwrap();
-    let out = collect_cmd(&s, dir.path())
-        .args(["-vvv"])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (out, err) = fails(collect_cmd(&s, dir.path()).args(["-vvv"]), 2);
     assert!(
         err.contains("AADSTS7000215") && err.contains("hint:"),
         "{err}"
@@ -563,12 +552,7 @@ fn unknown_client_is_explained() {
         cfg,
     );
     let dir = tempfile::tempdir().unwrap();
-    let out = collect_cmd(&s, dir.path())
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (_out, err) = fails(collect_cmd(&s, dir.path()), 2);
     assert!(
         err.contains("AADSTS700016") && err.contains("--client-id"),
         "{err}"
@@ -654,18 +638,16 @@ fn rejected_access_token_is_explained() {
         SimConfig::default(),
     );
     let dir = tempfile::tempdir().unwrap();
-    let out = gwb()
-        .env_remove("AZURE_CLIENT_SECRET")
-        .env_remove("AZURE_CLIENT_ID")
-        .env("GWB_ACCESS_TOKEN", "sim.not-a-real-token")
-        .args(["collect", "--out"])
-        .arg(dir.path())
-        .args(["--graph-url", &s.url()])
-        .assert()
-        .code(3)
-        .get_output()
-        .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (_out, err) = fails(
+        gwb()
+            .env_remove("AZURE_CLIENT_SECRET")
+            .env_remove("AZURE_CLIENT_ID")
+            .env("GWB_ACCESS_TOKEN", "sim.not-a-real-token")
+            .args(["collect", "--out"])
+            .arg(dir.path())
+            .args(["--graph-url", &s.url()]),
+        3,
+    );
     assert!(
         err.contains("401") && err.contains("access token was rejected"),
         "{err}"
@@ -919,13 +901,7 @@ fn incremental_over_a_damaged_bundle_names_the_file_and_place() {
         "{\n  \"format\": \"gwb-tenant/1\",\n  \"groups\": [1]\n}\n",
     )
     .unwrap();
-    let out = collect_cmd(&s, dir.path())
-        .arg("--incremental")
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (_out, err) = fails(collect_cmd(&s, dir.path()).arg("--incremental"), 2);
     assert!(
         err.contains("tenant.json") && err.contains("line 3"),
         "{err}"

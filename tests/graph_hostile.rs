@@ -11,7 +11,7 @@ use std::time::Duration;
 use gwb::graph::auth::{Credential, TokenProvider, refresh_after};
 use gwb::sim::{self, SimConfig, generate::GenSpec};
 
-use crate::util::gwb;
+use crate::util::{fails, gwb};
 
 const SECRET: &str = "Sx9~q+P/w=rd&echo-me";
 const TOKEN: &str = "opaque-access-token-0123456789abcdef";
@@ -141,12 +141,7 @@ fn token_endpoint_echoing_the_request_is_redacted_and_retried_after_retry_after(
     });
     let dir = tempfile::tempdir().unwrap();
     let started = std::time::Instant::now();
-    let out = collect(&url, dir.path())
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (out, err) = fails(collect(&url, dir.path()), 2);
     assert_no_secret(&err);
     assert!(
         err.contains("AADSTS7000215") && err.contains("[redacted]"),
@@ -226,12 +221,7 @@ fn cut_off_and_non_utf8_answers_are_errors_not_panics() {
     });
     let dir = tempfile::tempdir().unwrap();
     // Every section failed: the bundle says so and the run exits 3 (incomplete).
-    let out = collect(&url, dir.path())
-        .assert()
-        .code(3)
-        .get_output()
-        .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (_out, err) = fails(collect(&url, dir.path()), 3);
     assert!(!err.contains("panicked"), "{err}");
     assert!(err.contains("300000 bytes in all"), "{err}");
     assert!(

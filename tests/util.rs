@@ -190,3 +190,19 @@ pub fn sealed_json(p: &Plan) -> String {
     p.seal();
     serde_json::to_string_pretty(&p).expect("plan JSON")
 }
+
+/// Run a command that must fail with exit `code`: its output and its stderr as text. The exit
+/// code and stderr are named when it does not.
+pub fn fails(
+    mut cmd: impl std::borrow::BorrowMut<assert_cmd::Command>,
+    code: i32,
+) -> (std::process::Output, String) {
+    let out = cmd.borrow_mut().output().expect("gwb runs");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "expected exit {code}; stderr: {err}"
+    );
+    (out, err)
+}
