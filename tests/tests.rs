@@ -18,6 +18,7 @@ mod ldap;
 mod ldap_hostile;
 mod line_ends;
 mod migrate;
+mod pinned;
 pub mod plan;
 mod ps;
 mod report_formats;
