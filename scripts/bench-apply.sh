@@ -123,7 +123,7 @@ count_groups() {
 now() { date +%s.%N; }
 export GWB_LDAP_PASSWORD="$GWB_TEST_LDAP_PASSWORD"
 gwb_apply() {
-    "$BIN" -q apply "$@" --ldap-url "$GWB_TEST_LDAP_URL" --bind-dn "$GWB_TEST_LDAP_BIND_DN" \
+    "$BIN" -q apply --yes "$@" --ldap-url "$GWB_TEST_LDAP_URL" --bind-dn "$GWB_TEST_LDAP_BIND_DN" \
         --ca-file "$GWB_TEST_LDAP_CA_FILE" --journal-dir "$WORK/journal" > "$WORK/apply.out"
 }
 

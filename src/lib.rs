@@ -18,6 +18,7 @@ pub mod cli;
 pub mod cloudsync;
 pub mod collect;
 pub mod config;
+pub mod confirm;
 pub mod core;
 pub mod digest;
 pub mod error;

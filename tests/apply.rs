@@ -96,7 +96,7 @@ impl Env {
             .env_remove("GWB_LDAP_URL")
             .env_remove("GWB_LDAP_BIND_DN");
         let w = self.writer();
-        c.arg("apply").arg(plan_file);
+        c.args(["apply", "--yes"]).arg(plan_file);
         c.args(["--ldap-url", self.lab.var("GWB_TEST_LDAP_URL")]);
         c.args(["--bind-dn", self.lab.var("GWB_TEST_LDAP_WRITER_DN")]);
         c.arg("--password-file").arg(w.password_file.expect("pw"));

@@ -254,13 +254,19 @@ fn journal_and_undo_plan_of_a_real_apply_validate() {
     );
     let journal = dir.path().join("journal");
     let mut c = gwb();
-    c.arg("apply").arg(&plan).arg("--journal-dir").arg(&journal);
+    c.args(["apply", "--yes"])
+        .arg(&plan)
+        .arg("--journal-dir")
+        .arg(&journal);
     ldap(&mut c);
     run_ok(&mut c);
     let undo = dir.path().join("undo.json");
     run_ok(gwb().arg("undo").arg(&journal).arg("--out").arg(&undo));
     let mut c = gwb();
-    c.arg("apply").arg(&undo).arg("--journal-dir").arg(&journal);
+    c.args(["apply", "--yes"])
+        .arg(&undo)
+        .arg("--journal-dir")
+        .arg(&journal);
     ldap(&mut c);
     run_ok(&mut c);
     let journals: Vec<PathBuf> = std::fs::read_dir(&journal)

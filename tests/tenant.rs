@@ -78,7 +78,7 @@ fn plan_live(s: &SimServer, plan: &Path, extra: &[&str]) -> Value {
 
 fn apply(s: &SimServer, plan: &Path) -> (i32, Value, String) {
     let out = cmd()
-        .args(["tenant", "apply"])
+        .args(["tenant", "apply", "--yes"])
         .arg(plan)
         .args(graph_args(s))
         .args(["--format", "json"])
@@ -306,7 +306,7 @@ fn group_unified_is_created_with_every_template_default_and_updated_keeping_othe
     // Undoing the update restores the admin's values; undoing the creation deletes the setting.
     run_ok(
         cmd()
-            .args(["tenant", "apply", "--undo"])
+            .args(["tenant", "apply", "--yes", "--undo"])
             .arg(dir.path().join("update.undo.json"))
             .args(graph_args(&s))
             .args(["--format", "json"]),
@@ -315,7 +315,7 @@ fn group_unified_is_created_with_every_template_default_and_updated_keeping_othe
     assert_eq!(now["values"], json!(custom));
     run_ok(
         cmd()
-            .args(["tenant", "apply", "--undo"])
+            .args(["tenant", "apply", "--yes", "--undo"])
             .arg(dir.path().join("create.undo.json"))
             .args(graph_args(&s))
             .args(["--format", "json", "--force"]),
@@ -447,7 +447,7 @@ fn throttled_and_denied_batch_items_are_reported_and_a_second_apply_converges() 
     assert_eq!(st, 204);
     let out = run_ok(
         cmd()
-            .args(["tenant", "apply", "--undo"])
+            .args(["tenant", "apply", "--yes", "--undo"])
             .arg(dir.path().join("plan.undo.json"))
             .args(graph_args(&s))
             .args(["--format", "json", "--dry-run"]),
@@ -546,7 +546,7 @@ fn undo_restores_every_group_and_the_setting_exactly_with_explicit_nulls() {
     let writes_before = s.shared.with_writes(|w| w.applied().len());
     let out = run_ok(
         cmd()
-            .args(["tenant", "apply", "--undo"])
+            .args(["tenant", "apply", "--yes", "--undo"])
             .arg(&undo_path)
             .args(graph_args(&s))
             .args(["--format", "json", "--dry-run"]),
@@ -575,7 +575,7 @@ fn undo_restores_every_group_and_the_setting_exactly_with_explicit_nulls() {
 
     let out = run_ok(
         cmd()
-            .args(["tenant", "apply", "--undo"])
+            .args(["tenant", "apply", "--yes", "--undo"])
             .arg(&undo_path)
             .args(graph_args(&s))
             .args(["--format", "json"]),

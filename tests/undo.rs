@@ -68,7 +68,7 @@ fn apply_cmd(lab: &Lab, plan: &Path, journal: &Path) -> assert_cmd::Command {
     let mut c = gwb();
     c.env_remove("GWB_LDAP_PASSWORD")
         .env_remove("GWB_CONFIG")
-        .arg("apply")
+        .args(["apply", "--yes"])
         .arg(plan)
         .arg("--journal-dir")
         .arg(journal)
@@ -315,7 +315,7 @@ fn an_apply_killed_midway_leaves_a_journal_that_matches_the_directory() {
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gwb"))
         .env_remove("GWB_LDAP_PASSWORD")
         .env_remove("GWB_CONFIG")
-        .arg("apply")
+        .args(["apply", "--yes"])
         .arg(&plan_path)
         .arg("--journal-dir")
         .arg(&journal)

@@ -187,7 +187,7 @@ cp fixtures/contoso/tenant.json "$WORK/bundle/" 2>/dev/null
 if status_is collect 0 "$rw" "$WORK/collect.win.err"; then ok "collect: gwb.exe read the DC over LDAPS into a bundle"; fi
 win live-plan plan --snapshot "$(winpath "$WORK/bundle")" --out "$(winpath "$WORK/live-plan.json")"
 creates=$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); print(sum(1 for g in p["groups"] if g.get("action")=="create"))' "$WORK/live-plan.json" 2>/dev/null || echo 0)
-win apply apply "$(winpath "$WORK/live-plan.json")" --journal-dir "$(winpath "$WORK/journal")" "${ldap_args[@]}"
+win apply apply --yes "$(winpath "$WORK/live-plan.json")" --journal-dir "$(winpath "$WORK/journal")" "${ldap_args[@]}"
 rw=$?
 got=$(groups_in "$OU")
 if status_is apply 0 "$rw" "$WORK/apply.win.err" && [[ "$creates" -gt 0 && "$got" == "$creates" ]]; then
@@ -204,7 +204,7 @@ fi
 win undo undo "$(winpath "$WORK/journal")" --out "$(winpath "$WORK/undo.json")"
 rw=$?
 status_is undo 0 "$rw" "$WORK/undo.win.err"
-win apply-undo apply "$(winpath "$WORK/undo.json")" --journal-dir "$(winpath "$WORK/journal")" "${ldap_args[@]}"
+win apply-undo apply --yes "$(winpath "$WORK/undo.json")" --journal-dir "$(winpath "$WORK/journal")" "${ldap_args[@]}"
 rw=$?
 got=$(groups_in "$OU")
 if status_is apply-undo 0 "$rw" "$WORK/apply-undo.win.err" && [[ "$got" == 0 ]]; then

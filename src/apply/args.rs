@@ -6,10 +6,11 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 pub struct ApplyArgs {
     /// A saved plan (`gwb plan --out plan.json`), applied exactly as reviewed. Without it, gwb
-    /// plans from the plan flags first and asks (or needs --yes).
+    /// plans from the plan flags first. Either way the changes are shown and confirmed (--yes).
     #[arg(value_name = "PLAN")]
     pub plan: Option<PathBuf>,
-    /// Apply a plan made in this run without asking (required when stdin is not a terminal).
+    /// Apply without asking. On a terminal gwb shows the changes and asks; off one (a pipeline,
+    /// a scheduled task) nothing is written without --yes.
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// Run although Entra Connect writes back into the same OU (the plan's takeover guard).

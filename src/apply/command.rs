@@ -1,7 +1,7 @@
 //! The `gwb apply` command: load (or make) the plan, confirm, apply, render. Input errors and
 //! refusals come back as errors (exit 2); `Ok(false)` when some objects failed (exit 1).
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 
 use super::args::ApplyArgs;
 use super::render::Renderer;
@@ -13,22 +13,6 @@ use crate::plan::model::Plan;
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 pub struct ApplyRefused(#[from] pub Refused);
-
-/// Show the plan on stderr and ask; true only for "yes".
-pub fn confirm(plan: &Plan) -> anyhow::Result<bool> {
-    let stderr = std::io::stderr();
-    let mut err = stderr.lock();
-    err.write_all(crate::plan::render::table(plan, false).as_bytes())?;
-    write!(
-        err,
-        "\nApply these changes to {}? Only 'yes' is accepted: ",
-        plan.target_ou.dn
-    )?;
-    err.flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(answer.trim() == "yes")
-}
 
 /// Run `gwb apply`. `Ok(true)`: everything applied; `Ok(false)`: some objects failed.
 pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<bool> {
@@ -54,19 +38,24 @@ pub fn run(args: &ApplyArgs, quiet: bool) -> anyhow::Result<bool> {
             // Planned against AD as it is now: the LDAP flags that write also read (a bundle's
             // ad.ldif is not used), so the plan is never stale on arrival.
             let plan = crate::plan::load::make_plan(&args.input)?;
-            if !plan.summary.is_empty() && !args.yes {
-                if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-                    anyhow::bail!(
-                        "refusing to apply without --yes: stdin is not a terminal to ask on (review with gwb plan --out plan.json, then gwb apply plan.json)"
-                    );
-                }
-                if !confirm(&plan)? {
-                    anyhow::bail!("not applied: the answer was not 'yes'");
-                }
-            }
             (plan, None, None)
         }
     };
+    // The one confirmation rule: the changes shown, a terminal asked, --yes off one.
+    let review = match &path {
+        Some(p) => format!("gwb show {p}"),
+        None => "gwb plan --out plan.json, then gwb apply plan.json --yes".to_string(),
+    };
+    crate::confirm::confirm(
+        &crate::confirm::Question {
+            changes: &|| crate::plan::render::table(&plan, false),
+            prompt: &format!("apply these changes to {}", plan.target_ou.dn),
+            verb: "apply the plan",
+            review: &review,
+        },
+        args.yes,
+        plan.summary.is_empty(),
+    )?;
     // --max-deletes on apply overrides a saved plan's threshold; left at its default, the
     // plan's own threshold holds.
     let max_deletes = if args.plan.is_none() || args.input.max_deletes != default_max {

@@ -411,6 +411,36 @@ pub fn run_apply(a: &ApplyArgs) -> anyhow::Result<RunOutcome> {
         }
         (None, None) => anyhow::bail!("give the PLAN file to apply, or --undo FILE"),
     };
+    // The one confirmation rule: the changes shown, a terminal asked, --yes off one. An undo
+    // plan was printed above already.
+    let (verb, review) = if a.undo.is_some() {
+        (
+            "undo the apply",
+            format!("gwb tenant apply --undo {plan_name} --dry-run"),
+        )
+    } else {
+        (
+            "apply the tenant plan",
+            format!("gwb tenant apply {plan_name} --dry-run"),
+        )
+    };
+    let undoing = a.undo.is_some();
+    crate::confirm::confirm(
+        &crate::confirm::Question {
+            changes: &|| {
+                if undoing {
+                    String::new()
+                } else {
+                    super::render::plan_text(&plan, None)
+                }
+            },
+            prompt: &format!("make these {} change(s) to the tenant", plan.changes.len()),
+            verb,
+            review: &review,
+        },
+        a.yes,
+        a.dry_run || plan.changes.is_empty(),
+    )?;
     let report = rt.block_on(execute(
         &client,
         &plan,

@@ -168,6 +168,10 @@ pub struct ApplyArgs {
     /// Show what would be written and stop (the stale-plan check still runs).
     #[arg(long)]
     pub dry_run: bool,
+    /// Write without asking. On a terminal gwb shows the changes and asks; off one (a pipeline,
+    /// a scheduled task) nothing is written without --yes.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     /// With --undo: also restore objects changed again since the apply.
     #[arg(long)]
     pub force: bool,

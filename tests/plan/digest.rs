@@ -107,6 +107,37 @@ fn assert_refused(dir: &Path, name: &str, v: &Value, edit: impl FnOnce(&mut Valu
     );
 }
 
+/// The one confirmation rule: a sound saved plan applied from a pipe without --yes is refused
+/// before any connection, naming --yes and how to review; nothing is asked.
+#[test]
+fn apply_of_a_saved_plan_off_a_terminal_needs_yes_and_connects_to_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, _, _) = saved_plan(dir.path());
+    let (code, out, err) = apply(&file, &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("refusing to apply the plan without --yes")
+            && err.contains(&format!("gwb show {}", file.display())),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Only 'yes' is accepted"),
+        "asked off a terminal: {err}"
+    );
+    assert!(
+        !err.to_lowercase().contains("connect") && !err.contains("127.0.0.1"),
+        "tried the directory: {err}"
+    );
+    // With --yes the same plan goes on towards the directory (here it stops at the missing
+    // credentials, not at the confirmation).
+    let (code, _, err) = apply(&file, &["--yes"]);
+    assert_eq!(code, 2);
+    assert!(
+        !err.contains("without --yes") && err.contains("--bind-dn"),
+        "{err}"
+    );
+}
+
 fn group_index(v: &Value, action: &str) -> usize {
     v["groups"]
         .as_array()
@@ -250,7 +281,7 @@ fn tenant_plans_are_sealed_and_pinned_too() {
         let out = gwb()
             .env_remove("GWB_ACCESS_TOKEN")
             .env("AZURE_CLIENT_SECRET", "x")
-            .args(["tenant", "apply"])
+            .args(["tenant", "apply", "--yes"])
             .arg(f)
             .args(["--graph-url", "http://127.0.0.1:9"])
             .args(["--tenant", "contoso.onmicrosoft.com"])

@@ -191,7 +191,7 @@ fn convert_children_first_refuse_mail_enabled_then_apply_and_undo() {
     .unwrap();
     let out = run_ok(
         cmd()
-            .args(["tenant", "apply"])
+            .args(["tenant", "apply", "--yes"])
             .arg(&f)
             .args(sim_graph_args(&s))
             .args(["--format", "json"]),
@@ -212,7 +212,7 @@ fn convert_children_first_refuse_mail_enabled_then_apply_and_undo() {
     // Applied again: already done, nothing written.
     let again = run_ok(
         cmd()
-            .args(["tenant", "apply"])
+            .args(["tenant", "apply", "--yes"])
             .arg(&f)
             .arg("--undo-file")
             .arg(dir.path().join("again.undo.json"))
@@ -229,7 +229,7 @@ fn convert_children_first_refuse_mail_enabled_then_apply_and_undo() {
     // Undo: parents first, back to not cloud-managed.
     run_ok(
         cmd()
-            .args(["tenant", "apply", "--undo"])
+            .args(["tenant", "apply", "--yes", "--undo"])
             .arg(&undo)
             .args(sim_graph_args(&s))
             .args(["--format", "json"]),
@@ -259,7 +259,7 @@ fn edited_already_done_and_stale_conversion_plans() {
     .unwrap();
     let apply = |plan: &Path, undo: &str| {
         cmd()
-            .args(["tenant", "apply"])
+            .args(["tenant", "apply", "--yes"])
             .arg(plan)
             .arg("--undo-file")
             .arg(dir.path().join(undo))
