@@ -84,6 +84,22 @@ pub fn is_create_only(attr: &str) -> bool {
         .any(|a| a.eq_ignore_ascii_case(attr))
 }
 
+/// The managed-attribute rule: whether gwb keeps `attr` in step on an existing AD object.
+/// Mail attributes only when they are written (AD prepared for Exchange and a mail-enabled AD
+/// group type: the forecast's `mail_attributes`); the Cloud Sync stamp only when the AD schema
+/// is known to have it; create-only attributes (`sAMAccountName`) never; everything else
+/// always. Every command that diffs against AD (plan, apply, sync, migration) asks this.
+pub fn manages(attr: &str, f: &GroupForecast, ad: &crate::ad::AdSnapshot) -> bool {
+    match attr {
+        "mail" | "mailNickname" | "proxyAddresses" => f.mail_attributes == Some(true),
+        a if a == EXTERNAL_DIRECTORY_OBJECT_ID => {
+            ad.has_schema_attribute(EXTERNAL_DIRECTORY_OBJECT_ID) == Some(true)
+        }
+        a if is_create_only(a) => false,
+        _ => true,
+    }
+}
+
 /// Multi-valued attributes among [`COMPARED_ATTRIBUTES`].
 pub fn is_multi_valued(attr: &str) -> bool {
     attr.eq_ignore_ascii_case("proxyAddresses")

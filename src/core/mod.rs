@@ -505,6 +505,33 @@ fn member_limit(target: Target, kind: GroupKind, policy: &Policy) -> usize {
     }
 }
 
+/// The one eligibility rule every part of gwb asks (the forecast of every target, and tenant
+/// changes through [`crate::tenant`]): why no writer writes this group back whatever its
+/// writeback settings say. A group synchronised from AD (AD is its source of authority), and,
+/// among cloud-native groups, the kinds writeback does not support. Converted groups are not
+/// decided here: [`soa::classify`] decides them per target.
+pub fn never_written(g: &Group) -> Option<(GroupReason, &'static str)> {
+    use GroupReason as R;
+    match g.sync_state() {
+        SyncState::SyncedFromAd => Some((
+            R::SourceOnPremises,
+            "synchronised from AD; AD is the source of authority",
+        )),
+        SyncState::CloudNative => match g.kind() {
+            GroupKind::Distribution => Some((
+                R::UnsupportedDistributionList,
+                "cloud distribution lists are not supported; use a Microsoft 365 group",
+            )),
+            GroupKind::MailEnabledSecurity => Some((
+                R::UnsupportedMailEnabledSecurity,
+                "mail-enabled security groups are not supported; use a Microsoft 365 group",
+            )),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// First pass: outcome of a live (not deleted) cloud group, before names and members.
 fn classify(
     target: Target,
@@ -514,36 +541,12 @@ fn classify(
 ) -> (Outcome, GroupReason, Option<OnPremGroupType>, String) {
     use GroupReason as R;
     let kind = g.kind();
+    if let Some((reason, detail)) = never_written(g) {
+        return (Outcome::Skip, reason, None, detail.into());
+    }
     match g.sync_state() {
-        SyncState::SyncedFromAd => {
-            return (
-                Outcome::Skip,
-                R::SourceOnPremises,
-                None,
-                "synchronised from AD; AD is the source of authority".into(),
-            );
-        }
         SyncState::CloudNative => {}
         state => return soa::classify(target, g, state),
-    }
-    match kind {
-        GroupKind::Distribution => {
-            return (
-                Outcome::Skip,
-                R::UnsupportedDistributionList,
-                None,
-                "cloud distribution lists are not supported; use a Microsoft 365 group".into(),
-            );
-        }
-        GroupKind::MailEnabledSecurity => {
-            return (
-                Outcome::Skip,
-                R::UnsupportedMailEnabledSecurity,
-                None,
-                "mail-enabled security groups are not supported; use a Microsoft 365 group".into(),
-            );
-        }
-        _ => {}
     }
     let wb = g.writeback_configuration.clone().unwrap_or_default();
     // Under --feature-state current, the tenant's flags decide which semantics apply.

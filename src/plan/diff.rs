@@ -78,21 +78,6 @@ fn value_of(attr: &str, v: Vec<String>) -> AttrValue {
     }
 }
 
-/// Whether the plan manages an attribute on this group: mail attributes only when they are
-/// written (AD prepared for Exchange and a mail-enabled AD group type), the Cloud Sync stamp
-/// only when the schema is known to have it, create-only attributes (`sAMAccountName`) never on
-/// an existing object; everything else always.
-fn managed(attr: &str, f: &GroupForecast, ad: &AdSnapshot) -> bool {
-    match attr {
-        "mail" | "mailNickname" | "proxyAddresses" => f.mail_attributes == Some(true),
-        EXTERNAL_DIRECTORY_OBJECT_ID => {
-            ad.has_schema_attribute(EXTERNAL_DIRECTORY_OBJECT_ID) == Some(true)
-        }
-        a if desired::is_create_only(a) => false,
-        _ => true,
-    }
-}
-
 fn attribute_changes(
     d: &DesiredGroup,
     f: &GroupForecast,
@@ -103,7 +88,7 @@ fn attribute_changes(
     for &attr in COMPARED_ATTRIBUTES {
         let after = d.attributes.get(attr).cloned();
         let before = current.and_then(|o| current_values(o, attr));
-        if current.is_some() && !managed(attr, f, ad) {
+        if current.is_some() && !desired::manages(attr, f, ad) {
             continue;
         }
         // Unknown is never empty: an attribute whose cloud value is unknown is left as it is.

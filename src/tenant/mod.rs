@@ -381,25 +381,22 @@ fn writable(
     enabling: bool,
     req: &PlanRequest,
 ) -> Option<(&'static str, String)> {
-    if g.on_premises_sync_enabled == Some(true) {
-        return Some((
-            "source-on-premises",
-            "synchronised from AD: its writeback settings cannot be changed in the cloud".into(),
-        ));
+    // Which groups no writer writes back is the core's rule; the tenant says it in its own words.
+    if let Some((reason, _)) = crate::core::never_written(g) {
+        use crate::core::reason::GroupReason as R;
+        let detail = match reason {
+            R::SourceOnPremises => {
+                "synchronised from AD: its writeback settings cannot be changed in the cloud"
+            }
+            R::UnsupportedDistributionList => "cloud distribution lists cannot be written back",
+            R::UnsupportedMailEnabledSecurity => {
+                "mail-enabled security groups cannot be written back"
+            }
+            _ => "no writer writes this group back",
+        };
+        return Some((reason.code(), detail.into()));
     }
     match g.kind() {
-        GroupKind::Distribution => {
-            return Some((
-                "unsupported-distribution-list",
-                "cloud distribution lists cannot be written back".into(),
-            ));
-        }
-        GroupKind::MailEnabledSecurity => {
-            return Some((
-                "unsupported-mail-enabled-security",
-                "mail-enabled security groups cannot be written back".into(),
-            ));
-        }
         GroupKind::Security if enabling => {
             let current = g
                 .writeback_configuration
