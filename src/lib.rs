@@ -22,6 +22,7 @@ pub mod confirm;
 pub mod core;
 pub mod digest;
 pub mod error;
+pub mod escape;
 pub mod expr;
 pub mod fsio;
 pub mod graph;

@@ -125,9 +125,7 @@ fn table(m: &Migration, all: bool) -> String {
     s
 }
 
-fn md(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
+use crate::escape::markdown as md;
 
 fn markdown(m: &Migration, all: bool) -> String {
     let mut s = format!(
@@ -192,19 +190,7 @@ fn markdown(m: &Migration, all: bool) -> String {
     s
 }
 
-fn csv_field(s: &str) -> String {
-    // A leading formula character is neutralised (spreadsheet injection).
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
+use crate::escape::csv_field;
 
 fn csv(m: &Migration) -> String {
     let mut s = String::from(

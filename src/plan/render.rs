@@ -299,20 +299,7 @@ fn skipped_reasons(g: &PlannedGroup) -> String {
         .join(", ")
 }
 
-fn md_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' | '\r' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::escape::markdown as md_escape;
 
 /// Markdown for change tickets.
 pub fn markdown(plan: &Plan, show_unchanged: bool) -> String {

@@ -76,9 +76,7 @@ impl Entry {
     }
 }
 
-fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
+use crate::escape::markdown as md_cell;
 
 /// Render the code list, or one code's explanation.
 pub fn render(code: Option<&str>, format: Format) -> anyhow::Result<String> {

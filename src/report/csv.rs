@@ -4,13 +4,7 @@
 use super::kind_name;
 use crate::audit::Report;
 
-/// Neutralise spreadsheet formulas in hostile values (=, +, -, @ at the start of a cell).
-pub(crate) fn cell(s: &str) -> String {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_string(),
-    }
-}
+pub(crate) use crate::escape::csv_cell as cell;
 
 pub(crate) fn writer(buf: &mut Vec<u8>) -> ::csv::Writer<&mut Vec<u8>> {
     ::csv::WriterBuilder::new()

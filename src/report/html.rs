@@ -8,21 +8,7 @@ use crate::audit::gate::GateResult;
 use crate::audit::{Code, Report, Severity};
 use crate::core::Outcome;
 
-/// Escape text for HTML content and attributes.
-pub(crate) fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
+pub(crate) use crate::escape::html as esc;
 
 pub(crate) const CSS: &str = r#"
 :root{--ok:#1a7f37;--warn:#9a6700;--bad:#cf222e;--inc:#bc4c00;--na:#6e7781;--fg:#1f2328;--mut:#59636e;--bd:#d1d9e0;--bg:#f6f8fa}

@@ -6,24 +6,7 @@
 use crate::audit::gate::TargetGate;
 use crate::audit::{Code, Finding, Report, Severity, Verdict};
 
-/// Escape text for XML content and attribute values (control characters dropped).
-pub(crate) fn xml(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            '\n' => o.push_str("&#10;"),
-            '\t' => o.push_str("&#9;"),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
-            c => o.push(c),
-        }
-    }
-    o
-}
+pub(crate) use crate::escape::xml;
 
 struct Case {
     class: String,

@@ -12,15 +12,7 @@ pub const LIMIT: usize = 65_000;
 /// Kept back for the closing lines once a list is cut.
 const RESERVE: usize = 1_500;
 
-pub(crate) fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('\r', "")
-        .replace('\n', "<br>")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('`', "\\`")
-}
+pub(crate) use crate::escape::markdown as escape;
 
 /// Append lines while they fit in the budget; say how many were cut.
 fn push_rows(o: &mut String, rows: impl ExactSizeIterator<Item = String>, what: &str) {
