@@ -31,6 +31,7 @@ pub mod install;
 pub mod ldap;
 pub mod migrate;
 pub mod outcome;
+pub mod par;
 pub mod par_json;
 pub mod plan;
 pub mod ps;

@@ -94,14 +94,8 @@ impl<'a> GroupIndex<'a> {
                 v.sort_by(by_id);
                 v
             };
-            let (a, b) = std::thread::scope(|s| {
-                let b = std::thread::Builder::new().spawn_scoped(s, || half(right));
-                let a = half(left);
-                // A thread that could not start (or panicked, a bug): that half is done here.
-                let b = b.ok().and_then(|h| h.join().ok());
-                (a, b)
-            });
-            merge_stable(a, b.unwrap_or_else(|| half(right)), by_id)
+            let (a, b) = crate::par::join(|| half(left), || half(right));
+            merge_stable(a, b, by_id)
         };
         let state = foldhash::fast::RandomState::default();
         let lookup_of = |entries: &[Indexed<'a>]| {
@@ -129,19 +123,11 @@ impl<'a> GroupIndex<'a> {
             by_name
         };
         // The lookup and the report order side by side.
-        let (lookup, by_name) = if entries.len() < PARALLEL_MIN {
-            (lookup_of(&entries), by_name_of(&entries))
-        } else {
-            std::thread::scope(|s| {
-                let by_name = std::thread::Builder::new().spawn_scoped(s, || by_name_of(&entries));
-                let lookup = lookup_of(&entries);
-                let by_name = by_name
-                    .ok()
-                    .and_then(|h| h.join().ok())
-                    .unwrap_or_else(|| by_name_of(&entries));
-                (lookup, by_name)
-            })
-        };
+        let (lookup, by_name) = crate::par::join_if(
+            entries.len() >= PARALLEL_MIN,
+            || lookup_of(&entries),
+            || by_name_of(&entries),
+        );
         GroupIndex {
             entries,
             lookup,
