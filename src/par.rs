@@ -16,7 +16,7 @@ where
         let ra = a();
         (ra, handle.ok().and_then(|h| h.join().ok()))
     });
-    (ra, rb.unwrap_or_else(|| b()))
+    (ra, rb.unwrap_or_else(b))
 }
 
 /// [`join`] when `parallel`, else both on this thread (`a` first): for work too small to be
