@@ -132,17 +132,28 @@ pub fn load(src: &Sources) -> anyhow::Result<Loaded> {
             (Some(parts), t, l, TenantFrom::Zip)
         }
         Some(dir) => {
-            let parts = crate::snapshot::read_parts(dir, src.evidence, !live_ldap)?;
-            let t = file_fingerprint(
-                &dir.join("tenant.json"),
-                InputSource::Snapshot,
-                src.fingerprints,
-            )?;
-            let l = if live_ldap {
-                none()
-            } else {
-                file_fingerprint(&dir.join("ad.ldif"), InputSource::Ldif, src.fingerprints)?
+            // The fingerprints are taken side by side with the reading (the files are in the
+            // page cache by then, or soon): a plan's SHA-256s cost no wall time of their own.
+            let fingerprints = || -> anyhow::Result<(Fingerprint, Fingerprint)> {
+                let t = file_fingerprint(
+                    &dir.join("tenant.json"),
+                    InputSource::Snapshot,
+                    src.fingerprints,
+                )?;
+                let l = if live_ldap {
+                    none()
+                } else {
+                    file_fingerprint(&dir.join("ad.ldif"), InputSource::Ldif, src.fingerprints)?
+                };
+                Ok((t, l))
             };
+            let (parts, fps) = crate::par::join_if(
+                src.fingerprints,
+                || crate::snapshot::read_parts(dir, src.evidence, !live_ldap),
+                fingerprints,
+            );
+            let parts = parts?;
+            let (t, l) = fps?;
             (Some(parts), t, l, TenantFrom::Directory)
         }
         None => (None, none(), none(), TenantFrom::Nothing),

@@ -501,115 +501,165 @@ pub fn consequences(
     out
 }
 
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
+
+/// Where another writer's forecast of the `from` writer's i-th group is: the same position when
+/// the two forecasts line up (the usual case), else a map by id.
+enum Lookup<'a> {
+    Aligned(&'a [GroupForecast]),
+    ById(FastMap<&'a str, &'a GroupForecast>),
+}
+
+impl<'a> Lookup<'a> {
+    fn new(from: &[GroupForecast], other: &'a [GroupForecast]) -> Self {
+        if from.len() == other.len() && from.iter().zip(other).all(|(a, b)| a.id == b.id) {
+            Lookup::Aligned(other)
+        } else {
+            Lookup::ById(other.iter().map(|g| (g.id.as_str(), g)).collect())
+        }
+    }
+
+    fn get(&self, i: usize, id: &str) -> Option<&'a GroupForecast> {
+        match self {
+            Lookup::Aligned(v) => v.get(i).filter(|g| g.id == id),
+            Lookup::ById(m) => m.get(id).copied(),
+        }
+    }
+}
+
+/// One group's before and after, or `None` when neither writer touches it.
+fn compare_group(
+    req: &Request,
+    bf: &GroupForecast,
+    af: &GroupForecast,
+    aw: Target,
+    g: Option<&Group>,
+    joined: &HashMap<Uuid, &AdObject>,
+) -> Option<MigratedGroup> {
+    let ad = req.inputs.ad;
+    let f = bf;
+    let b_obj = bf
+        .existing_dn
+        .as_deref()
+        .and_then(|d| Dn::parse(d).ok())
+        .and_then(|d| ad.and_then(|a| a.by_dn(&d)));
+    let before = side(bf, req.from, b_obj);
+    let mut after = if aw == Target::CloudSync {
+        cloud_sync_side(af, g, joined, req.cloud_sync)
+    } else {
+        side(af, aw, b_obj)
+    };
+    // gwb never takes over a group another writer still maintains: Cloud Sync's (stamped
+    // in msDS-ExternalDirectoryObjectId alone), unless Cloud Sync is the writer removed.
+    if aw == Target::Gwb && req.from != Target::CloudSync {
+        let theirs = af
+            .existing_dn
+            .as_deref()
+            .and_then(|d| Dn::parse(d).ok())
+            .and_then(|d| ad.and_then(|a| a.by_dn(&d)))
+            .filter(|o| {
+                o.stamp()
+                    .is_some_and(|s| s.source == ownership::StampSource::ExternalDirectoryObjectId)
+            });
+        if let Some(o) = theirs {
+            after.outcome = Outcome::Skip;
+            after.reason = crate::core::GroupReason::OtherWriterContainer;
+            after.detail = format!(
+                "{} is Cloud Sync's (msDS-ExternalDirectoryObjectId alone), and Cloud Sync is not the writer being removed: gwb refuses to take it over",
+                o.dn_text
+            );
+            after.member_ids.clear();
+            after.members_written = None;
+            after.mail_attributes = false;
+            after.group_type = None;
+        }
+    }
+    if !touched(&before) && !touched(&after) {
+        return None;
+    }
+    let consequences = consequences(req.from, &before, &after, b_obj);
+    Some(MigratedGroup {
+        id: f.id.clone(),
+        display_name: f.display_name.clone(),
+        kind: f.kind,
+        before,
+        after,
+        consequences,
+        prepared: false,
+    })
+}
 /// Compare the two writers' forecasts, group by group.
-/// Also gives back the `from` writer's forecast (the preparation reads it).
-pub fn compare(req: &Request) -> (Vec<MigratedGroup>, Forecast) {
+/// Also gives back the forecasts compared and the position of the `from` writer's (the
+/// preparation reads it); the caller decides when to free them.
+///
+/// Every forecast lists the same groups in the same order (one core, one index), so a group's
+/// forecast by another writer is found at the same position; a map is built only for a
+/// forecast that does not line up. The groups are compared on two threads, halves in order.
+pub fn compare(req: &Request) -> (Vec<MigratedGroup>, Vec<Forecast>, usize) {
     let ts = targets(req.from, req.to);
     let started = std::time::Instant::now();
-    let mut forecasts =
+    let forecasts =
         crate::core::forecast_targets_then(&ts, req.inputs, req.policy, req.overrides, |_| ());
     tracing::debug!("forecasts in {:.2?}", started.elapsed());
-    let by_target: HashMap<Target, HashMap<&str, &GroupForecast>> = forecasts
+    // `targets` always includes `from`.
+    let from_i = forecasts
         .iter()
-        .map(|(f, _)| {
-            (
-                f.target,
-                f.groups.iter().map(|g| (g.id.as_str(), g)).collect(),
-            )
-        })
+        .position(|(f, _)| f.target == req.from)
+        .unwrap_or(0);
+    let from_groups = &forecasts[from_i].0.groups;
+    let lookups: Vec<(Target, Lookup)> = forecasts
+        .iter()
+        .map(|(f, _)| (f.target, Lookup::new(from_groups, &f.groups)))
         .collect();
-    let groups: HashMap<String, &Group> = req
+    let find = |t: Target, i: usize, id: &str| -> Option<&GroupForecast> {
+        lookups
+            .iter()
+            .find(|(lt, _)| *lt == t)
+            .and_then(|(_, l)| l.get(i, id))
+    };
+    let groups: FastMap<&str, &Group> = req
         .inputs
         .tenant
         .groups
         .iter()
         .flatten()
-        .map(|g| (g.id.to_ascii_lowercase(), g))
+        .map(|g| (g.id.as_str(), g))
         .collect();
+    let group_of = |id: &str| {
+        groups.get(id).copied().or_else(|| {
+            req.inputs
+                .tenant
+                .groups
+                .iter()
+                .flatten()
+                .find(|g| g.id.eq_ignore_ascii_case(id))
+        })
+    };
     let joined = if ts.contains(&Target::CloudSync) {
         cloud_sync_joined(req.inputs)
     } else {
         HashMap::new()
     };
-    let ad = req.inputs.ad;
-    let mut out = Vec::new();
-    let mut seen: HashSet<&str> = HashSet::new();
-    let order = forecasts
+    // Each group once, in the `from` writer's order.
+    let mut seen: FastSet<&str> = FastSet::default();
+    let order: Vec<(usize, &GroupForecast)> = from_groups
         .iter()
-        .find(|(f, _)| f.target == req.from)
-        .into_iter()
-        .chain(forecasts.iter().filter(|(f, _)| f.target != req.from))
-        .flat_map(|(f, _)| f.groups.iter());
-    for f in order {
-        if !seen.insert(f.id.as_str()) {
-            continue;
-        }
-        let Some(bf) = by_target.get(&req.from).and_then(|m| m.get(f.id.as_str())) else {
-            continue;
-        };
-        let aw = after_writer(req.from, req.to, f.kind);
-        let Some(af) = by_target.get(&aw).and_then(|m| m.get(f.id.as_str())) else {
-            continue;
-        };
-        let b_obj = bf
-            .existing_dn
-            .as_deref()
-            .and_then(|d| Dn::parse(d).ok())
-            .and_then(|d| ad.and_then(|a| a.by_dn(&d)));
-        let g = groups.get(&f.id.to_ascii_lowercase()).copied();
-        let before = side(bf, req.from, b_obj);
-        let mut after = if aw == Target::CloudSync {
-            cloud_sync_side(af, g, &joined, req.cloud_sync)
-        } else {
-            side(af, aw, b_obj)
-        };
-        // gwb never takes over a group another writer still maintains: Cloud Sync's (stamped
-        // in msDS-ExternalDirectoryObjectId alone), unless Cloud Sync is the writer removed.
-        if aw == Target::Gwb && req.from != Target::CloudSync {
-            let theirs = af
-                .existing_dn
-                .as_deref()
-                .and_then(|d| Dn::parse(d).ok())
-                .and_then(|d| ad.and_then(|a| a.by_dn(&d)))
-                .filter(|o| {
-                    o.stamp().is_some_and(|s| {
-                        s.source == ownership::StampSource::ExternalDirectoryObjectId
-                    })
-                });
-            if let Some(o) = theirs {
-                after.outcome = Outcome::Skip;
-                after.reason = crate::core::GroupReason::OtherWriterContainer;
-                after.detail = format!(
-                    "{} is Cloud Sync's (msDS-ExternalDirectoryObjectId alone), and Cloud Sync is not the writer being removed: gwb refuses to take it over",
-                    o.dn_text
-                );
-                after.member_ids.clear();
-                after.members_written = None;
-                after.mail_attributes = false;
-                after.group_type = None;
-            }
-        }
-        if !touched(&before) && !touched(&after) {
-            continue;
-        }
-        let consequences = consequences(req.from, &before, &after, b_obj);
-        out.push(MigratedGroup {
-            id: f.id.clone(),
-            display_name: f.display_name.clone(),
-            kind: f.kind,
-            before,
-            after,
-            consequences,
-            prepared: false,
-        });
-    }
-    let i = forecasts
-        .iter()
-        .position(|(f, _)| f.target == req.from)
-        .unwrap_or(0);
-    let from_forecast = forecasts.swap_remove(i).0;
-    crate::background::drop_later(forecasts);
-    (out, from_forecast)
+        .enumerate()
+        .filter(|(_, f)| seen.insert(f.id.as_str()))
+        .collect();
+    let one = |&(i, bf): &(usize, &GroupForecast)| -> Option<MigratedGroup> {
+        let aw = after_writer(req.from, req.to, bf.kind);
+        let af = find(aw, i, &bf.id)?;
+        compare_group(req, bf, af, aw, group_of(&bf.id), &joined)
+    };
+    let (left, right) = order.split_at(order.len() / 2);
+    let run = |part: &[(usize, &GroupForecast)]| part.iter().filter_map(one).collect::<Vec<_>>();
+    let (mut out, rest) = crate::par::join_if(order.len() >= 2048, || run(left), || run(right));
+    out.extend(rest);
+    drop(lookups);
+    let forecasts = forecasts.into_iter().map(|(f, _)| f).collect();
+    (out, forecasts, from_i)
 }
 
 #[cfg(test)]

@@ -133,13 +133,14 @@ pub fn enabled_writer(flags: &crate::core::Flags) -> Option<Target> {
     }
 }
 
-/// Make the migration from loaded inputs. Pure but for the clock.
+/// Make the migration from loaded inputs. Pure but for the clock. Also gives back the forecasts
+/// it compared, for the caller to free when it suits it.
 pub fn build(
     args: &MigratePlanArgs,
     input: &PlanInputArgs,
     loaded: &crate::plan::load::Loaded,
     overrides: &crate::core::overrides::Overrides,
-) -> anyhow::Result<Migration> {
+) -> anyhow::Result<(Migration, Vec<crate::core::Forecast>)> {
     let s = &loaded.snapshot;
     let prepared = crate::core::inputs::prepare(s, input.policy.target_ou.as_deref())?;
     let inputs = prepared.inputs(s);
@@ -176,7 +177,8 @@ pub fn build(
         cloud_sync: &cs,
     };
     let started = std::time::Instant::now();
-    let (mut groups, from_forecast) = decide::compare(&req);
+    let (mut groups, forecasts, from_i) = decide::compare(&req);
+    let from_forecast = &forecasts[from_i];
     tracing::debug!("migration compared in {:.2?}", started.elapsed());
     let created_at = crate::collect::now_rfc3339();
     let popts = prepare::PrepareOptions {
@@ -206,7 +208,6 @@ pub fn build(
         )),
         _ => None,
     };
-    crate::background::drop_later(from_forecast);
     let (preparation, preparation_note) = match prep {
         Some(Ok(p)) => (Some(p), None),
         Some(Err(why)) => (None, Some(why)),
@@ -226,7 +227,7 @@ pub fn build(
         .map(|(c, _)| *c)
         .collect();
     let connect_container = prepared.target_ou.as_ref().map(|(d, _)| d.to_string());
-    Ok(Migration {
+    let migration = Migration {
         format: model::MIGRATION_FORMAT,
         gwb_version: env!("CARGO_PKG_VERSION"),
         created_at,
@@ -265,7 +266,8 @@ pub fn build(
         groups,
         preparation,
         preparation_note,
-    })
+    };
+    Ok((migration, forecasts))
 }
 
 /// Human output by default, on a terminal and through a pipe alike; JSON by `--format json`.
@@ -281,9 +283,8 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<bool> {
     let started = std::time::Instant::now();
     let loaded = crate::plan::load::load(&input)?;
     tracing::debug!("inputs loaded in {:.2?}", started.elapsed());
-    let m = build(args, &input, &loaded, &cfg.overrides)?;
+    let (m, forecasts) = build(args, &input, &loaded, &cfg.overrides)?;
     tracing::debug!("migration built in {:.2?}", started.elapsed());
-    crate::background::drop_later(loaded);
     if let Some(path) = &args.out_preparation {
         let Some(p) = &m.preparation else {
             anyhow::bail!(
@@ -308,6 +309,10 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<bool> {
         _ => {}
     }
     let pass = m.gate.is_empty();
+    // The process ends here: what was read, forecast and rendered is left to the operating
+    // system instead of being freed piece by piece (a second or so on a large tenant).
     std::mem::forget(m);
+    std::mem::forget(forecasts);
+    std::mem::forget(loaded);
     Ok(pass)
 }
