@@ -5,6 +5,7 @@
 //! `--to gwb`, with the documented sentence it rests on; the exit code and `--accept`.
 
 mod lab;
+mod scope;
 
 use std::path::Path;
 

@@ -90,6 +90,15 @@ pub struct MigratePlanArgs {
     /// Cloud Sync's "Provision membership to on-premises users" is turned on (off by default).
     #[arg(long)]
     pub cloud_sync_membership: bool,
+    /// With --to cloud-sync: save the groups to add to the Cloud Sync configuration's selected
+    /// groups as a tenant plan (app role assignments) for `gwb tenant apply`, undone with
+    /// `gwb tenant apply --undo`. Needs the configuration in the bundle (cloud-sync/<domain>/).
+    #[arg(long, value_name = "FILE")]
+    pub out_scope: Option<PathBuf>,
+    /// With --out-scope: the configuration's AD domain (its directory under cloud-sync/), when
+    /// the bundle has more than one.
+    #[arg(long, value_name = "DOMAIN")]
+    pub cloud_sync_domain: Option<String>,
     /// List groups whose handling does not change too (table and markdown).
     #[arg(long)]
     pub show_unchanged: bool,
@@ -300,6 +309,22 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<bool> {
         .with_context(|| format!("saving the preparation to {}", path.display()))?;
         tracing::info!("preparation saved to {}", path.display());
     }
+    if let Some(path) = &args.out_scope {
+        let plan = scope_plan(args, &input, &loaded.snapshot, &m)?;
+        crate::fsio::write_atomic_with(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &plan)?;
+            w.write_all(b"\n")?;
+            Ok(())
+        })
+        .with_context(|| format!("saving the scope plan to {}", path.display()))?;
+        eprintln!(
+            "Wrote {} scope addition(s) to {} (sha256 {}). Apply it with: gwb tenant apply {}",
+            plan.changes.len(),
+            path.display(),
+            plan.sha256.as_deref().unwrap_or(""),
+            path.display()
+        );
+    }
     let format = args.format.unwrap_or_else(default_format);
     let text = render::render(&m, format, args.show_unchanged)?;
     let stdout = std::io::stdout();
@@ -315,4 +340,100 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<bool> {
     std::mem::forget(forecasts);
     std::mem::forget(loaded);
     Ok(pass)
+}
+
+/// The tenant plan that adds the groups Cloud Sync should maintain to the selected groups of
+/// the bundle's Cloud Sync configuration (`--out-scope`).
+fn scope_plan(
+    args: &MigratePlanArgs,
+    input: &PlanInputArgs,
+    snap: &crate::bundle::Snapshot,
+    m: &Migration,
+) -> anyhow::Result<crate::tenant::Plan> {
+    if args.to != Target::CloudSync {
+        anyhow::bail!("--out-scope is for --to cloud-sync: only Cloud Sync has selected groups");
+    }
+    let Some(dir) = input.snapshot.as_deref().filter(|d| d.is_dir()) else {
+        anyhow::bail!(
+            "--out-scope needs --snapshot DIR, a bundle directory holding the Cloud Sync configuration (cloud-sync/<domain>/, docs/cloud-sync.md)"
+        );
+    };
+    let all = crate::cloudsync::load_bundle(dir)?;
+    let cfg = match (&args.cloud_sync_domain, all.as_slice()) {
+        (_, []) => anyhow::bail!(
+            "{}: no Cloud Sync configuration (cloud-sync/<domain>/): create the configuration, collect it (or save its four files, docs/cloud-sync.md), then make the scope plan",
+            dir.display()
+        ),
+        (None, [one]) => one,
+        (None, many) => anyhow::bail!(
+            "{} Cloud Sync configurations in {}: pick one with --cloud-sync-domain ({})",
+            many.len(),
+            dir.display(),
+            many.iter()
+                .map(|c| c.domain.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        (Some(d), many) => many
+            .iter()
+            .find(|c| c.domain.eq_ignore_ascii_case(d))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--cloud-sync-domain {d}: no such configuration in {} ({})",
+                    dir.display(),
+                    many.iter()
+                        .map(|c| c.domain.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?,
+    };
+    let selected = match &cfg.scope {
+        crate::cloudsync::Scope::Selected(set) => set.clone(),
+        crate::cloudsync::Scope::All => anyhow::bail!(
+            "the {} configuration scopes all security groups by its attribute filters: no group is added by assignment (change its filters instead)",
+            cfg.domain
+        ),
+        crate::cloudsync::Scope::Undetermined(why) => anyhow::bail!(
+            "the {} configuration's scope is unknown ({why}): a scope plan needs its selected groups",
+            cfg.domain
+        ),
+    };
+    if cfg.service_principal.id.is_empty() {
+        anyhow::bail!(
+            "{}: servicePrincipal.json has no id",
+            cfg.dir.join("servicePrincipal.json").display()
+        );
+    }
+    // The public cloud's app role (concept-deployment-options-provision-to-active-directory);
+    // a configuration whose assignments use another cloud's role keeps that one.
+    let role = std::fs::read(cfg.dir.join("appRoleAssignedTo.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| {
+            v.get("value")?.as_array()?.iter().find_map(|a| {
+                let r = a.get("appRoleId")?.as_str()?;
+                crate::cloudsync::SELECTED_GROUP_APP_ROLES
+                    .iter()
+                    .any(|(id, _)| id.eq_ignore_ascii_case(r))
+                    .then(|| r.to_string())
+            })
+        })
+        .unwrap_or_else(|| crate::cloudsync::SELECTED_GROUP_APP_ROLES[0].0.to_string());
+    let wanted: std::collections::BTreeSet<&str> =
+        m.scope_additions.iter().map(String::as_str).collect();
+    let groups: Vec<(String, String)> = m
+        .groups
+        .iter()
+        .filter(|g| wanted.contains(g.id.as_str()))
+        .map(|g| (g.id.clone(), g.display_name.clone()))
+        .collect();
+    crate::tenant::scope::plan(
+        snap,
+        &crate::collect::now_rfc3339(),
+        &groups,
+        &cfg.service_principal.id,
+        &role,
+        &selected,
+    )
 }

@@ -6,6 +6,7 @@
 //! the request counter under `/_sim/`. Graph semantics live in [`store`], the generator in
 //! [`generate`].
 
+pub mod approles;
 pub mod args;
 pub mod generate;
 pub mod odata;

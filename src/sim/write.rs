@@ -189,6 +189,9 @@ pub struct WriteState {
     /// The app lacks Group-OnPremisesSyncBehavior.ReadWrite.All: every read and write of
     /// `/groups/{id}/onPremisesSyncBehavior` is answered 403.
     pub sync_behavior_denied: bool,
+    /// App role assignments per service principal (Cloud Sync's selected groups); a service
+    /// principal not seeded here answers 404.
+    pub app_roles: super::approles::Assignments,
     /// Revoke every issued access token after this many accepted writes (a token expiring mid-run).
     pub revoke_tokens_after: Option<u64>,
     applied: Vec<AppliedWrite>,
@@ -245,6 +248,17 @@ fn denied(status: u16) -> Resp {
 
 /// Answer the writes this module owns; `None` leaves the request to the store.
 pub fn handle(store: &mut Store, st: &mut WriteState, req: &Req) -> Option<Resp> {
+    if req.path.starts_with("/servicePrincipals/") {
+        let mut written = Vec::new();
+        let resp =
+            super::approles::handle(&mut st.app_roles, req, |id| written.push(id.to_string()));
+        for id in written {
+            st.record(req, &id);
+        }
+        if resp.is_some() {
+            return resp;
+        }
+    }
     let segs: Vec<&str> = req
         .path
         .trim_matches('/')

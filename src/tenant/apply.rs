@@ -94,6 +94,92 @@ async fn read_sync_behaviors(
         .collect()
 }
 
+/// The app role assignments of every service principal a scope change names, by id (lower
+/// case): `Ok(None)` when the service principal does not exist.
+async fn read_scope<'a>(
+    client: &Arc<GraphClient>,
+    changes: impl Iterator<Item = &'a Change>,
+) -> BTreeMap<String, Result<Option<Vec<Value>>, GraphError>> {
+    let sps: std::collections::BTreeSet<String> = changes
+        .filter(|c| c.kind == super::scope::KIND)
+        .filter_map(|c| {
+            let v = if c.after.is_null() {
+                &c.before
+            } else {
+                &c.after
+            };
+            super::scope::target_of(v).map(|(sp, _)| sp.to_ascii_lowercase())
+        })
+        .collect();
+    let mut out = BTreeMap::new();
+    for sp in sps {
+        let r = match client
+            .get_all(
+                &format!("/v1.0/servicePrincipals/{sp}/appRoleAssignedTo"),
+                &[],
+            )
+            .await
+        {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.status == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        };
+        out.insert(sp, r);
+    }
+    out
+}
+
+/// Whether a scope change is still to be made, made already, or planned against a tenant that
+/// has changed since.
+fn scope_state(
+    c: &Change,
+    now: &BTreeMap<String, Result<Option<Vec<Value>>, GraphError>>,
+) -> State {
+    let group = c.id.clone().unwrap_or_default();
+    let v = if c.after.is_null() {
+        &c.before
+    } else {
+        &c.after
+    };
+    let Some((sp, role)) = super::scope::target_of(v) else {
+        return State::Stale(format!(
+            "group {:?} ({group}): the scope change names no service principal and app role",
+            c.display_name
+        ));
+    };
+    let list = match now.get(&sp.to_ascii_lowercase()) {
+        Some(Ok(Some(l))) => l,
+        Some(Ok(None)) => {
+            return State::Stale(format!(
+                "the Cloud Sync configuration's service principal {sp} no longer exists"
+            ));
+        }
+        Some(Err(e)) => return State::Unreadable(e.clone()),
+        None => return State::Stale(format!("service principal {sp} was not read")),
+    };
+    let found = super::scope::find(list, &group, role);
+    match (c.request.method.as_str(), found) {
+        ("POST", Some(_)) => State::Done,
+        ("POST", None) => State::Pending,
+        ("DELETE", None) => State::Done,
+        ("DELETE", Some(a)) => {
+            let planned = c.previous.as_ref().and_then(|p| p.get("id"));
+            if planned.is_some() && a.get("id") != planned {
+                State::Stale(format!(
+                    "group {:?} ({group}): its assignment on {sp} was made again since planning",
+                    c.display_name
+                ))
+            } else {
+                State::Pending
+            }
+        }
+        _ => State::Stale(format!(
+            "group {:?} ({group}): a scope change is a POST or a DELETE, not {}",
+            c.display_name, c.request.method
+        )),
+    }
+}
+
 /// The touched setting in an undo file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -340,6 +426,34 @@ pub fn check_requests(plan: &Plan) -> Result<(), (usize, String)> {
                     })
             }
             ("setting", "DELETE", ["settings", id]) => is_guid(id) && r.body.is_none(),
+            // A Cloud Sync scope addition: exactly {principalId, resourceId, appRoleId}, the
+            // group's own id, the service principal posted to, and `after` saying so.
+            (super::scope::KIND, "POST", ["servicePrincipals", sp, "appRoleAssignedTo"])
+                if is_guid(sp) =>
+            {
+                let b = r.body.as_ref().and_then(Value::as_object);
+                let field = |k: &str| b.and_then(|b| b.get(k)).and_then(Value::as_str);
+                let group_ok = field("principalId").is_some_and(|p| {
+                    is_guid(p) && c.id.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(p))
+                });
+                c.property == super::scope::PROPERTY
+                    && b.is_some_and(|b| b.len() == 3)
+                    && group_ok
+                    && field("resourceId").is_some_and(|x| x.eq_ignore_ascii_case(sp))
+                    && field("appRoleId").is_some_and(is_guid)
+                    && c.before.is_null()
+                    && c.after == super::scope::assigned(sp, field("appRoleId").unwrap_or_default())
+            }
+            // Its undo: the DELETE of one assignment on the service principal `before` names.
+            (super::scope::KIND, "DELETE", ["servicePrincipals", sp, "appRoleAssignedTo", _])
+                if is_guid(sp) =>
+            {
+                c.property == super::scope::PROPERTY
+                    && r.body.is_none()
+                    && c.after.is_null()
+                    && super::scope::target_of(&c.before)
+                        .is_some_and(|(b_sp, _)| b_sp.eq_ignore_ascii_case(sp))
+            }
             _ => false,
         };
         if !ok {
@@ -572,6 +686,8 @@ pub async fn execute(
             soa_now.insert(id.to_ascii_lowercase(), r);
         }
     }
+    // Cloud Sync scope changes are checked against each service principal's assignments.
+    let scope_now = read_scope(client, plan.changes.iter()).await;
     let needs_settings = plan.changes.iter().any(|c| c.kind == "setting");
     let settings = if needs_settings {
         Some(gw::read_settings(client).await)
@@ -635,6 +751,7 @@ pub async fn execute(
                     None => State::Stale(format!("group {key} was not read")),
                 }
             }
+            super::scope::KIND => scope_state(c, &scope_now),
             _ => match &settings {
                 Some(Ok(all)) => setting_state(c, all, template.as_ref()),
                 Some(Err(e)) => State::Unreadable(e.clone()),
@@ -696,9 +813,10 @@ pub async fn execute(
             let Some(c) = plan.changes.get(i) else {
                 continue;
             };
-            if c.kind == "group" {
+            if c.kind == "group" || c.kind == super::scope::KIND {
                 let id = c.id.clone().unwrap_or_default();
-                let property = is_soa(c).then(|| c.property.clone());
+                let property =
+                    (is_soa(c) || c.kind == super::scope::KIND).then(|| c.property.clone());
                 if !undo
                     .groups
                     .iter()
@@ -938,7 +1056,12 @@ pub async fn undo_plan(
     let mut changes = Vec::new();
     let mut refused = Vec::new();
     let mut unchanged = 0usize;
-    if u.groups.len() != wb_groups.len() + soa_groups.len() {
+    let scope_groups: Vec<&UndoGroup> = u
+        .groups
+        .iter()
+        .filter(|g| g.property.as_deref() == Some(super::scope::PROPERTY))
+        .collect();
+    if u.groups.len() != wb_groups.len() + soa_groups.len() + scope_groups.len() {
         anyhow::bail!(
             "{}: a group entry changes a property gwb tenant does not write",
             undo_path.display()
@@ -1013,6 +1136,79 @@ pub async fn undo_plan(
             previous: None,
             wave: Some((n - 1 - i) as u32),
         });
+    }
+    // Scope changes: an assignment the apply added is deleted again, one it deleted is added.
+    let scope_changes: Vec<Change> = scope_groups
+        .iter()
+        .map(|g| {
+            let mut c = super::scope::add(&g.id, &g.display_name, "", "");
+            c.before = g.previous.clone();
+            c.after = g.written.clone();
+            c
+        })
+        .collect();
+    let scope_now = read_scope(client, scope_changes.iter()).await;
+    for g in &scope_groups {
+        let v = if g.written.is_null() {
+            &g.previous
+        } else {
+            &g.written
+        };
+        let Some((sp, role)) = super::scope::target_of(v) else {
+            anyhow::bail!(
+                "{}: group {}: an appRoleAssignedTo entry names no resourceId and appRoleId",
+                undo_path.display(),
+                g.id
+            );
+        };
+        let list = match scope_now.get(&sp.to_ascii_lowercase()) {
+            Some(Ok(Some(l))) => l.clone(),
+            Some(Ok(None)) | None => {
+                refused.push(Refusal {
+                    id: g.id.clone(),
+                    display_name: Some(g.display_name.clone()),
+                    reason: "not-found".into(),
+                    detail: format!(
+                        "the Cloud Sync configuration's service principal {sp} no longer exists"
+                    ),
+                });
+                continue;
+            }
+            Some(Err(e)) => anyhow::bail!(
+                "reading the app role assignments of {sp}: {}",
+                super::render::graph_message(&e.to_string())
+            ),
+        };
+        let found = super::scope::find(&list, &g.id, role);
+        let now = match found {
+            Some(_) => super::scope::assigned(sp, role),
+            None => Value::Null,
+        };
+        if now == g.previous {
+            unchanged += 1;
+            continue;
+        }
+        if now != g.written && !force {
+            refused.push(Refusal {
+                id: g.id.clone(),
+                display_name: Some(g.display_name.clone()),
+                reason: "changed-since-apply".into(),
+                detail: format!(
+                    "its assignment on {sp} is now {}, not what the apply left ({}); --force restores it anyway",
+                    compact(&now),
+                    compact(&g.written)
+                ),
+            });
+            continue;
+        }
+        match found {
+            Some(a) => {
+                if let Some(c) = super::scope::remove(&g.id, &g.display_name, a) {
+                    changes.push(c);
+                }
+            }
+            None => changes.push(super::scope::add(&g.id, &g.display_name, sp, role)),
+        }
     }
     for (g, cur) in wb_groups.into_iter().zip(current) {
         let now = match cur {

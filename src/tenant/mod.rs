@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod args;
 pub mod render;
+pub mod scope;
 pub mod soa;
 
 use std::collections::{BTreeMap, HashSet};
