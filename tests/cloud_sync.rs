@@ -527,3 +527,36 @@ fn audit_reports_configuration_findings() {
         ]
     );
 }
+
+/// Without a configuration the audit says the cloud-sync forecast is gwb's approximation and
+/// where it differs from Microsoft's defaults for a new configuration (container CN=Users,
+/// on-premises user membership off: how-to-configure-entra-to-active-directory,
+/// how-provisioning-to-active-directory-works); with one, it does not.
+#[test]
+fn an_audit_without_a_configuration_says_what_the_cloud_sync_forecast_assumes() {
+    let codes_of = |bundle: &str| -> Vec<serde_json::Value> {
+        let out = crate::util::gwb()
+            .args(["audit", "--snapshot"])
+            .arg(crate::util::fixture(bundle))
+            .args(["--format", "json", "--fail-on", "never"])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "cloud-sync-defaults-assumed")
+            .cloned()
+            .collect()
+    };
+    let without = codes_of("contoso");
+    assert_eq!(without.len(), 1, "{without:?}");
+    let m = without[0]["message"].as_str().unwrap();
+    assert!(
+        m.contains("CN=Users,<domain>") && m.contains("membership to on-premises users is off"),
+        "{m}"
+    );
+    assert_eq!(without[0]["severity"], "info");
+    assert!(codes_of("cloud-sync").is_empty());
+}

@@ -850,6 +850,8 @@ pub fn audit_with(
             found.clear();
             forecast_findings(&f, &inputs, &mut found);
             found.extend(cloud_sync_findings(cs, s));
+        } else if f.target == Target::CloudSync {
+            found.push(cloud_sync_defaults_assumed());
         }
         findings.extend(found);
         forecasts.push(f);
@@ -1417,6 +1419,18 @@ fn forecast_findings(f: &Forecast, inputs: &Inputs, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests;
+
+/// Without a configuration in the bundle, the cloud-sync forecast is gwb's approximation, not a
+/// configuration's: said once, with where it differs from Microsoft's defaults for a new
+/// configuration.
+fn cloud_sync_defaults_assumed() -> Finding {
+    Finding::new(
+        Code::CloudSyncDefaultsAssumed,
+        "cloud-sync",
+        "no Cloud Sync configuration in the bundle, so the cloud-sync forecast is not a configuration's: it takes every cloud security group as in scope (securityEnabled true, mailEnabled false, not synced from AD), names groups with the default cn <first 51 characters of displayName>_<last 12 of objectId>, places them in the target OU, and writes every member it can match. Microsoft's defaults for a new configuration differ in two places: the container is CN=Users,<domain> (parentDistinguishedName), and membership to on-premises users is off until turned on. Add the configuration to forecast Cloud Sync as it is configured",
+    )
+    .evidence("no cloud-sync/<domain>/ directory (servicePrincipal.json, jobs.json, schema.json, appRoleAssignedTo.json)")
+}
 
 /// Findings about the bundle's Cloud Sync configurations themselves.
 fn cloud_sync_findings(cs: &crate::cloudsync::forecast::Input, s: &Snapshot) -> Vec<Finding> {
