@@ -31,4 +31,5 @@ mod sync;
 mod sync_state;
 mod tenant;
 mod terminal;
+mod terminal_io;
 mod undo;
