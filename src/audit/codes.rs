@@ -256,6 +256,7 @@ mod tests {
             "cloud-sync-governance-license",
             "cloud-sync-switch-container",
             "cloud-sync-configuration-problem",
+            "cloud-sync-defaults-assumed",
         ];
         assert_eq!(all, expected);
         let unique: std::collections::HashSet<_> = all.iter().collect();
