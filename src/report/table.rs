@@ -346,19 +346,15 @@ pub fn render(r: &Report, opts: &RenderOptions) -> String {
         Some(false) => "off",
         None => "unknown",
     };
-    for line in wrap(
-        &format!(
-            "Writeback v1: {}  v2: {}  device writeback: {}  Entra Connect: {}",
-            fl(r.flags.v1),
-            fl(r.flags.v2),
-            fl(r.flags.device_writeback),
-            r.connect_version.as_deref().unwrap_or("unknown")
-        ),
-        width,
-    ) {
-        o.push_str(&line);
-        o.push('\n');
-    }
+    // The switches and, when the evidence is incomplete, what is missing: one line where the
+    // width allows (the table is read on one screen or three).
+    let mut status = format!(
+        "Writeback v1: {}  v2: {}  device writeback: {}  Entra Connect: {}",
+        fl(r.flags.v1),
+        fl(r.flags.v2),
+        fl(r.flags.device_writeback),
+        r.connect_version.as_deref().unwrap_or("unknown")
+    );
     if !r.evidence.complete {
         let mut parts = Vec::new();
         if !r.evidence.missing.is_empty() {
@@ -367,10 +363,11 @@ pub fn render(r: &Report, opts: &RenderOptions) -> String {
         if !r.evidence.incomplete.is_empty() {
             parts.push(format!("incomplete {}", r.evidence.incomplete.join(", ")));
         }
-        for line in wrap(&format!("Evidence: {}", parts.join("; ")), width) {
-            o.push_str(&line);
-            o.push('\n');
-        }
+        status.push_str(&format!("  Evidence: {}", parts.join("; ")));
+    }
+    for line in wrap(&status, width) {
+        o.push_str(&line);
+        o.push('\n');
     }
     o.push('\n');
     // Verdicts.
